@@ -1,0 +1,423 @@
+//! `keymanager`: the headless CLI over KeyManager's core.
+//!
+//! Exit codes: 0 success, 2 usage error (clap), 1 any other error, printed on stderr as
+//! `error[CODE]: message` with the same stable codes the app's UI receives.
+
+use clap::{Args, Parser, Subcommand};
+use keymanager::model::{License, NewProduct, Product, ProductStatus};
+use keymanager::settings::{LicenseType, KEYS};
+use keymanager::store::{LicenseQuery, NewLicense};
+use keymanager::{paths, time, Error, ErrorCode, Store};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "keymanager",
+    version,
+    about = "KeyManager: license manager for Envato Market sellers (headless)"
+)]
+struct Cli {
+    /// The data folder (holds the database). Defaults to the platform's data directory.
+    #[arg(long, global = true, env = "KEYMANAGER_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The Envato API address for this run (the sandbox: http://127.0.0.1:PORT).
+    #[arg(
+        long,
+        global = true,
+        env = "KEYMANAGER_ENVATO_API_BASE",
+        value_name = "URL"
+    )]
+    envato_api_base: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show or change settings.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Manage products.
+    #[command(subcommand)]
+    Products(ProductsCmd),
+    /// List and issue licenses.
+    #[command(subcommand)]
+    Licenses(LicensesCmd),
+    /// Where the data lives, schema and version.
+    Info(JsonFlag),
+}
+
+#[derive(Args)]
+struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum SettingsCmd {
+    /// Print every setting, or one.
+    Get {
+        /// One of: auto_create_products, default_activation_limit, default_license_type,
+        /// sync_interval_minutes, history_days, envato_api_base.
+        key: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Change one setting (validated; an invalid value writes nothing).
+    Set {
+        key: String,
+        value: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProductsCmd {
+    /// Create a product.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        /// An Envato item ID sold as this product (repeat for several).
+        #[arg(long = "item-id", value_name = "ID")]
+        item_ids: Vec<i64>,
+        /// Activations allowed per license (default: the setting).
+        #[arg(long)]
+        activation_limit: Option<u32>,
+        /// regular or extended (default: the setting).
+        #[arg(long, value_parser = parse_license_type)]
+        license_type: Option<LicenseType>,
+        /// Create it inactive.
+        #[arg(long)]
+        inactive: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// List products.
+    List(JsonFlag),
+}
+
+#[derive(Subcommand)]
+enum LicensesCmd {
+    /// List licenses, newest first: all that match, unless --limit is given.
+    List {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<keymanager::model::LicenseStatus>,
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+        #[arg(long)]
+        limit: Option<u64>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Issue a license by hand for a product.
+    Issue {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: i64,
+        #[arg(long)]
+        buyer: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+fn parse_license_type(s: &str) -> Result<LicenseType, String> {
+    LicenseType::parse(s).ok_or_else(|| "use regular or extended".to_string())
+}
+
+fn parse_status(s: &str) -> Result<keymanager::model::LicenseStatus, String> {
+    keymanager::model::LicenseStatus::parse(s)
+        .ok_or_else(|| "use active, suspended or revoked".to_string())
+}
+
+/// Failures of the command: a core error, or stdout closing under us (`| head`).
+enum Failure {
+    Core(Error),
+    Io(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
+    }
+}
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            eprintln!("error[{}]: cannot write output: {e}", ErrorCode::Internal);
+            ExitCode::from(1)
+        }
+        Err(Failure::Core(e)) => {
+            eprintln!("error[{}]: {}", e.code, e.message);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn open_store(cli: &Cli) -> Result<Store, Error> {
+    Store::open_in_dir(&paths::data_dir(cli.data_dir.clone())?)
+}
+
+fn print_json<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> Result<(), Failure> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| Failure::Io(e.into()))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match &cli.command {
+        Command::Info(j) => {
+            let dir = paths::data_dir(cli.data_dir.clone())?;
+            let store = Store::open_in_dir(&dir)?;
+            let settings = store.settings()?;
+            let info = serde_json::json!({
+                "version": keymanager::VERSION,
+                "data_dir": dir,
+                "database": store.path(),
+                "schema_version": store.schema_version()?,
+                "envato_api_base": cli.envato_api_base.clone().unwrap_or(settings.envato_api_base),
+            });
+            if j.json {
+                print_json(&mut out, &info)?;
+            } else {
+                for (k, v) in info.as_object().into_iter().flatten() {
+                    writeln!(
+                        out,
+                        "{k}: {}",
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    )?;
+                }
+            }
+        }
+        Command::Settings(SettingsCmd::Get { key, json }) => {
+            let store = open_store(&cli)?;
+            let settings = store.settings()?;
+            match key {
+                Some(key) => {
+                    let value = settings.get(key)?;
+                    if json.json {
+                        print_json(
+                            &mut out,
+                            &serde_json::json!({ key: serde_json::to_value(&settings).ok().and_then(|v| v.get(key).cloned()) }),
+                        )?;
+                    } else {
+                        writeln!(out, "{value}")?;
+                    }
+                }
+                None if json.json => print_json(&mut out, &settings)?,
+                None => {
+                    for key in KEYS {
+                        writeln!(out, "{key} = {}", settings.get(key)?)?;
+                    }
+                }
+            }
+        }
+        Command::Settings(SettingsCmd::Set { key, value, json }) => {
+            let mut store = open_store(&cli)?;
+            let settings = store.update_settings(&[(key.clone(), value.clone())], time::now())?;
+            if json.json {
+                print_json(&mut out, &settings)?;
+            } else {
+                writeln!(out, "{key} = {}", settings.get(key)?)?;
+            }
+        }
+        Command::Products(ProductsCmd::Add {
+            name,
+            description,
+            sku,
+            item_ids,
+            activation_limit,
+            license_type,
+            inactive,
+            json,
+        }) => {
+            let mut store = open_store(&cli)?;
+            let new = NewProduct {
+                name: name.clone(),
+                description: description.clone(),
+                sku: sku.clone(),
+                envato_item_ids: Some(item_ids.clone()),
+                activation_limit: *activation_limit,
+                license_type: *license_type,
+                status: Some(if *inactive {
+                    ProductStatus::Inactive
+                } else {
+                    ProductStatus::Active
+                }),
+            };
+            let p = store.create_product(&new, time::now())?;
+            if json.json {
+                print_json(&mut out, &p)?;
+            } else {
+                writeln!(out, "Created product {} “{}”.", p.id, p.name)?;
+            }
+        }
+        Command::Products(ProductsCmd::List(j)) => {
+            let store = open_store(&cli)?;
+            let products = store.products()?;
+            if j.json {
+                print_json(&mut out, &products)?;
+            } else {
+                print_products(&mut out, &products)?;
+            }
+        }
+        Command::Licenses(LicensesCmd::List {
+            status,
+            product,
+            limit,
+            json,
+        }) => {
+            let store = open_store(&cli)?;
+            list_licenses(&mut out, &store, *status, *product, *limit, json.json)?;
+        }
+        Command::Licenses(LicensesCmd::Issue {
+            product,
+            buyer,
+            json,
+        }) => {
+            let mut store = open_store(&cli)?;
+            let l = store.issue_license(
+                &NewLicense {
+                    product_id: *product,
+                    buyer: buyer.clone(),
+                },
+                time::now(),
+            )?;
+            if json.json {
+                print_json(&mut out, &l)?;
+            } else {
+                writeln!(out, "{}", l.license_key)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_products(out: &mut impl Write, products: &[Product]) -> Result<(), Failure> {
+    if products.is_empty() {
+        writeln!(
+            out,
+            "No products yet. Add one with `keymanager products add --name NAME`."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>6}  {:<32}  {:<12}  {:>5}  {:<9}  {:<8}  ENVATO ITEMS",
+        "ID", "NAME", "SKU", "LIMIT", "TYPE", "STATUS"
+    )?;
+    for p in products {
+        let ids: Vec<String> = p.envato_item_ids.iter().map(i64::to_string).collect();
+        writeln!(
+            out,
+            "{:>6}  {:<32}  {:<12}  {:>5}  {:<9}  {:<8}  {}",
+            p.id,
+            clip(&p.name, 32),
+            clip(p.sku.as_deref().unwrap_or("-"), 12),
+            p.activation_limit,
+            p.license_type.as_str(),
+            p.status.as_str(),
+            if ids.is_empty() {
+                "-".to_string()
+            } else {
+                ids.join(",")
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// Streams every matching license page by page, so a million rows never sit in memory.
+fn list_licenses(
+    out: &mut impl Write,
+    store: &Store,
+    status: Option<keymanager::model::LicenseStatus>,
+    product: Option<i64>,
+    limit: Option<u64>,
+    json: bool,
+) -> Result<(), Failure> {
+    const PAGE: u64 = 1000;
+    let mut remaining = limit.unwrap_or(u64::MAX);
+    let mut before_id = None;
+    let mut first = true;
+    if json {
+        write!(out, "[")?;
+    }
+    while remaining > 0 {
+        let page = store.licenses(&LicenseQuery {
+            status,
+            product_id: product,
+            limit: remaining.min(PAGE) as u32,
+            before_id,
+        })?;
+        if page.is_empty() {
+            break;
+        }
+        remaining -= page.len() as u64;
+        before_id = page.last().map(|l| l.id);
+        for l in &page {
+            if json {
+                if !first {
+                    write!(out, ",")?;
+                }
+                write!(out, "\n  ")?;
+                serde_json::to_writer(&mut *out, l).map_err(|e| Failure::Io(e.into()))?;
+            } else {
+                if first {
+                    writeln!(
+                        out,
+                        "{:>8}  {:<23}  {:<9}  {:<28}  {:<20}  SOLD AT",
+                        "ID", "KEY", "STATUS", "PRODUCT", "BUYER"
+                    )?;
+                }
+                print_license_row(out, l)?;
+            }
+            first = false;
+        }
+    }
+    if json {
+        writeln!(out, "{}]", if first { "" } else { "\n" })?;
+    } else if first {
+        writeln!(out, "No licenses match.")?;
+    }
+    Ok(())
+}
+
+fn print_license_row(out: &mut impl Write, l: &License) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:>8}  {:<23}  {:<9}  {:<28}  {:<20}  {}",
+        l.id,
+        l.license_key,
+        l.status.as_str(),
+        clip(&l.product_name, 28),
+        clip(l.buyer.as_deref().unwrap_or("-"), 20),
+        l.sold_at.as_deref().unwrap_or("-")
+    )
+}
+
+fn clip(s: &str, n: usize) -> String {
+    keymanager::model::truncate_chars(s, n)
+}

@@ -1,0 +1,94 @@
+//! The types the UI sees, generated into ui/src/bindings by ts-rs and committed.
+//!
+//! The test below regenerates every binding in memory and fails when the committed files
+//! differ (or when a file no longer belongs there). `make bindings` (UPDATE_BINDINGS=1) rewrites
+//! them. A type added to IPC or `--json` must be added to `all()`.
+
+use std::path::PathBuf;
+use ts_rs::{Config, TS};
+
+/// (file name, TypeScript source) for every boundary type.
+pub fn all() -> Vec<(PathBuf, String)> {
+    use crate::error::{Error, ErrorCode};
+    use crate::model::{
+        AppInfo, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus,
+    };
+    use crate::settings::{LicenseType, Settings};
+    use crate::store::{AuditEntry, AuditLevel};
+    vec![
+        one::<AppInfo>(),
+        one::<Error>(),
+        one::<ErrorCode>(),
+        one::<Settings>(),
+        one::<LicenseType>(),
+        one::<Product>(),
+        one::<ProductStatus>(),
+        one::<NewProduct>(),
+        one::<License>(),
+        one::<LicenseStatus>(),
+        one::<LicenseSource>(),
+        one::<AuditEntry>(),
+        one::<AuditLevel>(),
+    ]
+}
+
+fn one<T: TS + 'static>() -> (PathBuf, String) {
+    let path = T::output_path().expect("a named type");
+    let text = T::export_to_string(&Config::new()).expect("ts-rs export");
+    (path, text)
+}
+
+/// ui/src/bindings, from this crate's folder.
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn committed_bindings_match_the_rust_types() {
+        let dir = dir();
+        let update = std::env::var_os("UPDATE_BINDINGS").is_some();
+        let generated = all();
+        let wanted: BTreeSet<PathBuf> = generated.iter().map(|(p, _)| p.clone()).collect();
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+        }
+        let mut stale = Vec::new();
+        for (path, text) in &generated {
+            let file = dir.join(path);
+            if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
+                if update {
+                    std::fs::write(&file, text).unwrap();
+                } else {
+                    stale.push(path.display().to_string());
+                }
+            }
+            // Every import must point at a file we generate too.
+            for line in text.lines().filter(|l| l.starts_with("import type")) {
+                let target = line.split('"').nth(1).unwrap().trim_start_matches("./");
+                assert!(
+                    wanted.contains(&PathBuf::from(format!("{target}.ts"))),
+                    "{path:?} imports {target}, which all() does not list"
+                );
+            }
+        }
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = PathBuf::from(entry.file_name());
+            if !wanted.contains(&name) {
+                if update {
+                    std::fs::remove_file(entry.path()).unwrap();
+                } else {
+                    stale.push(format!("{} (no longer generated)", name.display()));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "ui/src/bindings is stale: {stale:?}. Run `make bindings` and commit the result."
+        );
+    }
+}

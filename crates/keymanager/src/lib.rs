@@ -1,0 +1,19 @@
+//! KeyManager's core. Everything that matters lives here, with no Tauri, GTK or webkit
+//! dependency: the store, settings, licensing, and (in later modules) the Envato client, sync
+//! and keychain access. The app in src-tauri/ and the `keymanager` CLI are thin shells over it.
+
+pub mod bindings;
+pub mod error;
+pub mod license_key;
+pub mod model;
+pub mod money;
+pub mod paths;
+pub mod settings;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, ErrorCode, Result};
+pub use store::Store;
+
+/// The version shown in the UI, the CLI and the Envato User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,315 @@
+//! The domain records that cross the boundaries (IPC and the CLI's `--json`). ts-rs exports
+//! each into ui/src/bindings; the UI never declares these shapes by hand.
+
+use crate::error::{Error, Result};
+use crate::settings::{LicenseType, ACTIVATION_LIMIT_MAX};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductStatus {
+    Active,
+    Inactive,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Active => "active",
+            ProductStatus::Inactive => "inactive",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(ProductStatus::Active),
+            "inactive" => Some(ProductStatus::Inactive),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Product {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub sku: Option<String>,
+    #[ts(type = "Array<number>")]
+    pub envato_item_ids: Vec<i64>,
+    pub activation_limit: u32,
+    pub license_type: LicenseType,
+    pub status: ProductStatus,
+    #[ts(type = "number")]
+    pub license_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a seller fills in to create a product. Absent limit and type take the settings' defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+pub struct NewProduct {
+    pub name: String,
+    #[serde(default)]
+    #[ts(optional)]
+    pub description: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub sku: Option<String>,
+    #[serde(default)]
+    #[ts(optional, type = "Array<number>")]
+    pub envato_item_ids: Option<Vec<i64>>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub activation_limit: Option<u32>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub license_type: Option<LicenseType>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub status: Option<ProductStatus>,
+}
+
+pub const NAME_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 2000;
+pub const SKU_MAX: usize = 64;
+
+/// A product's fields after validation and trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidProduct {
+    pub name: String,
+    pub description: String,
+    pub sku: Option<String>,
+    pub envato_item_ids: Vec<i64>,
+    pub activation_limit: u32,
+    pub license_type: LicenseType,
+    pub status: ProductStatus,
+}
+
+impl NewProduct {
+    pub fn validate(&self, default_limit: u32, default_type: LicenseType) -> Result<ValidProduct> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid_input("A product needs a name.").with_field("name"));
+        }
+        if name.chars().count() > NAME_MAX {
+            return Err(Error::invalid_input(format!(
+                "A product name has at most {NAME_MAX} characters."
+            ))
+            .with_field("name"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(
+                Error::invalid_input("A product name cannot contain control characters.")
+                    .with_field("name"),
+            );
+        }
+        let description = truncate_chars(
+            self.description.as_deref().unwrap_or("").trim(),
+            DESCRIPTION_MAX,
+        );
+        let sku = match self.sku.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s)
+                if s.chars().count() > SKU_MAX
+                    || s.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+            {
+                return Err(Error::invalid_input(format!(
+                    "A SKU has at most {SKU_MAX} characters and no spaces."
+                ))
+                .with_field("sku"))
+            }
+            Some(s) => Some(s.to_string()),
+        };
+        let mut ids = self.envato_item_ids.clone().unwrap_or_default();
+        if let Some(bad) = ids.iter().find(|&&id| id <= 0) {
+            return Err(Error::invalid_input(format!(
+                "“{bad}” is not an Envato item ID (a positive number)."
+            ))
+            .with_field("envato_item_ids"));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let activation_limit = self.activation_limit.unwrap_or(default_limit);
+        if !(1..=ACTIVATION_LIMIT_MAX).contains(&activation_limit) {
+            return Err(Error::invalid_input(format!(
+                "The activation limit must be from 1 to {ACTIVATION_LIMIT_MAX}."
+            ))
+            .with_field("activation_limit"));
+        }
+        Ok(ValidProduct {
+            name: name.to_string(),
+            description,
+            sku,
+            envato_item_ids: ids,
+            activation_limit,
+            license_type: self.license_type.unwrap_or(default_type),
+            status: self.status.unwrap_or(ProductStatus::Active),
+        })
+    }
+}
+
+/// Cuts to at most `max` characters (never inside a character), marking the cut with "…".
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// What the app's footer and About show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: Option<String>,
+    pub schema_version: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseStatus {
+    Active,
+    Suspended,
+    Revoked,
+}
+
+impl LicenseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseStatus::Active => "active",
+            LicenseStatus::Suspended => "suspended",
+            LicenseStatus::Revoked => "revoked",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(LicenseStatus::Active),
+            "suspended" => Some(LicenseStatus::Suspended),
+            "revoked" => Some(LicenseStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseSource {
+    Envato,
+    Manual,
+}
+
+impl LicenseSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseSource::Envato => "envato",
+            LicenseSource::Manual => "manual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct License {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub license_key: String,
+    #[ts(type = "number")]
+    pub product_id: i64,
+    pub product_name: String,
+    pub status: LicenseStatus,
+    pub license_type: LicenseType,
+    pub activation_limit: u32,
+    pub activations_used: u32,
+    pub source: LicenseSource,
+    pub purchase_code: Option<String>,
+    #[ts(type = "number | null")]
+    pub envato_item_id: Option<i64>,
+    pub marketplace: Option<String>,
+    pub buyer: Option<String>,
+    pub purchase_count: Option<u32>,
+    pub envato_license: Option<String>,
+    /// Exact decimal text, e.g. "19.84".
+    pub amount: Option<String>,
+    pub sold_at: Option<String>,
+    pub supported_until: Option<String>,
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_product_validation() {
+        let ok = NewProduct {
+            name: "  Modern Portfolio Pro ".into(),
+            envato_item_ids: Some(vec![3, 1, 3]),
+            ..Default::default()
+        }
+        .validate(3, LicenseType::Regular)
+        .unwrap();
+        assert_eq!(ok.name, "Modern Portfolio Pro");
+        assert_eq!(ok.envato_item_ids, vec![1, 3]);
+        assert_eq!(ok.activation_limit, 3);
+        assert_eq!(ok.status, ProductStatus::Active);
+
+        for (p, field) in [
+            (
+                NewProduct {
+                    name: " ".into(),
+                    ..Default::default()
+                },
+                "name",
+            ),
+            (
+                NewProduct {
+                    name: "x".repeat(201),
+                    ..Default::default()
+                },
+                "name",
+            ),
+            (
+                NewProduct {
+                    name: "a".into(),
+                    sku: Some("has space".into()),
+                    ..Default::default()
+                },
+                "sku",
+            ),
+            (
+                NewProduct {
+                    name: "a".into(),
+                    envato_item_ids: Some(vec![0]),
+                    ..Default::default()
+                },
+                "envato_item_ids",
+            ),
+            (
+                NewProduct {
+                    name: "a".into(),
+                    activation_limit: Some(0),
+                    ..Default::default()
+                },
+                "activation_limit",
+            ),
+        ] {
+            let err = p.validate(1, LicenseType::Regular).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some(field));
+        }
+    }
+
+    #[test]
+    fn long_descriptions_are_truncated_on_a_character_boundary() {
+        let p = NewProduct {
+            name: "a".into(),
+            description: Some("é".repeat(3000)),
+            ..Default::default()
+        }
+        .validate(1, LicenseType::Regular)
+        .unwrap();
+        assert_eq!(p.description.chars().count(), DESCRIPTION_MAX);
+        assert!(p.description.ends_with('…'));
+    }
+}

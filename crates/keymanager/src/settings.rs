@@ -1,0 +1,347 @@
+//! Settings: keys, defaults and validation. The CLI and the UI use the same keys.
+//!
+//! Values are stored as text in the `settings` table; a key absent there has its default.
+//! `validate` is the only gate: a value it refuses is never written.
+
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Every setting with its current value, as the UI and `settings get --json` see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    pub auto_create_products: bool,
+    pub default_activation_limit: u32,
+    pub default_license_type: LicenseType,
+    pub sync_interval_minutes: u32,
+    pub history_days: u32,
+    pub envato_api_base: String,
+}
+
+/// The license types a product grants. Envato's own license names ("Regular License",
+/// "Extended License") are kept verbatim on each sale; this is KeyManager's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseType {
+    Regular,
+    Extended,
+}
+
+impl LicenseType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseType::Regular => "regular",
+            LicenseType::Extended => "extended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LicenseType> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "regular" => Some(LicenseType::Regular),
+            "extended" => Some(LicenseType::Extended),
+            _ => None,
+        }
+    }
+}
+
+pub const DEFAULT_API_BASE: &str = "https://api.envato.com";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auto_create_products: false,
+            default_activation_limit: 1,
+            default_license_type: LicenseType::Regular,
+            sync_interval_minutes: 30,
+            history_days: 90,
+            envato_api_base: DEFAULT_API_BASE.to_string(),
+        }
+    }
+}
+
+/// The keys, in the order `settings get` prints them.
+pub const KEYS: &[&str] = &[
+    "auto_create_products",
+    "default_activation_limit",
+    "default_license_type",
+    "sync_interval_minutes",
+    "history_days",
+    "envato_api_base",
+];
+
+pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
+
+fn invalid(key: &str, message: String) -> Error {
+    Error::new(ErrorCode::SettingsInvalidValue, message).with_field(key)
+}
+
+fn parse_range(key: &str, label: &str, value: &str, min: u32, max: u32, unit: &str) -> Result<u32> {
+    let v = value.trim();
+    match v.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(invalid(
+            key,
+            format!(
+                "{label} must be a whole number from {min} to {max}{unit}; “{}” is not.",
+                shorten(v)
+            ),
+        )),
+    }
+}
+
+/// Keeps error messages readable when someone pastes a novel into a field.
+fn shorten(v: &str) -> String {
+    let mut s: String = v.chars().take(40).collect();
+    if v.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok(true),
+        "false" | "off" | "no" | "0" => Ok(false),
+        other => Err(invalid(
+            key,
+            format!("“{}” is not on or off; use true or false.", shorten(other)),
+        )),
+    }
+}
+
+/// The API base must be HTTPS, except on loopback, where the Envato sandbox runs.
+pub fn validate_api_base(key: &str, value: &str) -> Result<String> {
+    let v = value.trim().trim_end_matches('/');
+    let rest = if let Some(r) = v.strip_prefix("https://") {
+        r
+    } else if let Some(r) = v.strip_prefix("http://") {
+        let host = r.split(['/', ':']).next().unwrap_or("");
+        if !(host == "127.0.0.1"
+            || host == "localhost"
+            || host == "[::1]"
+            || r.starts_with("[::1]"))
+        {
+            return Err(invalid(key, "The Envato API address must use https:// (plain http:// is only allowed on this machine, for the sandbox).".into()));
+        }
+        r
+    } else {
+        return Err(invalid(
+            key,
+            format!(
+                "“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.",
+                shorten(v)
+            ),
+        ));
+    };
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || v.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid(
+            key,
+            format!(
+                "“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.",
+                shorten(v)
+            ),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// One validated change: the key and its canonical stored text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingChange {
+    pub key: &'static str,
+    pub value: String,
+}
+
+/// Checks one `key = value` pair and returns its canonical form, or the error to show inline.
+pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
+    let (key, value) = match key {
+        "auto_create_products" => ("auto_create_products", parse_bool(key, value)?.to_string()),
+        "default_activation_limit" => (
+            "default_activation_limit",
+            parse_range(
+                key,
+                "The default activation limit",
+                value,
+                1,
+                ACTIVATION_LIMIT_MAX,
+                "",
+            )?
+            .to_string(),
+        ),
+        "default_license_type" => (
+            "default_license_type",
+            LicenseType::parse(value)
+                .ok_or_else(|| {
+                    invalid(
+                        key,
+                        format!(
+                            "“{}” is not a license type; use regular or extended.",
+                            shorten(value.trim())
+                        ),
+                    )
+                })?
+                .as_str()
+                .to_string(),
+        ),
+        "sync_interval_minutes" => (
+            "sync_interval_minutes",
+            parse_range(key, "The sync interval", value, 15, 1440, " minutes")?.to_string(),
+        ),
+        "history_days" => (
+            "history_days",
+            parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string(),
+        ),
+        "envato_api_base" => ("envato_api_base", validate_api_base(key, value)?),
+        other => {
+            return Err(Error::new(
+                ErrorCode::SettingsUnknownKey,
+                format!(
+                    "There is no setting called “{}”. Settings are: {}.",
+                    shorten(other),
+                    KEYS.join(", ")
+                ),
+            )
+            .with_field(shorten(other)))
+        }
+    };
+    Ok(SettingChange { key, value })
+}
+
+impl Settings {
+    /// Builds the settings from stored `(key, value)` rows; unknown keys (from a newer version
+    /// that wrote extra settings) and unreadable values fall back to the default.
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Settings {
+        let mut s = Settings::default();
+        for (key, value) in rows {
+            let Ok(change) = validate(key, value) else {
+                tracing::warn!(key, "ignoring an unreadable stored setting");
+                continue;
+            };
+            s.apply(&change);
+        }
+        s
+    }
+
+    fn apply(&mut self, change: &SettingChange) {
+        let v = change.value.as_str();
+        match change.key {
+            "auto_create_products" => self.auto_create_products = v == "true",
+            "default_activation_limit" => {
+                self.default_activation_limit = v.parse().unwrap_or(self.default_activation_limit)
+            }
+            "default_license_type" => {
+                self.default_license_type =
+                    LicenseType::parse(v).unwrap_or(self.default_license_type)
+            }
+            "sync_interval_minutes" => {
+                self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes)
+            }
+            "history_days" => self.history_days = v.parse().unwrap_or(self.history_days),
+            "envato_api_base" => self.envato_api_base = v.to_string(),
+            _ => {}
+        }
+    }
+
+    /// The value of one key as text, as `settings get KEY` prints it.
+    pub fn get(&self, key: &str) -> Result<String> {
+        Ok(match key {
+            "auto_create_products" => self.auto_create_products.to_string(),
+            "default_activation_limit" => self.default_activation_limit.to_string(),
+            "default_license_type" => self.default_license_type.as_str().to_string(),
+            "sync_interval_minutes" => self.sync_interval_minutes.to_string(),
+            "history_days" => self.history_days.to_string(),
+            "envato_api_base" => self.envato_api_base.clone(),
+            other => return Err(validate(other, "").unwrap_err()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: &str, value: &str, expect: std::result::Result<&str, ErrorCode>) {
+        match (validate(key, value), expect) {
+            (Ok(c), Ok(want)) => assert_eq!(c.value, want, "{key}={value}"),
+            (Err(e), Err(code)) => {
+                assert_eq!(e.code, code, "{key}={value}: {}", e.message);
+                assert!(!e.message.is_empty());
+            }
+            (got, want) => panic!("{key}={value}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_table() {
+        use ErrorCode::*;
+        check("auto_create_products", "ON", Ok("true"));
+        check("auto_create_products", "false", Ok("false"));
+        check("auto_create_products", "maybe", Err(SettingsInvalidValue));
+        check("default_activation_limit", " 3 ", Ok("3"));
+        check("default_activation_limit", "0", Err(SettingsInvalidValue));
+        check(
+            "default_activation_limit",
+            "1001",
+            Err(SettingsInvalidValue),
+        );
+        check("default_activation_limit", "-1", Err(SettingsInvalidValue));
+        check("default_activation_limit", "2.5", Err(SettingsInvalidValue));
+        check("default_license_type", "Extended", Ok("extended"));
+        check(
+            "default_license_type",
+            "lifetime",
+            Err(SettingsInvalidValue),
+        );
+        check("sync_interval_minutes", "15", Ok("15"));
+        check("sync_interval_minutes", "1440", Ok("1440"));
+        check("sync_interval_minutes", "14", Err(SettingsInvalidValue));
+        check("sync_interval_minutes", "1441", Err(SettingsInvalidValue));
+        check("history_days", "1", Ok("1"));
+        check("history_days", "365", Ok("365"));
+        check("history_days", "0", Err(SettingsInvalidValue));
+        check("history_days", "366", Err(SettingsInvalidValue));
+        check(
+            "envato_api_base",
+            "https://api.envato.com/",
+            Ok("https://api.envato.com"),
+        );
+        check(
+            "envato_api_base",
+            "http://127.0.0.1:8099",
+            Ok("http://127.0.0.1:8099"),
+        );
+        check(
+            "envato_api_base",
+            "http://evil.example",
+            Err(SettingsInvalidValue),
+        );
+        check("envato_api_base", "ftp://x", Err(SettingsInvalidValue));
+        check("no_such_key", "1", Err(SettingsUnknownKey));
+    }
+
+    #[test]
+    fn errors_name_their_field() {
+        assert_eq!(
+            validate("history_days", "x").unwrap_err().field.as_deref(),
+            Some("history_days")
+        );
+    }
+
+    #[test]
+    fn stored_rows_fold_over_defaults() {
+        let s = Settings::from_rows([
+            ("history_days", "30"),
+            ("bogus", "1"),
+            ("sync_interval_minutes", "garbage"),
+        ]);
+        assert_eq!(s.history_days, 30);
+        assert_eq!(s.sync_interval_minutes, 30);
+        assert!(!s.auto_create_products);
+        for key in KEYS {
+            assert!(s.get(key).is_ok());
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The `licenses` and `activations` tables.
+
+use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::Store;
+use crate::error::{Error, ErrorCode, Result};
+use crate::license_key::LicenseKey;
+use crate::model::{License, LicenseSource, LicenseStatus};
+use crate::money::format_cents;
+use crate::settings::LicenseType;
+use crate::time::{to_db, Timestamp};
+use rusqlite::{params, OptionalExtension};
+
+const SELECT: &str = "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
+        (SELECT count(*) FROM activations a WHERE a.license_id = l.id),
+        l.source, l.purchase_code, l.envato_item_id, l.marketplace, l.buyer, l.purchase_count, l.envato_license,
+        l.amount_cents, l.sold_at, l.supported_until, l.created_at
+     FROM licenses l JOIN products p ON p.id = l.product_id";
+
+fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
+    Ok(License {
+        id: r.get(0)?,
+        license_key: r.get(1)?,
+        product_id: r.get(2)?,
+        product_name: r.get(3)?,
+        status: LicenseStatus::parse(&r.get::<_, String>(4)?).unwrap_or(LicenseStatus::Suspended),
+        license_type: LicenseType::parse(&r.get::<_, String>(5)?).unwrap_or(LicenseType::Regular),
+        activation_limit: r.get(6)?,
+        activations_used: r.get(7)?,
+        source: if r.get::<_, String>(8)? == "envato" {
+            LicenseSource::Envato
+        } else {
+            LicenseSource::Manual
+        },
+        purchase_code: r.get(9)?,
+        envato_item_id: r.get(10)?,
+        marketplace: r.get(11)?,
+        buyer: r.get(12)?,
+        purchase_count: r.get(13)?,
+        envato_license: r.get(14)?,
+        amount: r.get::<_, Option<i64>>(15)?.map(format_cents),
+        sold_at: r.get(16)?,
+        supported_until: r.get(17)?,
+        created_at: r.get(18)?,
+    })
+}
+
+/// A license issued by hand (not from a sale): the product's limit and type apply.
+#[derive(Debug, Clone, Default)]
+pub struct NewLicense {
+    pub product_id: i64,
+    pub buyer: Option<String>,
+}
+
+/// Which licenses to list: newest first, `after_id` continues from the last row of the
+/// previous page (keyset paging: the cost of a page does not grow with its depth).
+#[derive(Debug, Clone, Default)]
+pub struct LicenseQuery {
+    pub status: Option<LicenseStatus>,
+    pub product_id: Option<i64>,
+    pub limit: u32,
+    pub before_id: Option<i64>,
+}
+
+impl Store {
+    pub fn issue_license(&mut self, new: &NewLicense, now: Timestamp) -> Result<License> {
+        let product = self.product(new.product_id)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::ProductNotFound,
+                format!("There is no product with ID {}.", new.product_id),
+            )
+        })?;
+        let buyer = new
+            .buyer
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_string);
+        if buyer
+            .as_ref()
+            .is_some_and(|b| b.chars().count() > 100 || b.chars().any(char::is_control))
+        {
+            return Err(
+                Error::invalid_input("A buyer name has at most 100 characters.")
+                    .with_field("buyer"),
+            );
+        }
+        let id = self.write(|tx| {
+            // Keys come from a CSPRNG, so a collision is astronomically unlikely; the UNIQUE
+            // constraint still has the last word, and a clash just draws again.
+            for _ in 0..5 {
+                let key = LicenseKey::generate()?;
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, buyer, created_at, updated_at)
+                     VALUES (?1, ?2, 'active', ?3, ?4, 'manual', ?5, ?6, ?6)",
+                    params![key.as_str(), product.id, product.license_type.as_str(), product.activation_limit, buyer, to_db(now)],
+                )?;
+                if inserted == 1 {
+                    let id = tx.last_insert_rowid();
+                    insert_audit(
+                        tx,
+                        &AuditEntry::new(now, AuditLevel::Info, "license.created", format!("License issued by hand for “{}”.", product.name))
+                            .license(id)
+                            .product(product.id),
+                    )?;
+                    return Ok(id);
+                }
+            }
+            Err(Error::internal("Could not draw a unique license key."))
+        })?;
+        self.license(id)?
+            .ok_or_else(|| Error::internal("The new license vanished."))
+    }
+
+    pub fn license(&self, id: i64) -> Result<Option<License>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?
+            .query_row([id], row_to_license)
+            .optional()?)
+    }
+
+    pub fn license_by_key(&self, key: &LicenseKey) -> Result<Option<License>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{SELECT} WHERE l.license_key = ?1"))?
+            .query_row([key.as_str()], row_to_license)
+            .optional()?)
+    }
+
+    /// One page of licenses, newest first.
+    pub fn licenses(&self, q: &LicenseQuery) -> Result<Vec<License>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SELECT} WHERE (?1 IS NULL OR l.status = ?1) AND (?2 IS NULL OR l.product_id = ?2) AND (?3 IS NULL OR l.id < ?3)
+             ORDER BY l.id DESC LIMIT ?4"
+        ))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    q.status.map(LicenseStatus::as_str),
+                    q.product_id,
+                    q.before_id,
+                    q.limit.max(1)
+                ],
+                row_to_license,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewProduct;
+    use crate::time::parse;
+
+    #[test]
+    fn issue_and_page_through() {
+        let now = parse("2026-11-28T10:00:00Z").unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        let p = store
+            .create_product(
+                &NewProduct {
+                    name: "Plugin".into(),
+                    activation_limit: Some(3),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+        let mut keys = std::collections::HashSet::new();
+        for i in 0..25 {
+            let l = store
+                .issue_license(
+                    &NewLicense {
+                        product_id: p.id,
+                        buyer: Some(format!("buyer{i}")),
+                    },
+                    now,
+                )
+                .unwrap();
+            assert_eq!(l.activation_limit, 3);
+            assert_eq!(l.status, LicenseStatus::Active);
+            assert!(keys.insert(l.license_key.clone()));
+            assert_eq!(
+                store
+                    .license_by_key(&LicenseKey::parse(&l.license_key).unwrap())
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                l.id
+            );
+        }
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store
+                .licenses(&LicenseQuery {
+                    limit: 10,
+                    before_id: before,
+                    ..Default::default()
+                })
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            before = page.last().map(|l| l.id);
+            seen.extend(page.into_iter().map(|l| l.id));
+        }
+        assert_eq!(seen.len(), 25);
+        assert!(
+            seen.windows(2).all(|w| w[0] > w[1]),
+            "newest first, no repeats"
+        );
+        let audit = store.audit_for_license(seen[0]).unwrap();
+        assert_eq!(audit[0].action, "license.created");
+
+        let err = store
+            .issue_license(
+                &NewLicense {
+                    product_id: 999,
+                    buyer: None,
+                },
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProductNotFound);
+    }
+}

@@ -1,0 +1,217 @@
+//! The SQLite store: the only module that contains SQL.
+//!
+//! One file per table family (`settings`, `products`, `licenses`, `audit`). `Store::open` sets the
+//! connection pragmas and applies the embedded migrations; a database written by a newer
+//! KeyManager is refused rather than guessed at. rusqlite is synchronous: async callers go
+//! through `spawn_blocking` or a dedicated thread.
+
+mod audit;
+mod licenses;
+mod products;
+mod settings;
+
+pub use audit::{AuditEntry, AuditLevel};
+pub use licenses::{LicenseQuery, NewLicense};
+
+use crate::error::{Error, ErrorCode, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Forward-only migrations, applied in order. `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+pub const DB_FILE_NAME: &str = "keymanager.sqlite3";
+
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::new(
+                        ErrorCode::StoreIo,
+                        format!("Cannot create the data folder {}: {e}.", dir.display()),
+                    )
+                })?;
+            }
+        }
+        let conn = Connection::open(path).map_err(|e| {
+            let err = Error::from(e);
+            Error::new(
+                err.code,
+                format!(
+                    "Cannot open the database {}: {}",
+                    path.display(),
+                    err.message
+                ),
+            )
+        })?;
+        Store::init(conn, Some(path.to_path_buf()))
+    }
+
+    /// Opens the database in the data directory `dir`.
+    pub fn open_in_dir(dir: &Path) -> Result<Store> {
+        Store::open(&dir.join(DB_FILE_NAME))
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?, None)
+    }
+
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: all of it is written, or none of it.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Every connection's pragmas, in one place. WAL lets the app and the CLI read while the other
+/// writes; the busy timeout makes a writer wait for the other rather than fail with "locked".
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // journal_mode answers with the mode in force (in-memory databases stay "memory").
+    let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::new(
+            ErrorCode::StoreNewerSchema,
+            format!(
+                "This database was written by a newer KeyManager (schema {current}; this version knows up to {SCHEMA_VERSION}). \
+                 Install the newer KeyManager, or open another data folder."
+            ),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql).map_err(|e| {
+            Error::new(
+                ErrorCode::StoreCorrupt,
+                format!("Migration {} failed: {e}.", i + 1),
+            )
+        })?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_the_schema_from_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mut tables: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        tables.sort();
+        assert_eq!(
+            tables,
+            [
+                "activations",
+                "audit_log",
+                "licenses",
+                "product_envato_items",
+                "products",
+                "settings",
+                "sync_runs"
+            ]
+        );
+        let mode: String = store
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = store
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        drop(store);
+        // Opening again applies nothing and keeps the version.
+        let again = Store::open_in_dir(dir.path()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
+        }
+        let err = Store::open(&path)
+            .err()
+            .expect("a newer schema must be refused");
+        assert_eq!(err.code, ErrorCode::StoreNewerSchema);
+        // And it was left untouched.
+        let conn = Connection::open(&path).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION + 1);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE_NAME);
+        std::fs::write(
+            &path,
+            b"this is a text file, not SQLite, and it is long enough to have a header",
+        )
+        .unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert_eq!(err.code, ErrorCode::StoreCorrupt);
+    }
+}

@@ -1,0 +1,173 @@
+//! The `products` and `product_envato_items` tables.
+
+use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::Store;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{NewProduct, Product, ProductStatus};
+use crate::settings::LicenseType;
+use crate::time::{to_db, Timestamp};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+const SELECT: &str = "SELECT p.id, p.name, p.description, p.sku, p.activation_limit, p.license_type, p.status,
+        p.created_at, p.updated_at,
+        (SELECT group_concat(item_id) FROM (SELECT item_id FROM product_envato_items e WHERE e.product_id = p.id ORDER BY item_id)),
+        (SELECT count(*) FROM licenses l WHERE l.product_id = p.id)
+     FROM products p";
+
+fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
+    let ids: Option<String> = r.get(9)?;
+    Ok(Product {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        sku: r.get(3)?,
+        activation_limit: r.get(4)?,
+        license_type: LicenseType::parse(&r.get::<_, String>(5)?).unwrap_or(LicenseType::Regular),
+        status: ProductStatus::parse(&r.get::<_, String>(6)?).unwrap_or(ProductStatus::Inactive),
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        envato_item_ids: ids
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or_default(),
+        license_count: r.get(10)?,
+    })
+}
+
+impl Store {
+    pub fn create_product(&mut self, new: &NewProduct, now: Timestamp) -> Result<Product> {
+        let settings = self.settings()?;
+        let p = new.validate(
+            settings.default_activation_limit,
+            settings.default_license_type,
+        )?;
+        let id = self.write(|tx| {
+            if let Some(sku) = &p.sku {
+                let taken: Option<String> =
+                    tx.query_row("SELECT name FROM products WHERE sku = ?1", [sku], |r| r.get(0)).optional()?;
+                if let Some(name) = taken {
+                    return Err(Error::new(
+                        ErrorCode::ProductDuplicateSku,
+                        format!("The SKU “{sku}” already belongs to “{name}”."),
+                    )
+                    .with_field("sku"));
+                }
+            }
+            tx.execute(
+                "INSERT INTO products (name, description, sku, activation_limit, license_type, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![p.name, p.description, p.sku, p.activation_limit, p.license_type.as_str(), p.status.as_str(), to_db(now)],
+            )?;
+            let id = tx.last_insert_rowid();
+            for item in &p.envato_item_ids {
+                link_item(tx, *item, id)?;
+            }
+            insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.created", format!("Product “{}” created.", p.name)).product(id))?;
+            Ok(id)
+        })?;
+        self.product(id)?
+            .ok_or_else(|| Error::internal("The new product vanished."))
+    }
+
+    pub fn product(&self, id: i64) -> Result<Option<Product>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{SELECT} WHERE p.id = ?1"))?
+            .query_row([id], row_to_product)
+            .optional()?)
+    }
+
+    pub fn products(&self) -> Result<Vec<Product>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT} ORDER BY p.name COLLATE NOCASE, p.id"))?;
+        let rows = stmt
+            .query_map([], row_to_product)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The product an Envato item is linked to, if any.
+    pub fn product_for_item(&self, item_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT product_id FROM product_envato_items WHERE item_id = ?1")?
+            .query_row([item_id], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn link_item(tx: &Transaction<'_>, item_id: i64, product_id: i64) -> Result<()> {
+    let owner: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT p.id, p.name FROM product_envato_items e JOIN products p ON p.id = e.product_id WHERE e.item_id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match owner {
+        Some((id, _)) if id == product_id => Ok(()),
+        Some((_, name)) => Err(Error::new(
+            ErrorCode::ProductItemTaken,
+            format!("Envato item {item_id} is already linked to “{name}”; an item belongs to one product."),
+        )
+        .with_field("envato_item_ids")),
+        None => {
+            tx.execute("INSERT INTO product_envato_items (item_id, product_id) VALUES (?1, ?2)", params![item_id, product_id])?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse;
+
+    #[test]
+    fn create_list_and_conflicts() {
+        let now = parse("2026-11-28T10:00:00Z").unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        let a = store
+            .create_product(
+                &NewProduct {
+                    name: "Avada".into(),
+                    sku: Some("AVADA".into()),
+                    envato_item_ids: Some(vec![2833226, 99]),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap();
+        assert_eq!(a.envato_item_ids, vec![99, 2833226]);
+        assert_eq!(a.activation_limit, 1, "the settings' default");
+        assert_eq!(store.product_for_item(99).unwrap(), Some(a.id));
+
+        let err = store
+            .create_product(
+                &NewProduct {
+                    name: "Other".into(),
+                    sku: Some("AVADA".into()),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProductDuplicateSku);
+        let err = store
+            .create_product(
+                &NewProduct {
+                    name: "Other".into(),
+                    envato_item_ids: Some(vec![99]),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProductItemTaken);
+        assert_eq!(
+            store.products().unwrap().len(),
+            1,
+            "failed creations wrote nothing"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! KeyManager's desktop shell: Tauri setup, managed state, tray and window behaviour.
+//! Everything with logic lives in the `keymanager` core crate; the commands in `commands.rs`
+//! are one-line adapters onto it.
+
+mod commands;
+mod state;
+mod tray;
+
+use state::AppState;
+use tauri::{Manager, WindowEvent};
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let app = tauri::Builder::default()
+        // A second launch focuses the running instance instead of opening another window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main_window(app);
+        }))
+        .setup(|app| {
+            app.manage(AppState::open());
+            if let Err(err) = tray::build(app.handle()) {
+                // No tray host (a bare X server, some desktops): the window still works.
+                tracing::warn!(%err, "no tray icon");
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps KeyManager running in the tray; Quit is in the tray menu.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == "main" {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::settings_get,
+            commands::settings_update,
+            commands::products_list,
+            commands::product_create,
+            commands::licenses_list,
+        ])
+        .build(tauri::generate_context!());
+
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(err) => {
+            eprintln!("KeyManager could not start: {err}");
+            std::process::exit(1);
+        }
+    }
+}

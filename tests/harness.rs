@@ -1,0 +1,229 @@
+//! End-to-end harness: launches the real KeyManager app through tauri-driver and
+//! WebKitWebDriver, with its own throw-away data folder, and drives its window.
+//!
+//! Needs (installed by `scripts/setup.sh --test`, run under Xvfb and a D-Bus session by
+//! `scripts/test.sh`): `tauri-driver`, `WebKitWebDriver`, and the app built with the
+//! `custom-protocol` feature so it serves the embedded UI. Missing pieces fail loudly.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini;
+
+/// The app and the drivers allow one instance at a time, so sessions take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The app binary under test: `KEYMANAGER_APP_BIN`, else the workspace's debug build.
+pub fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("KEYMANAGER_APP_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug").join("keymanager-app")
+}
+
+/// Where screenshots go: artifacts/e2e/ at the workspace root.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("artifacts").join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct AppSession {
+    pub client: Client,
+    driver: Child,
+    data_dir: PathBuf,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Starts the app on `data_dir` and connects a WebDriver client to its window.
+pub async fn launch(data_dir: &Path) -> AppSession {
+    let turn = ONE_AT_A_TIME.lock().await;
+    let app = app_binary();
+    assert!(
+        app.exists(),
+        "{} is missing: build it first with `cargo build --workspace --features keymanager-app/custom-protocol` (make test does)",
+        app.display()
+    );
+    let port = free_port();
+    let native_port = free_port();
+    let driver = Command::new("tauri-driver")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("KEYMANAGER_DATA_DIR", data_dir)
+        .env("KEYMANAGER_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}); run scripts/setup.sh --test"));
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app }),
+    );
+    caps.insert("browserName".into(), "wry".into());
+    let client = ClientBuilder::rustls()
+        .expect("TLS set-up")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("cannot open a WebDriver session on the app");
+    let session = AppSession {
+        client,
+        driver,
+        data_dir: data_dir.to_path_buf(),
+        _turn: turn,
+    };
+    // The UI is up once the navigation has rendered.
+    session.wait_for("[data-testid=nav-dashboard]").await;
+    session
+}
+
+impl AppSession {
+    pub async fn wait_for(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Replaces the text of an input the way a person does: select it all and type over it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let input = self.wait_for(css).await;
+        input.click().await.unwrap();
+        // End, then enough Backspaces to empty any setting's value, then the new text.
+        let mut keys = String::from("\u{E010}");
+        keys.push_str(&"\u{E003}".repeat(64));
+        keys.push_str(text);
+        input.send_keys(&keys).await.unwrap();
+    }
+
+    pub async fn value_of(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    pub async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css).await.text().await.unwrap()
+    }
+
+    /// Saves a PNG of the window. WebKit's snapshot can lag the DOM by a paint, so it first
+    /// waits for two animation frames to be drawn.
+    pub async fn screenshot(&self, name: &str) {
+        let _ = self
+            .client
+            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(artifacts_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Ends the session and waits until the app process has exited, so the next launch is
+    /// not taken for a second instance.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while app_running_on(&self.data_dir) {
+            if Instant::now() > deadline {
+                panic!("the app did not exit after its session closed");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stop_driver(&mut self.driver);
+    }
+}
+
+/// SIGTERM, never SIGKILL: a killed tauri-driver orphans WebKitWebDriver, which keeps CI's
+/// output pipe open.
+fn stop_driver(driver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &driver.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = driver.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+/// Whether an app process started with this data folder is still alive.
+fn app_running_on(data_dir: &Path) -> bool {
+    let needle = format!("KEYMANAGER_DATA_DIR={}", data_dir.display());
+    let app = app_binary();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        let is_app = std::fs::read_link(p.join("exe"))
+            .map(|exe| exe == app)
+            .unwrap_or(false);
+        is_app
+            && std::fs::read(p.join("environ"))
+                .map(|env| env.split(|&b| b == 0).any(|kv| kv == needle.as_bytes()))
+                .unwrap_or(false)
+    })
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        // A failed test still must not leave drivers behind.
+        if let Ok(None) = self.driver.try_wait() {
+            stop_driver(&mut self.driver);
+        }
+    }
+}

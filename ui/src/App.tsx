@@ -1,0 +1,66 @@
+import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { ipc } from "./ipc";
+import { Dashboard } from "./pages/Dashboard";
+import { Products } from "./pages/Products";
+import { Licenses } from "./pages/Licenses";
+import { Lookup } from "./pages/Lookup";
+import { SyncLog } from "./pages/SyncLog";
+import { SettingsPage } from "./settings/SettingsPage";
+
+export const PAGES = [
+  { id: "dashboard", label: "Dashboard", icon: "◧" },
+  { id: "products", label: "Products", icon: "▦" },
+  { id: "licenses", label: "Licenses", icon: "◈" },
+  { id: "lookup", label: "Lookup", icon: "⌕" },
+  { id: "sync-log", label: "Sync log", icon: "⟳" },
+  { id: "settings", label: "Settings", icon: "⚙" },
+] as const;
+
+export type PageId = (typeof PAGES)[number]["id"];
+
+export function App() {
+  const [page, setPage] = useState<PageId>("dashboard");
+  const info = useQuery({ queryKey: ["app_info"], queryFn: ipc.appInfo });
+
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <img src="/icon.svg" alt="" width={28} height={28} />
+          <span>KeyManager</span>
+        </div>
+        <ul>
+          {PAGES.map((p) => (
+            <li key={p.id}>
+              <button
+                type="button"
+                data-testid={`nav-${p.id}`}
+                className={page === p.id ? "nav-item active" : "nav-item"}
+                aria-current={page === p.id ? "page" : undefined}
+                onClick={() => setPage(p.id)}
+              >
+                <span className="nav-icon" aria-hidden>{p.icon}</span>
+                {p.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">{info.data ? `v${info.data.version}` : ""}</div>
+      </nav>
+      <main className="content" data-testid={`page-${page}`}>
+        {info.isError && (
+          <div className="banner error" role="alert" data-testid="startup-error">
+            {info.error.message}
+          </div>
+        )}
+        {page === "dashboard" && <Dashboard />}
+        {page === "products" && <Products />}
+        {page === "licenses" && <Licenses />}
+        {page === "lookup" && <Lookup />}
+        {page === "sync-log" && <SyncLog />}
+        {page === "settings" && <SettingsPage />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,54 @@
+// The one place the UI reaches Rust. Nothing else imports @tauri-apps/api.
+// Every command's failure arrives as {code, message, field?}; callers branch on `code`.
+import { invoke } from "@tauri-apps/api/core";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { License } from "./bindings/License";
+import type { LicenseStatus } from "./bindings/LicenseStatus";
+import type { NewProduct } from "./bindings/NewProduct";
+import type { Product } from "./bindings/Product";
+import type { Settings } from "./bindings/Settings";
+
+export class IpcError extends Error {
+  readonly code: ErrorCode;
+  readonly field?: string;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = "IpcError";
+    this.code = code;
+    this.field = field;
+  }
+}
+
+function isErrorShape(e: unknown): e is { code: ErrorCode; message: string; field?: string } {
+  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" &&
+    typeof (e as { message?: unknown }).message === "string";
+}
+
+export function toIpcError(e: unknown): IpcError {
+  if (e instanceof IpcError) return e;
+  if (isErrorShape(e)) return new IpcError(e.code, e.message, e.field);
+  // Tauri itself rejects with a plain string when a command is missing or its arguments do not parse.
+  return new IpcError("internal", typeof e === "string" ? e : String((e as Error)?.message ?? e));
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+export type SettingKey = keyof Settings;
+
+export const ipc = {
+  appInfo: () => call<AppInfo>("app_info"),
+  settingsGet: () => call<Settings>("settings_get"),
+  settingsUpdate: (changes: Partial<Record<SettingKey, string>>) => call<Settings>("settings_update", { changes }),
+  productsList: () => call<Product[]>("products_list"),
+  productCreate: (product: NewProduct) => call<Product>("product_create", { product }),
+  licensesList: (q: { status?: LicenseStatus | null; limit?: number; beforeId?: number | null }) =>
+    call<License[]>("licenses_list", { status: q.status ?? null, limit: q.limit ?? 100, beforeId: q.beforeId ?? null }),
+};

@@ -1,0 +1,70 @@
+import { useState } from "react";
+import { SettingsForm, type FieldDef } from "./SettingsForm";
+
+const TABS = [
+  { id: "general", label: "General" },
+  { id: "license", label: "License" },
+  { id: "envato", label: "Envato Integration" },
+  { id: "webhooks", label: "Webhooks" },
+] as const;
+type TabId = (typeof TABS)[number]["id"];
+
+const GENERAL: FieldDef[] = [
+  { key: "sync_interval_minutes", label: "Sync interval", kind: "number", min: 15, max: 1440, suffix: "minutes",
+    help: "How often KeyManager checks Envato for new sales in the background: 15 to 1440 minutes." },
+  { key: "history_days", label: "First sync history", kind: "number", min: 1, max: 365, suffix: "days",
+    help: "How far back the first sync reaches for existing sales: 1 to 365 days (30 to 90 is typical)." },
+  { key: "envato_api_base", label: "Envato API address", kind: "text", placeholder: "https://api.envato.com",
+    help: "Leave at https://api.envato.com. Point it at the local Envato sandbox (http://127.0.0.1:PORT) to try KeyManager without an Envato account." },
+];
+
+const LICENSE: FieldDef[] = [
+  { key: "default_activation_limit", label: "Default activation limit", kind: "number", min: 1, max: 1000,
+    help: "Activations allowed per license for products that do not set their own: 1 to 1000 (typically 1 or 3)." },
+  { key: "default_license_type", label: "Default license type", kind: "select",
+    options: [{ value: "regular", label: "Regular" }, { value: "extended", label: "Extended" }],
+    help: "The license type given to new products unless you choose another." },
+];
+
+const ENVATO: FieldDef[] = [
+  { key: "auto_create_products", label: "Auto-Create Products", kind: "toggle",
+    help: "On: when a synced sale is for an Envato item no product matches, KeyManager creates the product from the item (name, description, item ID, your default limit and type) and issues the license. Off (the default): such sales are skipped, a warning is logged, and they wait in the review queue until you create or map the product." },
+];
+
+export function SettingsPage() {
+  const [tab, setTab] = useState<TabId>("general");
+  return (
+    <section>
+      <header className="page-head"><h1>Settings</h1></header>
+      <div className="tabs" role="tablist">
+        {TABS.map((t) => (
+          <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} data-testid={`tab-${t.id}`}
+            className={tab === t.id ? "tab active" : "tab"} onClick={() => setTab(t.id)}>
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div className="tab-panel" role="tabpanel" data-testid={`tabpanel-${tab}`}>
+        {tab === "general" && <SettingsForm key="general" fields={GENERAL} />}
+        {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
+        {tab === "envato" && (
+          <SettingsForm key="envato" fields={ENVATO}>
+            <div className="card muted-card">
+              <h3>Envato Personal Token</h3>
+              <p className="muted">
+                Storing and validating your Envato personal token in the system keychain is coming next. Until then,
+                nothing is sent to Envato.
+              </p>
+            </div>
+          </SettingsForm>
+        )}
+        {tab === "webhooks" && (
+          <div className="empty" data-testid="webhooks-empty">
+            <h3>Webhooks</h3>
+            <p className="muted">Triggering your own actions on Envato purchases is not available yet.</p>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

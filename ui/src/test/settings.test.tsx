@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { SettingsPage } from "../settings/SettingsPage";
+import type { Settings } from "../bindings/Settings";
+
+const DEFAULTS: Settings = {
+  auto_create_products: false,
+  default_activation_limit: 1,
+  default_license_type: "regular",
+  sync_interval_minutes: 30,
+  history_days: 90,
+  envato_api_base: "https://api.envato.com",
+};
+
+function renderPage() {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(<QueryClientProvider client={client}><SettingsPage /></QueryClientProvider>);
+}
+
+/** A fake backend with the same validation rule for the one field these tests touch. */
+function fakeBackend() {
+  let stored = { ...DEFAULTS };
+  const calls: Record<string, string>[] = [];
+  mockIPC((cmd, args) => {
+    if (cmd === "settings_get") return stored;
+    if (cmd === "settings_update") {
+      const changes = (args as { changes: Record<string, string> }).changes;
+      calls.push(changes);
+      const limit = Number(changes.default_activation_limit);
+      if ("default_activation_limit" in changes && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+        throw { code: "settings.invalid_value", message: "The default activation limit must be a whole number from 1 to 1000.", field: "default_activation_limit" };
+      }
+      stored = { ...stored, default_activation_limit: limit, default_license_type: changes.default_license_type as Settings["default_license_type"] };
+      return stored;
+    }
+  });
+  return { calls, stored: () => stored };
+}
+
+describe("Settings page", () => {
+  it("shows the four tabs of the admin portal", async () => {
+    fakeBackend();
+    renderPage();
+    for (const name of ["General", "License", "Envato Integration", "Webhooks"]) {
+      expect(screen.getByRole("tab", { name })).toBeTruthy();
+    }
+    expect(await screen.findByTestId("setting-sync_interval_minutes")).toHaveProperty("value", "30");
+  });
+
+  it("saves the License tab through Rust and shows Saved", async () => {
+    const backend = fakeBackend();
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "License" }));
+    const input = await screen.findByTestId("setting-default_activation_limit");
+    await userEvent.clear(input);
+    await userEvent.type(input, "3");
+    await userEvent.click(screen.getByTestId("save-settings"));
+    await screen.findByTestId("saved");
+    expect(backend.calls).toEqual([{ default_activation_limit: "3", default_license_type: "regular" }]);
+    expect(backend.stored().default_activation_limit).toBe(3);
+  });
+
+  it("shows Rust's validation error inline under the field, and does not claim Saved", async () => {
+    fakeBackend();
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "License" }));
+    const input = await screen.findByTestId("setting-default_activation_limit");
+    await userEvent.clear(input);
+    await userEvent.type(input, "0");
+    await userEvent.click(screen.getByTestId("save-settings"));
+    const error = await screen.findByTestId("setting-default_activation_limit-error");
+    expect(error.textContent).toMatch(/1 to 1000/);
+    expect(screen.queryByTestId("saved")).toBeNull();
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    // Typing again clears the stale error.
+    await userEvent.type(input, "5");
+    await waitFor(() => expect(screen.queryByTestId("setting-default_activation_limit-error")).toBeNull());
+  });
+});
