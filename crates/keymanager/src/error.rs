@@ -36,6 +36,26 @@ pub enum ErrorCode {
     LicenseNotFound,
     #[serde(rename = "license.key_malformed")]
     LicenseKeyMalformed,
+    #[serde(rename = "envato.token_format")]
+    EnvatoTokenFormat,
+    #[serde(rename = "envato.unauthorized")]
+    EnvatoUnauthorized,
+    #[serde(rename = "envato.missing_permission")]
+    EnvatoMissingPermission,
+    #[serde(rename = "envato.firewall_blocked")]
+    EnvatoFirewallBlocked,
+    #[serde(rename = "envato.not_found")]
+    EnvatoNotFound,
+    #[serde(rename = "envato.rate_limited")]
+    EnvatoRateLimited,
+    #[serde(rename = "envato.connection_failed")]
+    EnvatoConnectionFailed,
+    #[serde(rename = "envato.bad_response")]
+    EnvatoBadResponse,
+    #[serde(rename = "envato.no_items")]
+    EnvatoNoItems,
+    #[serde(rename = "purchase_code.malformed")]
+    PurchaseCodeMalformed,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -54,6 +74,16 @@ impl ErrorCode {
         ErrorCode::ProductItemTaken,
         ErrorCode::LicenseNotFound,
         ErrorCode::LicenseKeyMalformed,
+        ErrorCode::EnvatoTokenFormat,
+        ErrorCode::EnvatoUnauthorized,
+        ErrorCode::EnvatoMissingPermission,
+        ErrorCode::EnvatoFirewallBlocked,
+        ErrorCode::EnvatoNotFound,
+        ErrorCode::EnvatoRateLimited,
+        ErrorCode::EnvatoConnectionFailed,
+        ErrorCode::EnvatoBadResponse,
+        ErrorCode::EnvatoNoItems,
+        ErrorCode::PurchaseCodeMalformed,
         ErrorCode::Internal,
     ];
 
@@ -71,6 +101,16 @@ impl ErrorCode {
             ErrorCode::ProductItemTaken => "product.item_taken",
             ErrorCode::LicenseNotFound => "license.not_found",
             ErrorCode::LicenseKeyMalformed => "license.key_malformed",
+            ErrorCode::EnvatoTokenFormat => "envato.token_format",
+            ErrorCode::EnvatoUnauthorized => "envato.unauthorized",
+            ErrorCode::EnvatoMissingPermission => "envato.missing_permission",
+            ErrorCode::EnvatoFirewallBlocked => "envato.firewall_blocked",
+            ErrorCode::EnvatoNotFound => "envato.not_found",
+            ErrorCode::EnvatoRateLimited => "envato.rate_limited",
+            ErrorCode::EnvatoConnectionFailed => "envato.connection_failed",
+            ErrorCode::EnvatoBadResponse => "envato.bad_response",
+            ErrorCode::EnvatoNoItems => "envato.no_items",
+            ErrorCode::PurchaseCodeMalformed => "purchase_code.malformed",
             ErrorCode::Internal => "internal",
         }
     }

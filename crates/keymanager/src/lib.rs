@@ -3,11 +3,13 @@
 //! and keychain access. The app in src-tauri/ and the `keymanager` CLI are thin shells over it.
 
 pub mod bindings;
+pub mod envato;
 pub mod error;
 pub mod license_key;
 pub mod model;
 pub mod money;
 pub mod paths;
+pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod time;

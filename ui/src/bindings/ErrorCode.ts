@@ -4,4 +4,4 @@
  * Stable error codes. The serialised form (`"settings.invalid_value"`) is what the UI and
  * scripts see; a test pins every one of them.
  */
-export type ErrorCode = "settings.unknown_key" | "settings.invalid_value" | "store.newer_schema" | "store.busy" | "store.io" | "store.corrupt" | "input.invalid" | "product.not_found" | "product.duplicate_sku" | "product.item_taken" | "license.not_found" | "license.key_malformed" | "internal";
+export type ErrorCode = "settings.unknown_key" | "settings.invalid_value" | "store.newer_schema" | "store.busy" | "store.io" | "store.corrupt" | "input.invalid" | "product.not_found" | "product.duplicate_sku" | "product.item_taken" | "license.not_found" | "license.key_malformed" | "envato.token_format" | "envato.unauthorized" | "envato.missing_permission" | "envato.firewall_blocked" | "envato.not_found" | "envato.rate_limited" | "envato.connection_failed" | "envato.bad_response" | "envato.no_items" | "purchase_code.malformed" | "internal";
