@@ -4,14 +4,7 @@
 use keymanager::Store;
 use keymanager_e2e::{fantoccini, launch};
 
-const PAGES: &[&str] = &[
-    "dashboard",
-    "products",
-    "licenses",
-    "lookup",
-    "sync-log",
-    "settings",
-];
+const PAGES: &[&str] = &["dashboard", "products", "licenses", "lookup", "sync-log", "settings"];
 const TABS: &[&str] = &["general", "license", "envato", "webhooks"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,36 +24,20 @@ async fn activation_limit_saved_in_the_ui_persists_across_a_restart() {
     }
 
     app.click("[data-testid=tab-license]").await;
-    assert_eq!(
-        app.value_of("[data-testid=setting-default_activation_limit]")
-            .await,
-        "1"
-    );
-    app.type_into("[data-testid=setting-default_activation_limit]", "3")
-        .await;
+    assert_eq!(app.value_of("[data-testid=setting-default_activation_limit]").await, "1");
+    app.type_into("[data-testid=setting-default_activation_limit]", "3").await;
     app.click("[data-testid=save-settings]").await;
     assert_eq!(app.text_of("[data-testid=saved]").await, "Saved");
     app.screenshot("settings-license-saved").await;
     app.close().await;
 
     // The core sees what the UI wrote.
-    assert_eq!(
-        Store::open_in_dir(data.path())
-            .unwrap()
-            .settings()
-            .unwrap()
-            .default_activation_limit,
-        3
-    );
+    assert_eq!(Store::open_in_dir(data.path()).unwrap().settings().unwrap().default_activation_limit, 3);
 
     let app = launch(data.path()).await;
     app.click("[data-testid=nav-settings]").await;
     app.click("[data-testid=tab-license]").await;
-    assert_eq!(
-        app.value_of("[data-testid=setting-default_activation_limit]")
-            .await,
-        "3"
-    );
+    assert_eq!(app.value_of("[data-testid=setting-default_activation_limit]").await, "3");
     app.close().await;
 }
 
@@ -70,36 +47,13 @@ async fn an_invalid_value_shows_an_inline_error_and_writes_nothing() {
     let app = launch(data.path()).await;
     app.click("[data-testid=nav-settings]").await;
     app.click("[data-testid=tab-general]").await;
-    app.type_into("[data-testid=setting-sync_interval_minutes]", "5")
-        .await;
-    assert_eq!(
-        app.value_of("[data-testid=setting-sync_interval_minutes]")
-            .await,
-        "5"
-    );
+    app.type_into("[data-testid=setting-sync_interval_minutes]", "5").await;
+    assert_eq!(app.value_of("[data-testid=setting-sync_interval_minutes]").await, "5");
     app.click("[data-testid=save-settings]").await;
-    let error = app
-        .text_of("[data-testid=setting-sync_interval_minutes-error]")
-        .await;
-    assert!(
-        error.contains("15 to 1440") && error.contains("“5”"),
-        "{error}"
-    );
-    assert!(
-        app.client
-            .find(fantoccini::Locator::Css("[data-testid=saved]"))
-            .await
-            .is_err(),
-        "must not claim Saved"
-    );
+    let error = app.text_of("[data-testid=setting-sync_interval_minutes-error]").await;
+    assert!(error.contains("15 to 1440") && error.contains("“5”"), "{error}");
+    assert!(app.client.find(fantoccini::Locator::Css("[data-testid=saved]")).await.is_err(), "must not claim Saved");
     app.screenshot("settings-general-invalid").await;
     app.close().await;
-    assert_eq!(
-        Store::open_in_dir(data.path())
-            .unwrap()
-            .settings()
-            .unwrap()
-            .sync_interval_minutes,
-        30
-    );
+    assert_eq!(Store::open_in_dir(data.path()).unwrap().settings().unwrap().sync_interval_minutes, 30);
 }

@@ -18,10 +18,7 @@ pub use fantoccini;
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The app binary under test: `KEYMANAGER_APP_BIN`, else the workspace's debug build.
@@ -29,9 +26,8 @@ pub fn app_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("KEYMANAGER_APP_BIN") {
         return PathBuf::from(p);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     target.join("debug").join("keymanager-app")
 }
 
@@ -43,22 +39,25 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 pub struct AppSession {
     pub client: Client,
     driver: Child,
+    /// The app's (and drivers') stderr, at debug level, for leak checks.
+    log: tempfile::NamedTempFile,
     data_dir: PathBuf,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 /// Starts the app on `data_dir` and connects a WebDriver client to its window.
 pub async fn launch(data_dir: &Path) -> AppSession {
+    launch_with(data_dir, &[]).await
+}
+
+/// Like `launch`, with extra environment for the app (such as the sandbox's address).
+pub async fn launch_with(data_dir: &Path, env: &[(&str, &str)]) -> AppSession {
     let turn = ONE_AT_A_TIME.lock().await;
     let app = app_binary();
     assert!(
@@ -68,34 +67,26 @@ pub async fn launch(data_dir: &Path) -> AppSession {
     );
     let port = free_port();
     let native_port = free_port();
+    let log = tempfile::NamedTempFile::new().unwrap();
     let driver = Command::new("tauri-driver")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .env("KEYMANAGER_DATA_DIR", data_dir)
-        .env("KEYMANAGER_LOG", "warn")
+        .env("KEYMANAGER_LOG", "debug")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(log.reopen().unwrap())
+        .stderr(log.reopen().unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}); run scripts/setup.sh --test"));
 
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tauri-driver did not listen on {port}"
-        );
+        assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        serde_json::json!({ "application": app }),
-    );
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
     caps.insert("browserName".into(), "wry".into());
     let client = ClientBuilder::rustls()
         .expect("TLS set-up")
@@ -103,12 +94,7 @@ pub async fn launch(data_dir: &Path) -> AppSession {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("cannot open a WebDriver session on the app");
-    let session = AppSession {
-        client,
-        driver,
-        data_dir: data_dir.to_path_buf(),
-        _turn: turn,
-    };
+    let session = AppSession { client, driver, log, data_dir: data_dir.to_path_buf(), _turn: turn };
     // The UI is up once the navigation has rendered.
     session.wait_for("[data-testid=nav-dashboard]").await;
     session
@@ -125,11 +111,7 @@ impl AppSession {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
     /// Replaces the text of an input the way a person does: select it all and type over it.
@@ -143,13 +125,29 @@ impl AppSession {
         input.send_keys(&keys).await.unwrap();
     }
 
+    /// Everything the app and its drivers wrote to stdout and stderr so far.
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.log.path()).unwrap_or_default()).to_string()
+    }
+
+    /// Waits until the element's `attr` equals `want` (or fails after 20 s, naming what it saw).
+    pub async fn wait_attr(&self, css: &str, attr: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.attr(attr).await.ok().flatten(),
+                Err(_) => None,
+            };
+            if got.as_deref() == Some(want) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} [{attr}] is {got:?}, want {want:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn value_of(&self, css: &str) -> String {
-        self.wait_for(css)
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default()
+        self.wait_for(css).await.prop("value").await.unwrap().unwrap_or_default()
     }
 
     pub async fn text_of(&self, css: &str) -> String {
@@ -161,7 +159,10 @@ impl AppSession {
     pub async fn screenshot(&self, name: &str) {
         let _ = self
             .client
-            .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
             .await;
         tokio::time::sleep(Duration::from_millis(150)).await;
         let png = self.client.screenshot().await.expect("screenshot");
@@ -170,7 +171,7 @@ impl AppSession {
 
     /// Ends the session and waits until the app process has exited, so the next launch is
     /// not taken for a second instance.
-    pub async fn close(mut self) {
+    pub async fn close(mut self) -> String {
         let _ = self.client.clone().close().await;
         let deadline = Instant::now() + Duration::from_secs(15);
         while app_running_on(&self.data_dir) {
@@ -180,15 +181,14 @@ impl AppSession {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         stop_driver(&mut self.driver);
+        self.log_text()
     }
 }
 
 /// SIGTERM, never SIGKILL: a killed tauri-driver orphans WebKitWebDriver, which keeps CI's
 /// output pipe open.
 fn stop_driver(driver: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &driver.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-TERM", &driver.id().to_string()]).status();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = driver.try_wait() {
@@ -209,9 +209,7 @@ fn app_running_on(data_dir: &Path) -> bool {
     };
     entries.flatten().any(|e| {
         let p = e.path();
-        let is_app = std::fs::read_link(p.join("exe"))
-            .map(|exe| exe == app)
-            .unwrap_or(false);
+        let is_app = std::fs::read_link(p.join("exe")).map(|exe| exe == app).unwrap_or(false);
         is_app
             && std::fs::read(p.join("environ"))
                 .map(|env| env.split(|&b| b == 0).any(|kv| kv == needle.as_bytes()))

@@ -2,12 +2,14 @@
 //! `Error` (serialised as `{code, message, field?}`) on failure. No SQL or rules here.
 
 use crate::state::AppState;
+use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::envato::scopes;
 use keymanager::model::{AppInfo, License, LicenseStatus, NewProduct, Product};
 use keymanager::settings::Settings;
 use keymanager::store::LicenseQuery;
 use keymanager::{time, Error};
 use std::collections::BTreeMap;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 
 type Reply<T> = Result<T, Error>;
 
@@ -15,11 +17,7 @@ type Reply<T> = Result<T, Error>;
 pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
     let data_dir = state.data_dir.as_ref().map(|d| d.display().to_string());
     let schema_version = state.with_store(|s| s.schema_version()).await?;
-    Ok(AppInfo {
-        version: keymanager::VERSION.to_string(),
-        data_dir,
-        schema_version,
-    })
+    Ok(AppInfo { version: keymanager::VERSION.to_string(), data_dir, schema_version })
 }
 
 #[tauri::command]
@@ -28,15 +26,8 @@ pub async fn settings_get(state: State<'_, AppState>) -> Reply<Settings> {
 }
 
 #[tauri::command]
-pub async fn settings_update(
-    state: State<'_, AppState>,
-    changes: BTreeMap<String, String>,
-) -> Reply<Settings> {
-    state
-        .with_store(move |s| {
-            s.update_settings(&changes.into_iter().collect::<Vec<_>>(), time::now())
-        })
-        .await
+pub async fn settings_update(state: State<'_, AppState>, changes: BTreeMap<String, String>) -> Reply<Settings> {
+    state.with_store(move |s| s.update_settings(&changes.into_iter().collect::<Vec<_>>(), time::now())).await
 }
 
 #[tauri::command]
@@ -46,9 +37,7 @@ pub async fn products_list(state: State<'_, AppState>) -> Reply<Vec<Product>> {
 
 #[tauri::command]
 pub async fn product_create(state: State<'_, AppState>, product: NewProduct) -> Reply<Product> {
-    state
-        .with_store(move |s| s.create_product(&product, time::now()))
-        .await
+    state.with_store(move |s| s.create_product(&product, time::now())).await
 }
 
 #[tauri::command]
@@ -58,11 +47,74 @@ pub async fn licenses_list(
     limit: Option<u32>,
     before_id: Option<i64>,
 ) -> Reply<Vec<License>> {
-    let q = LicenseQuery {
-        status,
-        product_id: None,
-        limit: limit.unwrap_or(100).min(1000),
-        before_id,
-    };
+    let q = LicenseQuery { status, product_id: None, limit: limit.unwrap_or(100).min(1000), before_id };
     state.with_store(move |s| s.licenses(&q)).await
+}
+
+/// Each validation step is sent to the window as it starts and completes.
+fn emit_step(app: &AppHandle) -> impl FnMut(&ValidationStep) + Send + '_ {
+    move |step| {
+        let _ = app.emit(VALIDATION_STEP_EVENT, step);
+    }
+}
+
+pub const VALIDATION_STEP_EVENT: &str = "token-validation-step";
+
+#[tauri::command]
+pub async fn token_status(state: State<'_, AppState>) -> Reply<TokenStatus> {
+    state.with_store_and_keychain(|s, k| account::status(s, k, time::now())).await
+}
+
+/// Validates the typed token (nothing is saved), or, with none, re-checks the stored one.
+#[tauri::command]
+pub async fn token_validate(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    token: Option<String>,
+) -> Reply<ValidationReport> {
+    let cfg = state.client_config().await?;
+    match token.filter(|t| !t.trim().is_empty()) {
+        Some(input) => Ok(account::validate(cfg, &input, &mut emit_step(&app)).await.0),
+        None => {
+            let report = account::check_stored(cfg, &*state.keychain()?, &mut emit_step(&app)).await?;
+            let recorded = report.clone();
+            state.with_store(move |s| account::record_check(s, &recorded, time::now())).await?;
+            Ok(report)
+        }
+    }
+}
+
+/// Save Settings on the Envato Integration tab: the new token (only if it validates) and the
+/// Auto-Create Products toggle, together.
+#[tauri::command]
+pub async fn envato_settings_save(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    token: Option<String>,
+    auto_create_products: bool,
+) -> Reply<EnvatoSaveResult> {
+    let validated = match token.filter(|t| !t.trim().is_empty()) {
+        None => None,
+        Some(input) => match account::validate(state.client_config().await?, &input, &mut emit_step(&app)).await {
+            (report, Some(token)) => Some((report, token)),
+            (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
+        },
+    };
+    state
+        .with_store_and_keychain(move |s, k| {
+            account::save_envato_settings(s, k, validated, auto_create_products, time::now())
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn token_remove(state: State<'_, AppState>) -> Reply<TokenStatus> {
+    state.with_store_and_keychain(|s, k| account::remove(s, k, time::now())).await
+}
+
+/// Opens Envato's create-token page, with KeyManager's permissions ticked, in the browser.
+/// The address is fixed here: the webview cannot ask to open anything else.
+#[tauri::command]
+pub async fn open_create_token_page() -> Reply<()> {
+    open::that_detached(scopes::CREATE_TOKEN_URL).map_err(|e| Error::internal(format!("Cannot open the browser: {e}.")))
 }

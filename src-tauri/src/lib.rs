@@ -12,8 +12,7 @@ use tauri::{Manager, WindowEvent};
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG")
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -47,6 +46,11 @@ pub fn run() {
             commands::products_list,
             commands::product_create,
             commands::licenses_list,
+            commands::token_status,
+            commands::token_validate,
+            commands::envato_settings_save,
+            commands::token_remove,
+            commands::open_create_token_page,
         ])
         .build(tauri::generate_context!());
 

@@ -37,25 +37,11 @@ pub fn show_main_window(app: &AppHandle) {
 }
 
 pub fn build(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(
-        app,
-        TrayItem::Open.id(),
-        "Open KeyManager",
-        true,
-        None::<&str>,
-    )?;
+    let open = MenuItem::with_id(app, TrayItem::Open.id(), "Open KeyManager", true, None::<&str>)?;
     // Disabled until the sync engine exists.
     let sync_now = MenuItem::with_id(app, TrayItem::SyncNow.id(), "Sync now", false, None::<&str>)?;
     let quit = MenuItem::with_id(app, TrayItem::Quit.id(), "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(
-        app,
-        &[
-            &open,
-            &sync_now,
-            &PredefinedMenuItem::separator(app)?,
-            &quit,
-        ],
-    )?;
+    let menu = Menu::with_items(app, &[&open, &sync_now, &PredefinedMenuItem::separator(app)?, &quit])?;
 
     let mut builder = TrayIconBuilder::with_id("main")
         .tooltip("KeyManager")
@@ -68,12 +54,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
             None => {}
         })
         .on_tray_icon_event(|tray, event| {
-            if let TrayIconEvent::Click {
-                button: MouseButton::Left,
-                button_state: MouseButtonState::Up,
-                ..
-            } = event
-            {
+            if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
                 show_main_window(tray.app_handle());
             }
         });

@@ -1,7 +1,12 @@
 // The one place the UI reaches Rust. Nothing else imports @tauri-apps/api.
 // Every command's failure arrives as {code, message, field?}; callers branch on `code`.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { EnvatoSaveResult } from "./bindings/EnvatoSaveResult";
+import type { TokenStatus } from "./bindings/TokenStatus";
+import type { ValidationReport } from "./bindings/ValidationReport";
+import type { ValidationStep } from "./bindings/ValidationStep";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { License } from "./bindings/License";
 import type { LicenseStatus } from "./bindings/LicenseStatus";
@@ -51,4 +56,14 @@ export const ipc = {
   productCreate: (product: NewProduct) => call<Product>("product_create", { product }),
   licensesList: (q: { status?: LicenseStatus | null; limit?: number; beforeId?: number | null }) =>
     call<License[]>("licenses_list", { status: q.status ?? null, limit: q.limit ?? 100, beforeId: q.beforeId ?? null }),
+  tokenStatus: () => call<TokenStatus>("token_status"),
+  /** Validates the typed token (saves nothing), or with null re-checks the stored one. */
+  tokenValidate: (token: string | null) => call<ValidationReport>("token_validate", { token }),
+  /** Saves a new token (only if it validates) and the Auto-Create toggle together. */
+  envatoSettingsSave: (token: string | null, autoCreateProducts: boolean) =>
+    call<EnvatoSaveResult>("envato_settings_save", { token, autoCreateProducts }),
+  tokenRemove: () => call<TokenStatus>("token_remove"),
+  openCreateTokenPage: () => call<void>("open_create_token_page"),
+  /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */
+  onValidationStep: (cb: (step: ValidationStep) => void) => listen<ValidationStep>("token-validation-step", (e) => cb(e.payload)),
 };

@@ -79,15 +79,8 @@ pub const NO_ITEMS_TOKEN: &str = "sandboxBuyerNoItems0000000000003";
 pub const REVOKED_TOKEN: &str = "sandboxRevokedToken0000000000004";
 pub const VERIFY_ONLY_TOKEN: &str = "sandboxVerifyOnly000000000000005";
 
-pub const ALL_SCOPES: &[&str] = &[
-    "default",
-    "user:username",
-    "user:email",
-    "user:account",
-    "user:financial",
-    "sale:history",
-    "sale:verify",
-];
+pub const ALL_SCOPES: &[&str] =
+    &["default", "user:username", "user:email", "user:account", "user:financial", "sale:history", "sale:verify"];
 
 /// splitmix64: small, fast, and the same sequence on every machine.
 #[derive(Debug, Clone)]
@@ -112,14 +105,7 @@ impl Rng {
     }
     pub fn purchase_code(&mut self) -> String {
         let h = format!("{:016x}{:016x}", self.next_u64(), self.next_u64());
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
     }
 }
 
@@ -130,10 +116,8 @@ pub fn australian(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     offset.from_utc_datetime(&t.naive_utc())
 }
 
-const ADJECTIVES: &[&str] = &[
-    "Modern", "Bold", "Clean", "Vivid", "Minimal", "Epic", "Smart", "Swift", "Aurora", "Nova",
-    "Prime", "Zen",
-];
+const ADJECTIVES: &[&str] =
+    &["Modern", "Bold", "Clean", "Vivid", "Minimal", "Epic", "Smart", "Swift", "Aurora", "Nova", "Prime", "Zen"];
 const NOUNS: &[&str] = &[
     "Portfolio",
     "Agency",
@@ -152,46 +136,18 @@ const NOUNS: &[&str] = &[
 fn site_profile(i: usize) -> (&'static str, &'static str, &'static str, i64, bool) {
     // (site, suffix, classification, price in cents, supported)
     match i % 9 {
-        0 | 3 | 6 => (
-            "themeforest.net",
-            "WordPress Theme",
-            "wordpress/creative",
-            5900,
-            true,
-        ),
-        1 | 4 | 7 => (
-            "codecanyon.net",
-            "WordPress Plugin",
-            "wordpress/forms",
-            2900,
-            true,
-        ),
-        2 => (
-            "videohive.net",
-            "Logo Opener",
-            "after-effects-project-files/openers",
-            1900,
-            false,
-        ),
-        5 => (
-            "audiojungle.net",
-            "Corporate Track",
-            "music/corporate",
-            1900,
-            false,
-        ),
-        _ => (
-            "graphicriver.net",
-            "Flyer Template",
-            "print-templates/flyers",
-            800,
-            false,
-        ),
+        0 | 3 | 6 => ("themeforest.net", "WordPress Theme", "wordpress/creative", 5900, true),
+        1 | 4 | 7 => ("codecanyon.net", "WordPress Plugin", "wordpress/forms", 2900, true),
+        2 => ("videohive.net", "Logo Opener", "after-effects-project-files/openers", 1900, false),
+        5 => ("audiojungle.net", "Corporate Track", "music/corporate", 1900, false),
+        _ => ("graphicriver.net", "Flyer Template", "print-templates/flyers", 800, false),
     }
 }
 
 fn description(name: &str, rng: &mut Rng) -> String {
-    let mut html = format!("<h3 id=\"item-description__intro\">{name}</h3>\n<p>{name} is crafted for people who care about details.</p>\n");
+    let mut html = format!(
+        "<h3 id=\"item-description__intro\">{name}</h3>\n<p>{name} is crafted for people who care about details.</p>\n"
+    );
     for i in 0..(6 + rng.below(10)) {
         html.push_str(&format!(
             "<h4>Feature {i}</h4>\n<ul><li>Responsive &amp; retina ready</li><li>One-click demo import</li><li>Translation ready (.po/.mo)</li></ul>\n<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n"
@@ -203,49 +159,24 @@ fn description(name: &str, rng: &mut Rng) -> String {
 pub fn generate(spec: &GenSpec) -> Dataset {
     let mut rng = Rng::new(spec.seed);
     let accounts = vec![
-        Account {
-            username: SELLER.into(),
-            user_id: 1_908_998,
-        },
-        Account {
-            username: BUYER_ONLY.into(),
-            user_id: 2_000_001,
-        },
+        Account { username: SELLER.into(), user_id: 1_908_998 },
+        Account { username: BUYER_ONLY.into(), user_id: 2_000_001 },
     ];
     let all: Vec<String> = ALL_SCOPES.iter().map(|s| s.to_string()).collect();
     let tokens = vec![
-        TokenSpec {
-            token: SELLER_TOKEN.into(),
-            username: SELLER.into(),
-            scopes: all.clone(),
-            revoked: false,
-        },
+        TokenSpec { token: SELLER_TOKEN.into(), username: SELLER.into(), scopes: all.clone(), revoked: false },
         TokenSpec {
             token: NO_SALES_SCOPE_TOKEN.into(),
             username: SELLER.into(),
             scopes: vec!["default".into(), "user:username".into()],
             revoked: false,
         },
-        TokenSpec {
-            token: NO_ITEMS_TOKEN.into(),
-            username: BUYER_ONLY.into(),
-            scopes: all.clone(),
-            revoked: false,
-        },
-        TokenSpec {
-            token: REVOKED_TOKEN.into(),
-            username: SELLER.into(),
-            scopes: all,
-            revoked: true,
-        },
+        TokenSpec { token: NO_ITEMS_TOKEN.into(), username: BUYER_ONLY.into(), scopes: all.clone(), revoked: false },
+        TokenSpec { token: REVOKED_TOKEN.into(), username: SELLER.into(), scopes: all, revoked: true },
         TokenSpec {
             token: VERIFY_ONLY_TOKEN.into(),
             username: SELLER.into(),
-            scopes: vec![
-                "default".into(),
-                "user:username".into(),
-                "sale:verify".into(),
-            ],
+            scopes: vec!["default".into(), "user:username".into(), "sale:verify".into()],
             revoked: false,
         },
     ];
@@ -288,11 +219,7 @@ pub fn generate(spec: &GenSpec) -> Dataset {
         let item = &items[a.min(b) as usize];
         let sold = spec.now - Duration::seconds(1 + rng.below(window as u64) as i64);
         let extended = rng.chance(0.05);
-        let price = if extended {
-            item.price_cents * 25
-        } else {
-            item.price_cents
-        };
+        let price = if extended { item.price_cents * 25 } else { item.price_cents };
         let (support_amount, until) = if item.supported {
             if rng.chance(0.1) {
                 (Some(price * 3 / 10), Some(sold + Duration::days(365)))
@@ -305,29 +232,16 @@ pub fn generate(spec: &GenSpec) -> Dataset {
         sales.push(SaleRec {
             code: rng.purchase_code(),
             item_id: item.id,
-            buyer: if rng.chance(0.15) {
-                None
-            } else {
-                Some(format!("buyer{:05}", rng.below(buyers)))
-            },
+            buyer: if rng.chance(0.15) { None } else { Some(format!("buyer{:05}", rng.below(buyers))) },
             // The author's share after Envato's fee, in whole cents.
             amount_cents: price * 70 / 100,
             sold_at: australian(sold),
-            license: if extended {
-                "Extended License".into()
-            } else {
-                "Regular License".into()
-            },
+            license: if extended { "Extended License".into() } else { "Regular License".into() },
             support_amount_cents: support_amount,
             supported_until: until.map(australian),
             refunded: false,
         });
     }
     sales.sort_by_key(|s| std::cmp::Reverse(s.sold_at));
-    Dataset {
-        accounts,
-        tokens,
-        items,
-        sales,
-    }
+    Dataset { accounts, tokens, items, sales }
 }

@@ -130,12 +130,8 @@ struct Inner {
 impl Inner {
     fn reindex(&mut self) {
         self.data.sales.sort_by_key(|s| std::cmp::Reverse(s.sold_at));
-        let author_of: HashMap<i64, &str> = self
-            .data
-            .items
-            .iter()
-            .map(|i| (i.id, i.author_username.as_str()))
-            .collect();
+        let author_of: HashMap<i64, &str> =
+            self.data.items.iter().map(|i| (i.id, i.author_username.as_str())).collect();
         let mut by_author: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, s) in self.data.sales.iter().enumerate() {
             if s.refunded {
@@ -166,13 +162,8 @@ pub struct NewSale {
 
 impl Sandbox {
     pub fn new(data: Dataset, switches: Switches, seed: u64) -> Sandbox {
-        let mut inner = Inner {
-            data,
-            switches,
-            stats: Stats::default(),
-            rng: Rng::new(seed ^ 0x5EED),
-            by_author: HashMap::new(),
-        };
+        let mut inner =
+            Inner { data, switches, stats: Stats::default(), rng: Rng::new(seed ^ 0x5EED), by_author: HashMap::new() };
         inner.reindex();
         Sandbox(Arc::new(Mutex::new(inner)))
     }
@@ -200,10 +191,7 @@ impl Sandbox {
     pub fn reset_stats(&self) {
         let mut inner = self.lock();
         let in_flight = inner.stats.in_flight;
-        inner.stats = Stats {
-            in_flight,
-            ..Stats::default()
-        };
+        inner.stats = Stats { in_flight, ..Stats::default() };
     }
 
     pub fn dataset(&self) -> Dataset {
@@ -233,9 +221,7 @@ impl Sandbox {
             sold_at: data::australian(sold),
             license: new.license.unwrap_or_else(|| "Regular License".into()),
             support_amount_cents: item.supported.then_some(0),
-            supported_until: item
-                .supported
-                .then(|| data::australian(sold + ChronoDuration::days(182))),
+            supported_until: item.supported.then(|| data::australian(sold + ChronoDuration::days(182))),
             refunded: false,
         };
         inner.data.sales.push(sale.clone());
@@ -246,12 +232,7 @@ impl Sandbox {
     /// Refunds a sale: it leaves the sales list and its code answers 404.
     pub fn refund(&self, code: &str) -> Result<(), String> {
         let mut inner = self.lock();
-        let sale = inner
-            .data
-            .sales
-            .iter_mut()
-            .find(|s| s.code == code)
-            .ok_or_else(|| format!("no sale {code}"))?;
+        let sale = inner.data.sales.iter_mut().find(|s| s.code == code).ok_or_else(|| format!("no sale {code}"))?;
         sale.refunded = true;
         inner.reindex();
         Ok(())
@@ -264,13 +245,7 @@ impl Sandbox {
     }
 
     pub fn revoke_token(&self, token: &str) {
-        for t in self
-            .lock()
-            .data
-            .tokens
-            .iter_mut()
-            .filter(|t| t.token == token)
-        {
+        for t in self.lock().data.tokens.iter_mut().filter(|t| t.token == token) {
             t.revoked = true;
         }
     }
@@ -302,12 +277,7 @@ impl Sandbox {
                 })
                 .await;
         });
-        Ok(RunningSandbox {
-            sandbox: self,
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
+        Ok(RunningSandbox { sandbox: self, addr, shutdown: Some(tx), task: Some(task) })
     }
 }
 
@@ -322,9 +292,7 @@ impl RunningSandbox {
     /// Generated data on a free loopback port: the usual start for a test.
     pub async fn start(spec: data::GenSpec, switches: Switches) -> std::io::Result<RunningSandbox> {
         let seed = spec.seed;
-        Sandbox::new(data::generate(&spec), switches, seed)
-            .serve(([127, 0, 0, 1], 0).into())
-            .await
+        Sandbox::new(data::generate(&spec), switches, seed).serve(([127, 0, 0, 1], 0).into()).await
     }
 
     pub fn base_url(&self) -> String {
@@ -454,10 +422,7 @@ fn endpoint_name(path: &str) -> Option<&'static str> {
 
 fn json_response(status: StatusCode, v: &Value) -> Response {
     let mut r = (status, v.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     r
 }
 
@@ -479,22 +444,13 @@ async fn api(
         inner.stats.max_in_flight = inner.stats.max_in_flight.max(inner.stats.in_flight);
         let n = inner.stats.total;
         let f = &inner.switches.faults;
-        let (err, drop, trunc, every) = (
-            f.error_rate,
-            f.drop_rate,
-            f.truncate_rate,
-            f.rate_limit_every,
-        );
+        let (err, drop, trunc, every) = (f.error_rate, f.drop_rate, f.truncate_rate, f.rate_limit_every);
         let fault = if let Some(f) = inner.switches.faults.fail_next.pop_front() {
             Some(f)
         } else if every > 0 && n % every == 0 {
             Some(Fault::RateLimit)
         } else if inner.rng.chance(err) {
-            Some(if inner.rng.chance(0.5) {
-                Fault::ServerError
-            } else {
-                Fault::Unavailable
-            })
+            Some(if inner.rng.chance(0.5) { Fault::ServerError } else { Fault::Unavailable })
         } else if inner.rng.chance(drop) {
             Some(Fault::Drop)
         } else if inner.rng.chance(trunc) {
@@ -510,13 +466,10 @@ async fn api(
     }
     match fault {
         Some(Fault::RateLimit) => {
-            let mut r = json_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                &json!({"error": 429, "message": "Too many requests"}),
-            );
+            let mut r =
+                json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"error": 429, "message": "Too many requests"}));
             if let Some(secs) = switches.variants.retry_after_secs {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             return r;
         }
@@ -541,12 +494,7 @@ async fn api(
             )
         }
         Some(Fault::Firewall) => {
-            return (
-                StatusCode::FORBIDDEN,
-                [(header::CONTENT_TYPE, "text/plain")],
-                "error code: 1020",
-            )
-                .into_response()
+            return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/plain")], "error code: 1020").into_response()
         }
         Some(Fault::Hang) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -561,55 +509,37 @@ async fn api(
         Some(Fault::Truncate) => {
             let cut = &text.as_bytes()[..text.len() / 2];
             let mut r = (StatusCode::OK, cut.to_vec()).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
-        Some(Fault::NotJson) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html>Envato is down for maintenance</html>",
-        )
-            .into_response(),
+        Some(Fault::NotJson) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html>Envato is down for maintenance</html>")
+                .into_response()
+        }
         Some(Fault::Drop) => {
             let first = text.as_bytes()[..text.len().min(64)].to_vec();
             let stream = futures_util::stream::iter(vec![
                 Ok::<_, std::io::Error>(first),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "sandbox dropped the connection",
-                )),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox dropped the connection")),
             ]);
             let mut r = Response::new(Body::from_stream(stream));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
-        _ if status == StatusCode::UNAUTHORIZED && switches.variants.unauthorized_plain_text => (
-            status,
-            [(header::CONTENT_TYPE, "text/plain")],
-            "Unauthorized",
-        )
-            .into_response(),
+        _ if status == StatusCode::UNAUTHORIZED && switches.variants.unauthorized_plain_text => {
+            (status, [(header::CONTENT_TYPE, "text/plain")], "Unauthorized").into_response()
+        }
         _ if switches.faults.slow_body_ms > 0 => {
             let delay = Duration::from_millis(switches.faults.slow_body_ms);
             let chunks: Vec<Vec<u8>> = text.as_bytes().chunks(1024).map(<[u8]>::to_vec).collect();
-            let stream =
-                futures_util::stream::unfold(chunks.into_iter(), move |mut it| async move {
-                    let next = it.next()?;
-                    tokio::time::sleep(delay).await;
-                    Some((Ok::<_, std::io::Error>(next), it))
-                });
+            let stream = futures_util::stream::unfold(chunks.into_iter(), move |mut it| async move {
+                let next = it.next()?;
+                tokio::time::sleep(delay).await;
+                Some((Ok::<_, std::io::Error>(next), it))
+            });
             let mut r = Response::new(Body::from_stream(stream));
             *r.status_mut() = status;
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
         _ => json_response(status, &body),
@@ -623,10 +553,7 @@ fn err(status: StatusCode, body: Value) -> (StatusCode, Value) {
 fn is_purchase_code(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The normal reply: auth, scopes, then the endpoint.
@@ -657,25 +584,19 @@ fn answer(
             json!({"error": "access_denied", "error_description": "Wrong authorization header"}),
         );
     }
-    let Some(token) = inner
-        .data
-        .tokens
-        .iter()
-        .find(|t| t.token == bearer && !t.revoked)
-    else {
+    let Some(token) = inner.data.tokens.iter().find(|t| t.token == bearer && !t.revoked) else {
         return err(StatusCode::UNAUTHORIZED, json!({"message": "Unauthorized"}));
     };
     let has = |s: &str| token.scopes.iter().any(|g| g == s);
     let need = |scopes: &[&str]| -> Option<(StatusCode, Value)> {
         (!scopes.iter().any(|s| has(s))).then(|| {
-            err(StatusCode::FORBIDDEN, json!({"error": "forbidden", "description": format!("Missing scope: {}", scopes.join(" or "))}))
+            err(
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "description": format!("Missing scope: {}", scopes.join(" or "))}),
+            )
         })
     };
-    let account = inner
-        .data
-        .accounts
-        .iter()
-        .find(|a| a.username == token.username);
+    let account = inner.data.accounts.iter().find(|a| a.username == token.username);
     let username = token.username.clone();
     let items_by_id: HashMap<i64, &ItemRec> = inner.data.items.iter().map(|i| (i.id, i)).collect();
 
@@ -684,8 +605,7 @@ fn answer(
             StatusCode::OK,
             json!({"clientId": null, "userId": account.map(|a| a.user_id), "scopes": token.scopes, "ttl": 315360000}),
         ),
-        "username" => need(&["user:username"])
-            .unwrap_or_else(|| (StatusCode::OK, json!({"username": username}))),
+        "username" => need(&["user:username"]).unwrap_or_else(|| (StatusCode::OK, json!({"username": username}))),
         "sale" => {
             if let Some(denied) = need(&["sale:history", "sale:verify"]) {
                 return denied;
@@ -693,47 +613,30 @@ fn answer(
             let code = q.get("code").map(String::as_str).unwrap_or("");
             if !is_purchase_code(code) {
                 // What Envato's CDN answers for a malformed code: not JSON at all.
-                return err(
-                    StatusCode::FORBIDDEN,
-                    Value::String("error code: 1020".into()),
-                );
+                return err(StatusCode::FORBIDDEN, Value::String("error code: 1020".into()));
             }
-            let not_found = json!({"error": 404, "description": "No sale belonging to the current user found with that code"});
-            let found = inner
-                .data
-                .sales
-                .iter()
-                .find(|s| s.code.eq_ignore_ascii_case(code) && !s.refunded);
-            match found.and_then(|s| {
-                items_by_id
-                    .get(&s.item_id)
-                    .filter(|i| i.author_username == username)
-                    .map(|i| (s, *i))
-            }) {
+            let not_found =
+                json!({"error": 404, "description": "No sale belonging to the current user found with that code"});
+            let found = inner.data.sales.iter().find(|s| s.code.eq_ignore_ascii_case(code) && !s.refunded);
+            match found
+                .and_then(|s| items_by_id.get(&s.item_id).filter(|i| i.author_username == username).map(|i| (s, *i)))
+            {
                 Some((s, item)) => {
                     // As recorded: buyer and purchase_count, but the code is not repeated.
-                    let mut v =
-                        sale_json(s, item, true, purchase_count(&inner.data.sales, s), false);
+                    let mut v = sale_json(s, item, true, purchase_count(&inner.data.sales, s), false);
                     if let Some(o) = v.as_object_mut() {
                         o.remove("code");
                     }
                     (StatusCode::OK, v)
                 }
-                None => (
-                    StatusCode::from_u16(v.unknown_code_status).unwrap_or(StatusCode::NOT_FOUND),
-                    not_found,
-                ),
+                None => (StatusCode::from_u16(v.unknown_code_status).unwrap_or(StatusCode::NOT_FOUND), not_found),
             }
         }
         "sales" => {
             if let Some(denied) = need(&["sale:history"]) {
                 return denied;
             }
-            let page: usize = q
-                .get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|&p| p >= 1)
-                .unwrap_or(1);
+            let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|&p| p >= 1).unwrap_or(1);
             let size = v.page_size.max(1);
             let empty = Vec::new();
             let idx = inner.by_author.get(&username).unwrap_or(&empty);
@@ -744,13 +647,7 @@ fn answer(
                 .filter_map(|&i| {
                     let s = &inner.data.sales[i];
                     let item = items_by_id.get(&s.item_id)?;
-                    Some(sale_json(
-                        s,
-                        item,
-                        v.sales_include_code,
-                        purchase_count(&inner.data.sales, s),
-                        true,
-                    ))
+                    Some(sale_json(s, item, v.sales_include_code, purchase_count(&inner.data.sales, s), true))
                 })
                 .collect();
             (StatusCode::OK, Value::Array(list))
@@ -759,10 +656,7 @@ fn answer(
             let user = q.get("username").cloned().unwrap_or_default();
             let site = q.get("site").cloned();
             let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let size: usize = q
-                .get("page_size")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(30);
+            let size: usize = q.get("page_size").and_then(|p| p.parse().ok()).unwrap_or(30);
             if page == 0 || page > 60 || size == 0 || size > 100 {
                 return err(
                     StatusCode::BAD_REQUEST,
@@ -773,16 +667,10 @@ fn answer(
                 .data
                 .items
                 .iter()
-                .filter(|i| {
-                    i.author_username == user && site.as_deref().is_none_or(|s| s == i.site)
-                })
+                .filter(|i| i.author_username == user && site.as_deref().is_none_or(|s| s == i.site))
                 .collect();
-            let matches: Vec<Value> = hits
-                .iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .map(|i| search_item_json(i))
-                .collect();
+            let matches: Vec<Value> =
+                hits.iter().skip((page - 1) * size).take(size).map(|i| search_item_json(i)).collect();
             (
                 StatusCode::OK,
                 json!({
@@ -796,33 +684,19 @@ fn answer(
             let id: i64 = q.get("id").and_then(|i| i.parse().ok()).unwrap_or(-1);
             match items_by_id.get(&id) {
                 Some(item) => (StatusCode::OK, item_json(item, false)),
-                None => err(
-                    StatusCode::NOT_FOUND,
-                    json!({"error": 404, "description": "No item found"}),
-                ),
+                None => err(StatusCode::NOT_FOUND, json!({"error": 404, "description": "No item found"})),
             }
         }
         "statement" => {
             if let Some(denied) = need(&["user:financial"]) {
                 return denied;
             }
-            let from = q
-                .get("from_date")
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let to = q
-                .get("to_date")
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-            let page: usize = q
-                .get("page")
-                .and_then(|p| p.parse().ok())
-                .filter(|&p| p >= 1)
-                .unwrap_or(1);
+            let from = q.get("from_date").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let to = q.get("to_date").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|&p| p >= 1).unwrap_or(1);
             let mut rows = Vec::new();
             for s in inner.data.sales.iter() {
-                let Some(item) = items_by_id
-                    .get(&s.item_id)
-                    .filter(|i| i.author_username == username)
-                else {
+                let Some(item) = items_by_id.get(&s.item_id).filter(|i| i.author_username == username) else {
                     continue;
                 };
                 let day = s.sold_at.date_naive();
@@ -847,11 +721,7 @@ fn answer(
 
 fn cents(c: i64) -> String {
     let sign = if c < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02}",
-        c.unsigned_abs() / 100,
-        c.unsigned_abs() % 100
-    )
+    format!("{sign}{}.{:02}", c.unsigned_abs() / 100, c.unsigned_abs() % 100)
 }
 
 /// This buyer's purchases of this item over all their codes (1 for a guest).
@@ -893,13 +763,7 @@ fn search_item_json(i: &ItemRec) -> Value {
     v
 }
 
-fn sale_json(
-    s: &SaleRec,
-    item: &ItemRec,
-    with_code: bool,
-    purchase_count: u32,
-    in_list: bool,
-) -> Value {
+fn sale_json(s: &SaleRec, item: &ItemRec, with_code: bool, purchase_count: u32, in_list: bool) -> Value {
     let mut v = json!({
         "amount": cents(s.amount_cents),
         "sold_at": s.sold_at.to_rfc3339(),

@@ -11,11 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "envato-sandbox",
-    version,
-    about = "A local stand-in for the Envato Market API (loopback only)"
-)]
+#[command(name = "envato-sandbox", version, about = "A local stand-in for the Envato Market API (loopback only)")]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8099)]
@@ -99,10 +95,7 @@ async fn main() -> ExitCode {
         }),
     };
     if let Some(path) = &args.dump_seed {
-        return match std::fs::write(
-            path,
-            serde_json::to_vec_pretty(&dataset).unwrap_or_default(),
-        ) {
+        return match std::fs::write(path, serde_json::to_vec_pretty(&dataset).unwrap_or_default()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("envato-sandbox: cannot write {}: {e}", path.display());
@@ -130,33 +123,18 @@ async fn main() -> ExitCode {
     };
     let (items, sales) = (dataset.items.len(), dataset.sales.len());
     let sandbox = Sandbox::new(dataset, switches, args.seed);
-    let running = match sandbox
-        .serve(SocketAddr::from(([127, 0, 0, 1], args.port)))
-        .await
-    {
+    let running = match sandbox.serve(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "envato-sandbox: cannot listen on 127.0.0.1:{}: {e}",
-                args.port
-            );
+            eprintln!("envato-sandbox: cannot listen on 127.0.0.1:{}: {e}", args.port);
             return ExitCode::from(1);
         }
     };
     say!("envato-sandbox listening on {}", running.base_url());
-    say!(
-        "  {items} items, {sales} sales of seller “{}”",
-        data::SELLER
-    );
+    say!("  {items} items, {sales} sales of seller “{}”", data::SELLER);
     say!("  seller token (all permissions): {}", data::SELLER_TOKEN);
-    say!(
-        "  token without sale:history:     {}",
-        data::NO_SALES_SCOPE_TOKEN
-    );
-    say!(
-        "  token of a seller with no items: {}",
-        data::NO_ITEMS_TOKEN
-    );
+    say!("  token without sale:history:     {}", data::NO_SALES_SCOPE_TOKEN);
+    say!("  token of a seller with no items: {}", data::NO_ITEMS_TOKEN);
     say!("  revoked token (401):            {}", data::REVOKED_TOKEN);
     say!(
         "  control API: {}/__sandbox/config, /__sandbox/sales, /__sandbox/refund, /__sandbox/stats",
@@ -172,14 +150,13 @@ async fn main() -> ExitCode {
 async fn wait_for_stop() {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -8,9 +8,7 @@ use std::time::Duration;
 fn http(addr: &str, method: &str, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let auth = token
-        .map(|t| format!("authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -20,10 +18,7 @@ fn http(addr: &str, method: &str, path: &str, body: &str, token: Option<&str>) -
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let status = out[9..12].parse().unwrap();
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
 }
 
@@ -36,76 +31,29 @@ fn prints_its_address_serves_controls_and_stops_cleanly() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let url = first
-        .strip_prefix("envato-sandbox listening on ")
-        .expect(&first)
-        .to_string();
+    let url = first.strip_prefix("envato-sandbox listening on ").expect(&first).to_string();
     let addr = url.trim_start_matches("http://").to_string();
 
-    assert_eq!(
-        http(&addr, "GET", "/__sandbox/health", "", None),
-        (200, "ok".into())
-    );
-    let (status, body) = http(
-        &addr,
-        "GET",
-        "/whoami",
-        "",
-        Some(envato_sandbox::data::SELLER_TOKEN),
-    );
+    assert_eq!(http(&addr, "GET", "/__sandbox/health", "", None), (200, "ok".into()));
+    let (status, body) = http(&addr, "GET", "/whoami", "", Some(envato_sandbox::data::SELLER_TOKEN));
     assert_eq!(status, 200);
     assert!(body.contains("sale:history"));
-    assert_eq!(
-        http(
-            &addr,
-            "GET",
-            "/whoami",
-            "",
-            Some(envato_sandbox::data::REVOKED_TOKEN)
-        )
-        .0,
-        401
-    );
+    assert_eq!(http(&addr, "GET", "/whoami", "", Some(envato_sandbox::data::REVOKED_TOKEN)).0, 401);
 
     // A malformed code meets the firewall's plain text, as on the real API.
-    let (status, body) = http(
-        &addr,
-        "GET",
-        "/v3/market/author/sale?code=1234",
-        "",
-        Some(envato_sandbox::data::SELLER_TOKEN),
-    );
+    let (status, body) =
+        http(&addr, "GET", "/v3/market/author/sale?code=1234", "", Some(envato_sandbox::data::SELLER_TOKEN));
     assert_eq!((status, body.as_str()), (403, "\"error code: 1020\""));
 
     // Switch a variant and inject a fault at run time.
-    let (status, _) = http(
-        &addr,
-        "POST",
-        "/__sandbox/config",
-        r#"{"faults":{"fail_next":["server_error"]}}"#,
-        None,
-    );
+    let (status, _) = http(&addr, "POST", "/__sandbox/config", r#"{"faults":{"fail_next":["server_error"]}}"#, None);
     assert_eq!(status, 200);
     assert_eq!(
-        http(
-            &addr,
-            "GET",
-            "/v3/market/author/sales?page=1",
-            "",
-            Some(envato_sandbox::data::SELLER_TOKEN)
-        )
-        .0,
+        http(&addr, "GET", "/v3/market/author/sales?page=1", "", Some(envato_sandbox::data::SELLER_TOKEN)).0,
         500
     );
     assert_eq!(
-        http(
-            &addr,
-            "GET",
-            "/v3/market/author/sales?page=1",
-            "",
-            Some(envato_sandbox::data::SELLER_TOKEN)
-        )
-        .0,
+        http(&addr, "GET", "/v3/market/author/sales?page=1", "", Some(envato_sandbox::data::SELLER_TOKEN)).0,
         200
     );
 
@@ -118,18 +66,10 @@ fn prints_its_address_serves_controls_and_stops_cleanly() {
     );
     let items: serde_json::Value = serde_json::from_str(&items).unwrap();
     let item_id = items["matches"][0]["id"].as_str().unwrap().to_string();
-    let (status, sale) = http(
-        &addr,
-        "POST",
-        "/__sandbox/sales",
-        &format!(r#"{{"item_id":{item_id},"buyer":"new-buyer"}}"#),
-        None,
-    );
+    let (status, sale) =
+        http(&addr, "POST", "/__sandbox/sales", &format!(r#"{{"item_id":{item_id},"buyer":"new-buyer"}}"#), None);
     assert_eq!(status, 201);
-    let code = serde_json::from_str::<serde_json::Value>(&sale).unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = serde_json::from_str::<serde_json::Value>(&sale).unwrap()["code"].as_str().unwrap().to_string();
     let (status, body) = http(
         &addr,
         "GET",
@@ -139,17 +79,7 @@ fn prints_its_address_serves_controls_and_stops_cleanly() {
     );
     assert_eq!(status, 200);
     assert!(body.contains("new-buyer"));
-    assert_eq!(
-        http(
-            &addr,
-            "POST",
-            "/__sandbox/refund",
-            &format!(r#"{{"code":"{code}"}}"#),
-            None
-        )
-        .0,
-        204
-    );
+    assert_eq!(http(&addr, "POST", "/__sandbox/refund", &format!(r#"{{"code":"{code}"}}"#), None).0, 204);
     assert_eq!(
         http(
             &addr,
@@ -166,17 +96,11 @@ fn prints_its_address_serves_controls_and_stops_cleanly() {
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     assert_eq!(stats["by_endpoint"]["sales"], 2);
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert!(
-        rest.iter().any(|l| l == "envato-sandbox stopping"),
-        "{rest:?}"
-    );
+    assert!(rest.iter().any(|l| l == "envato-sandbox stopping"), "{rest:?}");
 }
 
 #[test]
@@ -185,15 +109,7 @@ fn the_same_seed_gives_the_same_data_and_seed_files_load() {
     let dump = |name: &str, seed: &str| {
         let path = dir.path().join(name);
         let ok = Command::new(env!("CARGO_BIN_EXE_envato-sandbox"))
-            .args([
-                "--seed",
-                seed,
-                "--sales",
-                "50",
-                "--days",
-                "30",
-                "--dump-seed",
-            ])
+            .args(["--seed", seed, "--sales", "50", "--days", "30", "--dump-seed"])
             .arg(&path)
             .status()
             .unwrap();
@@ -203,26 +119,14 @@ fn the_same_seed_gives_the_same_data_and_seed_files_load() {
     let a = dump("a.json", "9");
     let b = dump("b.json", "9");
     // Only the clock-relative dates may differ between two runs a moment apart.
-    let codes = |v: &serde_json::Value| {
-        v["sales"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["code"].clone())
-            .collect::<Vec<_>>()
-    };
+    let codes =
+        |v: &serde_json::Value| v["sales"].as_array().unwrap().iter().map(|s| s["code"].clone()).collect::<Vec<_>>();
     assert_eq!(codes(&a), codes(&b));
     assert_ne!(codes(&a), codes(&dump("c.json", "10")));
     let sales = a["sales"].as_array().unwrap();
-    assert!(
-        sales.iter().any(|s| s["buyer"].is_null()),
-        "guest checkouts"
-    );
+    assert!(sales.iter().any(|s| s["buyer"].is_null()), "guest checkouts");
     assert!(sales.iter().any(|s| s["license"] == "Extended License") || sales.len() < 40);
-    assert!(
-        sales.iter().any(|s| s["supported_until"].is_null()),
-        "items without support"
-    );
+    assert!(sales.iter().any(|s| s["supported_until"].is_null()), "items without support");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_envato-sandbox"))
         .args(["--port", "0", "--data"])
@@ -231,17 +135,9 @@ fn the_same_seed_gives_the_same_data_and_seed_files_load() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(
-        first.starts_with("envato-sandbox listening on http://127.0.0.1:"),
-        "{first}"
-    );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("envato-sandbox listening on http://127.0.0.1:"), "{first}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
 }
 
@@ -250,11 +146,7 @@ fn a_bad_seed_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.json");
     std::fs::write(&path, "{ not json").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_envato-sandbox"))
-        .arg("--data")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_envato-sandbox")).arg("--data").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }

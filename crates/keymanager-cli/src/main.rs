@@ -4,6 +4,9 @@
 //! `error[CODE]: message` with the same stable codes the app's UI receives.
 
 use clap::{Args, Parser, Subcommand};
+use keymanager::account::{self, StepState, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::envato::ClientConfig;
+use keymanager::keychain::Keychain;
 use keymanager::model::{License, NewProduct, Product, ProductStatus};
 use keymanager::settings::{LicenseType, KEYS};
 use keymanager::store::{LicenseQuery, NewLicense};
@@ -14,22 +17,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "keymanager",
-    version,
-    about = "KeyManager: license manager for Envato Market sellers (headless)"
-)]
+#[command(name = "keymanager", version, about = "KeyManager: license manager for Envato Market sellers (headless)")]
 struct Cli {
     /// The data folder (holds the database). Defaults to the platform's data directory.
     #[arg(long, global = true, env = "KEYMANAGER_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// The Envato API address for this run (the sandbox: http://127.0.0.1:PORT).
-    #[arg(
-        long,
-        global = true,
-        env = "KEYMANAGER_ENVATO_API_BASE",
-        value_name = "URL"
-    )]
+    #[arg(long, global = true, env = "KEYMANAGER_ENVATO_API_BASE", value_name = "URL")]
     envato_api_base: Option<String>,
     #[command(subcommand)]
     command: Command,
@@ -46,8 +40,24 @@ enum Command {
     /// List and issue licenses.
     #[command(subcommand)]
     Licenses(LicensesCmd),
+    /// The Envato personal token (kept in the system keychain).
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Where the data lives, schema and version.
     Info(JsonFlag),
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Validate a token read from standard input and, if it passes, store it in the keychain.
+    /// The token is never taken from the command line (it would land in shell history).
+    Set(JsonFlag),
+    /// Show whose token is stored, when it was saved and last validated, and its age.
+    Status(JsonFlag),
+    /// Re-check the stored token against Envato.
+    Validate(JsonFlag),
+    /// Remove the token from the keychain. Licenses are kept; syncing stops.
+    Remove(JsonFlag),
 }
 
 #[derive(Args)]
@@ -134,8 +144,7 @@ fn parse_license_type(s: &str) -> Result<LicenseType, String> {
 }
 
 fn parse_status(s: &str) -> Result<keymanager::model::LicenseStatus, String> {
-    keymanager::model::LicenseStatus::parse(s)
-        .ok_or_else(|| "use active, suspended or revoked".to_string())
+    keymanager::model::LicenseStatus::parse(s).ok_or_else(|| "use active, suspended or revoked".to_string())
 }
 
 /// Failures of the command: a core error, or stdout closing under us (`| head`).
@@ -157,6 +166,13 @@ impl From<io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr, at the level KEYMANAGER_LOG asks for (default: warnings).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(io::stderr)
+        .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -200,13 +216,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print_json(&mut out, &info)?;
             } else {
                 for (k, v) in info.as_object().into_iter().flatten() {
-                    writeln!(
-                        out,
-                        "{k}: {}",
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string())
-                    )?;
+                    writeln!(out, "{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))?;
                 }
             }
         }
@@ -260,11 +270,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 envato_item_ids: Some(item_ids.clone()),
                 activation_limit: *activation_limit,
                 license_type: *license_type,
-                status: Some(if *inactive {
-                    ProductStatus::Inactive
-                } else {
-                    ProductStatus::Active
-                }),
+                status: Some(if *inactive { ProductStatus::Inactive } else { ProductStatus::Active }),
             };
             let p = store.create_product(&new, time::now())?;
             if json.json {
@@ -282,28 +288,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 print_products(&mut out, &products)?;
             }
         }
-        Command::Licenses(LicensesCmd::List {
-            status,
-            product,
-            limit,
-            json,
-        }) => {
+        Command::Licenses(LicensesCmd::List { status, product, limit, json }) => {
             let store = open_store(&cli)?;
             list_licenses(&mut out, &store, *status, *product, *limit, json.json)?;
         }
-        Command::Licenses(LicensesCmd::Issue {
-            product,
-            buyer,
-            json,
-        }) => {
+        Command::Token(cmd) => token(&cli, cmd, &mut out)?,
+        Command::Licenses(LicensesCmd::Issue { product, buyer, json }) => {
             let mut store = open_store(&cli)?;
-            let l = store.issue_license(
-                &NewLicense {
-                    product_id: *product,
-                    buyer: buyer.clone(),
-                },
-                time::now(),
-            )?;
+            let l = store.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
             if json.json {
                 print_json(&mut out, &l)?;
             } else {
@@ -317,10 +309,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn print_products(out: &mut impl Write, products: &[Product]) -> Result<(), Failure> {
     if products.is_empty() {
-        writeln!(
-            out,
-            "No products yet. Add one with `keymanager products add --name NAME`."
-        )?;
+        writeln!(out, "No products yet. Add one with `keymanager products add --name NAME`.")?;
         return Ok(());
     }
     writeln!(
@@ -339,11 +328,7 @@ fn print_products(out: &mut impl Write, products: &[Product]) -> Result<(), Fail
             p.activation_limit,
             p.license_type.as_str(),
             p.status.as_str(),
-            if ids.is_empty() {
-                "-".to_string()
-            } else {
-                ids.join(",")
-            }
+            if ids.is_empty() { "-".to_string() } else { ids.join(",") }
         )?;
     }
     Ok(())
@@ -420,4 +405,145 @@ fn print_license_row(out: &mut impl Write, l: &License) -> io::Result<()> {
 
 fn clip(s: &str, n: usize) -> String {
     keymanager::model::truncate_chars(s, n)
+}
+
+/// The Envato client settings for this run: the `--envato-api-base` override, else the setting.
+fn client_config(cli: &Cli, store: &Store) -> Result<ClientConfig, Error> {
+    let base = match &cli.envato_api_base {
+        Some(b) => keymanager::settings::validate_api_base("envato_api_base", b)?,
+        None => store.settings()?.envato_api_base,
+    };
+    Ok(ClientConfig::new(&base))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("Cannot start the async runtime: {e}.")))
+}
+
+/// Reads the token from standard input: hidden when typed at a terminal, else one line.
+fn read_token() -> Result<String, Error> {
+    use std::io::IsTerminal;
+    if io::stdin().is_terminal() {
+        eprint!("Paste your Envato personal token (input is hidden), then press Enter: ");
+        return rpassword::read_password().map_err(|e| Error::invalid_input(format!("Cannot read the token: {e}.")));
+    }
+    let mut line = String::new();
+    io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::invalid_input(format!("Cannot read the token from standard input: {e}.")))?;
+    Ok(line)
+}
+
+/// Prints each validation step on stderr as it completes, so stdout stays clean for --json.
+fn print_step(s: &ValidationStep) {
+    let mark = match s.state {
+        StepState::Running => return,
+        StepState::Passed => "✓",
+        StepState::Failed => "✗",
+        StepState::Skipped => "–",
+    };
+    eprintln!("  {mark} {}: {}", s.title, s.detail);
+    if let (Some(cause), Some(solution)) = (&s.cause, &s.solution) {
+        eprintln!("      Cause: {cause}. Solution: {solution}.");
+    }
+}
+
+fn print_status(out: &mut impl Write, s: &TokenStatus) -> io::Result<()> {
+    if !s.configured {
+        writeln!(out, "No Envato token is stored.")?;
+        if s.token_hint.is_some() {
+            writeln!(
+                out,
+                "(The keychain no longer holds the token {}; set it again.)",
+                s.token_hint.as_deref().unwrap_or("")
+            )?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "Token:          {}", s.token_hint.as_deref().unwrap_or("-"))?;
+    writeln!(out, "Account:        {}", s.username.as_deref().unwrap_or("-"))?;
+    if let Some(n) = s.items_count {
+        writeln!(out, "Items for sale: {n}")?;
+    }
+    writeln!(out, "Saved:          {} ({} days ago)", s.saved_at.as_deref().unwrap_or("-"), s.age_days.unwrap_or(0))?;
+    writeln!(out, "Last validated: {}", s.validated_at.as_deref().unwrap_or("never"))?;
+    if s.last_check_ok == Some(false) {
+        if let Some(e) = &s.last_error {
+            writeln!(out, "Last check failed: [{}] {}", e.code, e.message)?;
+        }
+    }
+    if s.rotation_due {
+        writeln!(out, "Reminder: this token is over a year old. Envato advises rotating tokens yearly: create a new one and run `keymanager token set`.")?;
+    }
+    Ok(())
+}
+
+fn report_failure(report: &ValidationReport) -> Error {
+    report.error.clone().unwrap_or_else(|| Error::internal("Validation failed."))
+}
+
+fn token(cli: &Cli, cmd: &TokenCmd, out: &mut impl Write) -> Result<(), Failure> {
+    let dir = paths::data_dir(cli.data_dir.clone())?;
+    let mut store = Store::open_in_dir(&dir)?;
+    let keychain = Keychain::for_data_dir(&dir)?;
+    match cmd {
+        TokenCmd::Status(j) => {
+            let status = account::status(&store, &keychain, time::now())?;
+            if j.json {
+                print_json(out, &status)?;
+            } else {
+                print_status(out, &status)?;
+            }
+        }
+        TokenCmd::Set(j) => {
+            let input = read_token()?;
+            let cfg = client_config(cli, &store)?;
+            let (report, token) = runtime()?.block_on(account::validate(cfg, &input, &mut |s| print_step(s)));
+            let Some(token) = token else {
+                if j.json {
+                    print_json(out, &report)?;
+                }
+                return Err(report_failure(&report).into());
+            };
+            let status = account::save(&mut store, &keychain, &token, &report, time::now())?;
+            if j.json {
+                print_json(out, &status)?;
+            } else {
+                writeln!(
+                    out,
+                    "Saved the token {} for {} in the system keychain.",
+                    status.token_hint.as_deref().unwrap_or(""),
+                    status.username.as_deref().unwrap_or("?")
+                )?;
+            }
+        }
+        TokenCmd::Validate(j) => {
+            let cfg = client_config(cli, &store)?;
+            let report = runtime()?.block_on(account::check_stored(cfg, &keychain, &mut |s| print_step(s)))?;
+            account::record_check(&mut store, &report, time::now())?;
+            if j.json {
+                print_json(out, &report)?;
+            } else if report.ok {
+                writeln!(out, "The stored token is valid.")?;
+            }
+            if !report.ok {
+                return Err(report_failure(&report).into());
+            }
+        }
+        TokenCmd::Remove(j) => {
+            let status = account::remove(&mut store, &keychain, time::now())?;
+            if j.json {
+                print_json(out, &status)?;
+            } else {
+                writeln!(
+                    out,
+                    "Removed the Envato token. Licenses are kept; syncing stops until a token is set again."
+                )?;
+            }
+        }
+    }
+    Ok(())
 }

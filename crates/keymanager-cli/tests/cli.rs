@@ -8,9 +8,7 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Env { dir: tempfile::tempdir().unwrap() }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -24,11 +22,7 @@ impl Env {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -47,20 +41,11 @@ fn settings_get_and_set_round_trip() {
     assert_eq!(all["sync_interval_minutes"], 30);
     assert_eq!(all["history_days"], 90);
 
-    assert_eq!(
-        env.ok(&["settings", "set", "history_days", "30"]).trim(),
-        "history_days = 30"
-    );
+    assert_eq!(env.ok(&["settings", "set", "history_days", "30"]).trim(), "history_days = 30");
     assert_eq!(env.ok(&["settings", "get", "history_days"]).trim(), "30");
-    assert_eq!(
-        env.json(&["settings", "get", "history_days", "--json"])["history_days"],
-        30
-    );
+    assert_eq!(env.json(&["settings", "get", "history_days", "--json"])["history_days"], 30);
     let text = env.ok(&["settings", "get"]);
-    assert!(
-        text.contains("history_days = 30\n") && text.contains("auto_create_products = false\n"),
-        "{text}"
-    );
+    assert!(text.contains("history_days = 30\n") && text.contains("auto_create_products = false\n"), "{text}");
 }
 
 #[test]
@@ -72,10 +57,7 @@ fn invalid_values_fail_with_a_code_and_write_nothing() {
     assert!(err.starts_with("error[settings.invalid_value]: "), "{err}");
     assert!(err.contains("15 to 1440"), "{err}");
     assert!(out.stdout.is_empty());
-    assert_eq!(
-        env.ok(&["settings", "get", "sync_interval_minutes"]).trim(),
-        "30"
-    );
+    assert_eq!(env.ok(&["settings", "get", "sync_interval_minutes"]).trim(), "30");
 
     let out = env.run(&["settings", "set", "nope", "1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -85,12 +67,7 @@ fn invalid_values_fail_with_a_code_and_write_nothing() {
 #[test]
 fn usage_errors_exit_2() {
     let env = Env::new();
-    for args in [
-        &["settings"][..],
-        &["frobnicate"],
-        &["licenses", "list", "--limit", "many"],
-        &["products", "add"],
-    ] {
+    for args in [&["settings"][..], &["frobnicate"], &["licenses", "list", "--limit", "many"], &["products", "add"]] {
         let out = env.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
@@ -124,14 +101,7 @@ fn products_and_licenses() {
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[product.duplicate_sku]: "));
 
     for i in 0..12 {
-        env.ok(&[
-            "licenses",
-            "issue",
-            "--product",
-            &id,
-            "--buyer",
-            &format!("buyer{i}"),
-        ]);
+        env.ok(&["licenses", "issue", "--product", &id, "--buyer", &format!("buyer{i}")]);
     }
     let all = env.json(&["licenses", "list", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 12);
@@ -140,10 +110,7 @@ fn products_and_licenses() {
     assert_eq!(limited[0]["buyer"], "buyer11", "newest first");
     let text = env.ok(&["licenses", "list", "--status", "active"]);
     assert_eq!(text.lines().count(), 13, "header + 12 rows:\n{text}");
-    assert_eq!(
-        env.json(&["licenses", "list", "--status", "revoked", "--json"]),
-        serde_json::json!([])
-    );
+    assert_eq!(env.json(&["licenses", "list", "--status", "revoked", "--json"]), serde_json::json!([]));
 
     let out = env.run(&["licenses", "issue", "--product", "999"]);
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[product.not_found]: "));
@@ -177,39 +144,15 @@ fn licenses_list_without_limit_prints_every_match_across_pages() {
     {
         let mut store = keymanager::Store::open_in_dir(env.dir.path()).unwrap();
         let p = store
-            .create_product(
-                &keymanager::model::NewProduct {
-                    name: "Theme".into(),
-                    ..Default::default()
-                },
-                now,
-            )
+            .create_product(&keymanager::model::NewProduct { name: "Theme".into(), ..Default::default() }, now)
             .unwrap();
         for _ in 0..1205 {
-            store
-                .issue_license(
-                    &keymanager::store::NewLicense {
-                        product_id: p.id,
-                        buyer: None,
-                    },
-                    now,
-                )
-                .unwrap();
+            store.issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None }, now).unwrap();
         }
     }
     let all = env.json(&["licenses", "list", "--json"]);
-    let ids: Vec<i64> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_i64().unwrap())
-        .collect();
+    let ids: Vec<i64> = all.as_array().unwrap().iter().map(|l| l["id"].as_i64().unwrap()).collect();
     assert_eq!(ids.len(), 1205);
     assert!(ids.windows(2).all(|w| w[0] > w[1]));
-    assert_eq!(
-        env.ok(&["licenses", "list", "--limit", "1001"])
-            .lines()
-            .count(),
-        1002
-    );
+    assert_eq!(env.ok(&["licenses", "list", "--limit", "1001"]).lines().count(), 1002);
 }

@@ -9,10 +9,11 @@ use ts_rs::{Config, TS};
 
 /// (file name, TypeScript source) for every boundary type.
 pub fn all() -> Vec<(PathBuf, String)> {
-    use crate::error::{Error, ErrorCode};
-    use crate::model::{
-        AppInfo, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus,
+    use crate::account::{
+        EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
+    use crate::error::{Error, ErrorCode};
+    use crate::model::{AppInfo, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus};
     use crate::settings::{LicenseType, Settings};
     use crate::store::{AuditEntry, AuditLevel};
     vec![
@@ -29,6 +30,13 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<LicenseSource>(),
         one::<AuditEntry>(),
         one::<AuditLevel>(),
+        one::<ValidationReport>(),
+        one::<ValidationStep>(),
+        one::<StepKind>(),
+        one::<StepState>(),
+        one::<MissingScope>(),
+        one::<TokenStatus>(),
+        one::<EnvatoSaveResult>(),
     ]
 }
 
@@ -86,9 +94,6 @@ mod tests {
                 }
             }
         }
-        assert!(
-            stale.is_empty(),
-            "ui/src/bindings is stale: {stale:?}. Run `make bindings` and commit the result."
-        );
+        assert!(stale.is_empty(), "ui/src/bindings is stale: {stale:?}. Run `make bindings` and commit the result.");
     }
 }

@@ -56,6 +56,10 @@ pub enum ErrorCode {
     EnvatoNoItems,
     #[serde(rename = "purchase_code.malformed")]
     PurchaseCodeMalformed,
+    #[serde(rename = "keychain.unavailable")]
+    KeychainUnavailable,
+    #[serde(rename = "token.not_configured")]
+    TokenNotConfigured,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -84,6 +88,8 @@ impl ErrorCode {
         ErrorCode::EnvatoBadResponse,
         ErrorCode::EnvatoNoItems,
         ErrorCode::PurchaseCodeMalformed,
+        ErrorCode::KeychainUnavailable,
+        ErrorCode::TokenNotConfigured,
         ErrorCode::Internal,
     ];
 
@@ -111,6 +117,8 @@ impl ErrorCode {
             ErrorCode::EnvatoBadResponse => "envato.bad_response",
             ErrorCode::EnvatoNoItems => "envato.no_items",
             ErrorCode::PurchaseCodeMalformed => "purchase_code.malformed",
+            ErrorCode::KeychainUnavailable => "keychain.unavailable",
+            ErrorCode::TokenNotConfigured => "token.not_configured",
             ErrorCode::Internal => "internal",
         }
     }
@@ -137,11 +145,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Error { code, message: message.into(), field: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -179,18 +183,12 @@ impl From<rusqlite::Error> for Error {
                     ErrorCode::StoreBusy,
                     "The database is busy in another KeyManager process; try again in a moment.",
                 ),
-                Sql::NotADatabase | Sql::DatabaseCorrupt => Error::new(
-                    ErrorCode::StoreCorrupt,
-                    "The database file is damaged or is not a KeyManager database.",
-                ),
-                Sql::CannotOpen
-                | Sql::ReadOnly
-                | Sql::DiskFull
-                | Sql::SystemIoFailure
-                | Sql::PermissionDenied => Error::new(
-                    ErrorCode::StoreIo,
-                    format!("Cannot read or write the database: {err}."),
-                ),
+                Sql::NotADatabase | Sql::DatabaseCorrupt => {
+                    Error::new(ErrorCode::StoreCorrupt, "The database file is damaged or is not a KeyManager database.")
+                }
+                Sql::CannotOpen | Sql::ReadOnly | Sql::DiskFull | Sql::SystemIoFailure | Sql::PermissionDenied => {
+                    Error::new(ErrorCode::StoreIo, format!("Cannot read or write the database: {err}."))
+                }
                 _ => Error::internal(format!("Database error: {err}.")),
             },
             _ => Error::internal(format!("Database error: {err}.")),
@@ -204,29 +202,20 @@ mod tests {
 
     #[test]
     fn json_shape_is_pinned() {
-        let err = Error::new(
-            ErrorCode::SettingsInvalidValue,
-            "Sync interval must be 15 to 1440 minutes.",
-        )
-        .with_field("sync_interval_minutes");
+        let err = Error::new(ErrorCode::SettingsInvalidValue, "Sync interval must be 15 to 1440 minutes.")
+            .with_field("sync_interval_minutes");
         assert_eq!(
             serde_json::to_string(&err).unwrap(),
             r#"{"code":"settings.invalid_value","message":"Sync interval must be 15 to 1440 minutes.","field":"sync_interval_minutes"}"#
         );
         let err = Error::new(ErrorCode::StoreNewerSchema, "newer");
-        assert_eq!(
-            serde_json::to_string(&err).unwrap(),
-            r#"{"code":"store.newer_schema","message":"newer"}"#
-        );
+        assert_eq!(serde_json::to_string(&err).unwrap(), r#"{"code":"store.newer_schema","message":"newer"}"#);
     }
 
     #[test]
     fn serialised_codes_match_as_str() {
         for code in ErrorCode::ALL {
-            assert_eq!(
-                serde_json::to_value(code).unwrap(),
-                serde_json::Value::String(code.as_str().into())
-            );
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
         }
     }
 }

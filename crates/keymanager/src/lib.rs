@@ -2,9 +2,11 @@
 //! dependency: the store, settings, licensing, and (in later modules) the Envato client, sync
 //! and keychain access. The app in src-tauri/ and the `keymanager` CLI are thin shells over it.
 
+pub mod account;
 pub mod bindings;
 pub mod envato;
 pub mod error;
+pub mod keychain;
 pub mod license_key;
 pub mod model;
 pub mod money;

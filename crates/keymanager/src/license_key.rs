@@ -22,12 +22,7 @@ fn index_of(c: u8) -> Option<u32> {
 /// Weights 1..=20 are all non-zero mod 29, so one wrong symbol always shows; neighbouring
 /// weights differ by one, so a swap of two different neighbours always shows.
 fn check_symbol(data: &[u32]) -> u32 {
-    let sum: u32 = data
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| (i as u32 + 1) * v)
-        .sum::<u32>()
-        % N;
+    let sum: u32 = data.iter().enumerate().map(|(i, &v)| (i as u32 + 1) * v).sum::<u32>() % N;
     // The check sits at weight 20; 16 is the inverse of 20 modulo 29 (20 * 16 = 320 = 11 * 29 + 1).
     (N - sum) % N * 16 % N
 }
@@ -42,9 +37,8 @@ impl LicenseKey {
         let mut indices = Vec::with_capacity(DATA_LEN + 1);
         let mut buf = [0u8; 64];
         while indices.len() < DATA_LEN {
-            getrandom::fill(&mut buf).map_err(|e| {
-                Error::internal(format!("The system random generator failed: {e}."))
-            })?;
+            getrandom::fill(&mut buf)
+                .map_err(|e| Error::internal(format!("The system random generator failed: {e}.")))?;
             // Rejection sampling keeps every symbol equally likely: 232 = 8 * 29.
             for &b in buf.iter() {
                 if indices.len() == DATA_LEN {
@@ -62,10 +56,7 @@ impl LicenseKey {
     /// Accepts a key as a person types it: any case, with or without dashes or spaces.
     pub fn parse(input: &str) -> Result<LicenseKey> {
         let malformed = |why: &str| {
-            Error::new(
-                ErrorCode::LicenseKeyMalformed,
-                format!("That is not a valid KeyManager license key: {why}."),
-            )
+            Error::new(ErrorCode::LicenseKeyMalformed, format!("That is not a valid KeyManager license key: {why}."))
         };
         let mut indices = Vec::with_capacity(DATA_LEN + 1);
         for c in input.trim().chars() {
@@ -74,9 +65,7 @@ impl LicenseKey {
             }
             let up = c.to_ascii_uppercase();
             if !up.is_ascii() {
-                return Err(malformed(
-                    "it contains characters that never appear in keys",
-                ));
+                return Err(malformed("it contains characters that never appear in keys"));
             }
             match index_of(up as u8) {
                 Some(i) => indices.push(i),
@@ -91,9 +80,7 @@ impl LicenseKey {
         }
         let (data, check) = indices.split_at(DATA_LEN);
         if check_symbol(data) != check[0] {
-            return Err(malformed(
-                "a character is mistyped (the check character does not match)",
-            ));
+            return Err(malformed("a character is mistyped (the check character does not match)"));
         }
         Ok(LicenseKey(format_groups(&indices)))
     }
@@ -135,10 +122,7 @@ mod tests {
                 assert!(!s.contains(c), "{s} contains ambiguous {c}");
             }
             assert_eq!(LicenseKey::parse(s).unwrap(), key);
-            assert_eq!(
-                LicenseKey::parse(&s.to_lowercase().replace('-', " ")).unwrap(),
-                key
-            );
+            assert_eq!(LicenseKey::parse(&s.to_lowercase().replace('-', " ")).unwrap(), key);
             assert!(seen.insert(key));
         }
     }
@@ -167,14 +151,8 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_with_a_reason() {
-        for bad in [
-            "",
-            "ABC",
-            "0000-0000-0000-0000-0000",
-            "'; DROP TABLE licenses; --",
-            "ÄÖÜ",
-            &"A".repeat(10_000),
-        ] {
+        for bad in ["", "ABC", "0000-0000-0000-0000-0000", "'; DROP TABLE licenses; --", "ÄÖÜ", &"A".repeat(10_000)]
+        {
             let err = LicenseKey::parse(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::LicenseKeyMalformed, "{bad}");
         }

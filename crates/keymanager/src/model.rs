@@ -94,40 +94,26 @@ impl NewProduct {
             return Err(Error::invalid_input("A product needs a name.").with_field("name"));
         }
         if name.chars().count() > NAME_MAX {
-            return Err(Error::invalid_input(format!(
-                "A product name has at most {NAME_MAX} characters."
-            ))
-            .with_field("name"));
-        }
-        if name.chars().any(char::is_control) {
             return Err(
-                Error::invalid_input("A product name cannot contain control characters.")
-                    .with_field("name"),
+                Error::invalid_input(format!("A product name has at most {NAME_MAX} characters.")).with_field("name")
             );
         }
-        let description = truncate_chars(
-            self.description.as_deref().unwrap_or("").trim(),
-            DESCRIPTION_MAX,
-        );
+        if name.chars().any(char::is_control) {
+            return Err(Error::invalid_input("A product name cannot contain control characters.").with_field("name"));
+        }
+        let description = truncate_chars(self.description.as_deref().unwrap_or("").trim(), DESCRIPTION_MAX);
         let sku = match self.sku.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(s)
-                if s.chars().count() > SKU_MAX
-                    || s.chars().any(|c| c.is_control() || c.is_whitespace()) =>
-            {
-                return Err(Error::invalid_input(format!(
-                    "A SKU has at most {SKU_MAX} characters and no spaces."
-                ))
-                .with_field("sku"))
+            Some(s) if s.chars().count() > SKU_MAX || s.chars().any(|c| c.is_control() || c.is_whitespace()) => {
+                return Err(Error::invalid_input(format!("A SKU has at most {SKU_MAX} characters and no spaces."))
+                    .with_field("sku"))
             }
             Some(s) => Some(s.to_string()),
         };
         let mut ids = self.envato_item_ids.clone().unwrap_or_default();
         if let Some(bad) = ids.iter().find(|&&id| id <= 0) {
-            return Err(Error::invalid_input(format!(
-                "“{bad}” is not an Envato item ID (a positive number)."
-            ))
-            .with_field("envato_item_ids"));
+            return Err(Error::invalid_input(format!("“{bad}” is not an Envato item ID (a positive number)."))
+                .with_field("envato_item_ids"));
         }
         ids.sort_unstable();
         ids.dedup();
@@ -256,44 +242,11 @@ mod tests {
         assert_eq!(ok.status, ProductStatus::Active);
 
         for (p, field) in [
-            (
-                NewProduct {
-                    name: " ".into(),
-                    ..Default::default()
-                },
-                "name",
-            ),
-            (
-                NewProduct {
-                    name: "x".repeat(201),
-                    ..Default::default()
-                },
-                "name",
-            ),
-            (
-                NewProduct {
-                    name: "a".into(),
-                    sku: Some("has space".into()),
-                    ..Default::default()
-                },
-                "sku",
-            ),
-            (
-                NewProduct {
-                    name: "a".into(),
-                    envato_item_ids: Some(vec![0]),
-                    ..Default::default()
-                },
-                "envato_item_ids",
-            ),
-            (
-                NewProduct {
-                    name: "a".into(),
-                    activation_limit: Some(0),
-                    ..Default::default()
-                },
-                "activation_limit",
-            ),
+            (NewProduct { name: " ".into(), ..Default::default() }, "name"),
+            (NewProduct { name: "x".repeat(201), ..Default::default() }, "name"),
+            (NewProduct { name: "a".into(), sku: Some("has space".into()), ..Default::default() }, "sku"),
+            (NewProduct { name: "a".into(), envato_item_ids: Some(vec![0]), ..Default::default() }, "envato_item_ids"),
+            (NewProduct { name: "a".into(), activation_limit: Some(0), ..Default::default() }, "activation_limit"),
         ] {
             let err = p.validate(1, LicenseType::Regular).unwrap_err();
             assert_eq!(err.field.as_deref(), Some(field));
@@ -302,13 +255,9 @@ mod tests {
 
     #[test]
     fn long_descriptions_are_truncated_on_a_character_boundary() {
-        let p = NewProduct {
-            name: "a".into(),
-            description: Some("é".repeat(3000)),
-            ..Default::default()
-        }
-        .validate(1, LicenseType::Regular)
-        .unwrap();
+        let p = NewProduct { name: "a".into(), description: Some("é".repeat(3000)), ..Default::default() }
+            .validate(1, LicenseType::Regular)
+            .unwrap();
         assert_eq!(p.description.chars().count(), DESCRIPTION_MAX);
         assert!(p.description.ends_with('…'));
     }

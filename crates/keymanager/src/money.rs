@@ -10,20 +10,13 @@ pub fn parse_cents(s: &str) -> Result<Option<i64>> {
     if s.is_empty() {
         return Ok(None);
     }
-    let bad = || {
-        Error::invalid_input(format!(
-            "“{s}” is not an amount of money (expected e.g. 19.84)."
-        ))
-    };
+    let bad = || Error::invalid_input(format!("“{s}” is not an amount of money (expected e.g. 19.84)."));
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s),
     };
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
     if frac.len() > 2 || whole.len() > 15 {

@@ -12,12 +12,7 @@ pub fn data_dir(override_dir: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(dir) = override_dir.filter(|d| !d.as_os_str().is_empty()) {
         return Ok(dir);
     }
-    directories::ProjectDirs::from("", "", "keymanager")
-        .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::StoreIo,
-                format!("Cannot find a home folder for KeyManager's data; set {DATA_DIR_ENV}."),
-            )
-        })
+    directories::ProjectDirs::from("", "", "keymanager").map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {
+        Error::new(ErrorCode::StoreIo, format!("Cannot find a home folder for KeyManager's data; set {DATA_DIR_ENV}."))
+    })
 }

@@ -26,7 +26,9 @@ impl Token {
         };
         Err(Error::new(
             ErrorCode::EnvatoTokenFormat,
-            format!("Invalid token format: {why}. Copy the entire token from build.envato.com, including all characters."),
+            format!(
+                "Invalid token format: {why}. Copy the entire token from build.envato.com, including all characters."
+            ),
         ))
     }
 
@@ -63,12 +65,7 @@ mod tests {
         let ok = Token::parse("  abcdEFGH1234abcdEFGH1234abcd5678\n").unwrap();
         assert_eq!(ok.expose(), "abcdEFGH1234abcdEFGH1234abcd5678");
         assert_eq!(ok.masked(), "••••5678");
-        for bad in [
-            "",
-            "short",
-            "abcdEFGH1234abcdEFGH1234abcd567!",
-            "abcdEFGH1234abcdEFGH1234abcd56789",
-        ] {
+        for bad in ["", "short", "abcdEFGH1234abcdEFGH1234abcd567!", "abcdEFGH1234abcdEFGH1234abcd56789"] {
             let err = Token::parse(bad).err().unwrap();
             assert_eq!(err.code, ErrorCode::EnvatoTokenFormat);
             if bad.len() > 4 {

@@ -81,10 +81,7 @@ fn parse_range(key: &str, label: &str, value: &str, min: u32, max: u32, unit: &s
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(invalid(
             key,
-            format!(
-                "{label} must be a whole number from {min} to {max}{unit}; “{}” is not.",
-                shorten(v)
-            ),
+            format!("{label} must be a whole number from {min} to {max}{unit}; “{}” is not.", shorten(v)),
         )),
     }
 }
@@ -102,10 +99,7 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "on" | "yes" | "1" => Ok(true),
         "false" | "off" | "no" | "0" => Ok(false),
-        other => Err(invalid(
-            key,
-            format!("“{}” is not on or off; use true or false.", shorten(other)),
-        )),
+        other => Err(invalid(key, format!("“{}” is not on or off; use true or false.", shorten(other)))),
     }
 }
 
@@ -116,34 +110,15 @@ pub fn validate_api_base(key: &str, value: &str) -> Result<String> {
         r
     } else if let Some(r) = v.strip_prefix("http://") {
         let host = r.split(['/', ':']).next().unwrap_or("");
-        if !(host == "127.0.0.1"
-            || host == "localhost"
-            || host == "[::1]"
-            || r.starts_with("[::1]"))
-        {
+        if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]" || r.starts_with("[::1]")) {
             return Err(invalid(key, "The Envato API address must use https:// (plain http:// is only allowed on this machine, for the sandbox).".into()));
         }
         r
     } else {
-        return Err(invalid(
-            key,
-            format!(
-                "“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.",
-                shorten(v)
-            ),
-        ));
+        return Err(invalid(key, format!("“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.", shorten(v))));
     };
-    if rest.is_empty()
-        || rest.starts_with('/')
-        || v.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(invalid(
-            key,
-            format!(
-                "“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.",
-                shorten(v)
-            ),
-        ));
+    if rest.is_empty() || rest.starts_with('/') || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(key, format!("“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.", shorten(v))));
     }
     Ok(v.to_string())
 }
@@ -161,48 +136,28 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "auto_create_products" => ("auto_create_products", parse_bool(key, value)?.to_string()),
         "default_activation_limit" => (
             "default_activation_limit",
-            parse_range(
-                key,
-                "The default activation limit",
-                value,
-                1,
-                ACTIVATION_LIMIT_MAX,
-                "",
-            )?
-            .to_string(),
+            parse_range(key, "The default activation limit", value, 1, ACTIVATION_LIMIT_MAX, "")?.to_string(),
         ),
         "default_license_type" => (
             "default_license_type",
             LicenseType::parse(value)
                 .ok_or_else(|| {
-                    invalid(
-                        key,
-                        format!(
-                            "“{}” is not a license type; use regular or extended.",
-                            shorten(value.trim())
-                        ),
-                    )
+                    invalid(key, format!("“{}” is not a license type; use regular or extended.", shorten(value.trim())))
                 })?
                 .as_str()
                 .to_string(),
         ),
-        "sync_interval_minutes" => (
-            "sync_interval_minutes",
-            parse_range(key, "The sync interval", value, 15, 1440, " minutes")?.to_string(),
-        ),
-        "history_days" => (
-            "history_days",
-            parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string(),
-        ),
+        "sync_interval_minutes" => {
+            ("sync_interval_minutes", parse_range(key, "The sync interval", value, 15, 1440, " minutes")?.to_string())
+        }
+        "history_days" => {
+            ("history_days", parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string())
+        }
         "envato_api_base" => ("envato_api_base", validate_api_base(key, value)?),
         other => {
             return Err(Error::new(
                 ErrorCode::SettingsUnknownKey,
-                format!(
-                    "There is no setting called “{}”. Settings are: {}.",
-                    shorten(other),
-                    KEYS.join(", ")
-                ),
+                format!("There is no setting called “{}”. Settings are: {}.", shorten(other), KEYS.join(", ")),
             )
             .with_field(shorten(other)))
         }
@@ -233,12 +188,9 @@ impl Settings {
                 self.default_activation_limit = v.parse().unwrap_or(self.default_activation_limit)
             }
             "default_license_type" => {
-                self.default_license_type =
-                    LicenseType::parse(v).unwrap_or(self.default_license_type)
+                self.default_license_type = LicenseType::parse(v).unwrap_or(self.default_license_type)
             }
-            "sync_interval_minutes" => {
-                self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes)
-            }
+            "sync_interval_minutes" => self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes),
             "history_days" => self.history_days = v.parse().unwrap_or(self.history_days),
             "envato_api_base" => self.envato_api_base = v.to_string(),
             _ => {}
@@ -282,19 +234,11 @@ mod tests {
         check("auto_create_products", "maybe", Err(SettingsInvalidValue));
         check("default_activation_limit", " 3 ", Ok("3"));
         check("default_activation_limit", "0", Err(SettingsInvalidValue));
-        check(
-            "default_activation_limit",
-            "1001",
-            Err(SettingsInvalidValue),
-        );
+        check("default_activation_limit", "1001", Err(SettingsInvalidValue));
         check("default_activation_limit", "-1", Err(SettingsInvalidValue));
         check("default_activation_limit", "2.5", Err(SettingsInvalidValue));
         check("default_license_type", "Extended", Ok("extended"));
-        check(
-            "default_license_type",
-            "lifetime",
-            Err(SettingsInvalidValue),
-        );
+        check("default_license_type", "lifetime", Err(SettingsInvalidValue));
         check("sync_interval_minutes", "15", Ok("15"));
         check("sync_interval_minutes", "1440", Ok("1440"));
         check("sync_interval_minutes", "14", Err(SettingsInvalidValue));
@@ -303,40 +247,21 @@ mod tests {
         check("history_days", "365", Ok("365"));
         check("history_days", "0", Err(SettingsInvalidValue));
         check("history_days", "366", Err(SettingsInvalidValue));
-        check(
-            "envato_api_base",
-            "https://api.envato.com/",
-            Ok("https://api.envato.com"),
-        );
-        check(
-            "envato_api_base",
-            "http://127.0.0.1:8099",
-            Ok("http://127.0.0.1:8099"),
-        );
-        check(
-            "envato_api_base",
-            "http://evil.example",
-            Err(SettingsInvalidValue),
-        );
+        check("envato_api_base", "https://api.envato.com/", Ok("https://api.envato.com"));
+        check("envato_api_base", "http://127.0.0.1:8099", Ok("http://127.0.0.1:8099"));
+        check("envato_api_base", "http://evil.example", Err(SettingsInvalidValue));
         check("envato_api_base", "ftp://x", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 
     #[test]
     fn errors_name_their_field() {
-        assert_eq!(
-            validate("history_days", "x").unwrap_err().field.as_deref(),
-            Some("history_days")
-        );
+        assert_eq!(validate("history_days", "x").unwrap_err().field.as_deref(), Some("history_days"));
     }
 
     #[test]
     fn stored_rows_fold_over_defaults() {
-        let s = Settings::from_rows([
-            ("history_days", "30"),
-            ("bogus", "1"),
-            ("sync_interval_minutes", "garbage"),
-        ]);
+        let s = Settings::from_rows([("history_days", "30"), ("bogus", "1"), ("sync_interval_minutes", "garbage")]);
         assert_eq!(s.history_days, 30);
         assert_eq!(s.sync_interval_minutes, 30);
         assert!(!s.auto_create_products);

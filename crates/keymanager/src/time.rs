@@ -18,9 +18,7 @@ pub fn to_db(t: Timestamp) -> String {
 /// Parses any RFC 3339 timestamp with a numeric offset (Envato sends `+10:00` and `+11:00`)
 /// and converts it to UTC.
 pub fn parse(s: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -29,14 +27,8 @@ mod tests {
 
     #[test]
     fn australian_offsets_become_utc() {
-        assert_eq!(
-            to_db(parse("2016-09-07T10:54:28+10:00").unwrap()),
-            "2016-09-07T00:54:28Z"
-        );
-        assert_eq!(
-            to_db(parse("2016-01-07T10:54:28+11:00").unwrap()),
-            "2016-01-06T23:54:28Z"
-        );
+        assert_eq!(to_db(parse("2016-09-07T10:54:28+10:00").unwrap()), "2016-09-07T00:54:28Z");
+        assert_eq!(to_db(parse("2016-01-07T10:54:28+11:00").unwrap()), "2016-01-06T23:54:28Z");
         assert!(parse("yesterday").is_none());
     }
 }

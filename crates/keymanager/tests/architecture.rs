@@ -24,41 +24,16 @@ fn files_under(dir: &Path, ext: &[&str], out: &mut Vec<PathBuf>) {
 #[test]
 fn the_core_never_depends_on_tauri_gtk_or_webkit() {
     let out = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "-p",
-            "keymanager",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-            "--offline",
-        ])
+        .args(["tree", "-p", "keymanager", "-e", "normal,build", "--prefix", "none", "--offline"])
         .current_dir(root())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let tree = String::from_utf8(out.stdout).unwrap();
     for line in tree.lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        for banned in [
-            "tauri",
-            "wry",
-            "tao",
-            "webkit",
-            "gtk",
-            "gdk",
-            "javascriptcore",
-            "soup",
-        ] {
-            assert!(
-                !name.starts_with(banned),
-                "the core depends on {name}: {line}"
-            );
+        for banned in ["tauri", "wry", "tao", "webkit", "gtk", "gdk", "javascriptcore", "soup"] {
+            assert!(!name.starts_with(banned), "the core depends on {name}: {line}");
         }
     }
 }
@@ -72,20 +47,11 @@ fn sql_lives_only_in_the_store_module() {
     let store = root().join("crates/keymanager/src/store");
     for f in files {
         let canonical = f.canonicalize().unwrap();
-        if canonical.starts_with(store.canonicalize().unwrap())
-            || canonical.ends_with("tests/architecture.rs")
-        {
+        if canonical.starts_with(store.canonicalize().unwrap()) || canonical.ends_with("tests/architecture.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
-        for kw in [
-            "SELECT ",
-            "INSERT INTO",
-            "UPDATE licenses",
-            "DELETE FROM",
-            "CREATE TABLE",
-            "execute_batch(",
-        ] {
+        for kw in ["SELECT ", "INSERT INTO", "UPDATE licenses", "DELETE FROM", "CREATE TABLE", "execute_batch("] {
             assert!(
                 !text.contains(kw),
                 "{} contains SQL ({kw}); SQL belongs in crates/keymanager/src/store/",
@@ -101,19 +67,12 @@ fn only_the_ipc_module_imports_tauri_api() {
     files_under(&root().join("ui/src"), &[".ts", ".tsx"], &mut files);
     assert!(!files.is_empty());
     for f in files {
-        let rel = f
-            .strip_prefix(root().join("ui/src"))
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = f.strip_prefix(root().join("ui/src")).unwrap().to_string_lossy().replace('\\', "/");
         // Tests may mock IPC; the app's code reaches Rust only through ipc.ts.
         if rel == "ipc.ts" || rel.starts_with("test/") {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
-        assert!(
-            !text.contains("@tauri-apps/"),
-            "ui/src/{rel} imports @tauri-apps directly; go through ui/src/ipc.ts"
-        );
+        assert!(!text.contains("@tauri-apps/"), "ui/src/{rel} imports @tauri-apps directly; go through ui/src/ipc.ts");
     }
 }

@@ -17,17 +17,12 @@ fn recorded(name: &str) -> (String, u16, Vec<u8>) {
     (
         i["request"]["uri"].as_str().unwrap().to_string(),
         i["response"]["status"]["code"].as_u64().unwrap() as u16,
-        i["response"]["body"]["string"]
-            .as_str()
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
+        i["response"]["body"]["string"].as_str().unwrap().as_bytes().to_vec(),
     )
 }
 
 fn realistic(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join("realistic").join(name)).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("realistic").join(name)).unwrap()).unwrap()
 }
 
 fn json(body: &[u8]) -> Value {
@@ -48,15 +43,11 @@ fn every_recorded_exchange_decodes() {
         let v = json(&body);
         let ok = match path {
             p if p.starts_with("/v3/market/author/sales") => decode::sales_page(&v).map(|_| ()),
-            p if p.starts_with("/v3/market/author/sale?") && decode::is_not_found_body(&v) => {
-                Ok(())
-            }
+            p if p.starts_with("/v3/market/author/sale?") && decode::is_not_found_body(&v) => Ok(()),
             p if p.starts_with("/v3/market/author/sale?") => decode::sale(&v).map(|_| ()),
             p if p.starts_with("/v3/market/catalog/item") => decode::item(&v).map(|_| ()),
             p if p.starts_with("/v1/market/item-prices") => decode::item_prices(&v).map(|_| ()),
-            p if p.contains("earnings-and-sales-by-month") => {
-                decode::earnings_by_month(&v).map(|_| ())
-            }
+            p if p.contains("earnings-and-sales-by-month") => decode::earnings_by_month(&v).map(|_| ()),
             p if p.contains("new-files-from-user") => decode::new_files_from_user(&v).map(|_| ()),
             p if p.contains("user-items-by-site") => decode::user_items_by_site(&v).map(|_| ()),
             p if p.contains("statement") => decode::statement_page(&v).map(|_| ()),
@@ -94,10 +85,7 @@ fn recorded_sale_by_code() {
     assert_eq!(s.purchase_count, Some(1));
     assert_eq!(s.item.id, 56449);
     assert_eq!(s.item.site.as_deref(), Some("themeforest.net"));
-    assert_eq!(
-        s.item.rating.as_ref().map(|r| (r.value, r.count)),
-        Some((4.34, Some(109)))
-    );
+    assert_eq!(s.item.rating.as_ref().map(|r| (r.value, r.count)), Some((4.34, Some(109))));
 }
 
 #[test]
@@ -106,10 +94,7 @@ fn recorded_sales_list_has_no_codes_or_buyers() {
     let sales = decode::sales_page(&json(&body)).unwrap();
     assert_eq!(sales.len(), 2);
     for s in &sales {
-        assert_eq!(
-            (s.code.as_ref(), s.buyer.as_ref(), s.purchase_count),
-            (None, None, None)
-        );
+        assert_eq!((s.code.as_ref(), s.buyer.as_ref(), s.purchase_count), (None, None, None));
         assert_eq!(s.amount_cents, 2000);
         assert_eq!(to_db(s.sold_at), "2016-04-08T19:19:48Z");
         assert_eq!(s.item.site, None, "this recording's items carry no site");
@@ -125,15 +110,11 @@ fn recorded_invalid_code_is_a_not_found_body_on_status_200() {
 
 #[test]
 fn recorded_v1_values_are_all_strings() {
-    let (_, _, body) =
-        recorded("user_new_items_by_user_valid_username_with_items_and_valid_marketplace.json");
+    let (_, _, body) = recorded("user_new_items_by_user_valid_username_with_items_and_valid_marketplace.json");
     let items = decode::new_files_from_user(&json(&body)).unwrap();
     assert_eq!(items[0].id, 22705);
     assert_eq!(items[0].price_cents, Some(800));
-    assert_eq!(
-        to_db(items[0].published_at.unwrap()),
-        "2008-12-01T17:01:12Z"
-    );
+    assert_eq!(to_db(items[0].published_at.unwrap()), "2008-12-01T17:01:12Z");
     let (_, _, body) = recorded("user_user_items_by_site_user_has_items.json");
     let sites = decode::user_items_by_site(&json(&body)).unwrap();
     assert_eq!(sites[0].items, 1);
@@ -171,31 +152,17 @@ fn realistic_guest_without_support_at_plus_eleven() {
 #[test]
 fn realistic_sales_list_with_codes_and_odd_values() {
     let sales = decode::sales_page(&realistic("sales_list_with_codes.json")).unwrap();
-    assert_eq!(
-        sales[0].code.as_deref(),
-        Some("a67f4582-95d6-4019-81f3-75d1ebe3a071"),
-        "codes are lower-cased"
-    );
+    assert_eq!(sales[0].code.as_deref(), Some("a67f4582-95d6-4019-81f3-75d1ebe3a071"), "codes are lower-cased");
     assert_eq!(sales[1].item.id, 31415926, "string IDs accepted");
-    assert_eq!(
-        sales[1].item.rating.as_ref().unwrap().value,
-        4.5,
-        "rating objects accepted"
-    );
-    assert_eq!(
-        sales[1].license, "Some Future License",
-        "unknown license names kept verbatim"
-    );
+    assert_eq!(sales[1].item.rating.as_ref().unwrap().value, 4.5, "rating objects accepted");
+    assert_eq!(sales[1].license, "Some Future License", "unknown license names kept verbatim");
     assert_eq!(sales[1].support_amount_cents, Some(525));
 }
 
 #[test]
 fn realistic_search_whoami_statement_catalog() {
     let p = decode::search_page(&realistic("search_v1_string_ids.json")).unwrap();
-    assert_eq!(
-        p.items.iter().map(|i| i.id).collect::<Vec<_>>(),
-        vec![20929979, 20929980]
-    );
+    assert_eq!(p.items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![20929979, 20929980]);
     assert_eq!(p.total_hits, 2);
     let w = decode::whoami(&realistic("whoami.json")).unwrap();
     assert_eq!(w.user_id, Some(1908998));
@@ -220,5 +187,8 @@ fn garbage_is_an_error_not_a_panic() {
         assert!(decode::sale(&v).is_err(), "{v}");
     }
     assert!(decode::sales_page(&serde_json::json!({"not": "an array"})).is_err());
-    assert!(decode::sale(&serde_json::json!({"amount": "1.234", "sold_at": "2026-01-01T00:00:00Z", "item": {"id": 1}})).is_err());
+    assert!(decode::sale(
+        &serde_json::json!({"amount": "1.234", "sold_at": "2026-01-01T00:00:00Z", "item": {"id": 1}})
+    )
+    .is_err());
 }

@@ -10,13 +10,7 @@ use keymanager::ErrorCode;
 use std::time::{Duration, Instant};
 
 fn spec() -> GenSpec {
-    GenSpec {
-        seed: 7,
-        items: 9,
-        sales: 120,
-        days: 90,
-        now: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
-    }
+    GenSpec { seed: 7, items: 9, sales: 120, days: 90, now: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap() }
 }
 
 async fn sandbox() -> RunningSandbox {
@@ -66,11 +60,7 @@ async fn every_endpoint_answers() {
     assert_eq!(c.username().await.unwrap(), data::SELLER);
 
     let (code, item_id, buyer) = a_real_code(&sb);
-    let sale = c
-        .sale_by_code(&PurchaseCode::parse(&code.to_uppercase()).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let sale = c.sale_by_code(&PurchaseCode::parse(&code.to_uppercase()).unwrap()).await.unwrap().unwrap();
     assert_eq!(sale.code.as_deref(), Some(code.as_str()));
     assert_eq!(sale.item.id, item_id);
     assert_eq!(sale.buyer, buyer);
@@ -90,21 +80,13 @@ async fn every_endpoint_answers() {
 
     let items = c.seller_items(data::SELLER).await.unwrap();
     assert_eq!(items.len(), 9);
-    assert_eq!(
-        count(&sb, "search"),
-        envato_sandbox_sites(),
-        "one search per marketplace"
-    );
+    assert_eq!(count(&sb, "search"), envato_sandbox_sites(), "one search per marketplace");
     let item = c.catalog_item(item_id).await.unwrap().unwrap();
     assert_eq!(item.id, item_id);
     assert!(c.catalog_item(1).await.unwrap().is_none());
 
     let st = c
-        .statement_page(
-            1,
-            NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
-            NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-        )
+        .statement_page(1, NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 28).unwrap())
         .await
         .unwrap();
     assert_eq!(st.count, 120);
@@ -133,41 +115,26 @@ async fn requests_carry_bearer_token_accept_and_user_agent() {
         sock.write_all(reply.as_bytes()).await.unwrap();
         String::from_utf8_lossy(&buf[..n]).to_lowercase()
     });
-    let c = EnvatoClient::new(
-        ClientConfig::new(&base),
-        Token::parse("abcdEFGH1234abcdEFGH1234abcd5678").unwrap(),
-    )
-    .unwrap();
+    let c =
+        EnvatoClient::new(ClientConfig::new(&base), Token::parse("abcdEFGH1234abcdEFGH1234abcd5678").unwrap()).unwrap();
     c.username().await.unwrap();
     let request = server.await.unwrap();
-    assert!(
-        request.starts_with("get /v1/market/private/user/username.json "),
-        "{request}"
-    );
+    assert!(request.starts_with("get /v1/market/private/user/username.json "), "{request}");
     assert!(request.contains("authorization: bearer abcdefgh1234abcdefgh1234abcd5678"));
     assert!(request.contains("accept: application/json"));
-    assert!(request.contains(&format!(
-        "user-agent: keymanager/{} (license manager)",
-        keymanager::VERSION
-    )));
+    assert!(request.contains(&format!("user-agent: keymanager/{} (license manager)", keymanager::VERSION)));
 }
 
 #[tokio::test]
 async fn unauthorized_is_not_retried() {
     let sb = sandbox().await;
     let c = client_with(data::REVOKED_TOKEN, config(&sb));
-    assert_eq!(
-        c.whoami().await.unwrap_err().code,
-        ErrorCode::EnvatoUnauthorized
-    );
+    assert_eq!(c.whoami().await.unwrap_err().code, ErrorCode::EnvatoUnauthorized);
     assert_eq!(sb.stats().total, 1);
     // An unknown token, and the plain-text 401 body variant.
     sb.update_switches(|s| s.variants.unauthorized_plain_text = true);
     let c = client_with("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", config(&sb));
-    assert_eq!(
-        c.sales_page(1).await.unwrap_err().code,
-        ErrorCode::EnvatoUnauthorized
-    );
+    assert_eq!(c.sales_page(1).await.unwrap_err().code, ErrorCode::EnvatoUnauthorized);
     assert_eq!(sb.stats().total, 2);
 }
 
@@ -177,21 +144,13 @@ async fn missing_permission_names_the_scope_and_is_not_retried() {
     let c = client_with(data::NO_SALES_SCOPE_TOKEN, config(&sb));
     let err = c.sales_page(1).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::EnvatoMissingPermission);
-    assert!(
-        err.message.contains("View your items' sales history"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("View your items' sales history"), "{}", err.message);
     assert_eq!(err.field.as_deref(), Some("sale:history"));
     assert_eq!(sb.stats().total, 1);
     // Verifying a code works with sale:verify alone.
     let (code, _, _) = a_real_code(&sb);
     let c = client_with(data::VERIFY_ONLY_TOKEN, config(&sb));
-    assert!(c
-        .sale_by_code(&PurchaseCode::parse(&code).unwrap())
-        .await
-        .unwrap()
-        .is_some());
+    assert!(c.sale_by_code(&PurchaseCode::parse(&code).unwrap()).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -201,17 +160,11 @@ async fn firewall_block_and_422_and_not_found_are_not_retried() {
     let (code, _, _) = a_real_code(&sb);
     let code = PurchaseCode::parse(&code).unwrap();
     sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Firewall));
-    assert_eq!(
-        c.sale_by_code(&code).await.unwrap_err().code,
-        ErrorCode::EnvatoFirewallBlocked
-    );
+    assert_eq!(c.sale_by_code(&code).await.unwrap_err().code, ErrorCode::EnvatoFirewallBlocked);
     assert_eq!(sb.stats().total, 1);
 
     sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Unprocessable));
-    assert!(
-        c.sale_by_code(&code).await.unwrap().is_none(),
-        "422 is treated as not found"
-    );
+    assert!(c.sale_by_code(&code).await.unwrap().is_none(), "422 is treated as not found");
     assert_eq!(sb.stats().total, 2);
 
     let unknown = PurchaseCode::parse("a67f4582-95d6-4019-81f3-75d1ebe3a071").unwrap();
@@ -235,11 +188,7 @@ async fn a_refunded_sale_is_not_found_and_leaves_the_list() {
     let c = seller(&sb);
     let (code, _, _) = a_real_code(&sb);
     sb.refund(&code).unwrap();
-    assert!(c
-        .sale_by_code(&PurchaseCode::parse(&code).unwrap())
-        .await
-        .unwrap()
-        .is_none());
+    assert!(c.sale_by_code(&PurchaseCode::parse(&code).unwrap()).await.unwrap().is_none());
     let mut n = 0;
     for page in 1.. {
         let p = c.sales_page(page).await.unwrap();
@@ -255,10 +204,7 @@ async fn a_refunded_sale_is_not_found_and_leaves_the_list() {
 async fn malformed_codes_never_reach_the_network() {
     let sb = sandbox().await;
     for bad in ["1234-5678-90123", "not a code", ""] {
-        assert_eq!(
-            PurchaseCode::parse(bad).unwrap_err().code,
-            ErrorCode::PurchaseCodeMalformed
-        );
+        assert_eq!(PurchaseCode::parse(bad).unwrap_err().code, ErrorCode::PurchaseCodeMalformed);
     }
     assert_eq!(sb.stats().total, 0);
 }
@@ -268,18 +214,11 @@ async fn sales_list_with_and_without_codes() {
     let sb = sandbox().await;
     let c = seller(&sb);
     let page = c.sales_page(1).await.unwrap();
-    assert!(page
-        .iter()
-        .all(|s| s.code.is_none() && s.buyer.is_none() && s.purchase_count.is_none()));
+    assert!(page.iter().all(|s| s.code.is_none() && s.buyer.is_none() && s.purchase_count.is_none()));
     sb.update_switches(|s| s.variants.sales_include_code = true);
     let page = c.sales_page(1).await.unwrap();
-    assert!(page
-        .iter()
-        .all(|s| s.code.is_some() && s.purchase_count.is_some()));
-    assert!(
-        page.iter().any(|s| s.buyer.is_none()),
-        "guest checkouts in the data"
-    );
+    assert!(page.iter().all(|s| s.code.is_some() && s.purchase_count.is_some()));
+    assert!(page.iter().any(|s| s.buyer.is_none()), "guest checkouts in the data");
     assert!(page.iter().any(|s| s.buyer.is_some()));
 }
 
@@ -312,11 +251,7 @@ async fn retry_after_is_waited_out_and_counted() {
     let c = seller(&sb);
     let t = Instant::now();
     assert_eq!(c.sales_page(1).await.unwrap().len(), 50);
-    assert!(
-        t.elapsed() >= Duration::from_millis(950),
-        "waited {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() >= Duration::from_millis(950), "waited {:?}", t.elapsed());
     assert_eq!(count(&sb, "sales"), 2, "one 429, one retry");
 }
 
@@ -330,11 +265,7 @@ async fn without_retry_after_the_default_wait_applies() {
     let c = seller(&sb);
     let t = Instant::now();
     c.sales_page(1).await.unwrap();
-    assert!(
-        t.elapsed() >= Duration::from_millis(290),
-        "waited {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() >= Duration::from_millis(290), "waited {:?}", t.elapsed());
     assert_eq!(count(&sb, "sales"), 2);
 }
 
@@ -346,10 +277,7 @@ async fn persistent_rate_limiting_gives_up_with_its_code() {
         s.faults.rate_limit_every = 1;
     });
     let c = seller(&sb);
-    assert_eq!(
-        c.sales_page(1).await.unwrap_err().code,
-        ErrorCode::EnvatoRateLimited
-    );
+    assert_eq!(c.sales_page(1).await.unwrap_err().code, ErrorCode::EnvatoRateLimited);
     assert_eq!(sb.stats().total, 4, "max_attempts");
 }
 
@@ -357,13 +285,7 @@ async fn persistent_rate_limiting_gives_up_with_its_code() {
 async fn server_errors_drops_and_truncation_are_retried_then_succeed() {
     let sb = sandbox().await;
     let c = seller(&sb);
-    for fault in [
-        Fault::ServerError,
-        Fault::Unavailable,
-        Fault::Drop,
-        Fault::Truncate,
-        Fault::NotJson,
-    ] {
+    for fault in [Fault::ServerError, Fault::Unavailable, Fault::Drop, Fault::Truncate, Fault::NotJson] {
         sb.reset_stats();
         sb.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
         assert_eq!(c.sales_page(1).await.unwrap().len(), 50, "{fault:?}");
@@ -385,10 +307,7 @@ async fn persistent_server_errors_end_as_connection_failed() {
 async fn truncated_bodies_that_never_heal_are_a_bad_response() {
     let sb = sandbox().await;
     sb.update_switches(|s| s.faults.truncate_rate = 1.0);
-    assert_eq!(
-        seller(&sb).sales_page(1).await.unwrap_err().code,
-        ErrorCode::EnvatoBadResponse
-    );
+    assert_eq!(seller(&sb).sales_page(1).await.unwrap_err().code, ErrorCode::EnvatoBadResponse);
 }
 
 #[tokio::test]
@@ -460,11 +379,7 @@ async fn requests_are_paced_to_the_budget() {
         c.sales_page(p).await.unwrap();
     }
     // Six starts at 10 per second: the last starts 0.5 s after the first.
-    assert!(
-        t.elapsed() >= Duration::from_millis(480),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() >= Duration::from_millis(480), "{:?}", t.elapsed());
 }
 
 #[tokio::test]
@@ -472,11 +387,7 @@ async fn a_sale_added_while_running_appears_first() {
     let sb = sandbox().await;
     let item = sb.dataset().items[0].id;
     let added = sb
-        .add_sale(envato_sandbox::NewSale {
-            item_id: item,
-            buyer: Some("late-buyer".into()),
-            ..Default::default()
-        })
+        .add_sale(envato_sandbox::NewSale { item_id: item, buyer: Some("late-buyer".into()), ..Default::default() })
         .unwrap();
     sb.update_switches(|s| s.variants.sales_include_code = true);
     let first = seller(&sb).sales_page(1).await.unwrap().remove(0);

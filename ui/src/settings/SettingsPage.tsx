@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { SettingsForm, type FieldDef } from "./SettingsForm";
+import { EnvatoTab } from "./EnvatoTab";
 
 const TABS = [
   { id: "general", label: "General" },
@@ -26,11 +27,6 @@ const LICENSE: FieldDef[] = [
     help: "The license type given to new products unless you choose another." },
 ];
 
-const ENVATO: FieldDef[] = [
-  { key: "auto_create_products", label: "Auto-Create Products", kind: "toggle",
-    help: "On: when a synced sale is for an Envato item no product matches, KeyManager creates the product from the item (name, description, item ID, your default limit and type) and issues the license. Off (the default): such sales are skipped, a warning is logged, and they wait in the review queue until you create or map the product." },
-];
-
 export function SettingsPage() {
   const [tab, setTab] = useState<TabId>("general");
   return (
@@ -47,17 +43,7 @@ export function SettingsPage() {
       <div className="tab-panel" role="tabpanel" data-testid={`tabpanel-${tab}`}>
         {tab === "general" && <SettingsForm key="general" fields={GENERAL} />}
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
-        {tab === "envato" && (
-          <SettingsForm key="envato" fields={ENVATO}>
-            <div className="card muted-card">
-              <h3>Envato Personal Token</h3>
-              <p className="muted">
-                Storing and validating your Envato personal token in the system keychain is coming next. Until then,
-                nothing is sent to Envato.
-              </p>
-            </div>
-          </SettingsForm>
-        )}
+        {tab === "envato" && <EnvatoTab />}
         {tab === "webhooks" && (
           <div className="empty" data-testid="webhooks-empty">
             <h3>Webhooks</h3>

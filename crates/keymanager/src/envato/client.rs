@@ -56,7 +56,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_in_flight: 3,
-            requests_per_second: 2.0,
+            requests_per_second: 3.0,
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -156,7 +156,10 @@ fn bad_response(detail: &str) -> Error {
 fn rate_limited(wait: Duration) -> Error {
     Error::new(
         ErrorCode::EnvatoRateLimited,
-        format!("Envato is rate-limiting requests and asked to wait {} s. KeyManager will try again later.", wait.as_secs()),
+        format!(
+            "Envato is rate-limiting requests and asked to wait {} s. KeyManager will try again later.",
+            wait.as_secs()
+        ),
     )
 }
 
@@ -174,14 +177,19 @@ pub fn classify(
         return if endpoint.not_found_is_an_answer() {
             Verdict::NotFound
         } else {
-            Verdict::Fail(connection_failed(&format!("Envato answered “not found” for {endpoint:?}; check the Envato API address in Settings")))
+            Verdict::Fail(connection_failed(&format!(
+                "Envato answered “not found” for {endpoint:?}; check the Envato API address in Settings"
+            )))
         };
     }
     match status {
         200..=299 => match json {
             Some(v) => Verdict::Success(v),
             // Usually a body cut short on the way: worth another try.
-            None => Verdict::Retry { error: bad_response(&format!("HTTP {status} with a body that is not complete JSON")), wait: None },
+            None => Verdict::Retry {
+                error: bad_response(&format!("HTTP {status} with a body that is not complete JSON")),
+                wait: None,
+            },
         },
         401 => Verdict::Fail(unauthorized()),
         403 => {
@@ -209,7 +217,10 @@ pub fn classify(
         }
         500..=599 => {
             let detail = decode::error_text(body).map(|t| format!(": {t}")).unwrap_or_default();
-            Verdict::Retry { error: connection_failed(&format!("Envato's servers answered HTTP {status}{detail}")), wait: None }
+            Verdict::Retry {
+                error: connection_failed(&format!("Envato's servers answered HTTP {status}{detail}")),
+                wait: None,
+            }
         }
         _ => {
             let detail = decode::error_text(body).map(|t| format!(": {t}")).unwrap_or_default();
@@ -278,10 +289,7 @@ impl EnvatoClient {
     /// Exponential backoff with "equal jitter": between half and all of base * 2^(attempt-1).
     fn backoff(&self, attempt: u32) -> Duration {
         let cfg = &self.0.cfg;
-        let exp = cfg
-            .backoff_base
-            .saturating_mul(1u32 << (attempt - 1).min(16))
-            .min(cfg.backoff_max);
+        let exp = cfg.backoff_base.saturating_mul(1u32 << (attempt - 1).min(16)).min(cfg.backoff_max);
         // xorshift64: jitter only, no need for a CSPRNG.
         let mut x = self.0.jitter.load(Ordering::Relaxed);
         x ^= x << 13;
@@ -299,12 +307,8 @@ impl EnvatoClient {
         loop {
             attempt += 1;
             let verdict = {
-                let _permit = self
-                    .0
-                    .in_flight
-                    .acquire()
-                    .await
-                    .map_err(|_| Error::internal("The HTTP client was shut down."))?;
+                let _permit =
+                    self.0.in_flight.acquire().await.map_err(|_| Error::internal("The HTTP client was shut down."))?;
                 self.pace().await;
                 self.send_once(endpoint, &url).await
             };
@@ -324,17 +328,9 @@ impl EnvatoClient {
     }
 
     async fn send_once(&self, endpoint: Endpoint, url: &str) -> Verdict {
-        let mut auth = match reqwest::header::HeaderValue::from_str(&format!(
-            "Bearer {}",
-            self.0.token.expose()
-        )) {
+        let mut auth = match reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.0.token.expose())) {
             Ok(v) => v,
-            Err(_) => {
-                return Verdict::Fail(Error::new(
-                    ErrorCode::EnvatoTokenFormat,
-                    "Invalid token format.",
-                ))
-            }
+            Err(_) => return Verdict::Fail(Error::new(ErrorCode::EnvatoTokenFormat, "Invalid token format.")),
         };
         auth.set_sensitive(true);
         let response = self
@@ -347,19 +343,11 @@ impl EnvatoClient {
             .await;
         let response = match response {
             Ok(r) => r,
-            Err(e) => {
-                return Verdict::Retry {
-                    error: connection_failed(&describe(&e)),
-                    wait: None,
-                }
-            }
+            Err(e) => return Verdict::Retry { error: connection_failed(&describe(&e)), wait: None },
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let retry_after =
+            response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
         match response.bytes().await {
             Ok(body) => classify(endpoint, status, retry_after.as_deref(), &body, &self.0.cfg),
             Err(e) => Verdict::Retry {
@@ -375,10 +363,7 @@ impl EnvatoClient {
 
     /// The token's scopes: `GET /whoami`.
     pub async fn whoami(&self) -> Result<WhoAmI> {
-        let v = self
-            .get(Endpoint::WhoAmI, "/whoami")
-            .await?
-            .ok_or_else(|| bad_response("no whoami"))?;
+        let v = self.get(Endpoint::WhoAmI, "/whoami").await?.ok_or_else(|| bad_response("no whoami"))?;
         Self::decode(v, decode::whoami)
     }
 
@@ -393,12 +378,7 @@ impl EnvatoClient {
     /// Verifies one purchase code. `Ok(None)`: not a sale of this seller's (unknown, another
     /// author's, refunded or reversed).
     pub async fn sale_by_code(&self, code: &PurchaseCode) -> Result<Option<Sale>> {
-        let Some(v) = self
-            .get(
-                Endpoint::SaleByCode,
-                &format!("/v3/market/author/sale?code={}", code.as_str()),
-            )
-            .await?
+        let Some(v) = self.get(Endpoint::SaleByCode, &format!("/v3/market/author/sale?code={}", code.as_str())).await?
         else {
             return Ok(None);
         };
@@ -411,10 +391,7 @@ impl EnvatoClient {
     /// One page of the seller's sales, newest first; empty past the end.
     pub async fn sales_page(&self, page: u32) -> Result<Vec<Sale>> {
         let v = self
-            .get(
-                Endpoint::Sales,
-                &format!("/v3/market/author/sales?page={}", page.max(1)),
-            )
+            .get(Endpoint::Sales, &format!("/v3/market/author/sales?page={}", page.max(1)))
             .await?
             .ok_or_else(|| bad_response("no sales list"))?;
         Self::decode(v, decode::sales_page)
@@ -428,10 +405,7 @@ impl EnvatoClient {
             encode(site),
             page.clamp(1, 60)
         );
-        let v = self
-            .get(Endpoint::Search, &q)
-            .await?
-            .ok_or_else(|| bad_response("no search results"))?;
+        let v = self.get(Endpoint::Search, &q).await?.ok_or_else(|| bad_response("no search results"))?;
         Self::decode(v, decode::search_page)
     }
 
@@ -444,10 +418,7 @@ impl EnvatoClient {
                 let p = self.search_items(username, site, page).await?;
                 let got = p.items.len();
                 all.extend(p.items);
-                let seen_on_site = all
-                    .iter()
-                    .filter(|i| i.site.as_deref() == Some(*site))
-                    .count() as i64;
+                let seen_on_site = all.iter().filter(|i| i.site.as_deref() == Some(*site)).count() as i64;
                 if got < 100 || seen_on_site >= p.total_hits {
                     break;
                 }
@@ -467,13 +438,7 @@ impl EnvatoClient {
 
     /// `Ok(None)` when Envato does not know the item.
     pub async fn catalog_item(&self, id: i64) -> Result<Option<Item>> {
-        match self
-            .get(
-                Endpoint::CatalogItem,
-                &format!("/v3/market/catalog/item?id={id}"),
-            )
-            .await?
-        {
+        match self.get(Endpoint::CatalogItem, &format!("/v3/market/catalog/item?id={id}")).await? {
             None => Ok(None),
             Some(v) => Self::decode(v, decode::item).map(Some),
         }
@@ -486,14 +451,8 @@ impl EnvatoClient {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<StatementPage> {
-        let q = format!(
-            "/v3/market/user/statement?page={}&from_date={from}&to_date={to}",
-            page.max(1)
-        );
-        let v = self
-            .get(Endpoint::Statement, &q)
-            .await?
-            .ok_or_else(|| bad_response("no statement"))?;
+        let q = format!("/v3/market/user/statement?page={}&from_date={from}&to_date={to}", page.max(1));
+        let v = self.get(Endpoint::Statement, &q).await?.ok_or_else(|| bad_response("no statement"))?;
         Self::decode(v, decode::statement_page)
     }
 }
@@ -516,9 +475,7 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -563,27 +520,9 @@ mod tests {
         check(SaleByCode, 200, None, nf, Want::NotFound);
         check(SaleByCode, 422, None, "", Want::NotFound);
         check(CatalogItem, 404, None, r#"{"error":404}"#, Want::NotFound);
-        check(
-            Sales,
-            404,
-            None,
-            "<html>",
-            Want::Fail(EnvatoConnectionFailed),
-        );
-        check(
-            WhoAmI,
-            401,
-            None,
-            r#"{"message":"Unauthorized"}"#,
-            Want::Fail(EnvatoUnauthorized),
-        );
-        check(
-            WhoAmI,
-            401,
-            None,
-            "Unauthorized",
-            Want::Fail(EnvatoUnauthorized),
-        );
+        check(Sales, 404, None, "<html>", Want::Fail(EnvatoConnectionFailed));
+        check(WhoAmI, 401, None, r#"{"message":"Unauthorized"}"#, Want::Fail(EnvatoUnauthorized));
+        check(WhoAmI, 401, None, "Unauthorized", Want::Fail(EnvatoUnauthorized));
         check(
             Sales,
             403,
@@ -591,27 +530,9 @@ mod tests {
             r#"{"error":"access_denied","error_description":"Wrong authorization header"}"#,
             Want::Fail(EnvatoMissingPermission),
         );
-        check(
-            SaleByCode,
-            403,
-            None,
-            "error code: 1020",
-            Want::Fail(EnvatoFirewallBlocked),
-        );
-        check(
-            Sales,
-            429,
-            Some("7"),
-            "",
-            Want::Retry(EnvatoRateLimited, Some(7)),
-        );
-        check(
-            Sales,
-            429,
-            None,
-            "",
-            Want::Retry(EnvatoRateLimited, Some(60)),
-        );
+        check(SaleByCode, 403, None, "error code: 1020", Want::Fail(EnvatoFirewallBlocked));
+        check(Sales, 429, Some("7"), "", Want::Retry(EnvatoRateLimited, Some(7)));
+        check(Sales, 429, None, "", Want::Retry(EnvatoRateLimited, Some(60)));
         check(Sales, 429, Some("3600"), "", Want::Fail(EnvatoRateLimited));
         check(
             Sales,
@@ -620,33 +541,15 @@ mod tests {
             r#"{"error":500,"message":"Invalid response from backend"}"#,
             Want::Retry(EnvatoConnectionFailed, None),
         );
-        check(
-            Sales,
-            503,
-            None,
-            "<html>Service Unavailable</html>",
-            Want::Retry(EnvatoConnectionFailed, None),
-        );
-        check(
-            Sales,
-            200,
-            None,
-            r#"[{"amount":"1.00","sold_at""#,
-            Want::Retry(EnvatoBadResponse, None),
-        );
+        check(Sales, 503, None, "<html>Service Unavailable</html>", Want::Retry(EnvatoConnectionFailed, None));
+        check(Sales, 200, None, r#"[{"amount":"1.00","sold_at""#, Want::Retry(EnvatoBadResponse, None));
         check(Sales, 418, None, "teapot", Want::Fail(EnvatoBadResponse));
     }
 
     #[test]
     fn missing_permission_names_the_scope_in_envatos_words() {
-        let Verdict::Fail(e) = classify(Endpoint::Sales, 403, None, b"{}", &cfg()) else {
-            panic!()
-        };
-        assert!(
-            e.message.contains("View your items' sales history"),
-            "{}",
-            e.message
-        );
+        let Verdict::Fail(e) = classify(Endpoint::Sales, 403, None, b"{}", &cfg()) else { panic!() };
+        assert!(e.message.contains("View your items' sales history"), "{}", e.message);
         assert!(e.message.contains("sale:history"));
     }
 
@@ -658,12 +561,8 @@ mod tests {
         let client = EnvatoClient::new(c, Token::parse(&"a".repeat(32)).unwrap()).unwrap();
         for attempt in 1..=10 {
             let d = client.backoff(attempt);
-            let full = Duration::from_millis(100 * (1u64 << (attempt - 1)))
-                .min(Duration::from_millis(1000));
-            assert!(
-                d >= full / 2 && d <= full,
-                "attempt {attempt}: {d:?} vs {full:?}"
-            );
+            let full = Duration::from_millis(100 * (1u64 << (attempt - 1))).min(Duration::from_millis(1000));
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?} vs {full:?}");
         }
     }
 }

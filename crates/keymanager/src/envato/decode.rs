@@ -96,9 +96,7 @@ fn bad(what: impl Into<String>) -> DecodeError {
 
 fn as_i64(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -122,9 +120,7 @@ fn as_string(v: &Value) -> Option<String> {
 
 /// A non-empty string, or None for null, "" and absent.
 fn opt_str(obj: &Value, key: &str) -> Option<String> {
-    obj.get(key)
-        .and_then(as_string)
-        .filter(|s| !s.trim().is_empty())
+    obj.get(key).and_then(as_string).filter(|s| !s.trim().is_empty())
 }
 
 /// Money: "19.84", 19.84, or "" (None).
@@ -156,18 +152,13 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
 fn opt_time(obj: &Value, key: &str) -> D<Option<Timestamp>> {
     match opt_str(obj, key) {
         None => Ok(None),
-        Some(s) => parse_time(&s)
-            .map(Some)
-            .ok_or_else(|| bad(format!("{key} is not a timestamp: {s}"))),
+        Some(s) => parse_time(&s).map(Some).ok_or_else(|| bad(format!("{key} is not a timestamp: {s}"))),
     }
 }
 
 fn rating(v: Option<&Value>) -> Option<Rating> {
     match v? {
-        Value::Object(o) => Some(Rating {
-            value: as_f64(o.get("rating")?)?,
-            count: o.get("count").and_then(as_i64),
-        }),
+        Value::Object(o) => Some(Rating { value: as_f64(o.get("rating")?)?, count: o.get("count").and_then(as_i64) }),
         other => as_f64(other).map(|value| Rating { value, count: None }),
     }
 }
@@ -178,27 +169,19 @@ pub fn item(v: &Value) -> D<Item> {
     if !v.is_object() {
         return Err(bad("an item is not an object"));
     }
-    let id = v
-        .get("id")
-        .and_then(as_i64)
-        .ok_or_else(|| bad("an item has no id"))?;
+    let id = v.get("id").and_then(as_i64).ok_or_else(|| bad("an item has no id"))?;
     let mut rating = rating(v.get("rating"));
     if let (Some(r), Some(count)) = (rating.as_mut(), v.get("rating_count").and_then(as_i64)) {
         r.count.get_or_insert(count);
     }
     Ok(Item {
         id,
-        name: opt_str(v, "name")
-            .or_else(|| opt_str(v, "item"))
-            .unwrap_or_default(),
+        name: opt_str(v, "name").or_else(|| opt_str(v, "item")).unwrap_or_default(),
         description: opt_str(v, "description").unwrap_or_default(),
         site: opt_str(v, "site"),
         classification: opt_str(v, "classification").or_else(|| opt_str(v, "category")),
         price_cents: v.get("price_cents").and_then(as_i64),
-        number_of_sales: v
-            .get("number_of_sales")
-            .or_else(|| v.get("sales"))
-            .and_then(as_i64),
+        number_of_sales: v.get("number_of_sales").or_else(|| v.get("sales")).and_then(as_i64),
         author_username: opt_str(v, "author_username").or_else(|| opt_str(v, "user")),
         url: opt_str(v, "url"),
         rating,
@@ -222,10 +205,7 @@ pub fn sale(v: &Value) -> D<Sale> {
         supported_until: opt_time(v, "supported_until")?,
         item: item(v.get("item").ok_or_else(|| bad("a sale has no item"))?)?,
         buyer: opt_str(v, "buyer"),
-        purchase_count: v
-            .get("purchase_count")
-            .and_then(as_i64)
-            .and_then(|n| u32::try_from(n).ok()),
+        purchase_count: v.get("purchase_count").and_then(as_i64).and_then(|n| u32::try_from(n).ok()),
     })
 }
 
@@ -235,9 +215,7 @@ pub fn is_not_found_body(v: &Value) -> bool {
 }
 
 pub fn sales_page(v: &Value) -> D<Vec<Sale>> {
-    let list = v
-        .as_array()
-        .ok_or_else(|| bad("the sales list is not an array"))?;
+    let list = v.as_array().ok_or_else(|| bad("the sales list is not an array"))?;
     list.iter().map(sale).collect()
 }
 
@@ -249,10 +227,7 @@ pub fn whoami(v: &Value) -> D<WhoAmI> {
         .iter()
         .filter_map(|s| s.as_str().map(str::to_string))
         .collect();
-    Ok(WhoAmI {
-        user_id: v.get("userId").and_then(as_i64),
-        scopes,
-    })
+    Ok(WhoAmI { user_id: v.get("userId").and_then(as_i64), scopes })
 }
 
 pub fn username(v: &Value) -> D<String> {
@@ -260,15 +235,9 @@ pub fn username(v: &Value) -> D<String> {
 }
 
 pub fn search_page(v: &Value) -> D<SearchPage> {
-    let matches = v
-        .get("matches")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("search results have no matches"))?;
+    let matches = v.get("matches").and_then(Value::as_array).ok_or_else(|| bad("search results have no matches"))?;
     let items = matches.iter().map(item).collect::<D<Vec<_>>>()?;
-    let total_hits = v
-        .get("total_hits")
-        .and_then(as_i64)
-        .unwrap_or(items.len() as i64);
+    let total_hits = v.get("total_hits").and_then(as_i64).unwrap_or(items.len() as i64);
     Ok(SearchPage { items, total_hits })
 }
 
@@ -277,9 +246,7 @@ fn statement_entry(v: &Value) -> D<StatementEntry> {
         unique_id: opt_str(v, "unique_id"),
         date: opt_time(v, "date")?.or(opt_time(v, "occured_at")?),
         order_id: opt_str(v, "order_id"),
-        kind: opt_str(v, "type")
-            .or_else(|| opt_str(v, "kind"))
-            .unwrap_or_default(),
+        kind: opt_str(v, "type").or_else(|| opt_str(v, "kind")).unwrap_or_default(),
         detail: opt_str(v, "detail").or_else(|| opt_str(v, "description")),
         item_id: v.get("item_id").and_then(as_i64),
         amount_cents: money(v.get("amount"))?,
@@ -290,20 +257,11 @@ fn statement_entry(v: &Value) -> D<StatementEntry> {
 pub fn statement_page(v: &Value) -> D<StatementPage> {
     if let Some(results) = v.get("results").and_then(Value::as_array) {
         let entries = results.iter().map(statement_entry).collect::<D<Vec<_>>>()?;
-        return Ok(StatementPage {
-            count: v
-                .get("count")
-                .and_then(as_i64)
-                .unwrap_or(entries.len() as i64),
-            entries,
-        });
+        return Ok(StatementPage { count: v.get("count").and_then(as_i64).unwrap_or(entries.len() as i64), entries });
     }
     if let Some(list) = v.get("statement").and_then(Value::as_array) {
         let entries = list.iter().map(statement_entry).collect::<D<Vec<_>>>()?;
-        return Ok(StatementPage {
-            count: entries.len() as i64,
-            entries,
-        });
+        return Ok(StatementPage { count: entries.len() as i64, entries });
     }
     Err(bad("a statement has neither results nor statement"))
 }
@@ -318,18 +276,12 @@ pub struct SiteItemCount {
 }
 
 pub fn user_items_by_site(v: &Value) -> D<Vec<SiteItemCount>> {
-    let list = v
-        .get("user-items-by-site")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no user-items-by-site"))?;
+    let list = v.get("user-items-by-site").and_then(Value::as_array).ok_or_else(|| bad("no user-items-by-site"))?;
     list.iter()
         .map(|e| {
             Ok(SiteItemCount {
                 site: opt_str(e, "site").ok_or_else(|| bad("a site count has no site"))?,
-                items: e
-                    .get("items")
-                    .and_then(as_i64)
-                    .ok_or_else(|| bad("a site count has no items"))?,
+                items: e.get("items").and_then(as_i64).ok_or_else(|| bad("a site count has no items"))?,
             })
         })
         .collect()
@@ -337,10 +289,7 @@ pub fn user_items_by_site(v: &Value) -> D<Vec<SiteItemCount>> {
 
 /// `/v1/market/new-files-from-user:USER,SITE.json`.
 pub fn new_files_from_user(v: &Value) -> D<Vec<Item>> {
-    let list = v
-        .get("new-files-from-user")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no new-files-from-user"))?;
+    let list = v.get("new-files-from-user").and_then(Value::as_array).ok_or_else(|| bad("no new-files-from-user"))?;
     list.iter()
         .map(|e| {
             let mut it = item(e)?;
@@ -359,16 +308,11 @@ pub struct ItemPrice {
 
 /// `/v1/market/item-prices:ID.json` (note Envato's spelling `licence`).
 pub fn item_prices(v: &Value) -> D<Vec<ItemPrice>> {
-    let list = v
-        .get("item-prices")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no item-prices"))?;
+    let list = v.get("item-prices").and_then(Value::as_array).ok_or_else(|| bad("no item-prices"))?;
     list.iter()
         .map(|e| {
             Ok(ItemPrice {
-                license: opt_str(e, "licence")
-                    .or_else(|| opt_str(e, "license"))
-                    .unwrap_or_default(),
+                license: opt_str(e, "licence").or_else(|| opt_str(e, "license")).unwrap_or_default(),
                 price_cents: money(e.get("price"))?.ok_or_else(|| bad("a price has no amount"))?,
             })
         })
@@ -438,18 +382,8 @@ pub fn account(v: &Value) -> D<Account> {
 /// `error_description`, `message` or `reason`, else the start of the raw text.
 pub fn error_text(body: &[u8]) -> Option<String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        for key in [
-            "description",
-            "error_description",
-            "message",
-            "reason",
-            "error",
-        ] {
-            if let Some(s) = v
-                .get(key)
-                .and_then(as_string)
-                .filter(|s| !s.trim().is_empty())
-            {
+        for key in ["description", "error_description", "message", "reason", "error"] {
+            if let Some(s) = v.get(key).and_then(as_string).filter(|s| !s.trim().is_empty()) {
                 return Some(crate::model::truncate_chars(s.trim(), 200));
             }
         }

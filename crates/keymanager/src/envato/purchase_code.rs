@@ -55,11 +55,7 @@ mod tests {
             // Full-width characters, as typed with some Asian input methods.
             "ａ６７ｆ４５８２－９５ｄ６－４０１９－８１ｆ３－７５ｄ１ｅｂｅ３ａ０７１",
         ] {
-            assert_eq!(
-                PurchaseCode::parse(input).unwrap().as_str(),
-                want,
-                "{input:?}"
-            );
+            assert_eq!(PurchaseCode::parse(input).unwrap().as_str(), want, "{input:?}");
         }
         // Not UUID-v4 shaped, still valid.
         assert!(PurchaseCode::parse("00000000-0000-0000-0000-000000000000").is_ok());
@@ -73,11 +69,7 @@ mod tests {
             "a67f4582 95d6 4019 81f3 75d1ebe3a071",
             "'; DROP TABLE licenses; --",
         ] {
-            assert_eq!(
-                PurchaseCode::parse(bad).unwrap_err().code,
-                ErrorCode::PurchaseCodeMalformed,
-                "{bad:?}"
-            );
+            assert_eq!(PurchaseCode::parse(bad).unwrap_err().code, ErrorCode::PurchaseCodeMalformed, "{bad:?}");
         }
     }
 }

@@ -47,15 +47,9 @@ mod tests {
 
     #[test]
     fn names_each_missing_scope() {
-        let all: Vec<String> = ["default", "sale:history", "user:username"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let all: Vec<String> = ["default", "sale:history", "user:username"].iter().map(|s| s.to_string()).collect();
         assert!(missing(&all).is_empty());
-        assert_eq!(
-            missing(&["default".to_string()]),
-            vec!["sale:history", "user:username"]
-        );
+        assert_eq!(missing(&["default".to_string()]), vec!["sale:history", "user:username"]);
         assert_eq!(label("sale:history"), "View your items' sales history");
     }
 }

@@ -50,12 +50,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(
-        at: Timestamp,
-        level: AuditLevel,
-        action: &str,
-        message: impl Into<String>,
-    ) -> AuditEntry {
+    pub fn new(at: Timestamp, level: AuditLevel, action: &str, message: impl Into<String>) -> AuditEntry {
         AuditEntry {
             id: 0,
             at: to_db(at),
@@ -82,15 +77,7 @@ pub(crate) fn insert_audit(tx: &Transaction<'_>, e: &AuditEntry) -> Result<i64> 
         "INSERT INTO audit_log (at, level, action, license_id, product_id, sync_run_id, message)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![
-        e.at,
-        e.level.as_str(),
-        e.action,
-        e.license_id,
-        e.product_id,
-        e.sync_run_id,
-        e.message
-    ])?;
+    .execute(params![e.at, e.level.as_str(), e.action, e.license_id, e.product_id, e.sync_run_id, e.message])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -112,23 +99,17 @@ const COLUMNS: &str = "id, at, level, action, license_id, product_id, sync_run_i
 impl Store {
     /// The newest `limit` entries, newest first.
     pub fn audit_recent(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt
-            .query_map([limit], row_to_entry)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
     /// One license's trail, oldest first.
     pub fn audit_for_license(&self, license_id: i64) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM audit_log WHERE license_id = ?1 ORDER BY id"
-        ))?;
-        let rows = stmt
-            .query_map([license_id], row_to_entry)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE license_id = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([license_id], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 }

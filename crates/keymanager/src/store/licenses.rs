@@ -26,11 +26,7 @@ fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
         license_type: LicenseType::parse(&r.get::<_, String>(5)?).unwrap_or(LicenseType::Regular),
         activation_limit: r.get(6)?,
         activations_used: r.get(7)?,
-        source: if r.get::<_, String>(8)? == "envato" {
-            LicenseSource::Envato
-        } else {
-            LicenseSource::Manual
-        },
+        source: if r.get::<_, String>(8)? == "envato" { LicenseSource::Envato } else { LicenseSource::Manual },
         purchase_code: r.get(9)?,
         envato_item_id: r.get(10)?,
         marketplace: r.get(11)?,
@@ -64,25 +60,11 @@ pub struct LicenseQuery {
 impl Store {
     pub fn issue_license(&mut self, new: &NewLicense, now: Timestamp) -> Result<License> {
         let product = self.product(new.product_id)?.ok_or_else(|| {
-            Error::new(
-                ErrorCode::ProductNotFound,
-                format!("There is no product with ID {}.", new.product_id),
-            )
+            Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {}.", new.product_id))
         })?;
-        let buyer = new
-            .buyer
-            .as_deref()
-            .map(str::trim)
-            .filter(|b| !b.is_empty())
-            .map(str::to_string);
-        if buyer
-            .as_ref()
-            .is_some_and(|b| b.chars().count() > 100 || b.chars().any(char::is_control))
-        {
-            return Err(
-                Error::invalid_input("A buyer name has at most 100 characters.")
-                    .with_field("buyer"),
-            );
+        let buyer = new.buyer.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_string);
+        if buyer.as_ref().is_some_and(|b| b.chars().count() > 100 || b.chars().any(char::is_control)) {
+            return Err(Error::invalid_input("A buyer name has at most 100 characters.").with_field("buyer"));
         }
         let id = self.write(|tx| {
             // Keys come from a CSPRNG, so a collision is astronomically unlikely; the UNIQUE
@@ -107,8 +89,7 @@ impl Store {
             }
             Err(Error::internal("Could not draw a unique license key."))
         })?;
-        self.license(id)?
-            .ok_or_else(|| Error::internal("The new license vanished."))
+        self.license(id)?.ok_or_else(|| Error::internal("The new license vanished."))
     }
 
     pub fn license(&self, id: i64) -> Result<Option<License>> {
@@ -135,12 +116,7 @@ impl Store {
         ))?;
         let rows = stmt
             .query_map(
-                params![
-                    q.status.map(LicenseStatus::as_str),
-                    q.product_id,
-                    q.before_id,
-                    q.limit.max(1)
-                ],
+                params![q.status.map(LicenseStatus::as_str), q.product_id, q.before_id, q.limit.max(1)],
                 row_to_license,
             )?
             .collect::<rusqlite::Result<_>>()?;
@@ -159,48 +135,21 @@ mod tests {
         let now = parse("2026-11-28T10:00:00Z").unwrap();
         let mut store = Store::open_in_memory().unwrap();
         let p = store
-            .create_product(
-                &NewProduct {
-                    name: "Plugin".into(),
-                    activation_limit: Some(3),
-                    ..Default::default()
-                },
-                now,
-            )
+            .create_product(&NewProduct { name: "Plugin".into(), activation_limit: Some(3), ..Default::default() }, now)
             .unwrap();
         let mut keys = std::collections::HashSet::new();
         for i in 0..25 {
-            let l = store
-                .issue_license(
-                    &NewLicense {
-                        product_id: p.id,
-                        buyer: Some(format!("buyer{i}")),
-                    },
-                    now,
-                )
-                .unwrap();
+            let l =
+                store.issue_license(&NewLicense { product_id: p.id, buyer: Some(format!("buyer{i}")) }, now).unwrap();
             assert_eq!(l.activation_limit, 3);
             assert_eq!(l.status, LicenseStatus::Active);
             assert!(keys.insert(l.license_key.clone()));
-            assert_eq!(
-                store
-                    .license_by_key(&LicenseKey::parse(&l.license_key).unwrap())
-                    .unwrap()
-                    .unwrap()
-                    .id,
-                l.id
-            );
+            assert_eq!(store.license_by_key(&LicenseKey::parse(&l.license_key).unwrap()).unwrap().unwrap().id, l.id);
         }
         let mut seen = Vec::new();
         let mut before = None;
         loop {
-            let page = store
-                .licenses(&LicenseQuery {
-                    limit: 10,
-                    before_id: before,
-                    ..Default::default()
-                })
-                .unwrap();
+            let page = store.licenses(&LicenseQuery { limit: 10, before_id: before, ..Default::default() }).unwrap();
             if page.is_empty() {
                 break;
             }
@@ -208,22 +157,11 @@ mod tests {
             seen.extend(page.into_iter().map(|l| l.id));
         }
         assert_eq!(seen.len(), 25);
-        assert!(
-            seen.windows(2).all(|w| w[0] > w[1]),
-            "newest first, no repeats"
-        );
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first, no repeats");
         let audit = store.audit_for_license(seen[0]).unwrap();
         assert_eq!(audit[0].action, "license.created");
 
-        let err = store
-            .issue_license(
-                &NewLicense {
-                    product_id: 999,
-                    buyer: None,
-                },
-                now,
-            )
-            .unwrap_err();
+        let err = store.issue_license(&NewLicense { product_id: 999, buyer: None }, now).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProductNotFound);
     }
 }

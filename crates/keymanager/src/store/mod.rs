@@ -5,11 +5,13 @@
 //! KeyManager is refused rather than guessed at. rusqlite is synchronous: async callers go
 //! through `spawn_blocking` or a dedicated thread.
 
+mod account;
 mod audit;
 mod licenses;
 mod products;
 mod settings;
 
+pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use licenses::{LicenseQuery, NewLicense};
 
@@ -19,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Forward-only migrations, applied in order. `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_envato_account.sql")];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -37,23 +40,13 @@ impl Store {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::new(
-                        ErrorCode::StoreIo,
-                        format!("Cannot create the data folder {}: {e}.", dir.display()),
-                    )
+                    Error::new(ErrorCode::StoreIo, format!("Cannot create the data folder {}: {e}.", dir.display()))
                 })?;
             }
         }
         let conn = Connection::open(path).map_err(|e| {
             let err = Error::from(e);
-            Error::new(
-                err.code,
-                format!(
-                    "Cannot open the database {}: {}",
-                    path.display(),
-                    err.message
-                ),
-            )
+            Error::new(err.code, format!("Cannot open the database {}: {}", path.display(), err.message))
         })?;
         Store::init(conn, Some(path.to_path_buf()))
     }
@@ -79,19 +72,12 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Runs `f` in one IMMEDIATE transaction: all of it is written, or none of it.
-    pub(crate) fn write<T>(
-        &mut self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -123,12 +109,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         ));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql).map_err(|e| {
-            Error::new(
-                ErrorCode::StoreCorrupt,
-                format!("Migration {} failed: {e}.", i + 1),
-            )
-        })?;
+        tx.execute_batch(sql)
+            .map_err(|e| Error::new(ErrorCode::StoreCorrupt, format!("Migration {} failed: {e}.", i + 1)))?;
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
     }
     tx.commit()?;
@@ -158,6 +140,7 @@ mod tests {
             [
                 "activations",
                 "audit_log",
+                "envato_account",
                 "licenses",
                 "product_envato_items",
                 "products",
@@ -165,15 +148,9 @@ mod tests {
                 "sync_runs"
             ]
         );
-        let mode: String = store
-            .conn
-            .pragma_query_value(None, "journal_mode", |r| r.get(0))
-            .unwrap();
+        let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = store
-            .conn
-            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
-            .unwrap();
+        let fk: i64 = store.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
         drop(store);
         // Opening again applies nothing and keeps the version.
@@ -187,18 +164,13 @@ mod tests {
         let path = dir.path().join(DB_FILE_NAME);
         {
             let conn = Connection::open(&path).unwrap();
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-                .unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         }
-        let err = Store::open(&path)
-            .err()
-            .expect("a newer schema must be refused");
+        let err = Store::open(&path).err().expect("a newer schema must be refused");
         assert_eq!(err.code, ErrorCode::StoreNewerSchema);
         // And it was left untouched.
         let conn = Connection::open(&path).unwrap();
-        let v: u32 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION + 1);
     }
 
@@ -206,11 +178,7 @@ mod tests {
     fn a_file_that_is_not_a_database_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(DB_FILE_NAME);
-        std::fs::write(
-            &path,
-            b"this is a text file, not SQLite, and it is long enough to have a header",
-        )
-        .unwrap();
+        std::fs::write(&path, b"this is a text file, not SQLite, and it is long enough to have a header").unwrap();
         let err = Store::open(&path).err().unwrap();
         assert_eq!(err.code, ErrorCode::StoreCorrupt);
     }

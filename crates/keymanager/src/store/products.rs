@@ -26,9 +26,7 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
         status: ProductStatus::parse(&r.get::<_, String>(6)?).unwrap_or(ProductStatus::Inactive),
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
-        envato_item_ids: ids
-            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
-            .unwrap_or_default(),
+        envato_item_ids: ids.map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect()).unwrap_or_default(),
         license_count: r.get(10)?,
     })
 }
@@ -36,10 +34,7 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
 impl Store {
     pub fn create_product(&mut self, new: &NewProduct, now: Timestamp) -> Result<Product> {
         let settings = self.settings()?;
-        let p = new.validate(
-            settings.default_activation_limit,
-            settings.default_license_type,
-        )?;
+        let p = new.validate(settings.default_activation_limit, settings.default_license_type)?;
         let id = self.write(|tx| {
             if let Some(sku) = &p.sku {
                 let taken: Option<String> =
@@ -64,8 +59,7 @@ impl Store {
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.created", format!("Product “{}” created.", p.name)).product(id))?;
             Ok(id)
         })?;
-        self.product(id)?
-            .ok_or_else(|| Error::internal("The new product vanished."))
+        self.product(id)?.ok_or_else(|| Error::internal("The new product vanished."))
     }
 
     pub fn product(&self, id: i64) -> Result<Option<Product>> {
@@ -77,12 +71,8 @@ impl Store {
     }
 
     pub fn products(&self) -> Result<Vec<Product>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{SELECT} ORDER BY p.name COLLATE NOCASE, p.id"))?;
-        let rows = stmt
-            .query_map([], row_to_product)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached(&format!("{SELECT} ORDER BY p.name COLLATE NOCASE, p.id"))?;
+        let rows = stmt.query_map([], row_to_product)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -112,7 +102,10 @@ fn link_item(tx: &Transaction<'_>, item_id: i64, product_id: i64) -> Result<()> 
         )
         .with_field("envato_item_ids")),
         None => {
-            tx.execute("INSERT INTO product_envato_items (item_id, product_id) VALUES (?1, ?2)", params![item_id, product_id])?;
+            tx.execute(
+                "INSERT INTO product_envato_items (item_id, product_id) VALUES (?1, ?2)",
+                params![item_id, product_id],
+            )?;
             Ok(())
         }
     }
@@ -143,31 +136,16 @@ mod tests {
         assert_eq!(store.product_for_item(99).unwrap(), Some(a.id));
 
         let err = store
-            .create_product(
-                &NewProduct {
-                    name: "Other".into(),
-                    sku: Some("AVADA".into()),
-                    ..Default::default()
-                },
-                now,
-            )
+            .create_product(&NewProduct { name: "Other".into(), sku: Some("AVADA".into()), ..Default::default() }, now)
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ProductDuplicateSku);
         let err = store
             .create_product(
-                &NewProduct {
-                    name: "Other".into(),
-                    envato_item_ids: Some(vec![99]),
-                    ..Default::default()
-                },
+                &NewProduct { name: "Other".into(), envato_item_ids: Some(vec![99]), ..Default::default() },
                 now,
             )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ProductItemTaken);
-        assert_eq!(
-            store.products().unwrap().len(),
-            1,
-            "failed creations wrote nothing"
-        );
+        assert_eq!(store.products().unwrap().len(), 1, "failed creations wrote nothing");
     }
 }

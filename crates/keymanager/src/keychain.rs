@@ -1,0 +1,102 @@
+//! The only place the Envato token is stored: the operating system's keychain (Secret Service on
+//! Linux, Keychain on macOS, Credential Manager on Windows), through the keyring crate.
+//!
+//! The entry is scoped to the data folder, so two profiles never share a token. Where no keychain
+//! is available the error says so; there is deliberately no fallback to a file.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::secret::Token;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SERVICE: &str = "KeyManager";
+
+enum Backend {
+    Os(keyring::Entry),
+    /// A process-local store for tests of the logic around the keychain.
+    Memory(Arc<Mutex<Option<String>>>),
+}
+
+pub struct Keychain {
+    backend: Backend,
+}
+
+/// FNV-1a: a stable, short name for a data folder (not a secret, just an identifier).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn unavailable(err: keyring::Error) -> Error {
+    let detail = match &err {
+        keyring::Error::NoStorageAccess(_) => "it is locked or not running".to_string(),
+        keyring::Error::PlatformFailure(e) => {
+            let text = e.to_string();
+            if text.contains("autolaunch") || text.contains("dbus") || text.contains("D-Bus") {
+                "no desktop session bus was found".to_string()
+            } else {
+                text
+            }
+        }
+        other => other.to_string(),
+    };
+    Error::new(
+        ErrorCode::KeychainUnavailable,
+        format!(
+            "The system keychain is not available ({detail}). KeyManager keeps the Envato token only in the keychain: \
+             unlock or start your keyring (GNOME Keyring, KWallet, macOS Keychain) and try again."
+        ),
+    )
+}
+
+impl Keychain {
+    /// The entry of the profile whose data lives in `data_dir`.
+    pub fn for_data_dir(data_dir: &Path) -> Result<Keychain> {
+        let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        let user = format!("envato-personal-token-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
+        Ok(Keychain { backend: Backend::Os(entry) })
+    }
+
+    /// A keychain that lives only in this process (tests).
+    pub fn in_memory() -> Keychain {
+        Keychain { backend: Backend::Memory(Arc::new(Mutex::new(None))) }
+    }
+
+    /// The stored token; `Ok(None)` when there is none.
+    pub fn load(&self) -> Result<Option<Token>> {
+        let text = match &self.backend {
+            Backend::Os(entry) => match entry.get_password() {
+                Ok(t) => Some(t),
+                Err(keyring::Error::NoEntry) => None,
+                Err(e) => return Err(unavailable(e)),
+            },
+            Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        };
+        // A value that is not a token (edited by hand in a keyring manager) is treated as none.
+        Ok(text.and_then(|t| Token::parse(&t).ok()))
+    }
+
+    pub fn save(&self, token: &Token) -> Result<()> {
+        match &self.backend {
+            Backend::Os(entry) => entry.set_password(token.expose()).map_err(unavailable),
+            Backend::Memory(m) => {
+                *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.expose().to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes the token; removing a token that is not there is not an error.
+    pub fn delete(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Os(entry) => match entry.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(unavailable(e)),
+            },
+            Backend::Memory(m) => {
+                *m.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { EnvatoTab } from "../settings/EnvatoTab";
+import type { ValidationReport } from "../bindings/ValidationReport";
+import type { TokenStatus } from "../bindings/TokenStatus";
+
+const NONE: TokenStatus = {
+  configured: false, in_keychain: false, token_hint: null, username: null, items_count: null, saved_at: null,
+  validated_at: null, last_check_at: null, last_check_ok: null, last_error: null, age_days: null, rotation_due: false,
+};
+
+const SETTINGS = {
+  auto_create_products: false, default_activation_limit: 1, default_license_type: "regular",
+  sync_interval_minutes: 30, history_days: 90, envato_api_base: "https://api.envato.com",
+};
+
+const MISSING: ValidationReport = {
+  ok: false,
+  steps: [
+    { kind: "format", state: "passed", title: "Token format", detail: "32 letters and digits.", cause: null, solution: null, code: null },
+    { kind: "connection", state: "passed", title: "Connection to Envato", detail: "Envato accepted the token.", cause: null, solution: null, code: null },
+    { kind: "permissions", state: "failed", title: "Unauthorized", detail: "The token lacks “View your items' sales history” (sale:history).",
+      cause: "Missing permissions", solution: "Regenerate the token with the correct permissions", code: "envato.missing_permission" },
+    { kind: "items", state: "skipped", title: "Items for sale", detail: "Not checked: an earlier step failed.", cause: null, solution: null, code: null },
+  ],
+  username: null, user_id: 1, items_count: null,
+  missing_scopes: [{ scope: "sale:history", label: "View your items' sales history" }],
+  create_token_url: "https://build.envato.com/create-token/?sale:history=t",
+  error: { code: "envato.missing_permission", message: "The token lacks…" },
+};
+
+function renderTab() {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(<QueryClientProvider client={client}><EnvatoTab /></QueryClientProvider>);
+}
+
+describe("Envato Integration tab", () => {
+  it("shows each step, the seed's cause and solution, and the missing permission; saves nothing", async () => {
+    const calls: string[] = [];
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      if (cmd === "token_status") return NONE;
+      if (cmd === "settings_get") return SETTINGS;
+      if (cmd === "envato_settings_save") {
+        expect(args).toMatchObject({ token: "sandboxNoSalesScope0000000000002", autoCreateProducts: true });
+        return { saved: false, report: MISSING, status: null, settings: null };
+      }
+    }, { shouldMockEvents: true });
+    renderTab();
+    await userEvent.type(await screen.findByTestId("envato-token"), "sandboxNoSalesScope0000000000002");
+    expect(screen.getByTestId("envato-token").getAttribute("type")).toBe("password");
+    await userEvent.click(screen.getByTestId("toggle-token-visibility"));
+    expect(screen.getByTestId("envato-token").getAttribute("type")).toBe("text");
+    await userEvent.click(await screen.findByTestId("setting-auto_create_products"));
+    await userEvent.click(screen.getByTestId("save-settings"));
+
+    expect((await screen.findByTestId("step-permissions")).dataset.state).toBe("failed");
+    expect(screen.getByTestId("step-format").dataset.state).toBe("passed");
+    expect(screen.getByTestId("step-items").dataset.state).toBe("skipped");
+    expect(screen.getByTestId("step-permissions").textContent).toContain("Missing permissions");
+    expect(screen.getByTestId("missing-scopes").textContent).toContain("View your items' sales history");
+    expect(screen.getByTestId("form-error").textContent).toContain("Nothing was saved");
+    expect(screen.queryByTestId("saved")).toBeNull();
+    expect(calls).toContain("envato_settings_save");
+  });
+
+  it("shows the masked token, account, age and the yearly rotation reminder", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "token_status") {
+        return { ...NONE, configured: true, in_keychain: true, token_hint: "••••0001", username: "demo-author",
+          saved_at: "2025-01-01T00:00:00Z", validated_at: "2025-01-01T00:00:00Z", age_days: 700, rotation_due: true };
+      }
+      if (cmd === "settings_get") return SETTINGS;
+    }, { shouldMockEvents: true });
+    renderTab();
+    expect((await screen.findByTestId("token-hint")).textContent).toBe("••••0001");
+    expect(screen.getByTestId("token-account").textContent).toBe("demo-author");
+    expect(screen.getByTestId("rotation-reminder").textContent).toContain("over a year old");
+  });
+});
