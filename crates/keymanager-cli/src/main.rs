@@ -40,11 +40,35 @@ enum Command {
     /// List and issue licenses.
     #[command(subcommand)]
     Licenses(LicensesCmd),
+    /// Sync Envato sales into licenses now (one run; the app also syncs in the background).
+    Sync(JsonFlag),
+    /// Sales waiting for a product (Auto-Create Products off): list, create or map.
+    #[command(subcommand)]
+    Review(ReviewCmd),
     /// The Envato personal token (kept in the system keychain).
     #[command(subcommand)]
     Token(TokenCmd),
     /// Where the data lives, schema and version.
     Info(JsonFlag),
+}
+
+#[derive(Subcommand)]
+enum ReviewCmd {
+    /// Envato items with sales waiting for a product.
+    List(JsonFlag),
+    /// Create the product from the Envato item; its waiting sales become licenses.
+    CreateProduct {
+        item_id: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Link the Envato item to an existing product; its waiting sales become licenses.
+    Map {
+        item_id: i64,
+        product_id: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Subcommand)]
@@ -293,6 +317,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             list_licenses(&mut out, &store, *status, *product, *limit, json.json)?;
         }
         Command::Token(cmd) => token(&cli, cmd, &mut out)?,
+        Command::Sync(j) => sync(&cli, j.json, &mut out)?,
+        Command::Review(cmd) => review(&cli, cmd, &mut out)?,
         Command::Licenses(LicensesCmd::Issue { product, buyer, json }) => {
             let mut store = open_store(&cli)?;
             let l = store.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
@@ -542,6 +568,96 @@ fn token(cli: &Cli, cmd: &TokenCmd, out: &mut impl Write) -> Result<(), Failure>
                     out,
                     "Removed the Envato token. Licenses are kept; syncing stops until a token is set again."
                 )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sync(cli: &Cli, json: bool, out: &mut impl Write) -> Result<(), Failure> {
+    use keymanager::sync::{run_sync, SharedStore, SyncPhase};
+    let dir = paths::data_dir(cli.data_dir.clone())?;
+    let store = Store::open_in_dir(&dir)?;
+    let cfg = client_config(cli, &store)?;
+    let token = Keychain::for_data_dir(&dir)?.load()?.ok_or_else(account::not_configured)?;
+    let client = keymanager::envato::EnvatoClient::new(cfg, token)?;
+    let shared = SharedStore::new(store);
+    let summary = runtime()?.block_on(run_sync(
+        &shared,
+        &client,
+        keymanager::store::SyncTrigger::Manual,
+        &time::now,
+        &mut |p| {
+            if p.phase == SyncPhase::Fetching && p.pages_fetched > 0 {
+                eprintln!(
+                    "  page {}: {} sales seen, {} new licenses, {} new products, {} queued for review",
+                    p.pages_fetched, p.sales_seen, p.licenses_created, p.products_created, p.sales_queued
+                );
+            }
+        },
+    ))?;
+    if json {
+        print_json(out, &summary)?;
+    } else {
+        writeln!(
+            out,
+            "Sync {}: {} pages, {} sales seen, {} new licenses, {} new products, {} sales waiting for review.",
+            if summary.error.is_some() { "failed" } else { "finished" },
+            summary.pages_fetched,
+            summary.sales_seen,
+            summary.licenses_created,
+            summary.products_created,
+            summary.sales_queued
+        )?;
+    }
+    match summary.error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+fn review(cli: &Cli, cmd: &ReviewCmd, out: &mut impl Write) -> Result<(), Failure> {
+    let mut store = open_store(cli)?;
+    match cmd {
+        ReviewCmd::List(j) => {
+            let queue = store.review_queue()?;
+            if j.json {
+                print_json(out, &queue)?;
+            } else if queue.is_empty() {
+                writeln!(out, "No sales are waiting for review.")?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>10}  {:<40}  {:<18}  {:>7}  NEWEST SALE",
+                    "ITEM ID", "ITEM", "MARKETPLACE", "WAITING"
+                )?;
+                for q in &queue {
+                    writeln!(
+                        out,
+                        "{:>10}  {:<40}  {:<18}  {:>7}  {}",
+                        q.item_id,
+                        clip(&q.item_name, 40),
+                        q.marketplace.as_deref().unwrap_or("-"),
+                        q.waiting_sales,
+                        q.newest_sold_at
+                    )?;
+                }
+            }
+        }
+        ReviewCmd::CreateProduct { item_id, json } => {
+            let (p, n) = store.review_create_product(*item_id, time::now())?;
+            if json.json {
+                print_json(out, &p)?;
+            } else {
+                writeln!(out, "Created product {} “{}”; {n} waiting sales became licenses.", p.id, p.name)?;
+            }
+        }
+        ReviewCmd::Map { item_id, product_id, json } => {
+            let (p, n) = store.review_map(*item_id, *product_id, time::now())?;
+            if json.json {
+                print_json(out, &p)?;
+            } else {
+                writeln!(out, "Linked Envato item {item_id} to “{}”; {n} waiting sales became licenses.", p.name)?;
             }
         }
     }

@@ -265,6 +265,8 @@ pub fn save(
         return Err(report.error.clone().unwrap_or_else(|| Error::internal("Only a validated token can be saved.")));
     }
     keychain.save(token)?;
+    // A new good token lifts the stop that a rejected one put on periodic syncing.
+    store.clear_sync_auth_failure()?;
     store.save_envato_account(
         &EnvatoAccountRecord {
             token_hint: token.masked(),

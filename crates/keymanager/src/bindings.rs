@@ -15,7 +15,11 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::error::{Error, ErrorCode};
     use crate::model::{AppInfo, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus};
     use crate::settings::{LicenseType, Settings};
-    use crate::store::{AuditEntry, AuditLevel};
+    use crate::store::{
+        AuditEntry, AuditLevel, LicenseCounts, PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncTrigger,
+    };
+    use crate::sync::worker::SyncStatus;
+    use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
     vec![
         one::<AppInfo>(),
         one::<Error>(),
@@ -37,6 +41,16 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<MissingScope>(),
         one::<TokenStatus>(),
         one::<EnvatoSaveResult>(),
+        one::<SyncRun>(),
+        one::<SyncTrigger>(),
+        one::<SyncRunStatus>(),
+        one::<ReviewItem>(),
+        one::<PageCounts>(),
+        one::<SyncPhase>(),
+        one::<SyncProgress>(),
+        one::<SyncSummary>(),
+        one::<SyncStatus>(),
+        one::<LicenseCounts>(),
     ]
 }
 

@@ -48,7 +48,20 @@ pub struct ClientConfig {
     pub retry_after_max: Duration,
 }
 
+/// Whether the API address is this machine (the sandbox).
+fn is_loopback(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
+    let host = if rest.starts_with('[') {
+        rest.split(']').next().map(|h| &h[1..]).unwrap_or("")
+    } else {
+        rest.split([':', '/']).next().unwrap_or("")
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 impl ClientConfig {
+    /// Envato's politeness defaults. Pacing protects Envato's servers, so it is off for an
+    /// address on this machine (the sandbox); the other limits stay.
     pub fn new(base_url: &str) -> ClientConfig {
         ClientConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -56,7 +69,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_in_flight: 3,
-            requests_per_second: 3.0,
+            requests_per_second: if is_loopback(base_url) { 0.0 } else { 3.0 },
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -551,6 +564,16 @@ mod tests {
         let Verdict::Fail(e) = classify(Endpoint::Sales, 403, None, b"{}", &cfg()) else { panic!() };
         assert!(e.message.contains("View your items' sales history"), "{}", e.message);
         assert!(e.message.contains("sale:history"));
+    }
+
+    #[test]
+    fn pacing_is_on_for_envato_and_off_for_the_local_sandbox() {
+        assert_eq!(ClientConfig::new("https://api.envato.com").requests_per_second, 3.0);
+        assert_eq!(ClientConfig::new("http://127.0.0.1:8099").requests_per_second, 0.0);
+        assert_eq!(ClientConfig::new("http://localhost:8099/").requests_per_second, 0.0);
+        assert_eq!(ClientConfig::new("http://[::1]:8099").requests_per_second, 0.0);
+        assert_eq!(ClientConfig::new("https://127.0.0.1.example.com").requests_per_second, 3.0);
+        assert_eq!(ClientConfig::new("https://api.envato.com").max_in_flight, 3);
     }
 
     #[test]

@@ -57,7 +57,31 @@ pub struct LicenseQuery {
     pub before_id: Option<i64>,
 }
 
+/// Licenses by status, for the dashboard and quick checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, ts_rs::TS)]
+pub struct LicenseCounts {
+    pub total: u32,
+    pub active: u32,
+    pub suspended: u32,
+    pub revoked: u32,
+}
+
 impl Store {
+    pub fn license_counts(&self) -> Result<LicenseCounts> {
+        let mut c = LicenseCounts::default();
+        let mut stmt = self.conn.prepare_cached("SELECT status, count(*) FROM licenses GROUP BY status")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
+            let (status, n) = row?;
+            c.total += n;
+            match status.as_str() {
+                "active" => c.active = n,
+                "suspended" => c.suspended = n,
+                _ => c.revoked += n,
+            }
+        }
+        Ok(c)
+    }
+
     pub fn issue_license(&mut self, new: &NewLicense, now: Timestamp) -> Result<License> {
         let product = self.product(new.product_id)?.ok_or_else(|| {
             Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {}.", new.product_id))

@@ -10,10 +10,12 @@ mod audit;
 mod licenses;
 mod products;
 mod settings;
+mod sync;
 
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
-pub use licenses::{LicenseQuery, NewLicense};
+pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
+pub use sync::{PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};
 use rusqlite::Connection;
@@ -21,8 +23,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Forward-only migrations, applied in order. `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_envato_account.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_envato_account.sql"),
+    include_str!("migrations/0003_sync.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -142,10 +147,12 @@ mod tests {
                 "audit_log",
                 "envato_account",
                 "licenses",
+                "pending_sales",
                 "product_envato_items",
                 "products",
                 "settings",
-                "sync_runs"
+                "sync_runs",
+                "sync_state"
             ]
         );
         let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();

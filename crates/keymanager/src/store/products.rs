@@ -55,6 +55,8 @@ impl Store {
             let id = tx.last_insert_rowid();
             for item in &p.envato_item_ids {
                 link_item(tx, *item, id)?;
+                // Sales of this item waiting in the review queue become its licenses.
+                super::sync::promote_pending(tx, *item, id, now)?;
             }
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.created", format!("Product “{}” created.", p.name)).product(id))?;
             Ok(id)
@@ -86,7 +88,7 @@ impl Store {
     }
 }
 
-fn link_item(tx: &Transaction<'_>, item_id: i64, product_id: i64) -> Result<()> {
+pub(crate) fn link_item(tx: &Transaction<'_>, item_id: i64, product_id: i64) -> Result<()> {
     let owner: Option<(i64, String)> = tx
         .query_row(
             "SELECT p.id, p.name FROM product_envato_items e JOIN products p ON p.id = e.product_id WHERE e.item_id = ?1",

@@ -1,0 +1,161 @@
+//! `keymanager sync` and `review` against the sandbox, and kill -9 in the middle of a sync:
+//! the next run ends with every sale exactly once.
+
+use chrono::Utc;
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{RunningSandbox, Switches};
+use std::collections::HashSet;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Env {
+    dir: tempfile::TempDir,
+    base: String,
+}
+
+impl Env {
+    fn new(sb: &RunningSandbox) -> Env {
+        Env { dir: tempfile::tempdir().unwrap(), base: sb.base_url() }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keymanager"));
+        c.args(args)
+            .env("KEYMANAGER_DATA_DIR", self.dir.path())
+            .env("KEYMANAGER_ENVATO_API_BASE", &self.base)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self.cmd(args).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args, "");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn set_token(&self) {
+        let out = self.run(&["token", "set"], data::SELLER_TOKEN);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn licenses(&self) -> Vec<serde_json::Value> {
+        self.ok_json(&["licenses", "list", "--json"]).as_array().unwrap().clone()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = self.run(&["token", "remove"], "");
+    }
+}
+
+async fn sandbox(sales: usize) -> RunningSandbox {
+    let spec = GenSpec { seed: 77, items: 5, sales, days: 60, now: Utc::now() };
+    RunningSandbox::start(spec, Switches::default()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_then_review_then_incremental() {
+    let sb = sandbox(60).await;
+    let env = Env::new(&sb);
+    let out = env.run(&["sync"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[token.not_configured]"));
+
+    env.set_token();
+    let s = env.ok_json(&["sync", "--json"]);
+    assert_eq!((s["licenses_created"].as_u64(), s["sales_queued"].as_u64()), (Some(0), Some(60)));
+    let queue = env.ok_json(&["review", "list", "--json"]);
+    let queue = queue.as_array().unwrap();
+    let first = queue[0]["item_id"].as_i64().unwrap().to_string();
+    let second = queue[1]["item_id"].as_i64().unwrap().to_string();
+    let p = env.ok_json(&["review", "create-product", &first, "--json"]);
+    assert_eq!(p["license_count"], queue[0]["waiting_sales"]);
+    let target = env.ok_json(&["products", "add", "--name", "Target", "--json"]);
+    let target_id = target["id"].as_i64().unwrap().to_string();
+    let mapped = env.ok_json(&["review", "map", &second, &target_id, "--json"]);
+    assert_eq!(mapped["license_count"], queue[1]["waiting_sales"]);
+    let text = String::from_utf8_lossy(&env.run(&["review", "list"], "").stdout).to_string();
+    assert!(!text.contains(&first) && !text.contains(&second), "{text}");
+
+    let out = env.run(&["review", "map", "1", &target_id], "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[input.invalid]"));
+
+    sb.reset_stats();
+    let s = env.ok_json(&["sync", "--json"]);
+    assert_eq!(s["pages_fetched"], 1);
+    assert_eq!(sb.stats().total, 1, "an incremental sync with nothing new makes one request");
+}
+
+/// Kill the syncing process at several points of a large first sync; each following run
+/// completes it, and in the end every sale is present exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_large_sync_then_sync_again() {
+    let sb = sandbox(3000).await;
+    sb.update_switches(|s| {
+        s.faults.latency_ms = 15;
+        s.variants.page_size = 50;
+    });
+    let env = Env::new(&sb);
+    env.set_token();
+    assert!(env.run(&["settings", "set", "auto_create_products", "true"], "").status.success());
+
+    let db = env.dir.path().join("keymanager.sqlite3");
+    for kill_after in [1usize, 700, 1900] {
+        let mut child = env.cmd(&["sync"]).spawn().unwrap();
+        let started = Instant::now();
+        loop {
+            let n = count_licenses(&db);
+            if n >= kill_after {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the sync made no progress");
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success() || count_licenses(&db) == 3000, "killed (or already done)");
+    }
+    let out = env.run(&["sync"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let licenses = env.licenses();
+    assert_eq!(licenses.len(), 3000, "every sale exactly once");
+    let keys: HashSet<&str> = licenses.iter().map(|l| l["license_key"].as_str().unwrap()).collect();
+    assert_eq!(keys.len(), 3000);
+    let mut want: Vec<(i64, String)> = sb
+        .dataset()
+        .sales
+        .iter()
+        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
+        .collect();
+    let mut have: Vec<(i64, String)> = licenses
+        .iter()
+        .map(|l| (l["envato_item_id"].as_i64().unwrap(), l["sold_at"].as_str().unwrap().to_string()))
+        .collect();
+    want.sort();
+    have.sort();
+    assert_eq!(have, want);
+    let runs = keymanager::Store::open(&db).unwrap().sync_runs(10).unwrap();
+    assert!(runs.iter().filter(|r| r.status == keymanager::store::SyncRunStatus::Interrupted).count() >= 2);
+}
+
+/// Reads the count through its own connection, as another process would.
+fn count_licenses(db: &std::path::Path) -> usize {
+    match keymanager::Store::open(db) {
+        Ok(s) => s.license_counts().map(|c| c.total as usize).unwrap_or(0),
+        Err(_) => 0,
+    }
+}

@@ -1,0 +1,150 @@
+//! The background sync worker: one task that syncs every `sync_interval_minutes` and when
+//! asked ("Sync now"), one run at a time. A request that arrives while a run is going joins
+//! that run. Paused syncing and a rejected token (401) stop the periodic runs, not the manual
+//! ones; a failing run is logged and retried at the next tick, never ending the loop.
+//! Observers (tray, window) watch `SyncStatus`.
+
+use super::{run_sync, SharedStore, SyncProgress, SyncSummary};
+use crate::envato::EnvatoClient;
+use crate::error::Result;
+use crate::store::SyncTrigger;
+use crate::time::{to_db, Timestamp};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+pub struct SyncStatus {
+    pub running: bool,
+    pub progress: Option<SyncProgress>,
+    pub last: Option<SyncSummary>,
+    pub last_success_at: Option<String>,
+    pub paused: bool,
+    /// No token is stored: nothing to sync with.
+    pub needs_token: bool,
+    /// Envato rejected the token: periodic syncing waits until a new token is saved.
+    pub auth_failed: bool,
+    pub next_run_at: Option<String>,
+}
+
+/// Gives the worker a client for the current token and settings, or None without a token.
+pub type ClientSource = Arc<dyn Fn(&SharedStore) -> Result<Option<EnvatoClient>> + Send + Sync>;
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+enum Request {
+    SyncNow,
+    /// Re-read pause and token state into the status; no run.
+    Refresh,
+}
+
+#[derive(Clone)]
+pub struct SyncWorker {
+    requests: mpsc::UnboundedSender<Request>,
+    status: watch::Receiver<SyncStatus>,
+}
+
+impl SyncWorker {
+    /// Starts the worker on the current tokio runtime. The first scheduled run comes after
+    /// `first_delay` (a few seconds after start-up), later ones every sync interval.
+    pub fn spawn(store: SharedStore, clients: ClientSource, clock: Clock, first_delay: Duration) -> SyncWorker {
+        let (requests, mut rx) = mpsc::unbounded_channel();
+        let (status_tx, status) = watch::channel(SyncStatus::default());
+        tokio::spawn(async move {
+            let mut next = tokio::time::Instant::now() + first_delay;
+            loop {
+                refresh(&store, &clients, &status_tx, Some(next), &clock).await;
+                let trigger = tokio::select! {
+                    _ = tokio::time::sleep_until(next) => SyncTrigger::Scheduled,
+                    msg = rx.recv() => match msg {
+                        Some(Request::SyncNow) => SyncTrigger::Manual,
+                        Some(Request::Refresh) => continue,
+                        None => break,
+                    },
+                };
+                let (settings, state) = match store.run(|s| Ok((s.settings()?, s.sync_state()?))).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::error!(code = %e.code, "sync worker cannot read the database");
+                        next = tokio::time::Instant::now() + Duration::from_secs(60);
+                        continue;
+                    }
+                };
+                let interval = Duration::from_secs(settings.sync_interval_minutes as u64 * 60);
+                if trigger == SyncTrigger::Scheduled {
+                    next = tokio::time::Instant::now() + interval;
+                    if state.paused || state.auth_failed {
+                        continue;
+                    }
+                }
+                let client = match clients(&store) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(code = %e.code, "sync skipped: {}", e.message);
+                        continue;
+                    }
+                };
+                status_tx.send_modify(|s| {
+                    s.running = true;
+                    s.progress = None;
+                });
+                let tx = status_tx.clone();
+                let result = run_sync(&store, &client, trigger, &*clock, &mut |p| {
+                    tx.send_modify(|s| s.progress = Some(p.clone()));
+                })
+                .await;
+                // "Sync now" requests made during the run are answered by it.
+                // (Refresh requests need nothing more: the loop refreshes the status next.)
+                while rx.try_recv().is_ok() {}
+                status_tx.send_modify(|s| {
+                    s.running = false;
+                    match result {
+                        Ok(summary) => s.last = Some(summary),
+                        Err(e) => tracing::error!(code = %e.code, "sync could not run: {}", e.message),
+                    }
+                });
+            }
+        });
+        SyncWorker { requests, status }
+    }
+
+    /// "Sync now": runs at once, or joins the run in progress.
+    pub fn sync_now(&self) {
+        let _ = self.requests.send(Request::SyncNow);
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// Re-reads pause/token state into the status (after Pause, or after a token is saved).
+    pub fn poke(&self) {
+        let _ = self.requests.send(Request::Refresh);
+    }
+}
+
+async fn refresh(
+    store: &SharedStore,
+    clients: &ClientSource,
+    tx: &watch::Sender<SyncStatus>,
+    next: Option<tokio::time::Instant>,
+    clock: &Clock,
+) {
+    let Ok(state) = store.run(|s| s.sync_state()).await else { return };
+    let needs_token = matches!(clients(store), Ok(None));
+    let until_next = next.map(|n| n.saturating_duration_since(tokio::time::Instant::now()));
+    let next_at = until_next.and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| to_db(clock() + d));
+    tx.send_modify(|s| {
+        s.paused = state.paused;
+        s.auth_failed = state.auth_failed;
+        s.needs_token = needs_token;
+        s.last_success_at = state.last_success_at.map(to_db);
+        s.next_run_at = if state.paused || state.auth_failed || needs_token { None } else { next_at };
+    });
+}

@@ -1,0 +1,388 @@
+//! Syncs against the sandbox: auto-create on and off, the matching order, several item IDs
+//! per product, the review queue, incremental runs, the history window, sales added mid-run,
+//! lists without codes, and faults mid-sync.
+
+use chrono::{Duration as CDuration, TimeZone, Utc};
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{Fault, NewSale, RunningSandbox, Switches};
+use keymanager::envato::{ClientConfig, EnvatoClient};
+use keymanager::model::NewProduct;
+use keymanager::secret::Token;
+use keymanager::store::{LicenseQuery, SyncRunStatus, SyncTrigger};
+use keymanager::sync::{run_sync, SharedStore, SyncSummary};
+use keymanager::time::Timestamp;
+use keymanager::{ErrorCode, Store};
+use std::collections::HashSet;
+use std::time::Duration;
+
+fn now() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap()
+}
+
+async fn sandbox(sales: usize, days: i64) -> RunningSandbox {
+    let spec = GenSpec { seed: 21, items: 6, sales, days, now: now() };
+    RunningSandbox::start(spec, Switches::default()).await.unwrap()
+}
+
+fn client(sb: &RunningSandbox) -> EnvatoClient {
+    let mut c = ClientConfig::new(&sb.base_url());
+    c.requests_per_second = 0.0;
+    c.backoff_base = Duration::from_millis(5);
+    c.backoff_max = Duration::from_millis(20);
+    c.retry_after_default = Duration::from_millis(50);
+    EnvatoClient::new(c, Token::parse(data::SELLER_TOKEN).unwrap()).unwrap()
+}
+
+fn store() -> SharedStore {
+    SharedStore::new(Store::open_in_memory().unwrap())
+}
+
+async fn sync(store: &SharedStore, sb: &RunningSandbox) -> SyncSummary {
+    run_sync(store, &client(sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap()
+}
+
+fn set(store: &SharedStore, key: &str, value: &str) {
+    store.lock().update_settings(&[(key.into(), value.into())], now()).unwrap();
+}
+
+fn all_licenses(store: &SharedStore) -> Vec<keymanager::model::License> {
+    store.lock().licenses(&LicenseQuery { limit: 1_000_000, ..Default::default() }).unwrap()
+}
+
+/// Every unrefunded sale of the sandbox within `days`, as (item, sold_at) pairs, with repeats.
+fn expected(sb: &RunningSandbox, days: i64) -> Vec<(i64, String)> {
+    let cutoff = now() - CDuration::days(days);
+    let mut v: Vec<(i64, String)> = sb
+        .dataset()
+        .sales
+        .iter()
+        .filter(|s| !s.refunded && s.sold_at.with_timezone(&Utc) >= cutoff)
+        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
+        .collect();
+    v.sort();
+    v
+}
+
+fn got(store: &SharedStore) -> Vec<(i64, String)> {
+    let mut v: Vec<(i64, String)> =
+        all_licenses(store).into_iter().map(|l| (l.envato_item_id.unwrap(), l.sold_at.unwrap())).collect();
+    v.sort();
+    v
+}
+
+fn assert_exactly_once(store: &SharedStore, sb: &RunningSandbox, days: i64) {
+    let licenses = all_licenses(store);
+    let keys: HashSet<_> = licenses.iter().map(|l| l.license_key.clone()).collect();
+    assert_eq!(keys.len(), licenses.len(), "license keys are unique");
+    assert_eq!(got(store), expected(sb, days), "every sale exactly once");
+}
+
+#[tokio::test]
+async fn auto_create_on_makes_products_from_items_and_a_license_per_sale() {
+    let sb = sandbox(150, 60).await;
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    set(&st, "default_activation_limit", "3");
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.status, SyncRunStatus::Succeeded, "{:?}", s.error);
+    assert_eq!(s.licenses_created, 150);
+    assert_exactly_once(&st, &sb, 60);
+    let products = st.lock().products().unwrap();
+    let items: HashSet<i64> = sb.dataset().sales.iter().map(|s| s.item_id).collect();
+    assert_eq!(products.len(), items.len(), "one product per item sold");
+    assert_eq!(s.products_created as usize, items.len());
+    for p in &products {
+        let item = sb.dataset().items.into_iter().find(|i| i.id == p.envato_item_ids[0]).unwrap();
+        assert_eq!(p.name, item.name);
+        assert_eq!(p.activation_limit, 3, "default from settings");
+        assert_eq!(p.status, keymanager::model::ProductStatus::Active);
+        assert!(!p.description.contains('<'), "HTML stripped");
+        assert!(p.description.chars().count() <= keymanager::model::DESCRIPTION_MAX);
+    }
+    let l = &all_licenses(&st)[0];
+    assert_eq!(l.source, keymanager::model::LicenseSource::Envato);
+    assert!(l.license_key.len() == 23);
+}
+
+#[tokio::test]
+async fn auto_create_off_queues_unmatched_sales_for_review() {
+    let sb = sandbox(80, 60).await;
+    let st = store();
+    let s = sync(&st, &sb).await;
+    assert_eq!((s.licenses_created, s.sales_queued), (0, 80));
+    let queue = st.lock().review_queue().unwrap();
+    assert_eq!(queue.iter().map(|q| q.waiting_sales).sum::<u32>(), 80);
+    let run = &st.lock().sync_runs(1).unwrap()[0];
+    assert_eq!(run.sales_queued, 80);
+    assert!(run.warnings.iter().all(|w| w.contains("review queue")), "{:?}", run.warnings);
+    for q in &queue {
+        assert!(
+            run.warnings.iter().any(|w| w.contains(&format!("item {}", q.item_id))),
+            "a warning names item {}",
+            q.item_id
+        );
+    }
+
+    // Create a product from one item, map another to an existing product.
+    let (p, n) = st.lock().review_create_product(queue[0].item_id, now()).unwrap();
+    assert_eq!(n, queue[0].waiting_sales);
+    assert_eq!(p.envato_item_ids, vec![queue[0].item_id]);
+    let target =
+        st.lock().create_product(&NewProduct { name: "My bundle".into(), ..Default::default() }, now()).unwrap();
+    let (p2, n2) = st.lock().review_map(queue[1].item_id, target.id, now()).unwrap();
+    assert_eq!((p2.id, n2), (target.id, queue[1].waiting_sales));
+    // A product created by hand with the item ID also takes its waiting sales.
+    let by_hand = st
+        .lock()
+        .create_product(
+            &NewProduct { name: "By hand".into(), envato_item_ids: Some(vec![queue[2].item_id]), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(by_hand.license_count, queue[2].waiting_sales as i64);
+    assert_eq!(st.lock().review_queue().unwrap().len(), queue.len() - 3);
+    assert_eq!(st.lock().review_create_product(queue[0].item_id, now()).unwrap_err().code, ErrorCode::InputInvalid);
+
+    // Nothing is queued twice, and later syncs do not re-queue or duplicate.
+    let s = sync(&st, &sb).await;
+    assert_eq!((s.licenses_created, s.sales_queued), (0, 0));
+    let queued_left: u32 = st.lock().review_queue().unwrap().iter().map(|q| q.waiting_sales).sum();
+    assert_eq!(all_licenses(&st).len() as u32 + queued_left, 80);
+}
+
+#[tokio::test]
+async fn matching_by_item_id_then_name_then_sku_and_several_ids_per_product() {
+    let sb = sandbox(120, 60).await;
+    let items = sb.dataset().items;
+    let st = store();
+    {
+        let mut s = st.lock();
+        // Items 0 and 1 sell as one product (several IDs); item 2 by name; item 3 by SKU = ID;
+        // item 4 by SKU = slug; item 5 is named by one product and ID'd by another: the ID wins.
+        s.create_product(
+            &NewProduct {
+                name: "Both".into(),
+                envato_item_ids: Some(vec![items[0].id, items[1].id]),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        s.create_product(
+            &NewProduct { name: format!("  {}  ", items[2].name.to_uppercase()), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+        s.create_product(
+            &NewProduct { name: "Sku id".into(), sku: Some(items[3].id.to_string()), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+        s.create_product(
+            &NewProduct {
+                name: "Sku slug".into(),
+                sku: Some(keymanager::sync::plan::slug(&items[4].name)),
+                ..Default::default()
+            },
+            now(),
+        )
+        .unwrap();
+        s.create_product(&NewProduct { name: items[5].name.clone(), ..Default::default() }, now()).unwrap();
+        s.create_product(
+            &NewProduct { name: "By id".into(), envato_item_ids: Some(vec![items[5].id]), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+    }
+    let s = sync(&st, &sb).await;
+    assert_eq!((s.licenses_created, s.sales_queued), (120, 0));
+    let product_of = |item: i64| -> HashSet<String> {
+        all_licenses(&st).into_iter().filter(|l| l.envato_item_id == Some(item)).map(|l| l.product_name).collect()
+    };
+    let sold: HashSet<i64> = sb.dataset().sales.iter().map(|s| s.item_id).collect();
+    let expect = [("Both", 0), ("Both", 1), ("", 2), ("Sku id", 3), ("Sku slug", 4), ("By id", 5)];
+    for (name, i) in expect {
+        if !sold.contains(&items[i].id) {
+            continue;
+        }
+        let want = if i == 2 { items[2].name.to_uppercase() } else { name.to_string() };
+        assert_eq!(product_of(items[i].id), HashSet::from([want]), "item {i}");
+    }
+}
+
+#[tokio::test]
+async fn incremental_syncs_fetch_one_page_when_nothing_is_new() {
+    let sb = sandbox(200, 60).await;
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    sync(&st, &sb).await;
+    sb.reset_stats();
+    let s = sync(&st, &sb).await;
+    assert_eq!((s.licenses_created + s.sales_queued, s.pages_fetched), (0, 1));
+    assert_eq!(sb.stats().total, 1, "one request when nothing is new");
+
+    let item = sb.dataset().items[0].id;
+    for i in 0..3 {
+        sb.add_sale(NewSale {
+            item_id: item,
+            buyer: Some(format!("late{i}")),
+            sold_at: Some(now() + CDuration::minutes(i)),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    sb.reset_stats();
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.licenses_created, 3);
+    assert_eq!(sb.stats().total, 1);
+}
+
+#[tokio::test]
+async fn the_first_sync_reaches_back_history_days_only() {
+    let sb = sandbox(300, 120).await;
+    let st = store();
+    set(&st, "history_days", "30");
+    set(&st, "auto_create_products", "true");
+    let s = sync(&st, &sb).await;
+    assert_eq!(got(&st), expected(&sb, 30));
+    assert!(s.licenses_created < 300 && s.licenses_created > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_added_while_a_sync_runs_is_neither_lost_nor_duplicated() {
+    let sb = sandbox(400, 60).await;
+    sb.update_switches(|s| {
+        s.faults.latency_ms = 30;
+        s.variants.page_size = 20;
+    });
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    let item = sb.dataset().items[1].id;
+    let adder = {
+        let sandbox = sb.sandbox.clone();
+        tokio::spawn(async move {
+            for i in 0..5 {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                sandbox
+                    .add_sale(NewSale {
+                        item_id: item,
+                        buyer: Some(format!("mid{i}")),
+                        sold_at: Some(now() + CDuration::seconds(i)),
+                        ..Default::default()
+                    })
+                    .unwrap();
+            }
+        })
+    };
+    sync(&st, &sb).await;
+    adder.await.unwrap();
+    sync(&st, &sb).await;
+    assert_exactly_once(&st, &sb, 60);
+}
+
+#[tokio::test]
+async fn lists_without_codes_then_with_codes_attach_codes_without_duplicates() {
+    let sb = sandbox(60, 60).await;
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    sync(&st, &sb).await;
+    assert!(all_licenses(&st).iter().all(|l| l.purchase_code.is_none() && l.buyer.is_none()));
+    // The list starts carrying codes (Unknowns 1): a fresh first-style pass attaches them.
+    sb.update_switches(|s| s.variants.sales_include_code = true);
+    st.lock().update_settings(&[("history_days".into(), "90".into())], now()).unwrap();
+    let fresh = store();
+    set(&fresh, "auto_create_products", "true");
+    sync(&fresh, &sb).await;
+    assert!(all_licenses(&fresh).iter().all(|l| l.purchase_code.is_some()));
+    assert_exactly_once(&fresh, &sb, 60);
+}
+
+#[tokio::test]
+async fn the_recorded_identical_sales_become_two_licenses() {
+    let sb = sandbox(0, 60).await;
+    let item = sb.dataset().items[0].id;
+    let at = now() - CDuration::days(1);
+    for _ in 0..2 {
+        sb.add_sale(NewSale { item_id: item, sold_at: Some(at), amount_cents: Some(2000), ..Default::default() })
+            .unwrap();
+    }
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    assert_eq!(sync(&st, &sb).await.licenses_created, 2);
+    assert_eq!(sync(&st, &sb).await.licenses_created, 0);
+}
+
+#[tokio::test]
+async fn rate_limits_and_server_errors_mid_sync_are_ridden_out() {
+    let sb = sandbox(300, 60).await;
+    sb.update_switches(|s| {
+        s.variants.page_size = 25;
+        s.variants.retry_after_secs = Some(0);
+        s.faults.rate_limit_every = 4;
+    });
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.status, SyncRunStatus::Succeeded);
+    sb.update_switches(|s| {
+        s.faults.rate_limit_every = 0;
+        s.faults.fail_next.extend([Fault::ServerError, Fault::Drop, Fault::Truncate]);
+    });
+    sync(&st, &sb).await;
+    assert_exactly_once(&st, &sb, 60);
+}
+
+#[tokio::test]
+async fn a_sync_that_fails_half_way_is_completed_by_the_next() {
+    let sb = sandbox(300, 60).await;
+    sb.update_switches(|s| s.variants.page_size = 25);
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    // Page 1 and 2 succeed, then Envato keeps failing.
+    sb.update_switches(|s| s.faults.fail_next.extend([Fault::Unavailable; 0]));
+    let c = client(&sb);
+    let sandbox = sb.sandbox.clone();
+    let mut pages = 0;
+    let s = run_sync(&st, &c, SyncTrigger::Manual, &now, &mut |p| {
+        pages = p.pages_fetched;
+        if p.pages_fetched == 2 {
+            sandbox.update_switches(|s| s.faults.error_rate = 1.0);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.status, SyncRunStatus::Failed);
+    assert_eq!(s.error.as_ref().unwrap().code, ErrorCode::EnvatoConnectionFailed);
+    assert_eq!(s.licenses_created, 50);
+    assert!(pages >= 2);
+    assert_eq!(st.lock().sync_state().unwrap().watermark, None, "a failed run does not move the watermark");
+    let log = st.lock().sync_runs(5).unwrap();
+    assert_eq!(log[0].status, SyncRunStatus::Failed);
+    assert_eq!(log[0].error.as_ref().unwrap().code, ErrorCode::EnvatoConnectionFailed);
+
+    sb.update_switches(|s| s.faults.error_rate = 0.0);
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.status, SyncRunStatus::Succeeded);
+    assert_exactly_once(&st, &sb, 60);
+}
+
+#[tokio::test]
+async fn a_revoked_token_fails_the_run_and_pauses_periodic_syncing() {
+    let sb = sandbox(20, 60).await;
+    let st = store();
+    sb.revoke_token(data::SELLER_TOKEN);
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.error.unwrap().code, ErrorCode::EnvatoUnauthorized);
+    assert!(st.lock().sync_state().unwrap().auth_failed);
+    let audit = st.lock().audit_recent(5).unwrap();
+    assert!(audit.iter().any(|a| a.action == "sync.failed" && a.message.contains("envato.unauthorized")));
+}
+
+#[tokio::test]
+async fn runs_left_running_by_a_dead_process_are_marked_interrupted() {
+    let st = store();
+    let id = st.lock().begin_sync_run(SyncTrigger::Scheduled, now()).unwrap();
+    st.lock().begin_sync_run(SyncTrigger::Manual, now()).unwrap();
+    let runs = st.lock().sync_runs(5).unwrap();
+    assert_eq!(runs.iter().find(|r| r.id == id).unwrap().status, SyncRunStatus::Interrupted);
+}
