@@ -1,11 +1,15 @@
 # The two commands of the README's Quick start are `make run` and `make test`.
-.PHONY: run test bindings ui check
+.PHONY: run test bench bindings ui check
 
 run:
 	bash scripts/run.sh
 
 test:
 	bash scripts/test.sh
+
+# Every benchmark, printing figures against their targets (release build; a few minutes).
+bench:
+	cargo bench -q -p keymanager --bench sync
 
 # Rewrites ui/src/bindings from the Rust types (commit the result).
 bindings:

@@ -146,6 +146,22 @@ impl AppSession {
         }
     }
 
+    /// Waits until the element's text equals `want`.
+    pub async fn wait_text(&self, css: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.ok(),
+                Err(_) => None,
+            };
+            if got.as_deref() == Some(want) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} reads {got:?}, want {want:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn value_of(&self, css: &str) -> String {
         self.wait_for(css).await.prop("value").await.unwrap().unwrap_or_default()
     }

@@ -6,7 +6,8 @@ use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport,
 use keymanager::envato::scopes;
 use keymanager::model::{AppInfo, License, LicenseStatus, NewProduct, Product};
 use keymanager::settings::Settings;
-use keymanager::store::LicenseQuery;
+use keymanager::store::{LicenseCounts, LicenseQuery, ReviewItem, SyncRun};
+use keymanager::sync::worker::SyncStatus;
 use keymanager::{time, Error};
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Emitter, State};
@@ -100,16 +101,25 @@ pub async fn envato_settings_save(
             (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
         },
     };
-    state
+    let result = state
         .with_store_and_keychain(move |s, k| {
             account::save_envato_settings(s, k, validated, auto_create_products, time::now())
         })
-        .await
+        .await?;
+    // A new token may lift a 401 stop or end "needs a token".
+    if let Ok(w) = state.worker() {
+        w.poke();
+    }
+    Ok(result)
 }
 
 #[tauri::command]
 pub async fn token_remove(state: State<'_, AppState>) -> Reply<TokenStatus> {
-    state.with_store_and_keychain(|s, k| account::remove(s, k, time::now())).await
+    let status = state.with_store_and_keychain(|s, k| account::remove(s, k, time::now())).await?;
+    if let Ok(w) = state.worker() {
+        w.poke();
+    }
+    Ok(status)
 }
 
 /// Opens Envato's create-token page, with KeyManager's permissions ticked, in the browser.
@@ -117,4 +127,49 @@ pub async fn token_remove(state: State<'_, AppState>) -> Reply<TokenStatus> {
 #[tauri::command]
 pub async fn open_create_token_page() -> Reply<()> {
     open::that_detached(scopes::CREATE_TOKEN_URL).map_err(|e| Error::internal(format!("Cannot open the browser: {e}.")))
+}
+
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
+    state.worker()?.sync_now();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> Reply<SyncStatus> {
+    Ok(state.worker()?.status())
+}
+
+#[tauri::command]
+pub async fn sync_set_paused(state: State<'_, AppState>, paused: bool) -> Reply<SyncStatus> {
+    state.with_store(move |s| s.set_sync_paused(paused, time::now())).await?;
+    let worker = state.worker()?;
+    worker.poke();
+    // The worker re-reads the state asynchronously; answer with the change already applied.
+    Ok(SyncStatus { paused, ..worker.status() })
+}
+
+#[tauri::command]
+pub async fn sync_runs(state: State<'_, AppState>, limit: Option<u32>) -> Reply<Vec<SyncRun>> {
+    state.with_store(move |s| s.sync_runs(limit.unwrap_or(50).min(500))).await
+}
+
+#[tauri::command]
+pub async fn review_queue(state: State<'_, AppState>) -> Reply<Vec<ReviewItem>> {
+    state.with_store(|s| s.review_queue()).await
+}
+
+#[tauri::command]
+pub async fn review_create_product(state: State<'_, AppState>, item_id: i64) -> Reply<Product> {
+    state.with_store(move |s| s.review_create_product(item_id, time::now()).map(|(p, _)| p)).await
+}
+
+#[tauri::command]
+pub async fn review_map(state: State<'_, AppState>, item_id: i64, product_id: i64) -> Reply<Product> {
+    state.with_store(move |s| s.review_map(item_id, product_id, time::now()).map(|(p, _)| p)).await
+}
+
+#[tauri::command]
+pub async fn license_counts(state: State<'_, AppState>) -> Reply<LicenseCounts> {
+    state.with_store(|s| s.license_counts()).await
 }

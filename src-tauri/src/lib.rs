@@ -4,6 +4,7 @@
 
 mod commands;
 mod state;
+mod status;
 mod tray;
 
 use state::AppState;
@@ -22,11 +23,21 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main_window(app);
         }))
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
-            app.manage(AppState::open());
-            if let Err(err) = tray::build(app.handle()) {
-                // No tray host (a bare X server, some desktops): the window still works.
-                tracing::warn!(%err, "no tray icon");
+            let state = AppState::open();
+            let status = state.worker.as_ref().map(|w| w.subscribe());
+            app.manage(state);
+            let handles = match tray::build(app.handle()) {
+                Ok(h) => Some(h),
+                Err(err) => {
+                    // No tray host (a bare X server, some desktops): the window still works.
+                    tracing::warn!(%err, "no tray icon");
+                    None
+                }
+            };
+            if let Some(rx) = status {
+                status::spawn(app.handle().clone(), rx, handles);
             }
             Ok(())
         })
@@ -51,6 +62,14 @@ pub fn run() {
             commands::envato_settings_save,
             commands::token_remove,
             commands::open_create_token_page,
+            commands::sync_now,
+            commands::sync_status,
+            commands::sync_set_paused,
+            commands::sync_runs,
+            commands::review_queue,
+            commands::review_create_product,
+            commands::review_map,
+            commands::license_counts,
         ])
         .build(tauri::generate_context!());
 

@@ -1,35 +1,71 @@
 //! The values Tauri manages for the commands: the store (opened once at setup), the keychain
-//! entry of this data folder, and the folder itself. A store that fails to open (say, a database
-//! from a newer KeyManager) does not crash the app: every command answers with the open error,
-//! and the UI shows it.
+//! entry of this data folder, the sync worker, and the folder itself. A store that fails to open
+//! (say, a database from a newer KeyManager) does not crash the app: every command answers with
+//! the open error, and the UI shows it.
 
-use keymanager::envato::ClientConfig;
+use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::keychain::Keychain;
-use keymanager::{paths, Error, Store};
+use keymanager::sync::worker::{ClientSource, SyncWorker};
+use keymanager::sync::SharedStore;
+use keymanager::{paths, time, Error, Store};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub struct AppState {
-    store: Result<Arc<Mutex<Store>>, Error>,
+    store: Result<SharedStore, Error>,
     keychain: Result<Arc<Keychain>, Error>,
+    pub worker: Option<SyncWorker>,
     pub data_dir: Option<PathBuf>,
 }
 
 pub const API_BASE_ENV: &str = "KEYMANAGER_ENVATO_API_BASE";
 
+/// The API address: the environment override (the sandbox in tests and demos), else the setting.
+fn api_base(store: &Store) -> Result<String, Error> {
+    match std::env::var(API_BASE_ENV) {
+        Ok(b) if !b.is_empty() => keymanager::settings::validate_api_base("envato_api_base", &b),
+        _ => Ok(store.settings()?.envato_api_base),
+    }
+}
+
 impl AppState {
+    /// Opens the store and keychain and starts the sync worker (on Tauri's runtime).
     pub fn open() -> AppState {
         let dir = paths::data_dir(std::env::var_os(paths::DATA_DIR_ENV).map(PathBuf::from));
-        let store = dir.clone().and_then(|d| Store::open_in_dir(&d)).map(|s| Arc::new(Mutex::new(s)));
+        let store = dir.clone().and_then(|d| Store::open_in_dir(&d)).map(SharedStore::new);
         if let Err(err) = &store {
             tracing::error!(code = %err.code, message = %err.message, "cannot open the database");
         }
         let keychain = dir.clone().and_then(|d| Keychain::for_data_dir(&d)).map(Arc::new);
-        AppState { store, keychain, data_dir: dir.ok() }
+        let worker = match (&store, &keychain) {
+            (Ok(store), Ok(keychain)) => {
+                let keychain = keychain.clone();
+                let clients: ClientSource = Arc::new(move |store: &SharedStore| {
+                    let Some(token) = keychain.load()? else { return Ok(None) };
+                    let base = api_base(&store.lock())?;
+                    EnvatoClient::new(ClientConfig::new(&base), token).map(Some)
+                });
+                let _guard = tauri::async_runtime::handle().inner().enter();
+                Some(SyncWorker::spawn(store.clone(), clients, Arc::new(time::now), Duration::from_secs(5)))
+            }
+            _ => None,
+        };
+        AppState { store, keychain, worker, data_dir: dir.ok() }
     }
 
     pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {
         self.keychain.clone()
+    }
+
+    pub fn worker(&self) -> Result<&SyncWorker, Error> {
+        match (&self.worker, &self.store) {
+            (Some(w), _) => Ok(w),
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(_)) => {
+                Err(self.keychain.clone().err().unwrap_or_else(|| Error::internal("Syncing is not running.")))
+            }
+        }
     }
 
     /// Runs `f` with the store on a blocking thread: rusqlite never runs on the async runtime.
@@ -38,13 +74,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, Error> + Send + 'static,
     {
-        let store = self.store.clone()?;
-        tauri::async_runtime::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+        self.store.clone()?.run(f).await
     }
 
     /// Like `with_store`, with the keychain too (its calls block on D-Bus).
@@ -57,12 +87,8 @@ impl AppState {
         self.with_store(move |s| f(s, &keychain)).await
     }
 
-    /// The Envato client settings: the environment override (the sandbox in tests), else the setting.
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
-        let base = match std::env::var(API_BASE_ENV) {
-            Ok(b) if !b.is_empty() => keymanager::settings::validate_api_base("envato_api_base", &b)?,
-            _ => self.with_store(|s| Ok(s.settings()?.envato_api_base)).await?,
-        };
+        let base = self.with_store(|s| api_base(s)).await?;
         Ok(ClientConfig::new(&base))
     }
 }

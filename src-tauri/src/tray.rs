@@ -1,24 +1,30 @@
 //! The tray icon and its menu. Menu ids are a typed enum so a renamed item cannot silently
-//! stop working.
+//! stop working. The tray does not poll: `status.rs` pushes each sync status change here.
 
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use crate::state::AppState;
+use keymanager::sync::worker::SyncStatus;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum TrayItem {
     Open,
     SyncNow,
+    Status,
+    Pause,
     Quit,
 }
 
 impl TrayItem {
-    const ALL: [TrayItem; 3] = [TrayItem::Open, TrayItem::SyncNow, TrayItem::Quit];
+    const ALL: [TrayItem; 5] = [TrayItem::Open, TrayItem::SyncNow, TrayItem::Status, TrayItem::Pause, TrayItem::Quit];
 
     fn id(self) -> &'static str {
         match self {
             TrayItem::Open => "open",
             TrayItem::SyncNow => "sync_now",
+            TrayItem::Status => "status",
+            TrayItem::Pause => "pause",
             TrayItem::Quit => "quit",
         }
     }
@@ -26,6 +32,13 @@ impl TrayItem {
     fn from_id(id: &str) -> Option<TrayItem> {
         TrayItem::ALL.into_iter().find(|i| i.id() == id)
     }
+}
+
+/// The menu items whose text and state follow the sync status.
+pub struct TrayHandles {
+    status: MenuItem<Wry>,
+    pause: CheckMenuItem<Wry>,
+    sync_now: MenuItem<Wry>,
 }
 
 pub fn show_main_window(app: &AppHandle) {
@@ -36,12 +49,29 @@ pub fn show_main_window(app: &AppHandle) {
     }
 }
 
-pub fn build(app: &AppHandle) -> tauri::Result<()> {
+fn toggle_pause(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let paused = state.worker().map(|w| w.status().paused).unwrap_or(false);
+        let now = keymanager::time::now();
+        if let Err(e) = state.with_store(move |s| s.set_sync_paused(!paused, now)).await {
+            tracing::warn!(code = %e.code, "cannot change pause");
+        }
+        if let Ok(w) = state.worker() {
+            w.poke();
+        }
+    });
+}
+
+pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
     let open = MenuItem::with_id(app, TrayItem::Open.id(), "Open KeyManager", true, None::<&str>)?;
-    // Disabled until the sync engine exists.
-    let sync_now = MenuItem::with_id(app, TrayItem::SyncNow.id(), "Sync now", false, None::<&str>)?;
+    let sync_now = MenuItem::with_id(app, TrayItem::SyncNow.id(), "Sync now", true, None::<&str>)?;
+    let status = MenuItem::with_id(app, TrayItem::Status.id(), "Not synced yet", false, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(app, TrayItem::Pause.id(), "Pause syncing", true, false, None::<&str>)?;
     let quit = MenuItem::with_id(app, TrayItem::Quit.id(), "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &sync_now, &PredefinedMenuItem::separator(app)?, &quit])?;
+    let sep = || PredefinedMenuItem::separator(app);
+    let menu = Menu::with_items(app, &[&open, &sep()?, &status, &sync_now, &pause, &sep()?, &quit])?;
 
     let mut builder = TrayIconBuilder::with_id("main")
         .tooltip("KeyManager")
@@ -49,9 +79,14 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match TrayItem::from_id(event.id().as_ref()) {
             Some(TrayItem::Open) => show_main_window(app),
-            Some(TrayItem::SyncNow) => {}
+            Some(TrayItem::SyncNow) => {
+                if let Ok(w) = app.state::<AppState>().worker() {
+                    w.sync_now();
+                }
+            }
+            Some(TrayItem::Pause) => toggle_pause(app),
             Some(TrayItem::Quit) => app.exit(0),
-            None => {}
+            Some(TrayItem::Status) | None => {}
         })
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
@@ -62,5 +97,17 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
-    Ok(())
+    Ok(TrayHandles { status, pause, sync_now })
+}
+
+/// Shows a status in the tray: the status line, the tooltip, the pause check and "Sync now".
+pub fn show(app: &AppHandle, handles: Option<&TrayHandles>, status: &SyncStatus, line: &str) {
+    if let Some(tray) = app.tray_by_id("main") {
+        let _ = tray.set_tooltip(Some(format!("KeyManager: {line}")));
+    }
+    if let Some(h) = handles {
+        let _ = h.status.set_text(line);
+        let _ = h.pause.set_checked(status.paused);
+        let _ = h.sync_now.set_enabled(!status.running && !status.needs_token);
+    }
 }

@@ -7,6 +7,7 @@ import { Licenses } from "./pages/Licenses";
 import { Lookup } from "./pages/Lookup";
 import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
+import { useSyncStatus } from "./useSyncStatus";
 
 export const PAGES = [
   { id: "dashboard", label: "Dashboard", icon: "◧" },
@@ -22,6 +23,8 @@ export type PageId = (typeof PAGES)[number]["id"];
 export function App() {
   const [page, setPage] = useState<PageId>("dashboard");
   const info = useQuery({ queryKey: ["app_info"], queryFn: ipc.appInfo });
+  // Listens to the background sync from any page, so lists refresh when a run ends.
+  const sync = useSyncStatus();
 
   return (
     <div className="shell">
@@ -46,7 +49,10 @@ export function App() {
             </li>
           ))}
         </ul>
-        <div className="sidebar-foot">{info.data ? `v${info.data.version}` : ""}</div>
+        <div className="sidebar-foot">
+          {sync.data?.running && <div data-testid="sidebar-syncing">Syncing…</div>}
+          {info.data ? `v${info.data.version}` : ""}
+        </div>
       </nav>
       <main className="content" data-testid={`page-${page}`}>
         {info.isError && (

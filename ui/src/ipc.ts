@@ -5,6 +5,10 @@ import { listen } from "@tauri-apps/api/event";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { EnvatoSaveResult } from "./bindings/EnvatoSaveResult";
 import type { TokenStatus } from "./bindings/TokenStatus";
+import type { SyncStatus } from "./bindings/SyncStatus";
+import type { SyncRun } from "./bindings/SyncRun";
+import type { ReviewItem } from "./bindings/ReviewItem";
+import type { LicenseCounts } from "./bindings/LicenseCounts";
 import type { ValidationReport } from "./bindings/ValidationReport";
 import type { ValidationStep } from "./bindings/ValidationStep";
 import type { ErrorCode } from "./bindings/ErrorCode";
@@ -64,6 +68,16 @@ export const ipc = {
     call<EnvatoSaveResult>("envato_settings_save", { token, autoCreateProducts }),
   tokenRemove: () => call<TokenStatus>("token_remove"),
   openCreateTokenPage: () => call<void>("open_create_token_page"),
+  syncNow: () => call<void>("sync_now"),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  syncSetPaused: (paused: boolean) => call<SyncStatus>("sync_set_paused", { paused }),
+  syncRuns: (limit = 50) => call<SyncRun[]>("sync_runs", { limit }),
+  reviewQueue: () => call<ReviewItem[]>("review_queue"),
+  reviewCreateProduct: (itemId: number) => call<Product>("review_create_product", { itemId }),
+  reviewMap: (itemId: number, productId: number) => call<Product>("review_map", { itemId, productId }),
+  licenseCounts: () => call<LicenseCounts>("license_counts"),
+  /** Every change of the background sync's status (progress, last run, paused…). */
+  onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */
   onValidationStep: (cb: (step: ValidationStep) => void) => listen<ValidationStep>("token-validation-step", (e) => cb(e.payload)),
 };

@@ -125,6 +125,8 @@ struct Inner {
     rng: Rng,
     /// Per author: indexes into `data.sales` of unrefunded sales, newest first.
     by_author: HashMap<String, Vec<usize>>,
+    /// (item, buyer) → that buyer's unrefunded purchases of the item.
+    purchases: HashMap<(i64, String), u32>,
 }
 
 impl Inner {
@@ -142,6 +144,18 @@ impl Inner {
             }
         }
         self.by_author = by_author;
+        let mut purchases: HashMap<(i64, String), u32> = HashMap::new();
+        for sale in self.data.sales.iter().filter(|s| !s.refunded) {
+            if let Some(b) = &sale.buyer {
+                *purchases.entry((sale.item_id, b.clone())).or_default() += 1;
+            }
+        }
+        self.purchases = purchases;
+    }
+
+    /// This buyer's purchases of this item over all their codes (1 for a guest).
+    fn purchase_count(&self, s: &SaleRec) -> u32 {
+        s.buyer.as_ref().and_then(|b| self.purchases.get(&(s.item_id, b.clone()))).copied().unwrap_or(1).max(1)
     }
 }
 
@@ -162,8 +176,14 @@ pub struct NewSale {
 
 impl Sandbox {
     pub fn new(data: Dataset, switches: Switches, seed: u64) -> Sandbox {
-        let mut inner =
-            Inner { data, switches, stats: Stats::default(), rng: Rng::new(seed ^ 0x5EED), by_author: HashMap::new() };
+        let mut inner = Inner {
+            data,
+            switches,
+            stats: Stats::default(),
+            rng: Rng::new(seed ^ 0x5EED),
+            by_author: HashMap::new(),
+            purchases: HashMap::new(),
+        };
         inner.reindex();
         Sandbox(Arc::new(Mutex::new(inner)))
     }
@@ -623,7 +643,7 @@ fn answer(
             {
                 Some((s, item)) => {
                     // As recorded: buyer and purchase_count, but the code is not repeated.
-                    let mut v = sale_json(s, item, true, purchase_count(&inner.data.sales, s), false);
+                    let mut v = sale_json(s, item, true, inner.purchase_count(s), false);
                     if let Some(o) = v.as_object_mut() {
                         o.remove("code");
                     }
@@ -647,7 +667,7 @@ fn answer(
                 .filter_map(|&i| {
                     let s = &inner.data.sales[i];
                     let item = items_by_id.get(&s.item_id)?;
-                    Some(sale_json(s, item, v.sales_include_code, purchase_count(&inner.data.sales, s), true))
+                    Some(sale_json(s, item, v.sales_include_code, inner.purchase_count(s), true))
                 })
                 .collect();
             (StatusCode::OK, Value::Array(list))
@@ -722,18 +742,6 @@ fn answer(
 fn cents(c: i64) -> String {
     let sign = if c < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", c.unsigned_abs() / 100, c.unsigned_abs() % 100)
-}
-
-/// This buyer's purchases of this item over all their codes (1 for a guest).
-fn purchase_count(sales: &[SaleRec], s: &SaleRec) -> u32 {
-    match &s.buyer {
-        None => 1,
-        Some(b) => sales
-            .iter()
-            .filter(|o| o.item_id == s.item_id && o.buyer.as_deref() == Some(b) && !o.refunded)
-            .count()
-            .max(1) as u32,
-    }
 }
 
 fn item_json(i: &ItemRec, _in_list: bool) -> Value {

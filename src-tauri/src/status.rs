@@ -1,0 +1,133 @@
+//! Follows the sync worker's status: forwards each change to the window (`sync-status`
+//! event), the tray (status line and tooltip, refreshed each minute so "5 min ago" stays
+//! true), and native notifications for new sales and for failures.
+
+use crate::tray::{self, TrayHandles};
+use keymanager::sync::worker::SyncStatus;
+use keymanager::time;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter};
+use tauri_plugin_notification::NotificationExt;
+
+pub const SYNC_STATUS_EVENT: &str = "sync-status";
+
+/// "Last sync 5 min ago: 3 new licenses", or what stops syncing.
+pub fn status_line(s: &SyncStatus, now: keymanager::time::Timestamp) -> String {
+    if s.running {
+        return match &s.progress {
+            Some(p) => format!("Syncing… page {}, {} new licenses", p.pages_fetched, p.licenses_created),
+            None => "Syncing…".to_string(),
+        };
+    }
+    if s.needs_token {
+        return "Not syncing: no Envato token".to_string();
+    }
+    if s.auth_failed {
+        return "Not syncing: Envato rejected the token".to_string();
+    }
+    let last = match &s.last {
+        Some(last) => {
+            let ago = time::parse(&last.finished_at).map(|t| (now - t).num_minutes().max(0)).unwrap_or(0);
+            let when = if ago == 0 {
+                "just now".to_string()
+            } else if ago < 120 {
+                format!("{ago} min ago")
+            } else {
+                format!("{} h ago", ago / 60)
+            };
+            match &last.error {
+                Some(_) => format!("Last sync {when} failed"),
+                None => format!(
+                    "Last sync {when}: {} new license{}",
+                    last.licenses_created,
+                    if last.licenses_created == 1 { "" } else { "s" }
+                ),
+            }
+        }
+        None => "Not synced yet".to_string(),
+    };
+    if s.paused {
+        format!("Syncing paused. {last}")
+    } else {
+        last
+    }
+}
+
+pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, tray: Option<TrayHandles>) {
+    tauri::async_runtime::spawn(async move {
+        let mut notified_run = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            let status = rx.borrow_and_update().clone();
+            tray::show(&app, tray.as_ref(), &status, &status_line(&status, time::now()));
+            let _ = app.emit(SYNC_STATUS_EVENT, &status);
+            if let Some(last) = status.last.as_ref().filter(|l| Some(l.run_id) != notified_run && !status.running) {
+                notified_run = Some(last.run_id);
+                let body = match &last.error {
+                    Some(e) => Some(("Envato sync failed".to_string(), e.message.clone())),
+                    None if last.licenses_created > 0 => Some((
+                        format!(
+                            "{} new Envato sale{}",
+                            last.licenses_created,
+                            if last.licenses_created == 1 { "" } else { "s" }
+                        ),
+                        format!(
+                            "{} license{} issued.",
+                            last.licenses_created,
+                            if last.licenses_created == 1 { "" } else { "s" }
+                        ),
+                    )),
+                    None => None,
+                };
+                if let Some((title, text)) = body {
+                    // No notification daemon (a bare X server) is not an error worth more than a log line.
+                    if let Err(e) = app.notification().builder().title(title).body(text).show() {
+                        tracing::debug!(%e, "no notification shown");
+                    }
+                }
+            }
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                _ = tick.tick() => {}
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keymanager::store::SyncRunStatus;
+    use keymanager::sync::SyncSummary;
+
+    fn summary(finished_at: &str, licenses: u32) -> SyncSummary {
+        SyncSummary {
+            run_id: 1,
+            status: SyncRunStatus::Succeeded,
+            pages_fetched: 1,
+            sales_seen: licenses,
+            licenses_created: licenses,
+            products_created: 0,
+            sales_queued: 0,
+            codes_attached: 0,
+            finished_at: finished_at.into(),
+            error: None,
+            fetch_time: Duration::ZERO,
+            apply_time: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn status_lines() {
+        let now = time::parse("2026-11-28T10:05:00Z").unwrap();
+        let mut s = SyncStatus { last: Some(summary("2026-11-28T10:00:00Z", 3)), ..Default::default() };
+        assert_eq!(status_line(&s, now), "Last sync 5 min ago: 3 new licenses");
+        s.last = Some(summary("2026-11-28T10:05:00Z", 1));
+        assert_eq!(status_line(&s, now), "Last sync just now: 1 new license");
+        s.paused = true;
+        assert_eq!(status_line(&s, now), "Syncing paused. Last sync just now: 1 new license");
+        s.needs_token = true;
+        assert_eq!(status_line(&s, now), "Not syncing: no Envato token");
+        assert_eq!(status_line(&SyncStatus::default(), now), "Not synced yet");
+    }
+}

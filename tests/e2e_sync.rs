@@ -1,0 +1,66 @@
+//! Syncing in the real window: Sync now shows progress, the new licenses appear, and the Sync
+//! log shows the run. Syncing is paused beforehand so only the click starts a run.
+
+use chrono::Utc;
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{RunningSandbox, Switches};
+use keymanager::keychain::Keychain;
+use keymanager::secret::Token;
+use keymanager::Store;
+use keymanager_e2e::launch_with;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_shows_progress_licenses_and_the_run() {
+    let spec = GenSpec { seed: 5, items: 4, sales: 150, days: 60, now: Utc::now() };
+    let sb = RunningSandbox::start(spec, Switches::default()).await.unwrap();
+    sb.update_switches(|s| {
+        s.variants.page_size = 10;
+        s.faults.latency_ms = 120;
+    });
+    let base = sb.base_url();
+    let data = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open_in_dir(data.path()).unwrap();
+        let now = keymanager::time::now();
+        store.update_settings(&[("auto_create_products".into(), "true".into())], now).unwrap();
+        store.set_sync_paused(true, now).unwrap();
+    }
+    let keychain = Keychain::for_data_dir(data.path()).unwrap();
+    keychain.save(&Token::parse(data::SELLER_TOKEN).unwrap()).unwrap();
+
+    let app = launch_with(data.path(), &[("KEYMANAGER_ENVATO_API_BASE", base.as_str())]).await;
+    app.click("[data-testid=nav-sync-log]").await;
+    app.wait_text("[data-testid=pause-sync]", "Resume syncing").await;
+    app.click("[data-testid=sync-now]").await;
+    let progress = app.text_of("[data-testid=sync-progress]").await;
+    assert!(progress.starts_with("Syncing…"), "{progress}");
+    app.screenshot("sync-progress").await;
+
+    app.wait_attr("[data-testid=sync-run]", "data-status", "succeeded").await;
+    assert_eq!(app.text_of("[data-testid=run-licenses]").await, "150");
+    app.screenshot("sync-log").await;
+
+    app.click("[data-testid=nav-licenses]").await;
+    app.wait_for("[data-testid=page-licenses] tbody tr").await;
+    let rows = app
+        .client
+        .find_all(keymanager_e2e::fantoccini::Locator::Css("[data-testid=page-licenses] tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 150);
+    app.screenshot("licenses-after-sync").await;
+
+    app.click("[data-testid=nav-dashboard]").await;
+    let last = app.text_of("[data-testid=last-sync]").await;
+    assert!(last.contains("150 new licenses"), "{last}");
+    assert_eq!(app.text_of("[data-testid=stat-active] .stat-value").await, "150");
+    app.screenshot("dashboard-after-sync").await;
+
+    app.click("[data-testid=nav-sync-log]").await;
+    app.click("[data-testid=pause-sync]").await;
+    app.wait_text("[data-testid=pause-sync]", "Pause syncing").await;
+    assert!(!Store::open_in_dir(data.path()).unwrap().sync_state().unwrap().paused);
+    let log = app.close().await;
+    assert!(!log.contains(data::SELLER_TOKEN));
+    keychain.delete().unwrap();
+}
