@@ -40,6 +40,38 @@ enum Command {
     /// List and issue licenses.
     #[command(subcommand)]
     Licenses(LicensesCmd),
+    /// Check a buyer's purchase code: exit 0 for a valid sale of yours, 3 when it is not.
+    Lookup {
+        code: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Activate a license on an instance (idempotent for the same instance).
+    Activate {
+        key: String,
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Free a license's activation on an instance.
+    Deactivate {
+        key: String,
+        #[arg(long)]
+        instance: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Check a license key (and optionally an instance): exit 0 when valid, 3 when not.
+    Validate {
+        key: String,
+        #[arg(long)]
+        instance: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Sync Envato sales into licenses now (one run; the app also syncs in the background).
     Sync(JsonFlag),
     /// Sales waiting for a product (Auto-Create Products off): list, create or map.
@@ -152,6 +184,34 @@ enum LicensesCmd {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// One license with its activations, key history and audit trail.
+    Show {
+        id: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Suspend a license (activations are refused until it is reactivated).
+    Suspend(StatusChange),
+    /// Revoke a license (for a refund, say: the seller's call).
+    Revoke(StatusChange),
+    /// Reactivate a suspended or revoked license.
+    Reactivate(StatusChange),
+    /// Give a license a new key (the old one is kept in its history).
+    RegenerateKey(StatusChange),
+    /// Write the matching licenses as CSV (to a file, or standard output). No secrets.
+    Export {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<keymanager::model::LicenseStatus>,
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+        #[arg(long)]
+        marketplace: Option<String>,
+        /// A key, a purchase code, or the start of a buyer's username.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Issue a license by hand for a product.
     Issue {
         #[arg(long, value_name = "PRODUCT_ID")]
@@ -161,6 +221,16 @@ enum LicensesCmd {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+#[derive(Args)]
+struct StatusChange {
+    id: i64,
+    /// Why: kept in the license's audit trail.
+    #[arg(long)]
+    reason: String,
+    #[command(flatten)]
+    json: JsonFlag,
 }
 
 fn parse_license_type(s: &str) -> Result<LicenseType, String> {
@@ -175,6 +245,8 @@ fn parse_status(s: &str) -> Result<keymanager::model::LicenseStatus, String> {
 enum Failure {
     Core(Error),
     Io(io::Error),
+    /// The answer was printed and is "no" (not a valid sale, not a valid key): exit 3.
+    No,
 }
 
 impl From<Error> for Failure {
@@ -200,6 +272,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::No) => ExitCode::from(3),
         Err(Failure::Io(e)) => {
             eprintln!("error[{}]: cannot write output: {e}", ErrorCode::Internal);
             ExitCode::from(1)
@@ -318,7 +391,112 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Token(cmd) => token(&cli, cmd, &mut out)?,
         Command::Sync(j) => sync(&cli, j.json, &mut out)?,
+        Command::Lookup { code, json } => {
+            let valid = lookup(&cli, code, json.json, &mut out)?;
+            out.flush()?;
+            if !valid {
+                return Err(Failure::No);
+            }
+        }
+        Command::Activate { key, instance, label, json } => {
+            let mut store = open_store(&cli)?;
+            let r = keymanager::licensing::activate(&mut store, key, instance, label.as_deref(), time::now())?;
+            if json.json {
+                print_json(&mut out, &r)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} on “{}” ({} of {} activations used).",
+                    if r.new { "Activated" } else { "Already active" },
+                    r.activation.instance_id,
+                    r.license.activations_used,
+                    r.license.activation_limit
+                )?;
+            }
+        }
+        Command::Deactivate { key, instance, json } => {
+            let mut store = open_store(&cli)?;
+            let l = keymanager::licensing::deactivate(&mut store, key, instance, time::now())?;
+            if json.json {
+                print_json(&mut out, &l)?;
+            } else {
+                writeln!(
+                    out,
+                    "Deactivated “{instance}” ({} of {} activations used).",
+                    l.activations_used, l.activation_limit
+                )?;
+            }
+        }
+        Command::Validate { key, instance, json } => {
+            let store = open_store(&cli)?;
+            let v = keymanager::licensing::validate(&store, key, instance.as_deref())?;
+            if json.json {
+                print_json(&mut out, &v)?;
+            } else {
+                writeln!(out, "{} {}", if v.valid { "Valid:" } else { "Not valid:" }, v.message)?;
+            }
+            out.flush()?;
+            if !v.valid {
+                return Err(Failure::No);
+            }
+        }
         Command::Review(cmd) => review(&cli, cmd, &mut out)?,
+        Command::Licenses(LicensesCmd::Show { id, json }) => {
+            let store = open_store(&cli)?;
+            let d = keymanager::licensing::detail(&store, *id)?;
+            if json.json {
+                print_json(&mut out, &d)?;
+            } else {
+                print_detail(&mut out, &d)?;
+            }
+        }
+        Command::Licenses(
+            cmd @ (LicensesCmd::Suspend(c)
+            | LicensesCmd::Revoke(c)
+            | LicensesCmd::Reactivate(c)
+            | LicensesCmd::RegenerateKey(c)),
+        ) => {
+            use keymanager::licensing::{change_status, regenerate_key, LicenseAction};
+            let mut store = open_store(&cli)?;
+            let now = time::now();
+            let l = match cmd {
+                LicensesCmd::Suspend(_) => change_status(&mut store, c.id, LicenseAction::Suspend, &c.reason, now)?,
+                LicensesCmd::Revoke(_) => change_status(&mut store, c.id, LicenseAction::Revoke, &c.reason, now)?,
+                LicensesCmd::Reactivate(_) => {
+                    change_status(&mut store, c.id, LicenseAction::Reactivate, &c.reason, now)?
+                }
+                _ => regenerate_key(&mut store, c.id, &c.reason, now)?,
+            };
+            if c.json.json {
+                print_json(&mut out, &l)?;
+            } else {
+                writeln!(out, "License {} is {}; key {}.", l.id, l.status.as_str(), l.license_key)?;
+            }
+        }
+        Command::Licenses(LicensesCmd::Export { status, product, marketplace, search, output }) => {
+            let store = open_store(&cli)?;
+            let filter = keymanager::store::LicenseFilter {
+                status: *status,
+                product_id: *product,
+                marketplace: marketplace.clone(),
+                search: search.clone(),
+                ..Default::default()
+            };
+            match output {
+                Some(path) => {
+                    let file = std::fs::File::create(path).map_err(|e| {
+                        Error::new(ErrorCode::StoreIo, format!("Cannot create {}: {e}.", path.display()))
+                    })?;
+                    let mut w = io::BufWriter::new(file);
+                    let n = keymanager::export::write_csv(&store, &filter, time::now(), &mut w)?;
+                    w.flush()?;
+                    writeln!(out, "Wrote {n} licenses to {}.", path.display())?;
+                }
+                None => {
+                    keymanager::export::write_csv(&store, &filter, time::now(), &mut out)?;
+                }
+            }
+        }
         Command::Licenses(LicensesCmd::Issue { product, buyer, json }) => {
             let mut store = open_store(&cli)?;
             let l = store.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
@@ -662,4 +840,97 @@ fn review(cli: &Cli, cmd: &ReviewCmd, out: &mut impl Write) -> Result<(), Failur
         }
     }
     Ok(())
+}
+
+fn print_detail(out: &mut impl Write, d: &keymanager::licensing::LicenseDetail) -> io::Result<()> {
+    let l = &d.license;
+    writeln!(out, "License {}  {}  ({})", l.id, l.license_key, l.status.as_str())?;
+    writeln!(out, "Product:     {}", l.product_name)?;
+    if let Some(item) = l.envato_item_id {
+        writeln!(
+            out,
+            "Envato item: {item} {} on {}",
+            l.item_name.as_deref().unwrap_or(""),
+            l.marketplace.as_deref().unwrap_or("?")
+        )?;
+    }
+    writeln!(
+        out,
+        "Buyer:       {}",
+        l.buyer.as_deref().unwrap_or(if l.envato_item_id.is_some() { "guest checkout" } else { "-" })
+    )?;
+    writeln!(out, "Activations: {} of {}", l.activations_used, l.activation_limit)?;
+    for a in &d.activations {
+        writeln!(out, "  - {} {} (since {})", a.instance_id, a.label.as_deref().unwrap_or(""), a.activated_at)?;
+    }
+    for k in &d.key_history {
+        writeln!(out, "Former key:  {} (replaced {}: {})", k.license_key, k.replaced_at, k.reason)?;
+    }
+    writeln!(out, "Audit trail:")?;
+    for a in &d.audit {
+        writeln!(out, "  {}  {:<28} {}", a.at, a.action, a.message)?;
+    }
+    Ok(())
+}
+
+/// Prints the lookup's answer; returns whether it is a valid sale of the seller's.
+fn lookup(cli: &Cli, code: &str, json: bool, out: &mut impl Write) -> Result<bool, Failure> {
+    use keymanager::lookup::{self, LookupVerdict};
+    use keymanager::sync::SharedStore;
+    let dir = paths::data_dir(cli.data_dir.clone())?;
+    let store = Store::open_in_dir(&dir)?;
+    let cfg = client_config(cli, &store)?;
+    let client = match Keychain::for_data_dir(&dir)?.load()? {
+        Some(token) => Some(keymanager::envato::EnvatoClient::new(account::interactive(cfg), token)?),
+        None => None,
+    };
+    let shared = SharedStore::new(store);
+    let rt = runtime()?;
+    let mut r = rt.block_on(lookup::lookup(&shared, client.as_ref(), code, time::now()))?;
+    // Envato's data may not be shown more than six hours old: refresh before answering.
+    if r.stale {
+        if let Some(c) = &client {
+            match rt.block_on(lookup::refresh(&shared, c, &r.code, time::now())) {
+                Ok(fresh) => r = fresh,
+                Err(e) => eprintln!("(Could not refresh from Envato: {}; showing the stored data.)", e.message),
+            }
+        }
+    }
+    if json {
+        print_json(out, &r)?;
+    } else {
+        let head = match r.verdict {
+            LookupVerdict::Valid => "VALID",
+            LookupVerdict::NotASale => "NOT A SALE OF YOURS",
+            LookupVerdict::NoLongerRecognised => "NO LONGER RECOGNISED BY ENVATO",
+            LookupVerdict::Malformed => "MALFORMED",
+        };
+        writeln!(out, "{head}: {}", r.message)?;
+        if let Some(l) = &r.license {
+            writeln!(out, "Product:        {}", l.product_name)?;
+            writeln!(
+                out,
+                "Item:           {} ({}) on {}",
+                l.item_name.as_deref().unwrap_or("-"),
+                l.envato_item_id.unwrap_or(0),
+                l.marketplace.as_deref().unwrap_or("-")
+            )?;
+            writeln!(out, "Buyer:          {}", l.buyer.as_deref().unwrap_or("guest checkout"))?;
+            writeln!(out, "License type:   {}", l.envato_license.as_deref().unwrap_or(l.license_type.as_str()))?;
+            writeln!(out, "Sold at:        {}", l.sold_at.as_deref().unwrap_or("-"))?;
+            writeln!(out, "Amount:         {}", l.amount.as_deref().unwrap_or("-"))?;
+            if let Some(sw) = &r.support {
+                match (&sw.until, sw.days_left) {
+                    (Some(u), Some(d)) if !sw.expired => writeln!(out, "Support until:  {u} ({d} days left)")?,
+                    (Some(u), _) => writeln!(out, "Support until:  {u} (expired)")?,
+                    _ => writeln!(out, "Support:        none")?,
+                }
+            }
+            writeln!(out, "Purchases:      {} of this item by this buyer", l.purchase_count.unwrap_or(1))?;
+            writeln!(out, "License key:    {}", l.license_key)?;
+            writeln!(out, "Status:         {}", l.status.as_str())?;
+            writeln!(out, "Activations:    {} of {}", l.activations_used, l.activation_limit)?;
+        }
+    }
+    Ok(r.verdict == LookupVerdict::Valid)
 }

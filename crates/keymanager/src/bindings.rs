@@ -13,10 +13,15 @@ pub fn all() -> Vec<(PathBuf, String)> {
         EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
     use crate::error::{Error, ErrorCode};
-    use crate::model::{AppInfo, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus};
+    use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
+    use crate::lookup::{LookupResult, LookupVerdict, SupportWindow};
+    use crate::model::{
+        Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus,
+    };
     use crate::settings::{LicenseType, Settings};
     use crate::store::{
-        AuditEntry, AuditLevel, LicenseCounts, PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncTrigger,
+        AuditEntry, AuditLevel, LicenseCounts, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, PageCounts,
+        ReviewItem, SupportFilter, SyncRun, SyncRunStatus, SyncTrigger,
     };
     use crate::sync::worker::SyncStatus;
     use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
@@ -51,6 +56,20 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<SyncSummary>(),
         one::<SyncStatus>(),
         one::<LicenseCounts>(),
+        one::<Activation>(),
+        one::<KeyHistoryEntry>(),
+        one::<LicenseAction>(),
+        one::<LicenseDetail>(),
+        one::<ActivationResult>(),
+        one::<KeyValidation>(),
+        one::<LookupResult>(),
+        one::<LookupVerdict>(),
+        one::<SupportWindow>(),
+        one::<LicenseFilter>(),
+        one::<LicensePage>(),
+        one::<LicenseSort>(),
+        one::<SupportFilter>(),
+        one::<LookupHistoryEntry>(),
     ]
 }
 

@@ -60,6 +60,16 @@ pub enum ErrorCode {
     KeychainUnavailable,
     #[serde(rename = "token.not_configured")]
     TokenNotConfigured,
+    #[serde(rename = "license.invalid_transition")]
+    LicenseInvalidTransition,
+    #[serde(rename = "license.suspended")]
+    LicenseSuspended,
+    #[serde(rename = "license.revoked")]
+    LicenseRevoked,
+    #[serde(rename = "license.activation_limit")]
+    LicenseActivationLimit,
+    #[serde(rename = "activation.not_found")]
+    ActivationNotFound,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -90,6 +100,11 @@ impl ErrorCode {
         ErrorCode::PurchaseCodeMalformed,
         ErrorCode::KeychainUnavailable,
         ErrorCode::TokenNotConfigured,
+        ErrorCode::LicenseInvalidTransition,
+        ErrorCode::LicenseSuspended,
+        ErrorCode::LicenseRevoked,
+        ErrorCode::LicenseActivationLimit,
+        ErrorCode::ActivationNotFound,
         ErrorCode::Internal,
     ];
 
@@ -119,6 +134,11 @@ impl ErrorCode {
             ErrorCode::PurchaseCodeMalformed => "purchase_code.malformed",
             ErrorCode::KeychainUnavailable => "keychain.unavailable",
             ErrorCode::TokenNotConfigured => "token.not_configured",
+            ErrorCode::LicenseInvalidTransition => "license.invalid_transition",
+            ErrorCode::LicenseSuspended => "license.suspended",
+            ErrorCode::LicenseRevoked => "license.revoked",
+            ErrorCode::LicenseActivationLimit => "license.activation_limit",
+            ErrorCode::ActivationNotFound => "activation.not_found",
             ErrorCode::Internal => "internal",
         }
     }

@@ -221,6 +221,29 @@ pub struct License {
     pub sold_at: Option<String>,
     pub supported_until: Option<String>,
     pub created_at: String,
+    /// When Envato last confirmed this sale (lookups and re-verification).
+    pub envato_checked_at: Option<String>,
+    /// `not_recognised`: Envato no longer finds the purchase code (refund or reversal?).
+    pub envato_flag: Option<String>,
+    /// The Envato item's name when it sold.
+    pub item_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Activation {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub instance_id: String,
+    pub label: Option<String>,
+    pub activated_at: String,
+    pub last_seen_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct KeyHistoryEntry {
+    pub license_key: String,
+    pub replaced_at: String,
+    pub reason: String,
 }
 
 #[cfg(test)]

@@ -7,4 +7,16 @@ export type License = { id: number, license_key: string, product_id: number, pro
 /**
  * Exact decimal text, e.g. "19.84".
  */
-amount: string | null, sold_at: string | null, supported_until: string | null, created_at: string, };
+amount: string | null, sold_at: string | null, supported_until: string | null, created_at: string, 
+/**
+ * When Envato last confirmed this sale (lookups and re-verification).
+ */
+envato_checked_at: string | null, 
+/**
+ * `not_recognised`: Envato no longer finds the purchase code (refund or reversal?).
+ */
+envato_flag: string | null, 
+/**
+ * The Envato item's name when it sold.
+ */
+item_name: string | null, };

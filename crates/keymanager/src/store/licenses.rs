@@ -10,13 +10,14 @@ use crate::settings::LicenseType;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension};
 
-const SELECT: &str = "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
+pub(super) const SELECT: &str =
+    "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
         (SELECT count(*) FROM activations a WHERE a.license_id = l.id),
         l.source, l.purchase_code, l.envato_item_id, l.marketplace, l.buyer, l.purchase_count, l.envato_license,
-        l.amount_cents, l.sold_at, l.supported_until, l.created_at
+        l.amount_cents, l.sold_at, l.supported_until, l.created_at, l.envato_checked_at, l.envato_flag, l.item_name
      FROM licenses l JOIN products p ON p.id = l.product_id";
 
-fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
+pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
     Ok(License {
         id: r.get(0)?,
         license_key: r.get(1)?,
@@ -37,6 +38,9 @@ fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
         sold_at: r.get(16)?,
         supported_until: r.get(17)?,
         created_at: r.get(18)?,
+        envato_checked_at: r.get(19)?,
+        envato_flag: r.get(20)?,
+        item_name: r.get(21)?,
     })
 }
 

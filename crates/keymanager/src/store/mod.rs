@@ -8,6 +8,7 @@
 mod account;
 mod audit;
 mod licenses;
+mod licensing;
 mod products;
 mod settings;
 mod sync;
@@ -15,6 +16,7 @@ mod sync;
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
+pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
 pub use sync::{PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -27,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_envato_account.sql"),
     include_str!("migrations/0003_sync.sql"),
+    include_str!("migrations/0004_licensing.sql"),
 ];
 
 /// The schema version this build writes.

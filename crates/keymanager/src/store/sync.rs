@@ -117,7 +117,7 @@ fn license_type_for(envato_license: &str, product_type: &str) -> &'static str {
 
 /// Writes one license for a sale, unless the sale (by key or code) is already there.
 /// Returns the new license's id.
-fn insert_sale_license(
+pub(crate) fn insert_sale_license(
     tx: &Transaction<'_>,
     s: &SaleRecord,
     product_id: i64,
@@ -141,8 +141,8 @@ fn insert_sale_license(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, purchase_code,
             envato_item_id, marketplace, buyer, purchase_count, envato_license, amount_cents, support_amount_cents, sold_at,
-            supported_until, sale_key, sync_run_id, created_at, updated_at)
-         VALUES (?1, ?2, 'active', ?3, ?4, 'envato', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
+            supported_until, sale_key, sync_run_id, created_at, updated_at, item_name)
+         VALUES (?1, ?2, 'active', ?3, ?4, 'envato', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)",
     )?;
     // A clash of random keys is astronomically unlikely; the UNIQUE constraint decides, and we draw again.
     for _ in 0..5 {
@@ -165,6 +165,7 @@ fn insert_sale_license(
             s.key,
             run_id,
             at,
+            s.item_name,
         ])?;
         if n == 1 {
             let id = tx.last_insert_rowid();
@@ -270,6 +271,109 @@ fn insert_product_for_item(
         .product(id),
     )?;
     Ok(id)
+}
+
+/// Applies a plan's operations inside `tx`. `run_id` is the sync run (None for a lookup).
+pub(crate) fn apply_ops(
+    tx: &Transaction<'_>,
+    run_id: Option<i64>,
+    plan: &PagePlan,
+    default_limit: u32,
+    default_type: &str,
+    now: Timestamp,
+) -> Result<PageCounts> {
+    let mut counts = PageCounts::default();
+    let mut created: HashMap<i64, i64> = HashMap::new();
+    let mut queued_items: HashMap<i64, (String, u32)> = HashMap::new();
+    for op in &plan.ops {
+        match op {
+            Op::CreateProduct { item_id, name, description } => {
+                let before: i64 = tx.query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
+                let id = insert_product_for_item(tx, *item_id, name, description, default_limit, default_type, now)?;
+                let after: i64 = tx.query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
+                counts.products_created += (after - before) as u32;
+                counts.licenses_created += promote_pending(tx, *item_id, id, now)?;
+                created.insert(*item_id, id);
+            }
+            Op::IssueLicense { sale, product, .. } => {
+                let product_id = match product {
+                    ProductRef::Existing(id) => *id,
+                    ProductRef::NewForItem(item) => *created
+                        .get(item)
+                        .ok_or_else(|| Error::internal("A plan issued a license for a product it did not create."))?,
+                };
+                if insert_sale_license(tx, sale, product_id, run_id, now)?.is_some() {
+                    counts.licenses_created += 1;
+                }
+            }
+            Op::Queue { sale } => {
+                let n = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO pending_sales (sale_key, purchase_code, envato_item_id, item_name, item_description,
+                            marketplace, buyer, purchase_count, envato_license, amount_cents, support_amount_cents, sold_at,
+                            supported_until, sync_run_id, queued_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    )?
+                    .execute(params![
+                        sale.key,
+                        sale.code,
+                        sale.item_id,
+                        sale.item_name,
+                        truncate_chars(&sale.item_description, 20_000),
+                        sale.marketplace,
+                        sale.buyer,
+                        sale.purchase_count,
+                        sale.license,
+                        sale.amount_cents,
+                        sale.support_amount_cents,
+                        to_db(sale.sold_at),
+                        sale.supported_until.map(to_db),
+                        run_id,
+                        to_db(now),
+                    ])?;
+                if n == 1 {
+                    counts.sales_queued += 1;
+                    queued_items.entry(sale.item_id).or_insert_with(|| (sale.item_name.clone(), 0)).1 += 1;
+                }
+            }
+            Op::AttachCode { key, code, buyer, purchase_count } => {
+                let n = tx.prepare_cached(
+                    "UPDATE licenses SET purchase_code = ?2, buyer = coalesce(buyer, ?3), purchase_count = coalesce(?4, purchase_count),
+                            updated_at = ?5
+                     WHERE sale_key = ?1 AND purchase_code IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM licenses WHERE purchase_code = ?2)",
+                )?
+                .execute(params![key, code, buyer, purchase_count, to_db(now)])?;
+                tx.prepare_cached(
+                    "UPDATE pending_sales SET purchase_code = ?2, buyer = coalesce(buyer, ?3), purchase_count = coalesce(?4, purchase_count)
+                     WHERE sale_key = ?1 AND purchase_code IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?2)",
+                )?
+                .execute(params![key, code, buyer, purchase_count])?;
+                counts.codes_attached += n as u32;
+            }
+        }
+    }
+    for (item, (name, n)) in queued_items {
+        insert_audit(
+            tx,
+            &AuditEntry {
+                sync_run_id: run_id,
+                ..AuditEntry::new(
+                    now,
+                    AuditLevel::Warning,
+                    "sync.sale_skipped",
+                    format!(
+                        "{n} sale{} of “{name}” (Envato item {item}) skipped: no product matches it and Auto-Create Products is off. \
+                         {} in the review queue.",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "It waits" } else { "They wait" }
+                    ),
+                )
+            },
+        )?;
+    }
+    Ok(counts)
 }
 
 impl Store {
@@ -427,112 +531,27 @@ impl Store {
     pub fn apply_sync_page(&mut self, run_id: i64, plan: &PagePlan, now: Timestamp) -> Result<PageCounts> {
         let settings = self.settings()?;
         self.write(|tx| {
-            let mut counts = PageCounts::default();
-            let mut created: HashMap<i64, i64> = HashMap::new();
-            let mut queued_items: HashMap<i64, (String, u32)> = HashMap::new();
-            for op in &plan.ops {
-                match op {
-                    Op::CreateProduct { item_id, name, description } => {
-                        let before: i64 = tx.query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
-                        let id = insert_product_for_item(
-                            tx,
-                            *item_id,
-                            name,
-                            description,
-                            settings.default_activation_limit,
-                            settings.default_license_type.as_str(),
-                            now,
-                        )?;
-                        let after: i64 = tx.query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
-                        counts.products_created += (after - before) as u32;
-                        counts.licenses_created += promote_pending(tx, *item_id, id, now)?;
-                        created.insert(*item_id, id);
-                    }
-                    Op::IssueLicense { sale, product, .. } => {
-                        let product_id = match product {
-                            ProductRef::Existing(id) => *id,
-                            ProductRef::NewForItem(item) => *created
-                                .get(item)
-                                .ok_or_else(|| Error::internal("A plan issued a license for a product it did not create."))?,
-                        };
-                        if insert_sale_license(tx, sale, product_id, Some(run_id), now)?.is_some() {
-                            counts.licenses_created += 1;
-                        }
-                    }
-                    Op::Queue { sale } => {
-                        let n = tx
-                            .prepare_cached(
-                                "INSERT OR IGNORE INTO pending_sales (sale_key, purchase_code, envato_item_id, item_name, item_description,
-                                    marketplace, buyer, purchase_count, envato_license, amount_cents, support_amount_cents, sold_at,
-                                    supported_until, sync_run_id, queued_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                            )?
-                            .execute(params![
-                                sale.key,
-                                sale.code,
-                                sale.item_id,
-                                sale.item_name,
-                                truncate_chars(&sale.item_description, 20_000),
-                                sale.marketplace,
-                                sale.buyer,
-                                sale.purchase_count,
-                                sale.license,
-                                sale.amount_cents,
-                                sale.support_amount_cents,
-                                to_db(sale.sold_at),
-                                sale.supported_until.map(to_db),
-                                run_id,
-                                to_db(now),
-                            ])?;
-                        if n == 1 {
-                            counts.sales_queued += 1;
-                            queued_items.entry(sale.item_id).or_insert_with(|| (sale.item_name.clone(), 0)).1 += 1;
-                        }
-                    }
-                    Op::AttachCode { key, code, buyer, purchase_count } => {
-                        let n = tx.prepare_cached(
-                            "UPDATE licenses SET purchase_code = ?2, buyer = coalesce(buyer, ?3), purchase_count = coalesce(?4, purchase_count),
-                                    updated_at = ?5
-                             WHERE sale_key = ?1 AND purchase_code IS NULL
-                               AND NOT EXISTS (SELECT 1 FROM licenses WHERE purchase_code = ?2)",
-                        )?
-                        .execute(params![key, code, buyer, purchase_count, to_db(now)])?;
-                        tx.prepare_cached(
-                            "UPDATE pending_sales SET purchase_code = ?2, buyer = coalesce(buyer, ?3), purchase_count = coalesce(?4, purchase_count)
-                             WHERE sale_key = ?1 AND purchase_code IS NULL
-                               AND NOT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?2)",
-                        )?
-                        .execute(params![key, code, buyer, purchase_count])?;
-                        counts.codes_attached += n as u32;
-                    }
-                }
-            }
-            for (item, (name, n)) in queued_items {
-                insert_audit(
-                    tx,
-                    &AuditEntry {
-                        sync_run_id: Some(run_id),
-                        ..AuditEntry::new(
-                            now,
-                            AuditLevel::Warning,
-                            "sync.sale_skipped",
-                            format!(
-                                "{n} sale{} of “{name}” (Envato item {item}) skipped: no product matches it and Auto-Create Products is off. \
-                                 {} in the review queue.",
-                                if n == 1 { "" } else { "s" },
-                                if n == 1 { "It waits" } else { "They wait" }
-                            ),
-                        )
-                    },
-                )?;
-            }
+            let counts = apply_ops(
+                tx,
+                Some(run_id),
+                plan,
+                settings.default_activation_limit,
+                settings.default_license_type.as_str(),
+                now,
+            )?;
             tx.prepare_cached(
                 "UPDATE sync_runs SET pages_fetched = pages_fetched + 1, sales_seen = sales_seen + ?2,
                         licenses_created = licenses_created + ?3, products_created = products_created + ?4,
                         sales_skipped = sales_skipped + ?5
                  WHERE id = ?1",
             )?
-            .execute(params![run_id, plan.seen, counts.licenses_created, counts.products_created, counts.sales_queued])?;
+            .execute(params![
+                run_id,
+                plan.seen,
+                counts.licenses_created,
+                counts.products_created,
+                counts.sales_queued
+            ])?;
             Ok(counts)
         })
     }
@@ -604,6 +623,23 @@ impl Store {
             .prepare_cached("SELECT item_name, item_description FROM pending_sales WHERE envato_item_id = ?1 LIMIT 1")?
             .query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
+    }
+
+    /// The product linked to an Envato item, created from the item (as auto-create does) when none is.
+    pub fn product_for_item_or_create(&mut self, item_id: i64, name: &str, html: &str, now: Timestamp) -> Result<i64> {
+        let settings = self.settings()?;
+        let description = crate::sync::plan::text_from_html(html);
+        self.write(|tx| {
+            insert_product_for_item(
+                tx,
+                item_id,
+                name,
+                &description,
+                settings.default_activation_limit,
+                settings.default_license_type.as_str(),
+                now,
+            )
+        })
     }
 
     /// Review action: create the product from the Envato item (as auto-create would) and turn

@@ -1,0 +1,238 @@
+//! License lifecycle and activations. Marketplace policy frowns on kill-switches, so states gate
+//! activations, updates and support; nothing here ever changes a license on its own (a refund is
+//! the seller's call).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::license_key::LicenseKey;
+use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
+use crate::store::{AuditEntry, Store};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseAction {
+    Suspend,
+    Revoke,
+    Reactivate,
+}
+
+impl LicenseAction {
+    fn audit_name(self) -> &'static str {
+        match self {
+            LicenseAction::Suspend => "license.suspended",
+            LicenseAction::Revoke => "license.revoked",
+            LicenseAction::Reactivate => "license.reactivated",
+        }
+    }
+}
+
+/// The state machine: active ⇄ suspended, either → revoked, revoked → active (reactivate).
+pub fn transition(from: LicenseStatus, action: LicenseAction) -> Result<LicenseStatus> {
+    use LicenseAction::*;
+    use LicenseStatus::*;
+    let to = match (from, action) {
+        (Active, Suspend) => Suspended,
+        (Active | Suspended, Revoke) => Revoked,
+        (Suspended | Revoked, Reactivate) => Active,
+        _ => {
+            return Err(Error::new(
+                ErrorCode::LicenseInvalidTransition,
+                format!(
+                    "A {} license cannot be {}.",
+                    from.as_str(),
+                    match action {
+                        Suspend => "suspended",
+                        Revoke => "revoked",
+                        Reactivate => "reactivated",
+                    }
+                ),
+            ))
+        }
+    };
+    Ok(to)
+}
+
+fn check_reason(reason: &str) -> Result<String> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(
+            Error::invalid_input("Give a reason: it is kept in the license's audit trail.").with_field("reason")
+        );
+    }
+    if r.chars().count() > 500 || r.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid_input("A reason has at most 500 characters.").with_field("reason"));
+    }
+    Ok(r.to_string())
+}
+
+fn license(store: &Store, id: i64) -> Result<License> {
+    store
+        .license(id)?
+        .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}.")))
+}
+
+pub fn change_status(
+    store: &mut Store,
+    id: i64,
+    action: LicenseAction,
+    reason: &str,
+    now: Timestamp,
+) -> Result<License> {
+    let reason = check_reason(reason)?;
+    let current = license(store, id)?;
+    let to = transition(current.status, action)?;
+    store.set_license_status(id, to, action.audit_name(), &reason, now)?;
+    license(store, id)
+}
+
+pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) -> Result<License> {
+    let reason = check_reason(reason)?;
+    license(store, id)?;
+    store.replace_license_key(id, &reason, now)?;
+    license(store, id)
+}
+
+/// Everything the Licenses page's detail panel shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LicenseDetail {
+    pub license: License,
+    pub activations: Vec<Activation>,
+    pub audit: Vec<AuditEntry>,
+    pub key_history: Vec<KeyHistoryEntry>,
+}
+
+pub fn detail(store: &Store, id: i64) -> Result<LicenseDetail> {
+    Ok(LicenseDetail {
+        license: license(store, id)?,
+        activations: store.activations(id)?,
+        audit: store.audit_for_license(id)?,
+        key_history: store.key_history(id)?,
+    })
+}
+
+fn by_key(store: &Store, key: &str) -> Result<License> {
+    let key = LicenseKey::parse(key)?;
+    store.license_by_key(&key)?.ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, "No license has this key."))
+}
+
+fn check_instance(instance: &str) -> Result<String> {
+    let i = instance.trim();
+    if i.is_empty() || i.chars().count() > 200 || i.chars().any(char::is_control) {
+        return Err(Error::invalid_input("An instance ID is 1 to 200 characters (a domain, a machine ID…).")
+            .with_field("instance"));
+    }
+    Ok(i.to_string())
+}
+
+fn refuse_if_not_active(l: &License) -> Result<()> {
+    match l.status {
+        LicenseStatus::Active => Ok(()),
+        LicenseStatus::Suspended => {
+            Err(Error::new(ErrorCode::LicenseSuspended, "This license is suspended; contact the seller."))
+        }
+        LicenseStatus::Revoked => Err(Error::new(ErrorCode::LicenseRevoked, "This license has been revoked.")),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ActivationResult {
+    pub license: License,
+    pub activation: Activation,
+    /// False when the instance was already active (activating again changes nothing).
+    pub new: bool,
+}
+
+pub fn activate(
+    store: &mut Store,
+    key: &str,
+    instance: &str,
+    label: Option<&str>,
+    now: Timestamp,
+) -> Result<ActivationResult> {
+    let instance = check_instance(instance)?;
+    let label = label.map(str::trim).filter(|l| !l.is_empty());
+    if label.is_some_and(|l| l.chars().count() > 200) {
+        return Err(Error::invalid_input("A label has at most 200 characters.").with_field("label"));
+    }
+    let l = by_key(store, key)?;
+    refuse_if_not_active(&l)?;
+    let (activation, new) = store.activate(l.id, l.activation_limit, &instance, label, now)?;
+    Ok(ActivationResult { license: license(store, l.id)?, activation, new })
+}
+
+pub fn deactivate(store: &mut Store, key: &str, instance: &str, now: Timestamp) -> Result<License> {
+    let instance = check_instance(instance)?;
+    let l = by_key(store, key)?;
+    store.deactivate(l.id, Some(&instance), None, now)?;
+    license(store, l.id)
+}
+
+/// The seller frees a slot from the UI.
+pub fn free_slot(store: &mut Store, license_id: i64, activation_id: i64, now: Timestamp) -> Result<LicenseDetail> {
+    store.deactivate(license_id, None, Some(activation_id), now)?;
+    detail(store, license_id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct KeyValidation {
+    pub valid: bool,
+    pub status: LicenseStatus,
+    /// Whether `instance` (when given) is one of the license's activations.
+    pub activated: Option<bool>,
+    pub message: String,
+    pub license: License,
+}
+
+/// What an installed product asks: is this key good (for this instance)?
+pub fn validate(store: &Store, key: &str, instance: Option<&str>) -> Result<KeyValidation> {
+    let l = by_key(store, key)?;
+    let activated = match instance {
+        Some(i) => {
+            let i = check_instance(i)?;
+            Some(store.activations(l.id)?.iter().any(|a| a.instance_id == i))
+        }
+        None => None,
+    };
+    let (valid, message) = match (l.status, activated) {
+        (LicenseStatus::Active, Some(false)) => {
+            (false, "The license is active, but not activated on this instance.".to_string())
+        }
+        (LicenseStatus::Active, _) => (true, "The license is active.".to_string()),
+        (LicenseStatus::Suspended, _) => (false, "The license is suspended.".to_string()),
+        (LicenseStatus::Revoked, _) => (false, "The license has been revoked.".to_string()),
+    };
+    Ok(KeyValidation { valid, status: l.status, activated, message, license: l })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LicenseAction::*;
+    use LicenseStatus::*;
+
+    #[test]
+    fn transitions_table() {
+        let table = [
+            (Active, Suspend, Ok(Suspended)),
+            (Active, Revoke, Ok(Revoked)),
+            (Active, Reactivate, Err(())),
+            (Suspended, Suspend, Err(())),
+            (Suspended, Revoke, Ok(Revoked)),
+            (Suspended, Reactivate, Ok(Active)),
+            (Revoked, Suspend, Err(())),
+            (Revoked, Revoke, Err(())),
+            (Revoked, Reactivate, Ok(Active)),
+        ];
+        for (from, action, want) in table {
+            let got = transition(from, action);
+            match want {
+                Ok(to) => assert_eq!(got.unwrap(), to, "{from:?} {action:?}"),
+                Err(()) => {
+                    assert_eq!(got.unwrap_err().code, ErrorCode::LicenseInvalidTransition, "{from:?} {action:?}")
+                }
+            }
+        }
+    }
+}

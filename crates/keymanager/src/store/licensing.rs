@@ -1,0 +1,550 @@
+//! License lifecycle, activations, searches and lookups: the SQL behind `crate::licensing` and
+//! `crate::lookup`.
+
+use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::licenses::{row_to_license, SELECT};
+use super::Store;
+use crate::error::{Error, ErrorCode, Result};
+use crate::license_key::LicenseKey;
+use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
+use crate::time::{to_db, Timestamp};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseSort {
+    #[default]
+    Newest,
+    Oldest,
+    SoldDesc,
+    SoldAsc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SupportFilter {
+    Active,
+    Expired,
+    None,
+}
+
+/// A filtered, sorted page of licenses. `cursor` is the previous page's `next_cursor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LicenseFilter {
+    #[serde(default)]
+    #[ts(optional)]
+    pub status: Option<LicenseStatus>,
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub product_id: Option<i64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub marketplace: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub support: Option<SupportFilter>,
+    /// A license key (or its start), a purchase code, or the start of a buyer's username.
+    #[serde(default)]
+    #[ts(optional)]
+    pub search: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub sort: Option<LicenseSort>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LicensePage {
+    pub licenses: Vec<License>,
+    pub next_cursor: Option<String>,
+}
+
+/// One purchase-code lookup in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LookupHistoryEntry {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub at: String,
+    pub code: String,
+    pub verdict: String,
+    #[ts(type = "number | null")]
+    pub license_id: Option<i64>,
+    pub summary: String,
+}
+
+fn row_to_activation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Activation> {
+    Ok(Activation {
+        id: r.get(0)?,
+        instance_id: r.get(1)?,
+        label: r.get(2)?,
+        activated_at: r.get(3)?,
+        last_seen_at: r.get(4)?,
+    })
+}
+
+/// How the search box's text is read.
+enum Search {
+    Key(String),
+    KeyPrefix(String),
+    Code(String),
+    Buyer(String),
+}
+
+fn read_search(q: &str) -> Option<Search> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    if let Ok(key) = LicenseKey::parse(q) {
+        return Some(Search::Key(key.into_string()));
+    }
+    if let Ok(code) = crate::envato::PurchaseCode::parse(q) {
+        return Some(Search::Code(code.as_str().to_string()));
+    }
+    let upper = q.to_ascii_uppercase();
+    if upper.len() >= 5
+        && upper.bytes().all(|b| b == b'-' || crate::license_key::ALPHABET.contains(&b))
+        && upper.contains('-')
+    {
+        return Some(Search::KeyPrefix(upper));
+    }
+    Some(Search::Buyer(q.to_string()))
+}
+
+/// The next string after every string starting with `prefix` (for an index range scan).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+impl Store {
+    pub fn license_by_code(&self, code: &str) -> Result<Option<License>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{SELECT} WHERE l.purchase_code = ?1"))?
+            .query_row([code], row_to_license)
+            .optional()?)
+    }
+
+    /// One page of licenses by filter, sort and keyset cursor: the cost of a page does not grow
+    /// with how deep it is.
+    pub fn license_page(&self, f: &LicenseFilter, now: Timestamp) -> Result<LicensePage> {
+        let limit = f.limit.unwrap_or(100).clamp(1, 1000);
+        let sort = f.sort.unwrap_or_default();
+        let mut wheres: Vec<String> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let arg = |v: Value, args: &mut Vec<Value>| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        if let Some(s) = f.status {
+            let p = arg(Value::Text(s.as_str().into()), &mut args);
+            wheres.push(format!("l.status = {p}"));
+        }
+        if let Some(p) = f.product_id {
+            let p = arg(Value::Integer(p), &mut args);
+            wheres.push(format!("l.product_id = {p}"));
+        }
+        if let Some(m) = f.marketplace.as_ref().filter(|m| !m.is_empty()) {
+            let p = arg(Value::Text(m.clone()), &mut args);
+            wheres.push(format!("l.marketplace = {p}"));
+        }
+        if let Some(support) = f.support {
+            match support {
+                SupportFilter::None => wheres.push("l.supported_until IS NULL".into()),
+                SupportFilter::Active => {
+                    let p = arg(Value::Text(to_db(now)), &mut args);
+                    wheres.push(format!("l.supported_until > {p}"));
+                }
+                SupportFilter::Expired => {
+                    let p = arg(Value::Text(to_db(now)), &mut args);
+                    wheres.push(format!("l.supported_until <= {p}"));
+                }
+            }
+        }
+        match f.search.as_deref().and_then(read_search) {
+            Some(Search::Key(k)) => {
+                let p = arg(Value::Text(k), &mut args);
+                wheres.push(format!("l.license_key = {p}"));
+            }
+            Some(Search::KeyPrefix(k)) => {
+                let a = arg(Value::Text(prefix_end(&k)), &mut args);
+                let b = arg(Value::Text(k), &mut args);
+                wheres.push(format!("l.license_key >= {b} AND l.license_key < {a}"));
+            }
+            Some(Search::Code(c)) => {
+                let p = arg(Value::Text(c), &mut args);
+                wheres.push(format!("l.purchase_code = {p}"));
+            }
+            Some(Search::Buyer(b)) => {
+                // A prefix LIKE on the NOCASE index; % and _ typed by the user are literal.
+                let escaped = b.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let p = arg(Value::Text(format!("{escaped}%")), &mut args);
+                wheres.push(format!("l.buyer LIKE {p} ESCAPE '\\'"));
+            }
+            None => {}
+        }
+        let (order, sold) = match sort {
+            LicenseSort::Newest => ("l.id DESC", false),
+            LicenseSort::Oldest => ("l.id ASC", false),
+            LicenseSort::SoldDesc => ("coalesce(l.sold_at, '') DESC, l.id DESC", true),
+            LicenseSort::SoldAsc => ("coalesce(l.sold_at, '') ASC, l.id ASC", true),
+        };
+        let desc = matches!(sort, LicenseSort::Newest | LicenseSort::SoldDesc);
+        let cmp = if desc { "<" } else { ">" };
+        if let Some(c) = f.cursor.as_deref().filter(|c| !c.is_empty()) {
+            let bad = || Error::invalid_input("That page cursor is not valid; start from the first page.");
+            if sold {
+                let (s, id) = c.rsplit_once('|').ok_or_else(bad)?;
+                let id: i64 = id.parse().map_err(|_| bad())?;
+                let a = arg(Value::Text(s.to_string()), &mut args);
+                let b = arg(Value::Integer(id), &mut args);
+                wheres.push(format!("(coalesce(l.sold_at, ''), l.id) {cmp} ({a}, {b})"));
+            } else {
+                let id: i64 = c.parse().map_err(|_| bad())?;
+                let a = arg(Value::Integer(id), &mut args);
+                wheres.push(format!("l.id {cmp} {a}"));
+            }
+        }
+        let where_sql = if wheres.is_empty() { String::new() } else { format!(" WHERE {}", wheres.join(" AND ")) };
+        let lim = arg(Value::Integer(limit as i64 + 1), &mut args);
+        let sql = format!("{SELECT}{where_sql} ORDER BY {order} LIMIT {lim}");
+        let mut licenses: Vec<License> = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args.iter()), row_to_license)?
+            .collect::<rusqlite::Result<_>>()?;
+        let next_cursor = if licenses.len() > limit as usize {
+            licenses.truncate(limit as usize);
+            licenses.last().map(|l| {
+                if sold {
+                    format!("{}|{}", l.sold_at.clone().unwrap_or_default(), l.id)
+                } else {
+                    l.id.to_string()
+                }
+            })
+        } else {
+            None
+        };
+        Ok(LicensePage { licenses, next_cursor })
+    }
+
+    /// Every marketplace that has licenses (for the filter menu).
+    pub fn marketplaces(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT marketplace FROM licenses WHERE marketplace IS NOT NULL ORDER BY 1")?;
+        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn set_license_status(
+        &mut self,
+        id: i64,
+        to: LicenseStatus,
+        action: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE licenses SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, to.as_str(), to_db(now)],
+            )?;
+            insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, action, reason.to_string()).license(id))?;
+            Ok(())
+        })
+    }
+
+    /// Gives the license a new key; the old one goes to its key history.
+    pub fn replace_license_key(&mut self, id: i64, reason: &str, now: Timestamp) -> Result<String> {
+        self.write(|tx| {
+            let old: String = tx
+                .query_row("SELECT license_key FROM licenses WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}.")))?;
+            for _ in 0..5 {
+                let key = LicenseKey::generate()?;
+                let n = tx.execute(
+                    "UPDATE OR IGNORE licenses SET license_key = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id, key.as_str(), to_db(now)],
+                )?;
+                if n == 1 {
+                    tx.execute(
+                        "INSERT INTO license_key_history (license_id, license_key, replaced_at, reason) VALUES (?1, ?2, ?3, ?4)",
+                        params![id, old, to_db(now), reason],
+                    )?;
+                    insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.key_regenerated", reason.to_string()).license(id))?;
+                    return Ok(key.into_string());
+                }
+            }
+            Err(Error::internal("Could not draw a unique license key."))
+        })
+    }
+
+    pub fn key_history(&self, license_id: i64) -> Result<Vec<KeyHistoryEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT license_key, replaced_at, reason FROM license_key_history WHERE license_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt
+            .query_map([license_id], |r| {
+                Ok(KeyHistoryEntry { license_key: r.get(0)?, replaced_at: r.get(1)?, reason: r.get(2)? })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn activations(&self, license_id: i64) -> Result<Vec<Activation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE license_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([license_id], row_to_activation)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Records an activation, or refreshes it when the instance is already active (idempotent).
+    /// The limit is checked inside the same transaction, so two racing activations cannot both
+    /// take the last slot. Returns the activation and whether it is new.
+    pub fn activate(
+        &mut self,
+        license_id: i64,
+        limit: u32,
+        instance: &str,
+        label: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Activation, bool)> {
+        self.write(|tx| {
+            let at = to_db(now);
+            let existing = tx
+                .prepare_cached("SELECT id FROM activations WHERE license_id = ?1 AND instance_id = ?2")?
+                .query_row(params![license_id, instance], |r| r.get::<_, i64>(0))
+                .optional()?;
+            let (id, new) = match existing {
+                Some(id) => {
+                    tx.execute("UPDATE activations SET last_seen_at = ?2, label = coalesce(?3, label) WHERE id = ?1", params![id, at, label])?;
+                    (id, false)
+                }
+                None => {
+                    let used: u32 = tx.query_row("SELECT count(*) FROM activations WHERE license_id = ?1", [license_id], |r| r.get(0))?;
+                    if used >= limit {
+                        return Err(Error::new(
+                            ErrorCode::LicenseActivationLimit,
+                            format!("This license is already active on {used} of {limit} allowed installations. Deactivate one first."),
+                        ));
+                    }
+                    tx.execute(
+                        "INSERT INTO activations (license_id, instance_id, label, activated_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                        params![license_id, instance, label, at],
+                    )?;
+                    let id = tx.last_insert_rowid();
+                    insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "activation.created", format!("Activated on “{instance}”.")).license(license_id))?;
+                    (id, true)
+                }
+            };
+            let a = tx
+                .prepare_cached("SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE id = ?1")?
+                .query_row([id], row_to_activation)?;
+            Ok((a, new))
+        })
+    }
+
+    /// Frees an activation slot, by instance or by activation id.
+    pub fn deactivate(
+        &mut self,
+        license_id: i64,
+        instance: Option<&str>,
+        activation_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let found: Option<(i64, String)> = tx
+                .prepare_cached(
+                    "SELECT id, instance_id FROM activations WHERE license_id = ?1 AND (instance_id = ?2 OR id = ?3)",
+                )?
+                .query_row(params![license_id, instance, activation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (id, inst) = found.ok_or_else(|| {
+                Error::new(ErrorCode::ActivationNotFound, "This license has no such activation; nothing was changed.")
+            })?;
+            tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
+            insert_audit(
+                tx,
+                &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”."))
+                    .license(license_id),
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn record_lookup(
+        &mut self,
+        code: &str,
+        verdict: &str,
+        license_id: Option<i64>,
+        summary: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO lookups (at, code, verdict, license_id, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![to_db(now), code, verdict, license_id, summary],
+        )?;
+        // Keep the history bounded.
+        self.conn.execute("DELETE FROM lookups WHERE id <= (SELECT max(id) - 1000 FROM lookups)", [])?;
+        Ok(())
+    }
+
+    pub fn lookup_history(&self, limit: u32) -> Result<Vec<LookupHistoryEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, at, code, verdict, license_id, summary FROM lookups ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(LookupHistoryEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    code: r.get(2)?,
+                    verdict: r.get(3)?,
+                    license_id: r.get(4)?,
+                    summary: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Envato confirmed the sale: refresh what may change (buyer name, purchase count, support).
+    pub fn confirm_envato_sale(
+        &mut self,
+        id: i64,
+        buyer: Option<&str>,
+        purchase_count: Option<u32>,
+        supported_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let was_flagged: bool = tx.query_row("SELECT envato_flag IS NOT NULL FROM licenses WHERE id = ?1", [id], |r| r.get(0))?;
+            tx.execute(
+                "UPDATE licenses SET buyer = coalesce(?2, buyer), purchase_count = coalesce(?3, purchase_count),
+                        supported_until = coalesce(?4, supported_until), envato_checked_at = ?5, envato_flag = NULL, updated_at = ?5
+                 WHERE id = ?1",
+                params![id, buyer, purchase_count, supported_until.map(to_db), to_db(now)],
+            )?;
+            if was_flagged {
+                insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.envato_recognised", "Envato recognises this purchase again.").license(id))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Envato no longer finds the code: flag it for the seller. Never revoked automatically.
+    pub fn flag_not_recognised(&mut self, id: i64, now: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE licenses SET envato_flag = 'not_recognised', envato_checked_at = ?2, updated_at = ?2
+                 WHERE id = ?1 AND envato_flag IS NULL",
+                params![id, to_db(now)],
+            )?;
+            if n == 1 {
+                insert_audit(
+                    tx,
+                    &AuditEntry::new(now, AuditLevel::Warning, "license.envato_not_recognised", "Envato no longer recognises this purchase (refund or reversal?). The license was left as it is; suspend or revoke it if you decide to.")
+                        .license(id),
+                )?;
+            } else {
+                tx.execute("UPDATE licenses SET envato_checked_at = ?2 WHERE id = ?1", params![id, to_db(now)])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A code-less synced license for the same sale (item, sold_at, amount), to attach a verified code to.
+    pub fn codeless_license_for_sale(
+        &self,
+        item_id: i64,
+        sold_at: Timestamp,
+        amount_cents: i64,
+    ) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM licenses WHERE envato_item_id = ?1 AND sold_at = ?2 AND purchase_code IS NULL
+                 ORDER BY (amount_cents = ?3) DESC, id LIMIT 1",
+            )?
+            .query_row(params![item_id, to_db(sold_at), amount_cents], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn attach_code(
+        &mut self,
+        id: i64,
+        code: &str,
+        buyer: Option<&str>,
+        purchase_count: Option<u32>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE licenses SET purchase_code = ?2, buyer = coalesce(?3, buyer), purchase_count = coalesce(?4, purchase_count),
+                        envato_checked_at = ?5, updated_at = ?5 WHERE id = ?1 AND purchase_code IS NULL",
+                params![id, code, buyer, purchase_count, to_db(now)],
+            )?;
+            insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.code_attached", "Purchase code verified with Envato and attached.").license(id))?;
+            Ok(())
+        })
+    }
+
+    /// The first free ordinal for a sale's base key (`item|sold_at|amount|license`), so a sale
+    /// recorded by a lookup gets the key a later sync will compute for it.
+    pub fn free_sale_key(&self, base: &str) -> Result<String> {
+        for n in 0..1000 {
+            let key = format!("{base}#{n}");
+            let taken: bool = self
+                .conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM licenses WHERE sale_key = ?1) OR EXISTS (SELECT 1 FROM pending_sales WHERE sale_key = ?1)")?
+                .query_row([&key], |r| r.get(0))?;
+            if !taken {
+                return Ok(key);
+            }
+        }
+        Err(Error::internal("Too many identical sales."))
+    }
+
+    /// Writes one verified sale (from a lookup) as a license of `product_id`.
+    pub fn insert_verified_sale(
+        &mut self,
+        sale: &crate::sync::plan::SaleRecord,
+        product_id: i64,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let id = super::sync::insert_sale_license(tx, sale, product_id, None, now)?
+                .ok_or_else(|| Error::internal("The sale was recorded meanwhile; look it up again."))?;
+            tx.execute("UPDATE licenses SET envato_checked_at = ?2 WHERE id = ?1", params![id, to_db(now)])?;
+            Ok(id)
+        })
+    }
+
+    /// Queues a verified sale whose item no product matches (Auto-Create off).
+    pub fn queue_verified_sale(&mut self, sale: &crate::sync::plan::SaleRecord, now: Timestamp) -> Result<()> {
+        let plan = crate::sync::plan::PagePlan {
+            ops: vec![crate::sync::plan::Op::Queue { sale: sale.clone() }],
+            stop: None,
+            seen: 0,
+        };
+        self.write(|tx| super::sync::apply_ops(tx, None, &plan, 1, "regular", now).map(|_| ()))
+    }
+
+    pub fn pending_by_code(&self, code: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?1)")?
+            .query_row([code], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,360 @@
+//! Lookups against the sandbox, the license lifecycle and its audit trail, activations,
+//! paging and search, and the CSV export.
+
+use chrono::{Duration as CDuration, TimeZone, Utc};
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{NewSale, RunningSandbox, Switches};
+use keymanager::envato::{ClientConfig, EnvatoClient};
+use keymanager::licensing::{self, LicenseAction};
+use keymanager::lookup::{self, LookupVerdict};
+use keymanager::model::{LicenseStatus, NewProduct};
+use keymanager::secret::Token;
+use keymanager::store::{LicenseFilter, LicenseSort, SupportFilter, SyncTrigger};
+use keymanager::sync::{run_sync, SharedStore};
+use keymanager::time::Timestamp;
+use keymanager::{ErrorCode, Store};
+use std::time::Duration;
+
+fn now() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+async fn sandbox() -> RunningSandbox {
+    RunningSandbox::start(GenSpec { seed: 13, items: 9, sales: 60, days: 60, now: now() }, Switches::default())
+        .await
+        .unwrap()
+}
+
+fn client(sb: &RunningSandbox) -> EnvatoClient {
+    let mut c = ClientConfig::new(&sb.base_url());
+    c.backoff_base = Duration::from_millis(5);
+    EnvatoClient::new(c, Token::parse(data::SELLER_TOKEN).unwrap()).unwrap()
+}
+
+fn store(auto_create: bool) -> SharedStore {
+    let mut s = Store::open_in_memory().unwrap();
+    s.update_settings(&[("auto_create_products".into(), auto_create.to_string())], now()).unwrap();
+    SharedStore::new(s)
+}
+
+/// A sale of the sandbox with the wanted shape.
+fn find_sale(sb: &RunningSandbox, f: impl Fn(&envato_sandbox::data::SaleRec) -> bool) -> envato_sandbox::data::SaleRec {
+    sb.dataset().sales.into_iter().find(|s| f(s)).expect("the generated data has such a sale")
+}
+
+#[tokio::test]
+async fn a_valid_code_creates_its_license_and_then_answers_from_the_database() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let sale = find_sale(&sb, |s| s.buyer.is_some() && s.supported_until.is_some());
+    let c = client(&sb);
+    let r = lookup::lookup(&st, Some(&c), &format!("  {}  ", sale.code.to_uppercase()), now()).await.unwrap();
+    assert_eq!(r.verdict, LookupVerdict::Valid);
+    assert!(r.from_envato);
+    let l = r.license.as_ref().unwrap();
+    assert_eq!(l.purchase_code.as_deref(), Some(sale.code.as_str()));
+    assert_eq!(l.buyer, sale.buyer);
+    assert_eq!(l.envato_item_id, Some(sale.item_id));
+    assert!(l.item_name.is_some() && l.marketplace.is_some());
+    assert!(l.purchase_count.unwrap() >= 1);
+    let support = r.support.unwrap();
+    assert_eq!(support.expired, sale.supported_until.unwrap().with_timezone(&Utc) <= now());
+    assert!(support.days_left.is_some());
+
+    sb.reset_stats();
+    let again = lookup::lookup(&st, Some(&c), &sale.code, now()).await.unwrap();
+    assert!(!again.from_envato && !again.stale);
+    assert_eq!(again.license.unwrap().id, l.id);
+    assert_eq!(sb.stats().total, 0, "a known code answers with no request");
+    let history = st.lock().lookup_history(10).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].verdict, "valid");
+}
+
+#[tokio::test]
+async fn guest_buyer_and_no_support_are_shown_as_such() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let guest = find_sale(&sb, |s| s.buyer.is_none());
+    let r = lookup::lookup(&st, Some(&client(&sb)), &guest.code, now()).await.unwrap();
+    assert_eq!(r.license.as_ref().unwrap().buyer, None);
+    let unsupported = find_sale(&sb, |s| s.supported_until.is_none());
+    let r = lookup::lookup(&st, Some(&client(&sb)), &unsupported.code, now()).await.unwrap();
+    let s = r.support.unwrap();
+    assert_eq!((s.until, s.days_left, s.expired), (None, None, false));
+}
+
+#[tokio::test]
+async fn unknown_codes_in_both_variants_and_malformed_codes() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let c = client(&sb);
+    let unknown = "a67f4582-95d6-4019-81f3-75d1ebe3a071";
+    assert_eq!(lookup::lookup(&st, Some(&c), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    sb.update_switches(|s| s.variants.unknown_code_status = 200);
+    assert_eq!(lookup::lookup(&st, Some(&c), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    sb.reset_stats();
+    let r = lookup::lookup(&st, Some(&c), "1234-5678-90123", now()).await.unwrap();
+    assert_eq!(r.verdict, LookupVerdict::Malformed);
+    assert!(r.message.contains("36 characters"));
+    assert_eq!(sb.stats().total, 0, "no request for a malformed code");
+    assert_eq!(st.lock().license_counts().unwrap().total, 0);
+}
+
+#[tokio::test]
+async fn a_sale_of_another_item_of_the_sellers_maps_to_that_items_product() {
+    let sb = sandbox().await;
+    let st = store(false);
+    let items = sb.dataset().items;
+    let (a, b) = (items[0].id, items[1].id);
+    let pa = st
+        .lock()
+        .create_product(&NewProduct { name: "A".into(), envato_item_ids: Some(vec![a]), ..Default::default() }, now())
+        .unwrap();
+    let pb = st
+        .lock()
+        .create_product(&NewProduct { name: "B".into(), envato_item_ids: Some(vec![b]), ..Default::default() }, now())
+        .unwrap();
+    let sale_b = sb.add_sale(NewSale { item_id: b, buyer: Some("bob".into()), ..Default::default() }).unwrap();
+    let r = lookup::lookup(&st, Some(&client(&sb)), &sale_b.code, now()).await.unwrap();
+    assert_eq!(r.license.unwrap().product_id, pb.id);
+    assert_ne!(pa.id, pb.id);
+    // An item no product matches, with Auto-Create off: valid, waiting in the review queue.
+    let c_item = items[2].id;
+    let sale_c = sb.add_sale(NewSale { item_id: c_item, ..Default::default() }).unwrap();
+    let r = lookup::lookup(&st, Some(&client(&sb)), &sale_c.code, now()).await.unwrap();
+    assert_eq!(r.verdict, LookupVerdict::Valid);
+    assert!(r.waiting_for_product && r.license.is_none());
+    assert_eq!(st.lock().review_queue().unwrap()[0].item_id, c_item);
+}
+
+#[tokio::test]
+async fn verifying_attaches_the_code_to_the_synced_sale_that_lacked_it() {
+    let sb = sandbox().await;
+    let st = store(true);
+    run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    let before = st.lock().license_counts().unwrap().total;
+    let sale = find_sale(&sb, |s| s.buyer.is_some());
+    let r = lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    let l = r.license.unwrap();
+    assert_eq!(l.purchase_code.as_deref(), Some(sale.code.as_str()));
+    assert_eq!(l.buyer, sale.buyer, "the buyer comes with the verified code");
+    assert_eq!(st.lock().license_counts().unwrap().total, before, "no new license: the synced one got the code");
+    // And the next sync does not add it again.
+    run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    assert_eq!(st.lock().license_counts().unwrap().total, before);
+}
+
+#[tokio::test]
+async fn a_code_looked_up_first_is_not_duplicated_by_a_later_sync() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let sale = find_sale(&sb, |_| true);
+    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    assert_eq!(st.lock().license_counts().unwrap().total, 60);
+}
+
+#[tokio::test]
+async fn stale_data_is_refreshed_and_a_refund_is_flagged_never_revoked() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let c = client(&sb);
+    let sale = find_sale(&sb, |s| s.buyer.is_some());
+    lookup::lookup(&st, Some(&c), &sale.code, now()).await.unwrap();
+    let later = now() + CDuration::hours(7);
+    let r = lookup::lookup(&st, Some(&c), &sale.code, later).await.unwrap();
+    assert!(r.stale, "older than six hours");
+    let fresh = lookup::refresh(&st, &c, &sale.code, later).await.unwrap();
+    assert!(!fresh.stale && fresh.verdict == LookupVerdict::Valid);
+
+    sb.refund(&sale.code).unwrap();
+    let flagged = lookup::refresh(&st, &c, &sale.code, later).await.unwrap();
+    assert_eq!(flagged.verdict, LookupVerdict::NoLongerRecognised);
+    assert!(flagged.message.contains("refund or reversal"));
+    let l = flagged.license.unwrap();
+    assert_eq!(l.status, LicenseStatus::Active, "never revoked automatically");
+    assert_eq!(l.envato_flag.as_deref(), Some("not_recognised"));
+    let audit = st.lock().audit_for_license(l.id).unwrap();
+    assert!(audit.iter().any(|a| a.action == "license.envato_not_recognised"));
+}
+
+#[tokio::test]
+async fn without_a_token_known_codes_still_answer() {
+    let sb = sandbox().await;
+    let st = store(true);
+    let sale = find_sale(&sb, |_| true);
+    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    assert_eq!(lookup::lookup(&st, None, &sale.code, now()).await.unwrap().verdict, LookupVerdict::Valid);
+    let err = lookup::lookup(&st, None, "a67f4582-95d6-4019-81f3-75d1ebe3a071", now()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::TokenNotConfigured);
+}
+
+fn seeded(n: usize) -> (Store, i64, Vec<i64>) {
+    let mut s = Store::open_in_memory().unwrap();
+    let p = s
+        .create_product(&NewProduct { name: "Plugin".into(), activation_limit: Some(2), ..Default::default() }, now())
+        .unwrap();
+    let ids = (0..n)
+        .map(|i| {
+            s.issue_license(
+                &keymanager::store::NewLicense { product_id: p.id, buyer: Some(format!("buyer{i:03}")) },
+                now(),
+            )
+            .unwrap()
+            .id
+        })
+        .collect();
+    (s, p.id, ids)
+}
+
+#[test]
+fn lifecycle_transitions_are_audited_with_their_reasons() {
+    let (mut s, _, ids) = seeded(1);
+    let id = ids[0];
+    let l = licensing::change_status(&mut s, id, LicenseAction::Suspend, "Chargeback under review", now()).unwrap();
+    assert_eq!(l.status, LicenseStatus::Suspended);
+    let l = licensing::change_status(&mut s, id, LicenseAction::Reactivate, "Resolved", now()).unwrap();
+    assert_eq!(l.status, LicenseStatus::Active);
+    let l = licensing::change_status(&mut s, id, LicenseAction::Revoke, "Refunded on Envato", now()).unwrap();
+    assert_eq!(l.status, LicenseStatus::Revoked);
+    let err = licensing::change_status(&mut s, id, LicenseAction::Suspend, "x", now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::LicenseInvalidTransition);
+    let err = licensing::change_status(&mut s, id, LicenseAction::Reactivate, "   ", now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InputInvalid, "a reason is required");
+    let trail: Vec<(String, String)> =
+        s.audit_for_license(id).unwrap().into_iter().map(|a| (a.action, a.message)).skip(1).collect();
+    assert_eq!(
+        trail,
+        [
+            ("license.suspended".to_string(), "Chargeback under review".to_string()),
+            ("license.reactivated".to_string(), "Resolved".to_string()),
+            ("license.revoked".to_string(), "Refunded on Envato".to_string()),
+        ]
+    );
+
+    let old = s.license(id).unwrap().unwrap().license_key;
+    let l = licensing::regenerate_key(&mut s, id, "Key leaked on a forum", now()).unwrap();
+    assert_ne!(l.license_key, old);
+    let d = licensing::detail(&s, id).unwrap();
+    assert_eq!(d.key_history[0].license_key, old);
+    assert!(d.audit.iter().any(|a| a.action == "license.key_regenerated"));
+}
+
+#[test]
+fn activations_respect_the_limit_are_idempotent_and_refused_when_not_active() {
+    let (mut s, _, ids) = seeded(1);
+    let key = s.license(ids[0]).unwrap().unwrap().license_key;
+    let a = licensing::activate(&mut s, &key, "site-a.example", Some("Production"), now()).unwrap();
+    assert!(a.new);
+    let again = licensing::activate(&mut s, &key.to_lowercase(), "site-a.example", None, now()).unwrap();
+    assert!(!again.new && again.activation.id == a.activation.id, "same instance: no new slot");
+    assert_eq!(again.activation.label.as_deref(), Some("Production"));
+    licensing::activate(&mut s, &key, "site-b.example", None, now()).unwrap();
+    let err = licensing::activate(&mut s, &key, "site-c.example", None, now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::LicenseActivationLimit);
+    assert_eq!(s.license(ids[0]).unwrap().unwrap().activations_used, 2);
+
+    let v = licensing::validate(&s, &key, Some("site-a.example")).unwrap();
+    assert!(v.valid && v.activated == Some(true));
+    let v = licensing::validate(&s, &key, Some("site-z.example")).unwrap();
+    assert!(!v.valid && v.activated == Some(false));
+
+    licensing::deactivate(&mut s, &key, "site-b.example", now()).unwrap();
+    licensing::activate(&mut s, &key, "site-c.example", None, now()).unwrap();
+    assert_eq!(licensing::deactivate(&mut s, &key, "nowhere", now()).unwrap_err().code, ErrorCode::ActivationNotFound);
+    // The seller frees a slot from the UI.
+    let act = s.activations(ids[0]).unwrap()[0].id;
+    let d = licensing::free_slot(&mut s, ids[0], act, now()).unwrap();
+    assert_eq!(d.activations.len(), 1);
+
+    licensing::change_status(&mut s, ids[0], LicenseAction::Suspend, "Review", now()).unwrap();
+    assert_eq!(licensing::activate(&mut s, &key, "site-d", None, now()).unwrap_err().code, ErrorCode::LicenseSuspended);
+    assert!(!licensing::validate(&s, &key, None).unwrap().valid);
+    licensing::change_status(&mut s, ids[0], LicenseAction::Revoke, "Refund", now()).unwrap();
+    assert_eq!(licensing::activate(&mut s, &key, "site-d", None, now()).unwrap_err().code, ErrorCode::LicenseRevoked);
+
+    // A mistyped key is refused before the database is asked.
+    let mut typo = key.clone().into_bytes();
+    typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
+    let err = licensing::activate(&mut s, std::str::from_utf8(&typo).unwrap(), "x", None, now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::LicenseKeyMalformed);
+}
+
+#[test]
+fn paging_filters_sorts_and_search() {
+    let (mut s, pid, ids) = seeded(250);
+    licensing::change_status(&mut s, ids[10], LicenseAction::Suspend, "r", now()).unwrap();
+    let mut seen = Vec::new();
+    let mut f = LicenseFilter { limit: Some(100), ..Default::default() };
+    loop {
+        let page = s.license_page(&f, now()).unwrap();
+        seen.extend(page.licenses.iter().map(|l| l.id));
+        match page.next_cursor {
+            Some(c) => f.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]));
+    let oldest = s
+        .license_page(&LicenseFilter { sort: Some(LicenseSort::Oldest), limit: Some(3), ..Default::default() }, now())
+        .unwrap();
+    assert_eq!(oldest.licenses.iter().map(|l| l.id).collect::<Vec<_>>(), ids[..3]);
+    let suspended =
+        s.license_page(&LicenseFilter { status: Some(LicenseStatus::Suspended), ..Default::default() }, now()).unwrap();
+    assert_eq!(suspended.licenses.len(), 1);
+    let by_product = s
+        .license_page(&LicenseFilter { product_id: Some(pid), limit: Some(1000), ..Default::default() }, now())
+        .unwrap();
+    assert_eq!(by_product.licenses.len(), 250);
+    let none = s
+        .license_page(
+            &LicenseFilter { support: Some(SupportFilter::None), limit: Some(1000), ..Default::default() },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(none.licenses.len(), 250, "manual licenses have no support window");
+
+    let key = s.license(ids[42]).unwrap().unwrap().license_key;
+    let by_key =
+        s.license_page(&LicenseFilter { search: Some(key.to_lowercase()), ..Default::default() }, now()).unwrap();
+    assert_eq!(by_key.licenses[0].id, ids[42]);
+    let by_prefix =
+        s.license_page(&LicenseFilter { search: Some(key[..7].to_string()), ..Default::default() }, now()).unwrap();
+    assert!(by_prefix.licenses.iter().any(|l| l.id == ids[42]));
+    let by_buyer = s
+        .license_page(&LicenseFilter { search: Some("BUYER04".into()), limit: Some(100), ..Default::default() }, now())
+        .unwrap();
+    assert_eq!(by_buyer.licenses.len(), 10, "buyer040..buyer049, case-insensitive prefix");
+    let literal =
+        s.license_page(&LicenseFilter { search: Some("buyer0_%".into()), ..Default::default() }, now()).unwrap();
+    assert!(literal.licenses.is_empty(), "% and _ are literal");
+    let err =
+        s.license_page(&LicenseFilter { cursor: Some("garbage".into()), ..Default::default() }, now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InputInvalid);
+}
+
+#[tokio::test]
+async fn csv_export_has_the_filtered_rows_and_no_secret() {
+    let sb = sandbox().await;
+    let st = store(true);
+    run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    let sale = find_sale(&sb, |s| s.buyer.is_some());
+    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    let mut out = Vec::new();
+    let n = keymanager::export::write_csv(&st.lock(), &LicenseFilter::default(), now(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), keymanager::export::COLUMNS.join(","));
+    assert_eq!(n, 60);
+    assert_eq!(lines.count(), 60);
+    assert!(!text.contains(data::SELLER_TOKEN));
+    assert!(!text.contains(&sale.code), "purchase codes stay out of exports");
+    let first = st.lock().license_page(&LicenseFilter::default(), now()).unwrap().licenses[0].clone();
+    assert!(text.contains(&first.license_key));
+    let mut only = Vec::new();
+    let filter = LicenseFilter { search: Some(sale.buyer.clone().unwrap()), ..Default::default() };
+    let n = keymanager::export::write_csv(&st.lock(), &filter, now(), &mut only).unwrap();
+    assert!((1..60).contains(&n));
+}
