@@ -10,6 +10,7 @@ test:
 # Every benchmark, printing figures against their targets (release build; a few minutes).
 bench:
 	cargo bench -q -p keymanager --bench sync
+	cargo bench -q -p keymanager --bench licenses
 
 # Rewrites ui/src/bindings from the Rust types (commit the result).
 bindings:

@@ -3,10 +3,15 @@
 
 use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::dashboard::Dashboard;
 use keymanager::envato::scopes;
+use keymanager::licensing::{self, LicenseAction, LicenseDetail};
+use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, LicenseStatus, NewProduct, Product};
 use keymanager::settings::Settings;
-use keymanager::store::{LicenseCounts, LicenseQuery, ReviewItem, SyncRun};
+use keymanager::store::{
+    LicenseCounts, LicenseFilter, LicensePage, LicenseQuery, LookupHistoryEntry, ReviewItem, SyncRun,
+};
 use keymanager::sync::worker::SyncStatus;
 use keymanager::{time, Error};
 use std::collections::BTreeMap;
@@ -172,4 +177,93 @@ pub async fn review_map(state: State<'_, AppState>, item_id: i64, product_id: i6
 #[tauri::command]
 pub async fn license_counts(state: State<'_, AppState>) -> Reply<LicenseCounts> {
     state.with_store(|s| s.license_counts()).await
+}
+
+pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
+
+/// Looks a purchase code up. Data older than six hours is answered at once and refreshed in
+/// the background; the fresh answer arrives as a `lookup-refreshed` event.
+#[tauri::command]
+pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) -> Reply<LookupResult> {
+    let store = state.shared_store()?;
+    let client = state.envato_client().await?;
+    let result = lookup::lookup(&store, client.as_ref(), &code, time::now()).await?;
+    if let (true, Some(client)) = (result.stale, client) {
+        let code = result.code.clone();
+        tauri::async_runtime::spawn(async move {
+            match lookup::refresh(&store, &client, &code, time::now()).await {
+                Ok(fresh) => {
+                    let _ = app.emit(LOOKUP_REFRESHED_EVENT, fresh);
+                }
+                Err(e) => tracing::warn!(code = %e.code, "background refresh failed"),
+            }
+        });
+    }
+    Ok(result)
+}
+
+#[tauri::command]
+pub async fn lookup_history(state: State<'_, AppState>) -> Reply<Vec<LookupHistoryEntry>> {
+    state.with_store(|s| s.lookup_history(50)).await
+}
+
+#[tauri::command]
+pub async fn licenses_page(state: State<'_, AppState>, filter: LicenseFilter) -> Reply<LicensePage> {
+    state.with_store(move |s| s.license_page(&filter, time::now())).await
+}
+
+#[tauri::command]
+pub async fn license_detail(state: State<'_, AppState>, id: i64) -> Reply<LicenseDetail> {
+    state.with_store(move |s| licensing::detail(s, id)).await
+}
+
+#[tauri::command]
+pub async fn license_change_status(
+    state: State<'_, AppState>,
+    id: i64,
+    action: LicenseAction,
+    reason: String,
+) -> Reply<License> {
+    state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await
+}
+
+#[tauri::command]
+pub async fn license_regenerate_key(state: State<'_, AppState>, id: i64, reason: String) -> Reply<License> {
+    state.with_store(move |s| licensing::regenerate_key(s, id, &reason, time::now())).await
+}
+
+#[tauri::command]
+pub async fn license_free_slot(
+    state: State<'_, AppState>,
+    license_id: i64,
+    activation_id: i64,
+) -> Reply<LicenseDetail> {
+    state.with_store(move |s| licensing::free_slot(s, license_id, activation_id, time::now())).await
+}
+
+#[tauri::command]
+pub async fn marketplaces(state: State<'_, AppState>) -> Reply<Vec<String>> {
+    state.with_store(|s| s.marketplaces()).await
+}
+
+/// Writes the current filter's licenses as CSV into the Downloads folder; returns the path.
+#[tauri::command]
+pub async fn licenses_export(state: State<'_, AppState>, filter: LicenseFilter) -> Reply<String> {
+    let dir = directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
+        .or_else(|| state.data_dir.clone())
+        .ok_or_else(|| {
+            Error::new(keymanager::ErrorCode::StoreIo, "There is no Downloads folder to save the export in.")
+        })?;
+    state.with_store(move |s| keymanager::export::write_csv_file(s, &filter, time::now(), &dir)).await
+}
+
+#[tauri::command]
+pub async fn product_update(state: State<'_, AppState>, id: i64, product: NewProduct) -> Reply<Product> {
+    state.with_store(move |s| s.update_product(id, &product, time::now())).await
+}
+
+#[tauri::command]
+pub async fn dashboard(state: State<'_, AppState>) -> Reply<Dashboard> {
+    state.with_store(|s| keymanager::dashboard::dashboard(s, time::now())).await
 }

@@ -70,6 +70,17 @@ pub fn run() {
             commands::review_create_product,
             commands::review_map,
             commands::license_counts,
+            commands::lookup,
+            commands::lookup_history,
+            commands::licenses_page,
+            commands::license_detail,
+            commands::license_change_status,
+            commands::license_regenerate_key,
+            commands::license_free_slot,
+            commands::marketplaces,
+            commands::licenses_export,
+            commands::product_update,
+            commands::dashboard,
         ])
         .build(tauri::generate_context!());
 

@@ -87,6 +87,20 @@ impl AppState {
         self.with_store(move |s| f(s, &keychain)).await
     }
 
+    pub fn shared_store(&self) -> Result<SharedStore, Error> {
+        self.store.clone()
+    }
+
+    /// A client for the stored token (interactive limits: fail in seconds), or None without one.
+    pub async fn envato_client(&self) -> Result<Option<EnvatoClient>, Error> {
+        let keychain = self.keychain()?;
+        let cfg = keymanager::account::interactive(self.client_config().await?);
+        let token = tauri::async_runtime::spawn_blocking(move || keychain.load())
+            .await
+            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
+        token.map(|t| EnvatoClient::new(cfg, t)).transpose()
+    }
+
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
         let base = self.with_store(|s| api_base(s)).await?;
         Ok(ClientConfig::new(&base))

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { ipc } from "./ipc";
 import { Dashboard } from "./pages/Dashboard";
@@ -22,6 +22,19 @@ export type PageId = (typeof PAGES)[number]["id"];
 
 export function App() {
   const [page, setPage] = useState<PageId>("dashboard");
+  const [lookupFocus, setLookupFocus] = useState(0);
+  // Ctrl+K (Cmd+K on macOS) jumps to the lookup from anywhere.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setPage("lookup");
+        setLookupFocus((n) => n + 1);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const info = useQuery({ queryKey: ["app_info"], queryFn: ipc.appInfo });
   // Listens to the background sync from any page, so lists refresh when a run ends.
   const sync = useSyncStatus();
@@ -63,7 +76,7 @@ export function App() {
         {page === "dashboard" && <Dashboard />}
         {page === "products" && <Products />}
         {page === "licenses" && <Licenses />}
-        {page === "lookup" && <Lookup />}
+        {page === "lookup" && <Lookup focusSignal={lookupFocus} />}
         {page === "sync-log" && <SyncLog />}
         {page === "settings" && <SettingsPage />}
       </main>

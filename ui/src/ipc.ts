@@ -9,6 +9,13 @@ import type { SyncStatus } from "./bindings/SyncStatus";
 import type { SyncRun } from "./bindings/SyncRun";
 import type { ReviewItem } from "./bindings/ReviewItem";
 import type { LicenseCounts } from "./bindings/LicenseCounts";
+import type { LookupResult } from "./bindings/LookupResult";
+import type { LookupHistoryEntry } from "./bindings/LookupHistoryEntry";
+import type { LicenseFilter } from "./bindings/LicenseFilter";
+import type { LicensePage } from "./bindings/LicensePage";
+import type { LicenseDetail } from "./bindings/LicenseDetail";
+import type { LicenseAction } from "./bindings/LicenseAction";
+import type { Dashboard } from "./bindings/Dashboard";
 import type { ValidationReport } from "./bindings/ValidationReport";
 import type { ValidationStep } from "./bindings/ValidationStep";
 import type { ErrorCode } from "./bindings/ErrorCode";
@@ -76,6 +83,19 @@ export const ipc = {
   reviewCreateProduct: (itemId: number) => call<Product>("review_create_product", { itemId }),
   reviewMap: (itemId: number, productId: number) => call<Product>("review_map", { itemId, productId }),
   licenseCounts: () => call<LicenseCounts>("license_counts"),
+  lookup: (code: string) => call<LookupResult>("lookup", { code }),
+  lookupHistory: () => call<LookupHistoryEntry[]>("lookup_history"),
+  /** A refreshed answer for a lookup whose Envato data was older than six hours. */
+  onLookupRefreshed: (cb: (r: LookupResult) => void) => listen<LookupResult>("lookup-refreshed", (e) => cb(e.payload)),
+  licensesPage: (filter: LicenseFilter) => call<LicensePage>("licenses_page", { filter }),
+  licenseDetail: (id: number) => call<LicenseDetail>("license_detail", { id }),
+  licenseChangeStatus: (id: number, action: LicenseAction, reason: string) => call<License>("license_change_status", { id, action, reason }),
+  licenseRegenerateKey: (id: number, reason: string) => call<License>("license_regenerate_key", { id, reason }),
+  licenseFreeSlot: (licenseId: number, activationId: number) => call<LicenseDetail>("license_free_slot", { licenseId, activationId }),
+  marketplaces: () => call<string[]>("marketplaces"),
+  licensesExport: (filter: LicenseFilter) => call<string>("licenses_export", { filter }),
+  productUpdate: (id: number, product: NewProduct) => call<Product>("product_update", { id, product }),
+  dashboard: () => call<Dashboard>("dashboard"),
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */

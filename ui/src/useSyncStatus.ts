@@ -19,7 +19,7 @@ export function useSyncStatus() {
           void queryClient.invalidateQueries({ queryKey: ["sync_runs"] });
         }
         if (wasRunning && !s.running) {
-          for (const key of ["sync_runs", "review_queue", "licenses", "products", "license_counts"]) {
+          for (const key of ["sync_runs", "review_queue", "licenses", "products", "license_counts", "dashboard", "marketplaces"]) {
             void queryClient.invalidateQueries({ queryKey: [key] });
           }
         }

@@ -12,6 +12,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::account::{
         EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
+    use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
     use crate::lookup::{LookupResult, LookupVerdict, SupportWindow};
@@ -70,6 +71,8 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<LicenseSort>(),
         one::<SupportFilter>(),
         one::<LookupHistoryEntry>(),
+        one::<Dashboard>(),
+        one::<ProductSeries>(),
     ]
 }
 

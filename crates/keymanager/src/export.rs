@@ -75,6 +75,20 @@ pub fn write_csv(store: &Store, filter: &LicenseFilter, now: Timestamp, out: &mu
     Ok(n)
 }
 
+/// Writes the export as `keymanager-licenses-YYYY-MM-DD-HHMMSS.csv` in `dir`; returns its path.
+pub fn write_csv_file(store: &Store, filter: &LicenseFilter, now: Timestamp, dir: &std::path::Path) -> Result<String> {
+    let path = dir.join(format!("keymanager-licenses-{}.csv", now.format("%Y-%m-%d-%H%M%S")));
+    let io = |e: std::io::Error| {
+        Error::new(crate::error::ErrorCode::StoreIo, format!("Cannot write {}: {e}.", path.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = std::fs::File::create(&path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    write_csv(store, filter, now, &mut w)?;
+    w.flush().map_err(io)?;
+    Ok(path.display().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::field;

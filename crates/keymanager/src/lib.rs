@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod bindings;
+pub mod dashboard;
 pub mod envato;
 pub mod error;
 pub mod export;

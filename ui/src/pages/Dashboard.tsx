@@ -1,39 +1,77 @@
 import { useQuery } from "@tanstack/react-query";
 import { ipc } from "../ipc";
 import { useSyncStatus } from "../useSyncStatus";
+import type { Dashboard as Data } from "../bindings/Dashboard";
+
+const COLORS = ["#2f6fed", "#f5b82e", "#1d8a4c", "#c62f3b", "#8a4bd6", "#0ea5a4", "#e56b1f", "#6b7280"];
 
 export function Dashboard() {
-  const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
-  const counts = useQuery({ queryKey: ["license_counts"], queryFn: ipc.licenseCounts });
+  const data = useQuery({ queryKey: ["dashboard"], queryFn: ipc.dashboard });
   const sync = useSyncStatus();
-  const c = counts.data;
-  const last = sync.data?.last;
+  const d = data.data;
+  const last = d?.last_sync;
   return (
     <section>
       <header className="page-head"><h1>Dashboard</h1></header>
+      {data.isError && <div className="banner error" role="alert">{data.error.message}</div>}
       <div className="stats">
-        <Stat label="Products" value={products.data ? String(products.data.length) : "…"} testid="stat-products" />
-        <Stat label="Active licenses" value={c ? String(c.active) : "…"} testid="stat-active" />
-        <Stat label="Suspended" value={c ? String(c.suspended) : "…"} testid="stat-suspended" />
-        <Stat label="Revoked" value={c ? String(c.revoked) : "…"} testid="stat-revoked" />
+        <Stat label="Active licenses" value={d ? String(d.licenses.active) : "…"} testid="stat-active" />
+        <Stat label="Suspended / revoked" value={d ? `${d.licenses.suspended} / ${d.licenses.revoked}` : "…"} testid="stat-suspended" />
+        <Stat label="Products" value={d ? String(d.products) : "…"} testid="stat-products" />
+        <Stat label="Sales, last 30 days" value={d ? `${d.sales_last_30_days} · $${d.revenue_last_30_days}` : "…"} testid="stat-sales" />
+      </div>
+      <div className="card" data-testid="sales-chart-card">
+        <h3>Sales per day, by product</h3>
+        {d && d.sales_last_30_days === 0 && <p className="muted">No sales in the last 30 days yet.</p>}
+        {d && d.sales_last_30_days > 0 && <SalesChart data={d} />}
       </div>
       <div className="card" data-testid="last-sync">
         <h3>Last sync</h3>
         {!last && <p className="muted">{sync.data?.needs_token ? "Add your Envato token under Settings › Envato Integration to start syncing." : "No sync has run yet."}</p>}
         {last && (
           <p className={last.error ? "field-error" : ""}>
-            {new Date(last.finished_at).toLocaleString()}:{" "}
-            {last.error ? `failed: ${last.error.message}` : `${last.licenses_created} new licenses, ${last.products_created} new products, ${last.sales_queued} sales waiting for review.`}
+            {new Date(last.started_at).toLocaleString()}: {last.status}
+            {last.error ? `: ${last.error.message}` : `, ${last.licenses_created} new licenses, ${last.products_created} new products, ${last.sales_queued} sales waiting for review.`}
           </p>
         )}
       </div>
-      {products.data?.length === 0 && !last && (
-        <div className="empty">
-          <h3>Welcome to KeyManager</h3>
-          <p className="muted">Add your products under Products, then your Envato token under Settings › Envato Integration.</p>
-        </div>
-      )}
     </section>
+  );
+}
+
+/** A stacked bar per day; one colour per product (the top seven, the rest together). */
+function SalesChart({ data }: { data: Data }) {
+  const top = data.series.slice(0, 7);
+  const rest = data.series.slice(7);
+  const series = rest.length
+    ? [...top, { product_id: -1, product_name: "Other products", counts: data.days.map((_, i) => rest.reduce((n, s) => n + s.counts[i], 0)) }]
+    : top;
+  const totals = data.days.map((_, i) => series.reduce((n, s) => n + s.counts[i], 0));
+  const max = Math.max(1, ...totals);
+  const W = 720, H = 200, pad = 24, bw = (W - pad) / data.days.length;
+  return (
+    <div>
+      <svg viewBox={`0 0 ${W} ${H + 20}`} className="chart" data-testid="sales-chart" role="img" aria-label="Sales per day by product">
+        <line x1={pad} y1={H} x2={W} y2={H} stroke="currentColor" strokeOpacity="0.3" />
+        <text x={0} y={12} fontSize="10" fill="currentColor" opacity="0.6">{max}</text>
+        {data.days.map((day, i) => {
+          let y = H;
+          return (
+            <g key={day}>
+              {series.map((s, k) => {
+                const h = (s.counts[i] / max) * (H - 16);
+                y -= h;
+                return h > 0 ? <rect key={s.product_id} data-testid="chart-bar" x={pad + i * bw + 1} y={y} width={bw - 2} height={h} fill={COLORS[k % COLORS.length]}><title>{`${day}: ${s.product_name}: ${s.counts[i]}`}</title></rect> : null;
+              })}
+              {i % 5 === 0 && <text x={pad + i * bw} y={H + 14} fontSize="10" fill="currentColor" opacity="0.6">{day.slice(5)}</text>}
+            </g>
+          );
+        })}
+      </svg>
+      <ul className="legend">
+        {series.map((s, k) => <li key={s.product_id}><span className="swatch" style={{ background: COLORS[k % COLORS.length] }} />{s.product_name}</li>)}
+      </ul>
+    </div>
   );
 }
 

@@ -1,46 +1,211 @@
-import { useState } from "react";
-import { useQuery } from "@tanstack/react-query";
-import { ipc } from "../ipc";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { ipc, IpcError } from "../ipc";
+import type { LicenseFilter } from "../bindings/LicenseFilter";
 import type { LicenseStatus } from "../bindings/LicenseStatus";
+import type { LicenseSort } from "../bindings/LicenseSort";
+import type { SupportFilter } from "../bindings/SupportFilter";
+import type { LicenseAction } from "../bindings/LicenseAction";
+import { LicenseFacts } from "./LicenseFacts";
 
+const ROW_HEIGHT = 44;
+
+/** Licenses: fast with a million rows (keyset pages from Rust, only visible rows rendered). */
 export function Licenses() {
   const [status, setStatus] = useState<LicenseStatus | "">("");
-  const licenses = useQuery({
-    queryKey: ["licenses", status],
-    queryFn: () => ipc.licensesList({ status: status || null, limit: 200 }),
+  const [product, setProduct] = useState("");
+  const [marketplace, setMarketplace] = useState("");
+  const [support, setSupport] = useState<SupportFilter | "">("");
+  const [sort, setSort] = useState<LicenseSort>("newest");
+  const [searchText, setSearchText] = useState("");
+  const [search, setSearch] = useState("");
+  const [selected, setSelected] = useState<number | null>(null);
+  const [exported, setExported] = useState<string | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  // Search as you type, without a query per keystroke.
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(searchText.trim()), 250);
+    return () => clearTimeout(t);
+  }, [searchText]);
+
+  const filter: LicenseFilter = useMemo(() => ({
+    status: status || undefined,
+    product_id: product ? Number(product) : undefined,
+    marketplace: marketplace || undefined,
+    support: support || undefined,
+    search: search || undefined,
+    sort,
+    limit: 200,
+  }), [status, product, marketplace, support, search, sort]);
+
+  const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
+  const markets = useQuery({ queryKey: ["marketplaces"], queryFn: ipc.marketplaces });
+  const pages = useInfiniteQuery({
+    queryKey: ["licenses", filter],
+    queryFn: ({ pageParam }) => ipc.licensesPage({ ...filter, cursor: pageParam ?? undefined }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
   });
+  const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.licenses) ?? [], [pages.data]);
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const items = virtual.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (lastIndex >= rows.length - 20 && pages.hasNextPage && !pages.isFetchingNextPage) void pages.fetchNextPage();
+  }, [lastIndex, rows.length, pages]);
+
+  const exportCsv = useMutation({
+    mutationFn: () => ipc.licensesExport({ ...filter, limit: undefined }),
+    onSuccess: (path) => { setExported(path); setExportError(null); },
+    onError: (e: IpcError) => setExportError(e.message),
+  });
+
   return (
-    <section>
+    <section className="licenses-page">
       <header className="page-head">
         <h1>Licenses</h1>
-        <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value as LicenseStatus | "")}>
-          <option value="">All statuses</option>
-          <option value="active">Active</option>
-          <option value="suspended">Suspended</option>
-          <option value="revoked">Revoked</option>
-        </select>
+        <button type="button" className="secondary" data-testid="export-csv" onClick={() => exportCsv.mutate()} disabled={exportCsv.isPending}>Export CSV</button>
       </header>
-      {licenses.isError && <div className="banner error" role="alert">{licenses.error.message}</div>}
-      {licenses.data && licenses.data.length === 0 && (
-        <div className="empty"><p className="muted">No licenses yet. They appear here as sales sync from Envato.</p></div>
-      )}
-      {licenses.data && licenses.data.length > 0 && (
-        <table className="table">
-          <thead><tr><th>Key</th><th>Product</th><th>Buyer</th><th>Status</th><th>Activations</th><th>Sold</th></tr></thead>
-          <tbody>
-            {licenses.data.map((l) => (
-              <tr key={l.id}>
-                <td className="mono">{l.license_key}</td>
-                <td>{l.product_name}</td>
-                <td>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</td>
-                <td><span className={`pill ${l.status}`}>{l.status}</span></td>
-                <td>{l.activations_used} / {l.activation_limit}</td>
-                <td>{l.sold_at ? new Date(l.sold_at).toLocaleString() : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <div className="filters">
+        <input aria-label="Search" data-testid="license-search" placeholder="Search key, purchase code or buyer" value={searchText} onChange={(e) => setSearchText(e.target.value)} />
+        <select aria-label="Status" data-testid="filter-status" value={status} onChange={(e) => setStatus(e.target.value as LicenseStatus | "")}>
+          <option value="">All statuses</option><option value="active">Active</option><option value="suspended">Suspended</option><option value="revoked">Revoked</option>
+        </select>
+        <select aria-label="Product" value={product} onChange={(e) => setProduct(e.target.value)}>
+          <option value="">All products</option>
+          {products.data?.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+        </select>
+        <select aria-label="Marketplace" value={marketplace} onChange={(e) => setMarketplace(e.target.value)}>
+          <option value="">All marketplaces</option>
+          {markets.data?.map((m) => <option key={m} value={m}>{m}</option>)}
+        </select>
+        <select aria-label="Support" value={support} onChange={(e) => setSupport(e.target.value as SupportFilter | "")}>
+          <option value="">Any support</option><option value="active">Support active</option><option value="expired">Support expired</option><option value="none">No support</option>
+        </select>
+        <select aria-label="Sort" value={sort} onChange={(e) => setSort(e.target.value as LicenseSort)}>
+          <option value="newest">Newest first</option><option value="oldest">Oldest first</option><option value="sold_desc">Sold: latest</option><option value="sold_asc">Sold: earliest</option>
+        </select>
+      </div>
+      {exported && <div className="banner ok" data-testid="export-done">Exported to {exported}</div>}
+      {exportError && <div className="banner error" role="alert">{exportError}</div>}
+      {pages.isError && <div className="banner error" role="alert">{pages.error.message}</div>}
+      <div className="licenses-layout">
+        <div className="vtable" role="table" aria-label="Licenses">
+          <div className="vrow vhead" role="row">
+            <span>Key</span><span>Product</span><span>Buyer</span><span>Status</span><span>Activations</span><span>Sold</span>
+          </div>
+          {rows.length === 0 && pages.isSuccess && <div className="empty"><p className="muted">No licenses match. They appear here as sales sync from Envato.</p></div>}
+          <div ref={scroller} className="vbody" data-testid="licenses-scroller">
+            <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
+              {items.map((v) => {
+                const l = rows[v.index];
+                return (
+                  <div key={l.id} role="row" data-testid="license-row" data-id={l.id}
+                    className={selected === l.id ? "vrow selected" : "vrow"}
+                    style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
+                    onClick={() => setSelected(l.id)}>
+                    <span className="mono">{l.license_key}</span>
+                    <span>{l.product_name}</span>
+                    <span>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>
+                    <span><span className={`pill ${l.status}`}>{l.status}</span>{l.envato_flag && <span className="pill suspended" title="Envato no longer recognises this purchase">⚠</span>}</span>
+                    <span>{l.activations_used} / {l.activation_limit}</span>
+                    <span>{l.sold_at ? new Date(l.sold_at).toLocaleDateString() : "—"}</span>
+                  </div>
+                );
+              })}
+            </div>
+          </div>
+          <div className="muted small-text" data-testid="licenses-count">{rows.length}{pages.hasNextPage ? "+" : ""} shown</div>
+        </div>
+        {selected !== null && <LicensePanel id={selected} onClose={() => setSelected(null)} />}
+      </div>
     </section>
+  );
+}
+
+function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const detail = useQuery({ queryKey: ["license", id], queryFn: () => ipc.licenseDetail(id) });
+  const [pending, setPending] = useState<LicenseAction | "regenerate" | null>(null);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["license", id] });
+    void queryClient.invalidateQueries({ queryKey: ["licenses"] });
+    void queryClient.invalidateQueries({ queryKey: ["license_counts"] });
+  };
+  const act = useMutation({
+    mutationFn: () => pending === "regenerate" ? ipc.licenseRegenerateKey(id, reason) : ipc.licenseChangeStatus(id, pending!, reason),
+    onSuccess: () => { setPending(null); setReason(""); setError(null); refresh(); },
+    onError: (e: IpcError) => setError(e.message),
+  });
+  const free = useMutation({
+    mutationFn: (activationId: number) => ipc.licenseFreeSlot(id, activationId),
+    onSuccess: refresh,
+    onError: (e: IpcError) => setError(e.message),
+  });
+  if (!detail.data) return <aside className="panel card">{detail.isError ? detail.error.message : "Loading…"}</aside>;
+  const { license: l, activations, audit, key_history } = detail.data;
+  const actions: { action: LicenseAction | "regenerate"; label: string; show: boolean }[] = [
+    { action: "suspend", label: "Suspend", show: l.status === "active" },
+    { action: "revoke", label: "Revoke", show: l.status !== "revoked" },
+    { action: "reactivate", label: "Reactivate", show: l.status !== "active" },
+    { action: "regenerate", label: "Regenerate key", show: true },
+  ];
+  return (
+    <aside className="panel card" data-testid="license-panel">
+      <div className="panel-head">
+        <h2>License {l.id}</h2>
+        <button type="button" className="link" onClick={onClose}>Close</button>
+      </div>
+      {l.envato_flag === "not_recognised" && (
+        <div className="banner warn" data-testid="not-recognised">Envato no longer recognises this purchase (refund or reversal?). Decide whether to suspend or revoke it.</div>
+      )}
+      <LicenseFacts license={l} />
+      <div className="form-actions wrap">
+        {actions.filter((a) => a.show).map((a) => (
+          <button key={a.action} type="button" className={a.action === "revoke" ? "danger" : "secondary"} data-testid={`action-${a.action}`}
+            onClick={() => { setPending(a.action); setError(null); }}>{a.label}</button>
+        ))}
+      </div>
+      {pending && (
+        <form className="reason" onSubmit={(e) => { e.preventDefault(); act.mutate(); }}>
+          <label htmlFor="reason" className="field-label">Reason (kept in the audit trail)</label>
+          <input id="reason" data-testid="action-reason" value={reason} onChange={(e) => setReason(e.target.value)} autoFocus
+            placeholder={pending === "revoke" ? "e.g. Refunded on Envato" : "Why?"} />
+          <div className="form-actions">
+            <button type="submit" className="primary" data-testid="action-confirm" disabled={act.isPending}>Confirm</button>
+            <button type="button" className="secondary" onClick={() => setPending(null)}>Cancel</button>
+          </div>
+        </form>
+      )}
+      {error && <div className="banner error" role="alert" data-testid="panel-error">{error}</div>}
+      <h3>Activations ({activations.length} of {l.activation_limit})</h3>
+      {activations.length === 0 && <p className="muted">Not activated anywhere.</p>}
+      <ul className="plain">
+        {activations.map((a) => (
+          <li key={a.id}>
+            <span className="mono">{a.instance_id}</span> {a.label && <span className="muted">({a.label})</span>}{" "}
+            <button type="button" className="link" data-testid="free-slot" onClick={() => free.mutate(a.id)}>Free slot</button>
+          </li>
+        ))}
+      </ul>
+      {key_history.length > 0 && (
+        <>
+          <h3>Former keys</h3>
+          <ul className="plain">{key_history.map((k) => <li key={k.license_key}><span className="mono">{k.license_key}</span> <span className="muted">— {k.reason}</span></li>)}</ul>
+        </>
+      )}
+      <h3>Audit trail</h3>
+      <ol className="audit" data-testid="audit-trail">
+        {audit.map((a) => (
+          <li key={a.id}><span className="muted">{new Date(a.at).toLocaleString()}</span> <strong>{a.action}</strong> {a.message}</li>
+        ))}
+      </ol>
+    </aside>
   );
 }

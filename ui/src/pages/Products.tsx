@@ -1,60 +1,113 @@
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
+import type { Product } from "../bindings/Product";
+import type { LicenseType } from "../bindings/LicenseType";
+import type { ProductStatus } from "../bindings/ProductStatus";
+import { ReviewQueue } from "./SyncLog";
+
+interface Draft {
+  name: string;
+  description: string;
+  sku: string;
+  items: string;
+  limit: string;
+  type: LicenseType;
+  status: ProductStatus;
+}
+
+const EMPTY: Draft = { name: "", description: "", sku: "", items: "", limit: "", type: "regular", status: "active" };
+
+function fromProduct(p: Product): Draft {
+  return { name: p.name, description: p.description, sku: p.sku ?? "", items: p.envato_item_ids.join(", "), limit: String(p.activation_limit), type: p.license_type, status: p.status };
+}
 
 export function Products() {
   const queryClient = useQueryClient();
   const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
-  const [name, setName] = useState("");
-  const [sku, setSku] = useState("");
-  const [items, setItems] = useState("");
+  const [editing, setEditing] = useState<number | "new" | null>(null);
+  const [draft, setDraft] = useState<Draft>(EMPTY);
   const [error, setError] = useState<IpcError | null>(null);
 
-  const create = useMutation({
+  const save = useMutation({
     mutationFn: () => {
-      const ids = items.split(/[\s,]+/).filter(Boolean).map(Number);
+      const ids = draft.items.split(/[\s,]+/).filter(Boolean).map(Number);
       if (ids.some((n) => !Number.isInteger(n) || n <= 0)) {
         return Promise.reject(new IpcError("input.invalid", "Envato item IDs are positive whole numbers, separated by commas.", "envato_item_ids"));
       }
-      return ipc.productCreate({ name, sku: sku || undefined, envato_item_ids: ids });
+      const limit = draft.limit.trim() === "" ? undefined : Number(draft.limit);
+      if (limit !== undefined && !Number.isInteger(limit)) {
+        return Promise.reject(new IpcError("input.invalid", "The activation limit is a whole number from 1 to 1000.", "activation_limit"));
+      }
+      const body = { name: draft.name, description: draft.description, sku: draft.sku || undefined, envato_item_ids: ids, activation_limit: limit, license_type: draft.type, status: draft.status };
+      return editing === "new" ? ipc.productCreate(body) : ipc.productUpdate(editing as number, body);
     },
     onSuccess: () => {
-      setName(""); setSku(""); setItems(""); setError(null);
-      void queryClient.invalidateQueries({ queryKey: ["products"] });
+      setEditing(null);
+      setError(null);
+      for (const key of ["products", "review_queue", "licenses", "license_counts"]) void queryClient.invalidateQueries({ queryKey: [key] });
     },
     onError: (e: IpcError) => setError(e),
   });
 
+  const set = (k: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => setDraft((d) => ({ ...d, [k]: e.target.value }));
+  const fieldError = (f: string) => error?.field === f ? <p className="field-error" role="alert">{error.message}</p> : null;
+
   return (
     <section>
-      <header className="page-head"><h1>Products</h1></header>
-      <form className="inline-form card" onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-        <input aria-label="Product name" placeholder="Product name" value={name} onChange={(e) => setName(e.target.value)} />
-        <input aria-label="SKU" placeholder="SKU (optional)" value={sku} onChange={(e) => setSku(e.target.value)} />
-        <input aria-label="Envato item IDs" placeholder="Envato item IDs, e.g. 20929979" value={items} onChange={(e) => setItems(e.target.value)} />
-        <button type="submit" className="primary" disabled={create.isPending}>Add product</button>
-        {error && <p className="field-error" role="alert">{error.message}</p>}
-      </form>
-      {products.isError && <div className="banner error" role="alert">{products.error.message}</div>}
-      {products.data && products.data.length === 0 && <div className="empty"><p className="muted">No products yet.</p></div>}
-      {products.data && products.data.length > 0 && (
-        <table className="table">
-          <thead><tr><th>Name</th><th>SKU</th><th>Envato items</th><th>Limit</th><th>Type</th><th>Status</th><th>Licenses</th></tr></thead>
-          <tbody>
-            {products.data.map((p) => (
-              <tr key={p.id}>
-                <td>{p.name}</td>
-                <td>{p.sku ?? "—"}</td>
-                <td>{p.envato_item_ids.join(", ") || "—"}</td>
-                <td>{p.activation_limit}</td>
-                <td>{p.license_type}</td>
-                <td><span className={`pill ${p.status}`}>{p.status}</span></td>
-                <td>{p.license_count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <header className="page-head">
+        <h1>Products</h1>
+        <button type="button" className="primary" data-testid="new-product" onClick={() => { setEditing("new"); setDraft(EMPTY); setError(null); }}>New product</button>
+      </header>
+      <div className="two-columns">
+        <div>
+          {editing !== null && (
+            <form className="card product-form" data-testid="product-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+              <h3>{editing === "new" ? "New product" : "Edit product"}</h3>
+              <label className="field">Name<input data-testid="product-name" value={draft.name} onChange={set("name")} />{fieldError("name")}</label>
+              <label className="field">Description<textarea rows={3} value={draft.description} onChange={set("description")} /></label>
+              <div className="row3">
+                <label className="field">SKU<input data-testid="product-sku" value={draft.sku} onChange={set("sku")} placeholder="optional" />{fieldError("sku")}</label>
+                <label className="field">Envato item IDs<input data-testid="product-items" value={draft.items} onChange={set("items")} placeholder="e.g. 20929979, 31415926" />{fieldError("envato_item_ids")}</label>
+              </div>
+              <div className="row3">
+                <label className="field">Activation limit<input data-testid="product-limit" value={draft.limit} onChange={set("limit")} placeholder="default from settings" />{fieldError("activation_limit")}</label>
+                <label className="field">License type<select value={draft.type} onChange={set("type")}><option value="regular">Regular</option><option value="extended">Extended</option></select></label>
+                <label className="field">Status<select value={draft.status} onChange={set("status")}><option value="active">Active</option><option value="inactive">Inactive</option></select></label>
+              </div>
+              {error && !error.field && <div className="banner error" role="alert">{error.message}</div>}
+              <div className="form-actions">
+                <button type="submit" className="primary" data-testid="product-save" disabled={save.isPending}>Save</button>
+                <button type="button" className="secondary" onClick={() => setEditing(null)}>Cancel</button>
+              </div>
+            </form>
+          )}
+          {products.isError && <div className="banner error" role="alert">{products.error.message}</div>}
+          {products.data && products.data.length === 0 && <div className="empty"><p className="muted">No products yet. Create one, or let synced sales create them (Auto-Create Products).</p></div>}
+          {products.data && products.data.length > 0 && (
+            <div className="table-scroll">
+              <table className="table" data-testid="products-table">
+                <thead><tr><th>Name</th><th>SKU</th><th>Envato items</th><th>Limit</th><th>Type</th><th>Status</th><th>Licenses</th><th></th></tr></thead>
+                <tbody>
+                  {products.data.map((p) => (
+                    <tr key={p.id}>
+                      <td>{p.name}</td>
+                      <td>{p.sku ?? "—"}</td>
+                      <td>{p.envato_item_ids.join(", ") || "—"}</td>
+                      <td>{p.activation_limit}</td>
+                      <td>{p.license_type}</td>
+                      <td><span className={`pill ${p.status}`}>{p.status}</span></td>
+                      <td>{p.license_count}</td>
+                      <td><button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); }}>Edit</button></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+        <ReviewQueue />
+      </div>
     </section>
   );
 }

@@ -96,7 +96,7 @@ function SyncBanner({ status: s }: { status: SyncStatus }) {
   );
 }
 
-function ReviewQueue() {
+export function ReviewQueue() {
   const queryClient = useQueryClient();
   const queue = useQuery({ queryKey: ["review_queue"], queryFn: ipc.reviewQueue });
   const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });

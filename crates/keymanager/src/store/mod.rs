@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_envato_account.sql"),
     include_str!("migrations/0003_sync.sql"),
     include_str!("migrations/0004_licensing.sql"),
+    include_str!("migrations/0005_license_sort_indexes.sql"),
 ];
 
 /// The schema version this build writes.
@@ -149,7 +150,9 @@ mod tests {
                 "activations",
                 "audit_log",
                 "envato_account",
+                "license_key_history",
                 "licenses",
+                "lookups",
                 "pending_sales",
                 "product_envato_items",
                 "products",

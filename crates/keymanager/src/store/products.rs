@@ -64,6 +64,53 @@ impl Store {
         self.product(id)?.ok_or_else(|| Error::internal("The new product vanished."))
     }
 
+    /// Changes a product. Item IDs are replaced by the given set: links not in it are removed,
+    /// new ones added (and their waiting sales become licenses). Licenses keep their limit and type.
+    pub fn update_product(&mut self, id: i64, new: &NewProduct, now: Timestamp) -> Result<Product> {
+        let settings = self.settings()?;
+        let current = self
+            .product(id)?
+            .ok_or_else(|| Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {id}.")))?;
+        let p = new.validate(settings.default_activation_limit, settings.default_license_type)?;
+        self.write(|tx| {
+            if let Some(sku) = &p.sku {
+                let taken: Option<String> =
+                    tx.query_row("SELECT name FROM products WHERE sku = ?1 AND id <> ?2", params![sku, id], |r| r.get(0)).optional()?;
+                if let Some(name) = taken {
+                    return Err(Error::new(ErrorCode::ProductDuplicateSku, format!("The SKU “{sku}” already belongs to “{name}”."))
+                        .with_field("sku"));
+                }
+            }
+            tx.execute(
+                "UPDATE products SET name = ?2, description = ?3, sku = ?4, activation_limit = ?5, license_type = ?6, status = ?7,
+                        updated_at = ?8 WHERE id = ?1",
+                params![id, p.name, p.description, p.sku, p.activation_limit, p.license_type.as_str(), p.status.as_str(), to_db(now)],
+            )?;
+            for old in current.envato_item_ids.iter().filter(|i| !p.envato_item_ids.contains(i)) {
+                tx.execute("DELETE FROM product_envato_items WHERE item_id = ?1 AND product_id = ?2", params![old, id])?;
+            }
+            for item in p.envato_item_ids.iter().filter(|i| !current.envato_item_ids.contains(i)) {
+                link_item(tx, *item, id)?;
+                super::sync::promote_pending(tx, *item, id, now)?;
+            }
+            insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.updated", format!("Product “{}” updated.", p.name)).product(id))?;
+            Ok(())
+        })?;
+        self.product(id)?.ok_or_else(|| Error::internal("The product vanished."))
+    }
+
+    /// Licenses sold per day and product since `from` (for the dashboard chart).
+    pub fn sales_per_day(&self, from: Timestamp) -> Result<Vec<(String, i64, u32, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT substr(sold_at, 1, 10), product_id, count(*), coalesce(sum(amount_cents), 0) FROM licenses
+             WHERE sold_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let rows = stmt
+            .query_map([to_db(from)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     pub fn product(&self, id: i64) -> Result<Option<Product>> {
         Ok(self
             .conn

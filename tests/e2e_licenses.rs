@@ -1,0 +1,89 @@
+//! Support's path in the real window: Ctrl+K, look a purchase code up, open its license,
+//! suspend and reactivate it with reasons (both in the audit trail), and the dashboard chart.
+
+use chrono::{Duration, Utc};
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{RunningSandbox, Switches};
+use keymanager::keychain::Keychain;
+use keymanager::secret::Token;
+use keymanager::Store;
+use keymanager_e2e::fantoccini::key::Key;
+use keymanager_e2e::fantoccini::Locator;
+use keymanager_e2e::launch_with;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_suspend_reactivate_and_the_dashboard_chart() {
+    let now = Utc::now();
+    let sb = RunningSandbox::start(GenSpec { seed: 17, items: 4, sales: 30, days: 20, now }, Switches::default())
+        .await
+        .unwrap();
+    let sale = sb
+        .dataset()
+        .sales
+        .into_iter()
+        .find(|s| s.buyer.is_some() && s.sold_at.with_timezone(&Utc) > now - Duration::days(20))
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open_in_dir(data.path()).unwrap();
+        let t = keymanager::time::now();
+        store.update_settings(&[("auto_create_products".into(), "true".into())], t).unwrap();
+        store.set_sync_paused(true, t).unwrap();
+    }
+    let keychain = Keychain::for_data_dir(data.path()).unwrap();
+    keychain.save(&Token::parse(data::SELLER_TOKEN).unwrap()).unwrap();
+    let base = sb.base_url();
+    let app = launch_with(data.path(), &[("KEYMANAGER_ENVATO_API_BASE", base.as_str())]).await;
+
+    // Ctrl+K from the dashboard focuses the lookup.
+    app.wait_for("[data-testid=page-dashboard]").await;
+    app.client.find(Locator::Css("body")).await.unwrap().send_keys(&(Key::Control + "k")).await.unwrap();
+    app.wait_for("[data-testid=page-lookup]").await;
+    let focused = app.client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("data-testid").await.unwrap().as_deref(),
+        Some("lookup-input"),
+        "Ctrl+K focuses the code field"
+    );
+    focused.send_keys(&format!(" {} ", sale.code.to_uppercase())).await.unwrap();
+    app.click("[data-testid=lookup-submit]").await;
+    app.wait_attr("[data-testid=lookup-result]", "data-verdict", "valid").await;
+    assert_eq!(app.text_of("[data-testid=fact-buyer]").await, sale.buyer.clone().unwrap());
+    assert!(app.text_of("[data-testid=fact-support]").await.len() > 3);
+    let key = app.text_of("[data-testid=fact-key]").await;
+    app.screenshot("lookup-valid").await;
+
+    app.type_into("[data-testid=lookup-input]", "1234-5678").await;
+    app.click("[data-testid=lookup-submit]").await;
+    app.wait_attr("[data-testid=lookup-result]", "data-verdict", "malformed").await;
+
+    // Find the license, suspend it, reactivate it.
+    app.click("[data-testid=nav-licenses]").await;
+    app.type_into("[data-testid=license-search]", &key).await;
+    app.wait_text("[data-testid=licenses-count]", "1 shown").await;
+    app.click("[data-testid=license-row]").await;
+    app.click("[data-testid=action-suspend]").await;
+    app.type_into("[data-testid=action-reason]", "Chargeback under review").await;
+    app.click("[data-testid=action-confirm]").await;
+    app.wait_text("[data-testid=license-panel] [data-testid=fact-status]", "suspended").await;
+    app.screenshot("license-suspended").await;
+    app.click("[data-testid=action-reactivate]").await;
+    app.type_into("[data-testid=action-reason]", "Resolved with the buyer").await;
+    app.click("[data-testid=action-confirm]").await;
+    app.wait_text("[data-testid=license-panel] [data-testid=fact-status]", "active").await;
+    let trail = app.text_of("[data-testid=audit-trail]").await;
+    assert!(
+        trail.contains("license.suspended Chargeback under review")
+            && trail.contains("license.reactivated Resolved with the buyer"),
+        "{trail}"
+    );
+    app.screenshot("license-reactivated").await;
+
+    // The dashboard chart draws the sale.
+    app.click("[data-testid=nav-dashboard]").await;
+    app.wait_for("[data-testid=sales-chart] [data-testid=chart-bar]").await;
+    app.screenshot("dashboard-chart").await;
+    let log = app.close().await;
+    assert!(!log.contains(data::SELLER_TOKEN));
+    keychain.delete().unwrap();
+}

@@ -1,0 +1,48 @@
+import type { License } from "../bindings/License";
+import type { SupportWindow } from "../bindings/SupportWindow";
+import { CopyButton } from "./CopyButton";
+
+export function supportText(s: SupportWindow | null | undefined) {
+  if (!s || !s.until) return "No support";
+  const date = new Date(s.until).toLocaleDateString();
+  if (s.expired) return `Expired on ${date}`;
+  return `Until ${date} (${s.days_left} day${s.days_left === 1 ? "" : "s"} left)`;
+}
+
+export function supportOf(l: License): SupportWindow {
+  if (!l.supported_until) return { until: null, days_left: null, expired: false };
+  const until = new Date(l.supported_until);
+  const days = Math.floor((until.getTime() - Date.now()) / 86_400_000);
+  return { until: l.supported_until, days_left: days, expired: until.getTime() <= Date.now() };
+}
+
+/** The facts support staff look for, as a definition list. */
+export function LicenseFacts({ license: l, support }: { license: License; support?: SupportWindow | null }) {
+  const rows: [string, React.ReactNode, string][] = [
+    ["Product", l.product_name, "fact-product"],
+    ["Item", l.envato_item_id ? `${l.item_name ?? "Envato item"} (#${l.envato_item_id})` : "—", "fact-item"],
+    ["Marketplace", l.marketplace ?? "—", "fact-marketplace"],
+    ["Buyer", l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—"), "fact-buyer"],
+    ["License type", l.envato_license ?? l.license_type, "fact-type"],
+    ["Sold at", l.sold_at ? new Date(l.sold_at).toLocaleString() : "—", "fact-sold"],
+    ["Amount", l.amount ? `$${l.amount}` : "—", "fact-amount"],
+    ["Support", supportText(support ?? supportOf(l)), "fact-support"],
+    ["Purchases", l.purchase_count ? `${l.purchase_count} of this item by this buyer` : "—", "fact-purchases"],
+    ["Status", <span className={`pill ${l.status}`}>{l.status}</span>, "fact-status"],
+    ["Activations", `${l.activations_used} of ${l.activation_limit}`, "fact-activations"],
+  ];
+  return (
+    <dl className="facts">
+      <dt>License key</dt>
+      <dd className="mono">
+        <span data-testid="fact-key">{l.license_key}</span> <CopyButton text={l.license_key} />
+      </dd>
+      {rows.map(([k, v, id]) => (
+        <div key={id} className="fact-row">
+          <dt>{k}</dt>
+          <dd data-testid={id}>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
