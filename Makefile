@@ -1,5 +1,5 @@
 # The two commands of the README's Quick start are `make run` and `make test`.
-.PHONY: run test bench bindings ui check
+.PHONY: run test bench package bindings ui check
 
 run:
 	bash scripts/run.sh
@@ -11,6 +11,10 @@ test:
 bench:
 	cargo bench -q -p keymanager --bench sync
 	cargo bench -q -p keymanager --bench licenses
+
+# An installable .deb in target/release/bundle/deb/ (release build: several minutes).
+package:
+	bash scripts/package.sh
 
 # Rewrites ui/src/bindings from the Rust types (commit the result).
 bindings:

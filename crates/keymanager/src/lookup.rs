@@ -244,7 +244,14 @@ pub async fn refresh(store: &SharedStore, client: &EnvatoClient, code: &str, now
         Some(sale) => {
             store
                 .run(move |s| {
-                    s.confirm_envato_sale(id, sale.buyer.as_deref(), sale.purchase_count, sale.supported_until, now)
+                    s.confirm_envato_sale(
+                        id,
+                        Some(sale.item.name.as_str()).filter(|n| !n.is_empty()),
+                        sale.buyer.as_deref(),
+                        sale.purchase_count,
+                        sale.supported_until,
+                        now,
+                    )
                 })
                 .await?
         }

@@ -167,6 +167,9 @@ async fn stale_data_is_refreshed_and_a_refund_is_flagged_never_revoked() {
     assert!(r.stale, "older than six hours");
     let fresh = lookup::refresh(&st, &c, &sale.code, later).await.unwrap();
     assert!(!fresh.stale && fresh.verdict == LookupVerdict::Valid);
+    let item = sb.dataset().items.into_iter().find(|i| i.id == sale.item_id).unwrap();
+    assert_eq!(fresh.license.as_ref().unwrap().item_name.as_deref(), Some(item.name.as_str()), "item data refreshed");
+    assert_eq!(fresh.license.unwrap().envato_checked_at.as_deref(), Some(keymanager::time::to_db(later).as_str()));
 
     sb.refund(&sale.code).unwrap();
     let flagged = lookup::refresh(&st, &c, &sale.code, later).await.unwrap();

@@ -419,10 +419,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// Envato confirmed the sale: refresh what may change (buyer name, purchase count, support).
+    /// Envato confirmed the sale: refresh what may change (item name, buyer name, purchase
+    /// count, support), so nothing shown is more than six hours older than Envato's.
     pub fn confirm_envato_sale(
         &mut self,
         id: i64,
+        item_name: Option<&str>,
         buyer: Option<&str>,
         purchase_count: Option<u32>,
         supported_until: Option<Timestamp>,
@@ -432,9 +434,10 @@ impl Store {
             let was_flagged: bool = tx.query_row("SELECT envato_flag IS NOT NULL FROM licenses WHERE id = ?1", [id], |r| r.get(0))?;
             tx.execute(
                 "UPDATE licenses SET buyer = coalesce(?2, buyer), purchase_count = coalesce(?3, purchase_count),
-                        supported_until = coalesce(?4, supported_until), envato_checked_at = ?5, envato_flag = NULL, updated_at = ?5
+                        supported_until = coalesce(?4, supported_until), envato_checked_at = ?5, envato_flag = NULL, updated_at = ?5,
+                        item_name = coalesce(?6, item_name)
                  WHERE id = ?1",
-                params![id, buyer, purchase_count, supported_until.map(to_db), to_db(now)],
+                params![id, buyer, purchase_count, supported_until.map(to_db), to_db(now), item_name],
             )?;
             if was_flagged {
                 insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.envato_recognised", "Envato recognises this purchase again.").license(id))?;

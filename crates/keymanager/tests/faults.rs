@@ -1,0 +1,166 @@
+//! The fault matrix: every fault the sandbox injects, during a sync and during a lookup.
+//! Passing faults must leave exactly the right licenses; lasting ones must fail with their
+//! stable code, and a sync after they clear must complete the data. Nothing may panic.
+
+use chrono::{TimeZone, Utc};
+use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::{Fault, RunningSandbox, Switches};
+use keymanager::envato::{ClientConfig, EnvatoClient};
+use keymanager::lookup::{self, LookupVerdict};
+use keymanager::secret::Token;
+use keymanager::store::{SyncRunStatus, SyncTrigger};
+use keymanager::sync::{run_sync, SharedStore};
+use keymanager::time::Timestamp;
+use keymanager::{ErrorCode, Store};
+use std::collections::HashSet;
+use std::time::Duration;
+
+fn now() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+async fn sandbox() -> RunningSandbox {
+    let sb =
+        RunningSandbox::start(GenSpec { seed: 99, items: 5, sales: 120, days: 60, now: now() }, Switches::default())
+            .await
+            .unwrap();
+    sb.update_switches(|s| s.variants.page_size = 20);
+    sb
+}
+
+fn client(sb: &RunningSandbox) -> EnvatoClient {
+    let mut c = ClientConfig::new(&sb.base_url());
+    c.max_attempts = 3;
+    c.backoff_base = Duration::from_millis(5);
+    c.backoff_max = Duration::from_millis(20);
+    c.retry_after_default = Duration::from_millis(30);
+    c.request_timeout = Duration::from_millis(400);
+    EnvatoClient::new(c, Token::parse(data::SELLER_TOKEN).unwrap()).unwrap()
+}
+
+fn store() -> SharedStore {
+    let mut s = Store::open_in_memory().unwrap();
+    s.update_settings(&[("auto_create_products".into(), "true".into())], now()).unwrap();
+    SharedStore::new(s)
+}
+
+/// The licenses are exactly the sandbox's sales: each once.
+fn assert_exact(st: &SharedStore, sb: &RunningSandbox) {
+    let licenses =
+        st.lock().licenses(&keymanager::store::LicenseQuery { limit: 10_000, ..Default::default() }).unwrap();
+    let mut got: Vec<(i64, String)> =
+        licenses.iter().map(|l| (l.envato_item_id.unwrap(), l.sold_at.clone().unwrap())).collect();
+    let mut want: Vec<(i64, String)> = sb
+        .dataset()
+        .sales
+        .iter()
+        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(licenses.iter().map(|l| &l.license_key).collect::<HashSet<_>>().len(), licenses.len());
+}
+
+/// What a fault does when it does not go away: the error code the run or lookup ends with.
+fn lasting_code(fault: Fault) -> ErrorCode {
+    match fault {
+        Fault::RateLimit => ErrorCode::EnvatoRateLimited,
+        Fault::Truncate | Fault::NotJson => ErrorCode::EnvatoBadResponse,
+        Fault::Firewall => ErrorCode::EnvatoFirewallBlocked,
+        Fault::ServerError | Fault::Unavailable | Fault::Drop | Fault::Hang | Fault::Unprocessable => {
+            ErrorCode::EnvatoConnectionFailed
+        }
+    }
+}
+
+const RETRIED: [Fault; 7] = [
+    Fault::RateLimit,
+    Fault::ServerError,
+    Fault::Unavailable,
+    Fault::Drop,
+    Fault::Hang,
+    Fault::Truncate,
+    Fault::NotJson,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passing_faults_mid_sync_leave_exactly_the_right_licenses() {
+    for retry_after in [Some(0), None] {
+        for fault in RETRIED {
+            let sb = sandbox().await;
+            sb.update_switches(|s| s.variants.retry_after_secs = retry_after);
+            let st = store();
+            let inject = sb.sandbox.clone();
+            let summary = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |p| {
+                if p.pages_fetched == 2 {
+                    // Two in a row: fewer than the client's three attempts.
+                    inject.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
+                }
+            })
+            .await
+            .unwrap();
+            assert_eq!(
+                summary.status,
+                SyncRunStatus::Succeeded,
+                "{fault:?} (Retry-After {retry_after:?}): {:?}",
+                summary.error
+            );
+            assert_exact(&st, &sb);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lasting_faults_mid_sync_fail_with_their_code_then_recover() {
+    for fault in RETRIED.into_iter().chain([Fault::Firewall]) {
+        let sb = sandbox().await;
+        let st = store();
+        let inject = sb.sandbox.clone();
+        let summary = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |p| {
+            if p.pages_fetched == 2 {
+                inject.update_switches(|s| s.faults.fail_next.extend([fault; 10]));
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(summary.status, SyncRunStatus::Failed, "{fault:?}");
+        assert_eq!(summary.error.as_ref().unwrap().code, lasting_code(fault), "{fault:?}");
+        let runs = st.lock().sync_runs(1).unwrap();
+        assert_eq!(runs[0].error.as_ref().unwrap().code, lasting_code(fault), "logged with its code");
+        sb.update_switches(|s| s.faults.fail_next.clear());
+        let again = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+        assert_eq!(again.status, SyncRunStatus::Succeeded, "{fault:?}");
+        assert_exact(&st, &sb);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_during_a_lookup() {
+    let sb = sandbox().await;
+    let code = sb.dataset().sales[7].code.clone();
+    for fault in RETRIED {
+        let st = store();
+        sb.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
+        let r = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap();
+        assert_eq!(r.verdict, LookupVerdict::Valid, "{fault:?} passing");
+        let st = store();
+        sb.update_switches(|s| s.faults.fail_next.extend([fault; 5]));
+        let err = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err();
+        assert_eq!(err.code, lasting_code(fault), "{fault:?} lasting");
+        sb.update_switches(|s| s.faults.fail_next.clear());
+    }
+    // The firewall's plain-text 403 is not retried and says what it is.
+    let st = store();
+    sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Firewall));
+    assert_eq!(
+        lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err().code,
+        ErrorCode::EnvatoFirewallBlocked
+    );
+    // 422 and the 200-with-404-body reply both mean "not a sale of yours".
+    sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Unprocessable));
+    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    sb.update_switches(|s| s.variants.unknown_code_status = 200);
+    let unknown = "0123abcd-0000-4000-8000-00000000beef";
+    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+}
