@@ -10,7 +10,7 @@ want_test=0
 
 build_pkgs=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
   libxdo-dev libdbus-1-dev build-essential pkg-config file curl)
-test_pkgs=(xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools keyutils dbus fonts-dejavu-core imagemagick)
+test_pkgs=(xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools keyutils dbus fonts-dejavu-core imagemagick psmisc)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want_test" = 1 ] && pkgs+=("${test_pkgs[@]}")
@@ -37,6 +37,10 @@ fi
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version 2.1.0 -q
+fi
+if [ "$want_test" = 1 ] && ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked --version 0.13.2 -q
 fi
 
 # UI packages: reinstall only when the lock file changed since the last install.

@@ -10,12 +10,17 @@ mod tray;
 use state::AppState;
 use tauri::{Manager, WindowEvent};
 
+/// When the process started, for the "first paint" figure (see `commands::ui_ready`).
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let app = tauri::Builder::default()
@@ -81,6 +86,7 @@ pub fn run() {
             commands::licenses_export,
             commands::product_update,
             commands::dashboard,
+            commands::ui_ready,
         ])
         .build(tauri::generate_context!());
 

@@ -23,6 +23,10 @@ export type PageId = (typeof PAGES)[number]["id"];
 export function App() {
   const [page, setPage] = useState<PageId>("dashboard");
   const [lookupFocus, setLookupFocus] = useState(0);
+  // After the first frame is painted, report it (start-up time).
+  useEffect(() => {
+    requestAnimationFrame(() => requestAnimationFrame(() => void ipc.uiReady().catch(() => {})));
+  }, []);
   // Ctrl+K (Cmd+K on macOS) jumps to the lookup from anywhere.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -96,6 +96,8 @@ export const ipc = {
   licensesExport: (filter: LicenseFilter) => call<string>("licenses_export", { filter }),
   productUpdate: (id: number, product: NewProduct) => call<Product>("product_update", { id, product }),
   dashboard: () => call<Dashboard>("dashboard"),
+  /** Tells Rust the first frame is on screen (start-up time is logged once). */
+  uiReady: () => call<void>("ui_ready"),
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */

@@ -268,6 +268,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(io::stderr)
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

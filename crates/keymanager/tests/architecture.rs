@@ -85,8 +85,11 @@ fn the_webview_can_reach_only_keymanagers_commands() {
     let root = root();
     let lib = std::fs::read_to_string(root.join("src-tauri/src/lib.rs")).unwrap();
     let handler_block = lib.split("generate_handler![").nth(1).unwrap().split(']').next().unwrap();
-    let mut handlers: Vec<String> =
-        handler_block.split(',').map(|s| s.trim().trim_start_matches("commands::").to_string()).filter(|s| !s.is_empty()).collect();
+    let mut handlers: Vec<String> = handler_block
+        .split(',')
+        .map(|s| s.trim().trim_start_matches("commands::").to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     handlers.sort();
 
     let list = std::fs::read_to_string(root.join("src-tauri/commands.list")).unwrap();
@@ -99,24 +102,39 @@ fn the_webview_can_reach_only_keymanagers_commands() {
     let cap: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(caps[0].path()).unwrap()).unwrap();
     assert_eq!(cap["windows"], serde_json::json!(["main"]));
     assert!(cap.get("remote").is_none(), "no remote origin may use the capability");
-    let mut granted: Vec<String> = cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+    let mut granted: Vec<String> =
+        cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
     granted.sort();
     let mut expected: Vec<String> = listed.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
     expected.extend(["core:event:allow-listen".to_string(), "core:event:allow-unlisten".to_string()]);
     expected.sort();
     assert_eq!(granted, expected, "the capability grants exactly KeyManager's commands and event listening");
 
-    let conf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json")).unwrap()).unwrap();
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json")).unwrap()).unwrap();
     let csp = conf["app"]["security"]["csp"].as_str().unwrap();
     for part in ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'"] {
         assert!(csp.contains(part), "CSP lacks {part}: {csp}");
     }
-    assert!(!csp.contains("unsafe-eval") && !csp.contains("https:") && !csp.contains(" *"), "CSP allows remote or eval: {csp}");
+    assert!(
+        !csp.contains("unsafe-eval") && !csp.contains("https:") && !csp.contains(" *"),
+        "CSP allows remote or eval: {csp}"
+    );
     assert_eq!(conf["app"]["withGlobalTauri"], false);
-    assert!(conf["build"]["frontendDist"].as_str().unwrap().starts_with("../ui/dist"), "the UI is embedded, never remote");
+    assert!(
+        conf["build"]["frontendDist"].as_str().unwrap().starts_with("../ui/dist"),
+        "the UI is embedded, never remote"
+    );
 
     let manifest = std::fs::read_to_string(root.join("src-tauri/Cargo.toml")).unwrap();
-    for banned in ["tauri-plugin-shell", "tauri-plugin-fs", "tauri-plugin-http", "tauri-plugin-opener", "tauri-plugin-sql", "tauri-plugin-dialog"] {
+    for banned in [
+        "tauri-plugin-shell",
+        "tauri-plugin-fs",
+        "tauri-plugin-http",
+        "tauri-plugin-opener",
+        "tauri-plugin-sql",
+        "tauri-plugin-dialog",
+    ] {
         assert!(!manifest.contains(banned), "{banned} would widen what the webview can do");
     }
 }
