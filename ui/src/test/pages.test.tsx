@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { Lookup } from "../pages/Lookup";
+import { Licenses } from "../pages/Licenses";
+import type { License } from "../bindings/License";
+import type { LookupResult } from "../bindings/LookupResult";
+
+const LICENSE: License = {
+  id: 7, license_key: "7KQ2M-XH4TP-9RWC3-NB8FZ", product_id: 1, product_name: "Modern Portfolio Pro", status: "active",
+  license_type: "regular", activation_limit: 3, activations_used: 1, source: "envato",
+  purchase_code: "a67f4582-95d6-4019-81f3-75d1ebe3a071", envato_item_id: 20929979, marketplace: "themeforest.net",
+  buyer: null, purchase_count: 2, envato_license: "Regular License", amount: "41.30", sold_at: "2026-11-01T10:00:00Z",
+  supported_until: null, created_at: "2026-11-01T10:05:00Z", envato_checked_at: "2026-11-28T10:00:00Z",
+  envato_flag: null, item_name: "Modern Portfolio Pro - WordPress Theme",
+};
+
+function wrap(ui: React.ReactNode) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>);
+}
+
+describe("Lookup page", () => {
+  it("shows a valid sale's facts, guest checkout and no support", async () => {
+    const result: LookupResult = {
+      code: LICENSE.purchase_code!, verdict: "valid", message: "A genuine purchase.", from_envato: true, license: LICENSE,
+      activations: [], support: { until: null, days_left: null, expired: false }, waiting_for_product: false, stale: false,
+    };
+    const asked: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "lookup_history") return [];
+      if (cmd === "lookup") {
+        asked.push((args as { code: string }).code);
+        return result;
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Lookup focusSignal={0} />);
+    await userEvent.type(screen.getByTestId("lookup-input"), " A67F4582-95D6-4019-81F3-75D1EBE3A071 ");
+    await userEvent.click(screen.getByTestId("lookup-submit"));
+    expect((await screen.findByTestId("lookup-verdict")).textContent).toBe("Valid purchase");
+    expect(screen.getByTestId("fact-buyer").textContent).toBe("Guest checkout");
+    expect(screen.getByTestId("fact-support").textContent).toBe("No support");
+    expect(screen.getByTestId("fact-key").textContent).toBe(LICENSE.license_key);
+    expect(screen.getByTestId("fact-purchases").textContent).toContain("2 of this item");
+    // Normalising is Rust's job: the text goes as typed.
+    expect(asked).toEqual([" A67F4582-95D6-4019-81F3-75D1EBE3A071 "]);
+  });
+
+  it("explains a missing token instead of showing a raw error", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "lookup_history") return [];
+      if (cmd === "lookup") throw { code: "token.not_configured", message: "No Envato personal token is set." };
+    }, { shouldMockEvents: true });
+    wrap(<Lookup focusSignal={0} />);
+    await userEvent.type(screen.getByTestId("lookup-input"), "a67f4582-95d6-4019-81f3-75d1ebe3a071");
+    await userEvent.click(screen.getByTestId("lookup-submit"));
+    expect((await screen.findByTestId("lookup-error")).textContent).toContain("Settings › Envato Integration");
+  });
+});
+
+describe("Licenses page", () => {
+  // jsdom has no layout: give elements a viewport-sized box so the virtualised list draws rows.
+  beforeAll(() => {
+    Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });
+    Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 900 });
+  });
+
+  it("lists a page, opens the detail panel and suspends with a reason", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    let status: License["status"] = "active";
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      switch (cmd) {
+        case "products_list": return [];
+        case "marketplaces": return ["themeforest.net"];
+        case "licenses_page": return { licenses: [{ ...LICENSE, status }], next_cursor: null };
+        case "license_detail": return { license: { ...LICENSE, status }, activations: [], audit: [], key_history: [] };
+        case "license_change_status": status = "suspended"; return { ...LICENSE, status };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await waitFor(() => expect(screen.getByTestId("licenses-count").textContent).toBe("1 shown"));
+    const row = await screen.findByTestId("license-row");
+    expect(row.textContent).toContain("Guest checkout");
+    await userEvent.click(row);
+    const panel = await screen.findByTestId("license-panel");
+    await userEvent.click(within(panel).getByTestId("action-suspend"));
+    await userEvent.type(within(panel).getByTestId("action-reason"), "Chargeback");
+    await userEvent.click(within(panel).getByTestId("action-confirm"));
+    await waitFor(() => expect(within(screen.getByTestId("license-panel")).getByTestId("fact-status").textContent).toBe("suspended"));
+    expect(calls.find((c) => c.cmd === "license_change_status")?.args).toEqual({ id: 7, action: "suspend", reason: "Chargeback" });
+
+    await userEvent.type(screen.getByTestId("license-search"), "buyer12");
+    await waitFor(() => expect(calls.some((c) => c.cmd === "licenses_page" && (c.args as { filter: { search?: string } }).filter.search === "buyer12")).toBe(true));
+  });
+});
