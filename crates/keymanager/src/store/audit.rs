@@ -70,6 +70,11 @@ impl AuditEntry {
         self.product_id = Some(id);
         self
     }
+    /// The sync run the entry belongs to (shown in the Sync log).
+    pub fn run(mut self, id: Option<i64>) -> Self {
+        self.sync_run_id = id;
+        self
+    }
 }
 
 pub(crate) fn insert_audit(tx: &Transaction<'_>, e: &AuditEntry) -> Result<i64> {

@@ -171,15 +171,13 @@ pub(crate) fn insert_sale_license(
             let id = tx.last_insert_rowid();
             insert_audit(
                 tx,
-                &AuditEntry {
-                    sync_run_id: run_id,
-                    ..AuditEntry::new(
-                        now,
-                        AuditLevel::Info,
-                        "license.created",
-                        format!("License issued for the Envato sale of {} on {}.", s.item_name, to_db(s.sold_at)),
-                    )
-                }
+                &AuditEntry::new(
+                    now,
+                    AuditLevel::Info,
+                    "license.created",
+                    format!("License issued for the Envato sale of {} on {}.", s.item_name, to_db(s.sold_at)),
+                )
+                .run(run_id)
                 .license(id)
                 .product(product_id),
             )?;
@@ -357,9 +355,7 @@ pub(crate) fn apply_ops(
     for (item, (name, n)) in queued_items {
         insert_audit(
             tx,
-            &AuditEntry {
-                sync_run_id: run_id,
-                ..AuditEntry::new(
+            &AuditEntry::new(
                     now,
                     AuditLevel::Warning,
                     "sync.sale_skipped",
@@ -369,8 +365,7 @@ pub(crate) fn apply_ops(
                         if n == 1 { "" } else { "s" },
                         if n == 1 { "It waits" } else { "They wait" }
                     ),
-                )
-            },
+                ).run(run_id),
         )?;
     }
     Ok(counts)
@@ -458,7 +453,7 @@ impl Store {
                     }
                     insert_audit(
                         tx,
-                        &AuditEntry { sync_run_id: Some(run_id), ..AuditEntry::new(now, AuditLevel::Error, "sync.failed", format!("[{}] {}", e.code, e.message)) },
+                        &AuditEntry::new(now, AuditLevel::Error, "sync.failed", format!("[{}] {}", e.code, e.message)).run(Some(run_id)),
                     )?;
                 }
             }
