@@ -9,9 +9,7 @@ test:
 
 # Every benchmark, printing figures against their targets (release build; a few minutes).
 bench: package
-	cargo bench -q -p keymanager --bench sync
-	cargo bench -q -p keymanager --bench licenses
-	bash scripts/bench-app.sh
+	bash scripts/bench.sh
 
 # kill -9 at 20 seeded points of a 100,000-sale first sync; then every sale is there exactly once.
 crash-test:

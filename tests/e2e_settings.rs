@@ -57,3 +57,31 @@ async fn an_invalid_value_shows_an_inline_error_and_writes_nothing() {
     app.close().await;
     assert_eq!(Store::open_in_dir(data.path()).unwrap().settings().unwrap().sync_interval_minutes, 30);
 }
+
+/// A second launch hands over to the running instance and exits; the first keeps working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_launch_exits_and_leaves_the_first_running() {
+    let data = tempfile::tempdir().unwrap();
+    let app = launch(data.path()).await;
+    let mut second = std::process::Command::new(keymanager_e2e::app_binary())
+        .env("KEYMANAGER_DATA_DIR", data.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = second.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second launch kept running next to the first");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    app.click("[data-testid=nav-products]").await;
+    app.wait_for("[data-testid=page-products]").await;
+    app.close().await;
+}

@@ -361,3 +361,94 @@ async fn csv_export_has_the_filtered_rows_and_no_secret() {
     let n = keymanager::export::write_csv(&st.lock(), &filter, now(), &mut only).unwrap();
     assert!((1..60).contains(&n));
 }
+
+/// Every IPC command is a one-line adapter onto one of these core calls: each answers hostile
+/// input (SQL-looking, very long, control characters) with a coded error and writes nothing.
+#[tokio::test]
+async fn hostile_input_at_every_ipc_entry_point() {
+    let (mut s, pid, ids) = seeded(3);
+    let sql = "'; DROP TABLE licenses; --".to_string();
+    let long = "é".repeat(50_000);
+    let ctrl = "a\u{0}b\u{7}c".to_string();
+    let settings_before = s.settings().unwrap();
+    let counts_before = s.license_counts().unwrap();
+    let audit_before = s.audit_recent(1000).unwrap().len();
+    let coded = |r: Result<(), keymanager::Error>, what: &str| {
+        let e = r.expect_err(what);
+        assert!(!e.message.is_empty() && e.message.chars().count() < 1000, "{what}: readable message");
+        e.code
+    };
+
+    for (k, v) in [
+        (sql.clone(), "1".to_string()),
+        ("history_days".into(), sql.clone()),
+        ("envato_api_base".into(), long.clone()),
+        ("sync_interval_minutes".into(), ctrl.clone()),
+    ] {
+        coded(s.update_settings(&[(k, v)], now()).map(|_| ()), "settings_update");
+    }
+    for bad in [
+        NewProduct { name: long.clone(), ..Default::default() },
+        NewProduct { name: ctrl.clone(), ..Default::default() },
+        NewProduct { name: "ok".into(), sku: Some(sql.clone()), ..Default::default() },
+        NewProduct { name: "ok".into(), envato_item_ids: Some(vec![-1]), ..Default::default() },
+        NewProduct { name: "ok".into(), activation_limit: Some(u32::MAX), ..Default::default() },
+    ] {
+        coded(s.create_product(&bad, now()).map(|_| ()), "product_create");
+        coded(s.update_product(pid, &bad, now()).map(|_| ()), "product_update");
+    }
+    for search in [sql.clone(), long.clone(), ctrl.clone(), "%".into(), "_".into()] {
+        let page = s.license_page(&LicenseFilter { search: Some(search), ..Default::default() }, now()).unwrap();
+        assert!(page.licenses.is_empty(), "search text is data, never SQL");
+    }
+    assert_eq!(
+        coded(
+            s.license_page(&LicenseFilter { cursor: Some(sql.clone()), ..Default::default() }, now()).map(|_| ()),
+            "cursor"
+        ),
+        ErrorCode::InputInvalid
+    );
+    assert_eq!(coded(licensing::detail(&s, i64::MAX).map(|_| ()), "license_detail"), ErrorCode::LicenseNotFound);
+    for reason in [long.clone(), ctrl.clone(), "".into()] {
+        coded(
+            licensing::change_status(&mut s, ids[0], LicenseAction::Suspend, &reason, now()).map(|_| ()),
+            "license_change_status",
+        );
+        coded(licensing::regenerate_key(&mut s, ids[0], &reason, now()).map(|_| ()), "license_regenerate_key");
+    }
+    coded(licensing::free_slot(&mut s, ids[0], -5, now()).map(|_| ()), "license_free_slot");
+    coded(s.review_create_product(i64::MIN, now()).map(|_| ()), "review_create_product");
+    coded(s.review_map(1, i64::MAX, now()).map(|_| ()), "review_map");
+    for key in [sql.as_str(), long.as_str(), ctrl.as_str()] {
+        assert_eq!(
+            coded(licensing::activate(&mut s, key, "x", None, now()).map(|_| ()), "activate"),
+            ErrorCode::LicenseKeyMalformed
+        );
+    }
+    let key = s.license(ids[1]).unwrap().unwrap().license_key;
+    for instance in [long.as_str(), ctrl.as_str(), "   "] {
+        assert_eq!(
+            coded(licensing::activate(&mut s, &key, instance, None, now()).map(|_| ()), "instance"),
+            ErrorCode::InputInvalid
+        );
+    }
+
+    // Lookups and token checks of garbage never reach the network (the address is unroutable).
+    let shared = SharedStore::new(Store::open_in_memory().unwrap());
+    for code in [sql.as_str(), long.as_str(), ctrl.as_str()] {
+        let r = lookup::lookup(&shared, None, code, now()).await.unwrap();
+        assert_eq!(r.verdict, LookupVerdict::Malformed);
+        assert!(r.code.chars().count() <= 60, "the echo of a long input is cut");
+    }
+    for token in [sql.as_str(), long.as_str(), ctrl.as_str()] {
+        let (report, t) =
+            keymanager::account::validate(ClientConfig::new("http://127.0.0.1:1"), token, &mut |_| {}).await;
+        assert!(t.is_none());
+        assert_eq!(report.error.unwrap().code, ErrorCode::EnvatoTokenFormat);
+    }
+
+    assert_eq!(s.settings().unwrap(), settings_before, "no setting changed");
+    assert_eq!(s.license_counts().unwrap(), counts_before);
+    assert_eq!(s.products().unwrap().len(), 1);
+    assert_eq!(s.audit_recent(1000).unwrap().len(), audit_before, "nothing was written, not even to the audit trail");
+}
