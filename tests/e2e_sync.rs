@@ -36,22 +36,39 @@ async fn sync_now_shows_progress_licenses_and_the_run() {
     assert!(progress.starts_with("Syncing…"), "{progress}");
     app.screenshot("sync-progress").await;
 
+    // The CLI writes to the same database while the app syncs: neither sees "database is locked".
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(keymanager_e2e::cli_binary())
+            .args(args)
+            .env("KEYMANAGER_DATA_DIR", data.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let product: serde_json::Value = serde_json::from_str(&cli(&["products", "add", "--name", "Sold by hand", "--json"])).unwrap();
+    let id = product["id"].as_i64().unwrap().to_string();
+    for _ in 0..3 {
+        cli(&["licenses", "issue", "--product", &id]);
+    }
+    cli(&["settings", "set", "history_days", "60"]);
+
     app.wait_attr("[data-testid=sync-run]", "data-status", "succeeded").await;
     assert_eq!(app.text_of("[data-testid=run-licenses]").await, "150");
     app.screenshot("sync-log").await;
 
     app.click("[data-testid=nav-licenses]").await;
     // The list is virtualised: every license is loaded, only the visible rows are drawn.
-    app.wait_text("[data-testid=licenses-count]", "150 shown").await;
+    app.wait_text("[data-testid=licenses-count]", "153 shown").await;
     let drawn =
         app.client.find_all(keymanager_e2e::fantoccini::Locator::Css("[data-testid=license-row]")).await.unwrap();
-    assert!(!drawn.is_empty() && drawn.len() < 150, "{} rows drawn", drawn.len());
+    assert!(!drawn.is_empty() && drawn.len() < 153, "{} rows drawn", drawn.len());
     app.screenshot("licenses-after-sync").await;
 
     app.click("[data-testid=nav-dashboard]").await;
     let last = app.text_of("[data-testid=last-sync]").await;
     assert!(last.contains("150 new licenses"), "{last}");
-    assert_eq!(app.text_of("[data-testid=stat-active] .stat-value").await, "150");
+    assert_eq!(app.text_of("[data-testid=stat-active] .stat-value").await, "153", "150 synced + 3 issued by the CLI");
     app.screenshot("dashboard-after-sync").await;
 
     app.click("[data-testid=nav-sync-log]").await;

@@ -31,6 +31,11 @@ pub fn app_binary() -> PathBuf {
     target.join("debug").join("keymanager-app")
 }
 
+/// The `keymanager` CLI built beside the app.
+pub fn cli_binary() -> PathBuf {
+    app_binary().with_file_name("keymanager")
+}
+
 /// Where screenshots go: artifacts/e2e/ at the workspace root.
 pub fn artifacts_dir() -> PathBuf {
     let dir = workspace_root().join("artifacts").join("e2e");

@@ -135,7 +135,7 @@ async fn kill_9_during_a_large_sync_then_sync_again() {
             if child.try_wait().unwrap().is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(50));
         }
         Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
         let status = child.wait().unwrap();

@@ -105,17 +105,31 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+fn newer_schema(current: u32) -> Error {
+    Error::new(
+        ErrorCode::StoreNewerSchema,
+        format!(
+            "This database was written by a newer KeyManager (schema {current}; this version knows up to {SCHEMA_VERSION}). \
+             Install the newer KeyManager, or open another data folder."
+        ),
+    )
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
+    // Opening an up-to-date database only reads: no write lock, so a process that merely opens
+    // the store (the CLI, a second window) never stalls one that is writing.
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if current > SCHEMA_VERSION {
+        return Err(newer_schema(current));
+    }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Re-read under the lock: another process may have migrated meanwhile.
     let current: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(Error::new(
-            ErrorCode::StoreNewerSchema,
-            format!(
-                "This database was written by a newer KeyManager (schema {current}; this version knows up to {SCHEMA_VERSION}). \
-                 Install the newer KeyManager, or open another data folder."
-            ),
-        ));
+        return Err(newer_schema(current));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql)
@@ -169,6 +183,18 @@ mod tests {
         // Opening again applies nothing and keeps the version.
         let again = Store::open_in_dir(dir.path()).unwrap();
         assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn opening_an_up_to_date_database_does_not_wait_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Store::open_in_dir(dir.path()).unwrap();
+        let tx = writer.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+        let t = std::time::Instant::now();
+        let reader = Store::open_in_dir(dir.path()).unwrap();
+        assert!(t.elapsed() < std::time::Duration::from_secs(1), "opening waited {:?} for the writer's lock", t.elapsed());
+        assert_eq!(reader.settings().unwrap().history_days, 90, "and it can read meanwhile");
+        tx.rollback().unwrap();
     }
 
     #[test]
