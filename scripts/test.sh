@@ -18,12 +18,10 @@ echo "Screenshots of every page will be in artifacts/e2e/."
 # A brief run of each fuzz target (make fuzz runs them for longer).
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
+# Under Xvfb, in a private D-Bus session with an unlocked throw-away keyring.
+xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/in-session.sh bash -c '
   set -euo pipefail
-  export XDG_DATA_HOME="$(mktemp -d)" NO_AT_BRIDGE=1
-  printf "ci-keyring-pass" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  gnome-keyring-daemon --start --components=secrets >/dev/null
   (cd ui && npx vitest run)
-  # Last, so the run ends with cargo test's summary.
-  keyctl session - cargo test '"${FEATURES[*]}"'
+  # Last, so the run ends with cargo test'"'"'s summary.
+  cargo test '"${FEATURES[*]}"'
 '
