@@ -46,7 +46,8 @@ async fn sync_now_shows_progress_licenses_and_the_run() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
-    let product: serde_json::Value = serde_json::from_str(&cli(&["products", "add", "--name", "Sold by hand", "--json"])).unwrap();
+    let product: serde_json::Value =
+        serde_json::from_str(&cli(&["products", "add", "--name", "Sold by hand", "--json"])).unwrap();
     let id = product["id"].as_i64().unwrap().to_string();
     for _ in 0..3 {
         cli(&["licenses", "issue", "--product", &id]);

@@ -74,8 +74,19 @@ async fn main() {
             history_cutoff: time::now() - chrono::Duration::days(365),
             watermark: None,
         };
+        let mut memory = plan::RunMemory::default();
         for page in &pages {
-            let records = plan::keyed(page);
+            let records = match plan::keyed(page, &mut memory) {
+                plan::Keyed::Records(r) => r,
+                // The pages were fetched once, unchanged: nothing shifted.
+                plan::Keyed::CheckPreviousPage => {
+                    memory.measure_shift(&[]);
+                    match plan::keyed(page, &mut memory) {
+                        plan::Keyed::Records(r) => r,
+                        plan::Keyed::CheckPreviousPage => unreachable!(),
+                    }
+                }
+            };
             let known = s.known_sales(&records).unwrap();
             let products = s.product_index().unwrap();
             let p = plan::plan_page(&records, &known, &products, &ctx);

@@ -185,7 +185,7 @@ async fn record_verified(store: &SharedStore, code: &str, sale: Sale, now: Times
                     Some(id)
                 }
                 None => {
-                    let mut record = plan::keyed(std::slice::from_ref(&sale)).remove(0);
+                    let mut record = plan::keyed_alone(std::slice::from_ref(&sale)).remove(0);
                     let base = record.key.rsplit_once('#').map(|(b, _)| b.to_string()).unwrap_or_else(|| record.key.clone());
                     record.key = s.free_sale_key(&base)?;
                     record.code = Some(code.clone());

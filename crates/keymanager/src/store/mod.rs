@@ -192,7 +192,11 @@ mod tests {
         let tx = writer.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
         let t = std::time::Instant::now();
         let reader = Store::open_in_dir(dir.path()).unwrap();
-        assert!(t.elapsed() < std::time::Duration::from_secs(1), "opening waited {:?} for the writer's lock", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "opening waited {:?} for the writer's lock",
+            t.elapsed()
+        );
         assert_eq!(reader.settings().unwrap().history_days, 90, "and it can read meanwhile");
         tx.rollback().unwrap();
     }

@@ -110,6 +110,7 @@ pub async fn run_sync(
         history_cutoff: start - chrono::Duration::days(settings.history_days as i64),
         watermark: state.watermark,
     };
+    let mut memory = plan::RunMemory::default();
     let mut progress = SyncProgress {
         run_id,
         phase: SyncPhase::Fetching,
@@ -133,7 +134,18 @@ pub async fn run_sync(
                 break;
             }
             newest = newest.max(page.iter().map(|s| s.sold_at).max());
-            let records = plan::keyed(&page);
+            let records = loop {
+                match plan::keyed(&page, &mut memory) {
+                    plan::Keyed::Records(r) => break r,
+                    // Repeat or more of the same? Look at the previous page again.
+                    plan::Keyed::CheckPreviousPage => {
+                        let t = Instant::now();
+                        let previous = client.sales_page(page_no - 1).await?;
+                        fetch_time += t.elapsed();
+                        memory.measure_shift(&previous);
+                    }
+                }
+            };
             progress.phase = SyncPhase::Applying;
             let t = Instant::now();
             let ctx_ref = plan::PlanContext { ..ctx };

@@ -29,21 +29,80 @@ fn base_key(s: &Sale) -> String {
     format!("{}|{}|{}|{}", s.item.id, to_db(s.sold_at), s.amount_cents, s.license)
 }
 
-/// Keys a page. Identical sales (same item, second, amount and license: a buyer taking two
-/// licenses at once, as in the recorded list) get ordinals #0, #1… in list order *within the
-/// page*. Counting within the page, not the run, is what keeps a sale that a new sale pushed
-/// from the end of one page to the start of the next (the list shifts while we page) on the key
-/// it already has. The price: a group of identical code-less sales split exactly at a page
-/// boundary counts as its larger part; the missing one gets its license when its purchase code
-/// is verified.
-pub fn keyed(page: &[Sale]) -> Vec<SaleRecord> {
-    let mut ordinals: HashMap<String, u32> = HashMap::new();
-    page.iter()
-        .map(|s| {
-            let base = base_key(s);
-            let n = ordinals.entry(base.clone()).or_insert(0);
-            let key = format!("{base}#{n}");
-            *n += 1;
+/// What a run remembers from page to page, to key sales consistently across page boundaries.
+#[derive(Debug, Default)]
+pub struct RunMemory {
+    /// (base key, key) of the previous page, in list order.
+    prev: Vec<(String, String)>,
+    /// Distinct sales with each base key seen so far this run: the next one's ordinal.
+    next_ordinal: HashMap<String, u32>,
+    /// How far the list has shifted since the run began (new sales push it down).
+    shift: usize,
+    /// Set by `measure_shift` for the boundary being keyed.
+    measured: bool,
+}
+
+/// The outcome of keying a page.
+#[derive(Debug)]
+pub enum Keyed {
+    Records(Vec<SaleRecord>),
+    /// The page starts the way the previous one ended with sales that may be repeats (the list
+    /// shifted) or more identical sales: fetch the previous page again and `measure_shift`.
+    CheckPreviousPage,
+}
+
+impl RunMemory {
+    /// Compares the previous page as fetched now with how it was first fetched: if it moved
+    /// down by `s` sales, the list has shifted by `s`; if it is unchanged, by none.
+    pub fn measure_shift(&mut self, previous_now: &[Sale]) {
+        let before: Vec<&String> = self.prev.iter().map(|(b, _)| b).collect();
+        let now: Vec<String> = previous_now.iter().map(base_key).collect();
+        self.shift = (0..=now.len())
+            .find(|&s| now[s..].iter().zip(&before).all(|(a, b)| a == *b) && now.len() - s <= before.len())
+            .unwrap_or(0);
+        self.measured = true;
+    }
+}
+
+/// Keys a page. Identical sales (same item, second, amount and license: a buyer taking several
+/// licenses at once, as in the recorded list) get ordinals #0, #1… in list order across the run.
+///
+/// The list can shift while we page: a sale that arrives on Envato pushes every sale down, so the
+/// last sales of one page come again at the head of the next. Those repeats keep the keys they
+/// already got. An overlap of several different sales can only be a repeat, and tells the shift;
+/// an overlap of one group of identical sales could also be the group going on, so it counts as
+/// repeats only up to a shift already known, or measured by fetching the previous page again.
+pub fn keyed(page: &[Sale], memory: &mut RunMemory) -> Keyed {
+    let bases: Vec<String> = page.iter().map(base_key).collect();
+    let prev = &memory.prev;
+    let most = prev.len().min(bases.len());
+    let overlap =
+        (1..=most).rev().find(|&k| prev[prev.len() - k..].iter().map(|(b, _)| b).eq(bases[..k].iter())).unwrap_or(0);
+    let repeats = if overlap == 0 {
+        0
+    } else if prev[prev.len() - overlap..].iter().any(|(b, _)| *b != bases[0]) {
+        memory.shift = overlap;
+        overlap
+    } else if memory.shift > 0 || memory.measured {
+        overlap.min(memory.shift)
+    } else {
+        return Keyed::CheckPreviousPage;
+    };
+    memory.measured = false;
+    let prev = std::mem::take(&mut memory.prev);
+    let records: Vec<SaleRecord> = page
+        .iter()
+        .zip(&bases)
+        .enumerate()
+        .map(|(i, (s, base))| {
+            let key = if i < repeats {
+                prev[prev.len() - repeats + i].1.clone()
+            } else {
+                let n = memory.next_ordinal.entry(base.clone()).or_insert(0);
+                let key = format!("{base}#{n}");
+                *n += 1;
+                key
+            };
             SaleRecord {
                 key,
                 code: s.code.clone(),
@@ -60,7 +119,17 @@ pub fn keyed(page: &[Sale]) -> Vec<SaleRecord> {
                 supported_until: s.supported_until,
             }
         })
-        .collect()
+        .collect();
+    memory.prev = bases.into_iter().zip(records.iter().map(|r| r.key.clone())).collect();
+    Keyed::Records(records)
+}
+
+/// Keys sales that stand alone (a verified purchase, one page): no boundary to resolve.
+pub fn keyed_alone(sales: &[Sale]) -> Vec<SaleRecord> {
+    match keyed(sales, &mut RunMemory::default()) {
+        Keyed::Records(r) => r,
+        Keyed::CheckPreviousPage => unreachable!("a fresh memory has no previous page"),
+    }
 }
 
 /// A sale the database already has (as a license, or waiting in the review queue).
@@ -341,7 +410,7 @@ mod tests {
     }
 
     fn keys(page: &[Sale]) -> Vec<SaleRecord> {
-        keyed(page)
+        keyed_alone(page)
     }
 
     /// A compact view of a plan: "L<product>" license, "N<item>" new product, "Q" queued, "C" code.
@@ -389,16 +458,7 @@ mod tests {
         assert_eq!(by, [ItemId, Name, Sku, Sku, ItemId, AutoCreated, AutoCreated]);
     }
 
-    #[test]
-    fn identical_sales_get_distinct_keys_and_a_shifted_repeat_keeps_its_key() {
-        let a = keyed(&[sale(1, "2016-04-08T19:19:48Z", None), sale(1, "2016-04-08T19:19:48Z", None)]);
-        assert_eq!(a[0].key, "1|2016-04-08T19:19:48Z|1984|Regular License#0");
-        assert_eq!(a[1].key, "1|2016-04-08T19:19:48Z|1984|Regular License#1");
-        // The last sale of a page, pushed to the next page by a new sale, is the same sale.
-        let b = keyed(&[sale(2, "2016-04-08T19:00:00Z", None)]);
-        let c = keyed(&[sale(2, "2016-04-08T19:00:00Z", None), sale(3, "2016-04-08T18:00:00Z", None)]);
-        assert_eq!(b[0].key, c[0].key);
-    }
+    const T: &str = "2016-04-08T19:19:48Z";
 
     fn known(records: &[&SaleRecord], run_id: Option<i64>, has_code: bool) -> KnownSales {
         let mut k = KnownSales::default();
@@ -409,6 +469,84 @@ mod tests {
             }
         }
         k
+    }
+
+    /// Keys pages in order; `refetched[i]` is what the previous page looks like when page i asks.
+    fn key_pages(pages: &[Vec<Sale>], refetched: &[Option<Vec<Sale>>], asked: &mut usize) -> Vec<Vec<SaleRecord>> {
+        let mut mem = RunMemory::default();
+        let mut out = Vec::new();
+        for (i, p) in pages.iter().enumerate() {
+            loop {
+                match keyed(p, &mut mem) {
+                    Keyed::Records(r) => {
+                        out.push(r);
+                        break;
+                    }
+                    Keyed::CheckPreviousPage => {
+                        *asked += 1;
+                        mem.measure_shift(refetched[i].as_ref().expect("a re-fetch was not expected here"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn ordinals(pages: &[Vec<SaleRecord>]) -> Vec<Vec<String>> {
+        pages
+            .iter()
+            .map(|p| p.iter().map(|r| format!("{}@{}", r.key.rsplit('#').next().unwrap(), r.item_id)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn identical_sales_get_distinct_keys_even_across_a_page_boundary() {
+        let b = || sale(1, T, None);
+        let page1 = vec![sale(9, "2016-04-09T00:00:00Z", None), b(), b()];
+        // Three identical sales, the third on the next page, the list unchanged: three licenses.
+        // The boundary is ambiguous, so the previous page is fetched again: it has not moved.
+        let mut asked = 0;
+        let keys = key_pages(
+            &[page1.clone(), vec![b(), sale(8, "2016-04-01T00:00:00Z", None)]],
+            &[None, Some(page1)],
+            &mut asked,
+        );
+        assert_eq!(ordinals(&keys), [vec!["0@9", "0@1", "1@1"], vec!["2@1", "0@8"]]);
+        assert_eq!(asked, 1);
+    }
+
+    #[test]
+    fn a_sale_pushed_to_the_next_page_by_a_new_sale_keeps_its_key() {
+        // Page 1 was [A, B, C]; new sale N arrived, so page 2 starts with C again.
+        let s = |i: i64, h: u32| sale(i, &format!("2016-04-08T{h:02}:00:00Z"), None);
+        let mut asked = 0;
+        let keys = key_pages(
+            &[vec![s(1, 4), s(2, 3), s(3, 2)], vec![s(3, 2), s(4, 1)]],
+            &[None, Some(vec![s(9, 5), s(1, 4), s(2, 3)])],
+            &mut asked,
+        );
+        assert_eq!(keys[1][0].key, keys[0][2].key, "the repeat is the same sale");
+        assert!(keys[1][1].key.ends_with("#0"));
+        // Two new sales: an overlap of two different sales tells the shift without a re-fetch.
+        let mut asked2 = 0;
+        let keys =
+            key_pages(&[vec![s(1, 4), s(2, 3), s(3, 2)], vec![s(2, 3), s(3, 2), s(4, 1)]], &[None, None], &mut asked2);
+        assert_eq!((keys[1][0].key.clone(), keys[1][1].key.clone()), (keys[0][1].key.clone(), keys[0][2].key.clone()));
+        assert_eq!((asked, asked2), (1, 0));
+    }
+
+    #[test]
+    fn an_identical_group_at_the_boundary_uses_the_shift_already_known() {
+        let b = || sale(1, T, None);
+        let at = |i: i64, h: u32| sale(i, &format!("2016-04-09T{h:02}:00:00Z"), None);
+        // Page 1 [W, X, Y]; two new sales: page 2 is [X, Y, Z, B] (shift 2, told by the overlap).
+        // Page 3 starts with the B page 2 ended with, then two more: one repeat, two new.
+        let mut asked = 0;
+        let pages = [vec![at(8, 4), at(7, 3), at(6, 2)], vec![at(7, 3), at(6, 2), at(5, 1), b()], vec![b(), b(), b()]];
+        let keys = key_pages(&pages, &[None, None, None], &mut asked);
+        assert_eq!(asked, 0);
+        assert_eq!(keys[2][0].key, keys[1][3].key, "the repeat");
+        assert_eq!(ordinals(&keys[2..]), [vec!["0@1", "1@1", "2@1"]]);
     }
 
     #[test]
