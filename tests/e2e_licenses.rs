@@ -13,6 +13,10 @@ use keymanager_e2e::launch_with;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_suspend_reactivate_and_the_dashboard_chart() {
+    keymanager_e2e::within(240, lookup_suspend_reactivate_and_the_dashboard_chart_steps()).await;
+}
+
+async fn lookup_suspend_reactivate_and_the_dashboard_chart_steps() {
     let now = Utc::now();
     let sb = RunningSandbox::start(GenSpec { seed: 17, items: 4, sales: 30, days: 20, now }, Switches::default())
         .await

@@ -9,6 +9,10 @@ const TABS: &[&str] = &["general", "license", "envato", "webhooks"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_limit_saved_in_the_ui_persists_across_a_restart() {
+    keymanager_e2e::within(240, activation_limit_saved_in_the_ui_persists_across_a_restart_steps()).await;
+}
+
+async fn activation_limit_saved_in_the_ui_persists_across_a_restart_steps() {
     let data = tempfile::tempdir().unwrap();
     let app = launch(data.path()).await;
 
@@ -43,6 +47,10 @@ async fn activation_limit_saved_in_the_ui_persists_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_value_shows_an_inline_error_and_writes_nothing() {
+    keymanager_e2e::within(240, an_invalid_value_shows_an_inline_error_and_writes_nothing_steps()).await;
+}
+
+async fn an_invalid_value_shows_an_inline_error_and_writes_nothing_steps() {
     let data = tempfile::tempdir().unwrap();
     let app = launch(data.path()).await;
     app.click("[data-testid=nav-settings]").await;
@@ -61,6 +69,10 @@ async fn an_invalid_value_shows_an_inline_error_and_writes_nothing() {
 /// A second launch hands over to the running instance and exits; the first keeps working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_launch_exits_and_leaves_the_first_running() {
+    keymanager_e2e::within(240, a_second_launch_exits_and_leaves_the_first_running_steps()).await;
+}
+
+async fn a_second_launch_exits_and_leaves_the_first_running_steps() {
     let data = tempfile::tempdir().unwrap();
     let app = launch(data.path()).await;
     let mut second = std::process::Command::new(keymanager_e2e::app_binary())

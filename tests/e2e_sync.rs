@@ -11,6 +11,10 @@ use keymanager_e2e::launch_with;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_now_shows_progress_licenses_and_the_run() {
+    keymanager_e2e::within(240, sync_now_shows_progress_licenses_and_the_run_steps()).await;
+}
+
+async fn sync_now_shows_progress_licenses_and_the_run_steps() {
     let spec = GenSpec { seed: 5, items: 4, sales: 150, days: 60, now: Utc::now() };
     let sb = RunningSandbox::start(spec, Switches::default()).await.unwrap();
     sb.update_switches(|s| {

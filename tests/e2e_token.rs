@@ -10,6 +10,10 @@ use keymanager_e2e::launch_with;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paste_validate_save_restart() {
+    keymanager_e2e::within(240, paste_validate_save_restart_steps()).await;
+}
+
+async fn paste_validate_save_restart_steps() {
     let spec =
         GenSpec { seed: 11, items: 5, sales: 10, days: 30, now: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap() };
     let sb = RunningSandbox::start(spec, Switches::default()).await.unwrap();

@@ -14,6 +14,14 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini;
 
+/// Runs an end-to-end test with a deadline: a hung driver fails the test in minutes instead of
+/// holding CI until its own limit.
+pub async fn within<F: std::future::Future<Output = ()>>(secs: u64, test: F) {
+    if tokio::time::timeout(Duration::from_secs(secs), test).await.is_err() {
+        panic!("the end-to-end test did not finish within {secs} s (a WebDriver call hung?)");
+    }
+}
+
 /// The app and the drivers allow one instance at a time, so sessions take turns.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -175,9 +183,9 @@ impl AppSession {
         self.wait_for(css).await.text().await.unwrap()
     }
 
-    /// Saves a PNG of the window. WebKit's snapshot can lag the DOM by a paint, so it first
-    /// waits for two animation frames to be drawn.
+    /// Saves a PNG of the window.
     pub async fn screenshot(&self, name: &str) {
+        // WebKit's snapshot can lag the DOM by a paint: wait for two animation frames first.
         let _ = self
             .client
             .execute_async(
