@@ -22,6 +22,9 @@ bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 xvfb-run -a -s "-screen 0 1280x800x24" bash scripts/in-session.sh bash -c '
   set -euo pipefail
   (cd ui && npx vitest run)
-  # Last, so the run ends with cargo test'"'"'s summary.
-  cargo test '"${FEATURES[*]}"'
+  # Unit and integration tests (the crates have no doc tests; benches run with make bench).
+  log=$(mktemp)
+  cargo test '"${FEATURES[*]}"' --lib --bins --tests 2>&1 | tee "$log"
+  # One closing line with the totals of every test binary.
+  awk "/^test result:/ { p += \$4; f += \$6 } END { printf \"tests: %d passed, %d failed\\n\", p, f }" "$log"
 '

@@ -121,6 +121,9 @@ async fn main() -> ExitCode {
             fail_next: Default::default(),
         },
     };
+    // Listen for SIGTERM before announcing the address: whoever reads the address may stop us at once.
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let (items, sales) = (dataset.items.len(), dataset.sales.len());
     let sandbox = Sandbox::new(dataset, switches, args.seed);
     let running = match sandbox.serve(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
@@ -141,29 +144,26 @@ async fn main() -> ExitCode {
         running.base_url()
     );
 
-    wait_for_stop().await;
+    #[cfg(unix)]
+    wait_for_stop(term.as_mut()).await;
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
     say!("envato-sandbox stopping");
     running.stop().await;
     ExitCode::SUCCESS
 }
 
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+#[cfg(unix)]
+async fn wait_for_stop(term: Option<&mut tokio::signal::unix::Signal>) {
+    match term {
+        Some(term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
