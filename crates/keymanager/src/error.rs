@@ -108,6 +108,11 @@ impl ErrorCode {
         ErrorCode::Internal,
     ];
 
+    /// The code for its serialised text (as stored in the database); unknown text is `Internal`.
+    pub fn parse(s: &str) -> ErrorCode {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s).unwrap_or(ErrorCode::Internal)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::SettingsUnknownKey => "settings.unknown_key",

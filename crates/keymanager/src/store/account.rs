@@ -20,10 +20,6 @@ pub struct EnvatoAccountRecord {
     pub last_error: Option<Error>,
 }
 
-fn code_from_str(s: &str) -> ErrorCode {
-    ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s).unwrap_or(ErrorCode::Internal)
-}
-
 impl Store {
     pub fn envato_account(&self) -> Result<Option<EnvatoAccountRecord>> {
         Ok(self
@@ -45,7 +41,7 @@ impl Store {
                     validated_at: r.get(5)?,
                     last_check_at: r.get(6)?,
                     last_check_ok: r.get(7)?,
-                    last_error: code.map(|c| Error::new(code_from_str(&c), message.unwrap_or_default())),
+                    last_error: code.map(|c| Error::new(ErrorCode::parse(&c), message.unwrap_or_default())),
                 })
             })
             .optional()?)

@@ -573,11 +573,7 @@ impl Store {
                     licenses_created: r.get(7)?,
                     products_created: r.get(8)?,
                     sales_queued: r.get(9)?,
-                    error: code.map(|c| {
-                        let code =
-                            ErrorCode::ALL.iter().copied().find(|k| k.as_str() == c).unwrap_or(ErrorCode::Internal);
-                        Error::new(code, message.unwrap_or_default())
-                    }),
+                    error: code.map(|c| Error::new(ErrorCode::parse(&c), message.unwrap_or_default())),
                     warnings: Vec::new(),
                 })
             })?
