@@ -13,7 +13,9 @@ use keymanager::store::{
     LicenseCounts, LicenseFilter, LicensePage, LicenseQuery, LookupHistoryEntry, ReviewItem, SyncRun,
 };
 use keymanager::sync::worker::SyncStatus;
+use keymanager::secret::SecretText;
 use keymanager::{time, Error};
+use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Emitter, State};
 
@@ -23,7 +25,14 @@ type Reply<T> = Result<T, Error>;
 pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
     let data_dir = state.data_dir.as_ref().map(|d| d.display().to_string());
     let schema_version = state.with_store(|s| s.schema_version()).await?;
-    Ok(AppInfo { version: keymanager::VERSION.to_string(), data_dir, schema_version })
+    let api = state.api.clone()?;
+    Ok(AppInfo {
+        version: keymanager::VERSION.to_string(),
+        data_dir,
+        schema_version,
+        envato_api_base: api.as_str().to_string(),
+        envato_api_developer_override: api.is_override(),
+    })
 }
 
 #[tauri::command]
@@ -76,11 +85,12 @@ pub async fn token_status(state: State<'_, AppState>) -> Reply<TokenStatus> {
 pub async fn token_validate(
     app: AppHandle,
     state: State<'_, AppState>,
-    token: Option<String>,
+    token: Option<SecretText>,
 ) -> Reply<ValidationReport> {
     let cfg = state.client_config().await?;
-    match token.filter(|t| !t.trim().is_empty()) {
-        Some(input) => Ok(account::validate(cfg, &input, &mut emit_step(&app)).await.0),
+    // The IPC copy of the token is a SecretString: wiped when dropped.
+    match token.filter(|t| !t.expose_secret().trim().is_empty()) {
+        Some(input) => Ok(account::validate(cfg, input.expose_secret(), &mut emit_step(&app)).await.0),
         None => {
             let report = account::check_stored(cfg, &*state.keychain()?, &mut emit_step(&app)).await?;
             let recorded = report.clone();
@@ -96,12 +106,12 @@ pub async fn token_validate(
 pub async fn envato_settings_save(
     app: AppHandle,
     state: State<'_, AppState>,
-    token: Option<String>,
+    token: Option<SecretText>,
     auto_create_products: bool,
 ) -> Reply<EnvatoSaveResult> {
-    let validated = match token.filter(|t| !t.trim().is_empty()) {
+    let validated = match token.filter(|t| !t.expose_secret().trim().is_empty()) {
         None => None,
-        Some(input) => match account::validate(state.client_config().await?, &input, &mut emit_step(&app)).await {
+        Some(input) => match account::validate(state.client_config().await?, input.expose_secret(), &mut emit_step(&app)).await {
             (report, Some(token)) => Some((report, token)),
             (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
         },

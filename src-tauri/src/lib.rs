@@ -14,6 +14,8 @@ use tauri::{Manager, WindowEvent};
 pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 pub fn run() {
+    // No core dumps: a crash must not write secrets or buyers' data to disk.
+    keymanager::process::harden();
     STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -3,7 +3,7 @@
 //! (say, a database from a newer KeyManager) does not crash the app: every command answers with
 //! the open error, and the UI shows it.
 
-use keymanager::envato::{ClientConfig, EnvatoClient};
+use keymanager::envato::{ApiBase, ClientConfig, EnvatoClient};
 use keymanager::keychain::Keychain;
 use keymanager::sync::worker::{ClientSource, SyncWorker};
 use keymanager::sync::SharedStore;
@@ -17,16 +17,8 @@ pub struct AppState {
     keychain: Result<Arc<Keychain>, Error>,
     pub worker: Option<SyncWorker>,
     pub data_dir: Option<PathBuf>,
-}
-
-pub const API_BASE_ENV: &str = "KEYMANAGER_ENVATO_API_BASE";
-
-/// The API address: the environment override (the sandbox in tests and demos), else the setting.
-fn api_base(store: &Store) -> Result<String, Error> {
-    match std::env::var(API_BASE_ENV) {
-        Ok(b) if !b.is_empty() => keymanager::settings::validate_api_base("envato_api_base", &b),
-        _ => Ok(store.settings()?.envato_api_base),
-    }
+    /// Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
+    pub api: Result<ApiBase, Error>,
 }
 
 impl AppState {
@@ -37,13 +29,20 @@ impl AppState {
         if let Err(err) = &store {
             tracing::error!(code = %err.code, message = %err.message, "cannot open the database");
         }
-        let keychain = dir.clone().and_then(|d| Keychain::for_data_dir(&d)).map(Arc::new);
-        let worker = match (&store, &keychain) {
-            (Ok(store), Ok(keychain)) => {
+        let api = ApiBase::from_env();
+        if let Err(err) = &api {
+            tracing::error!(code = %err.code, message = %err.message, "refusing the Envato API override");
+        }
+        let keychain = match (&dir, &api) {
+            (Ok(d), Ok(api)) => Keychain::for_data_dir(d, api).map(Arc::new),
+            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+        };
+        let worker = match (&store, &keychain, &api) {
+            (Ok(store), Ok(keychain), Ok(api)) => {
                 let keychain = keychain.clone();
-                let clients: ClientSource = Arc::new(move |store: &SharedStore| {
+                let base = api.as_str().to_string();
+                let clients: ClientSource = Arc::new(move |_store: &SharedStore| {
                     let Some(token) = keychain.load()? else { return Ok(None) };
-                    let base = api_base(&store.lock())?;
                     EnvatoClient::new(ClientConfig::new(&base), token).map(Some)
                 });
                 let _guard = tauri::async_runtime::handle().inner().enter();
@@ -51,7 +50,7 @@ impl AppState {
             }
             _ => None,
         };
-        AppState { store, keychain, worker, data_dir: dir.ok() }
+        AppState { store, keychain, worker, data_dir: dir.ok(), api }
     }
 
     pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {
@@ -102,7 +101,6 @@ impl AppState {
     }
 
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
-        let base = self.with_store(|s| api_base(s)).await?;
-        Ok(ClientConfig::new(&base))
+        Ok(ClientConfig::new(self.api.clone()?.as_str()))
     }
 }

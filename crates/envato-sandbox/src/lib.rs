@@ -86,6 +86,9 @@ pub struct Faults {
     pub truncate_rate: f64,
     /// Delay between 1 KiB chunks of every body.
     pub slow_body_ms: u64,
+    /// Pads every JSON answer with this many bytes of leading white space (streamed, no
+    /// Content-Length): a runaway or hostile server.
+    pub oversize_body_bytes: u64,
     /// Served in order to the next API requests, before any rate-based fault.
     pub fail_next: VecDeque<Fault>,
 }
@@ -548,6 +551,18 @@ async fn api(
         }
         _ if status == StatusCode::UNAUTHORIZED && switches.variants.unauthorized_plain_text => {
             (status, [(header::CONTENT_TYPE, "text/plain")], "Unauthorized").into_response()
+        }
+        _ if switches.faults.oversize_body_bytes > 0 => {
+            // Leading white space keeps the JSON valid, so only its size is at fault.
+            let pad = switches.faults.oversize_body_bytes as usize;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut parts: Vec<Vec<u8>> = std::iter::repeat_n(chunk, pad.div_ceil(64 * 1024)).collect();
+            parts.push(text.into_bytes());
+            let stream = futures_util::stream::iter(parts.into_iter().map(Ok::<_, std::io::Error>));
+            let mut r = Response::new(Body::from_stream(stream));
+            *r.status_mut() = status;
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
         }
         _ if switches.faults.slow_body_ms > 0 => {
             let delay = Duration::from_millis(switches.faults.slow_body_ms);

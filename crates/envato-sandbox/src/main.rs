@@ -59,6 +59,9 @@ struct Args {
     truncate_rate: f64,
     #[arg(long, default_value_t = 0)]
     slow_body_ms: u64,
+    /// Pad every answer with this many bytes (an oversized reply).
+    #[arg(long, default_value_t = 0)]
+    oversize_body_bytes: u64,
 }
 
 /// Prints a line, flushed, ignoring a closed stdout: the sandbox keeps serving (and stops
@@ -118,6 +121,7 @@ async fn main() -> ExitCode {
             drop_rate: args.drop_rate,
             truncate_rate: args.truncate_rate,
             slow_body_ms: args.slow_body_ms,
+            oversize_body_bytes: args.oversize_body_bytes,
             fail_next: Default::default(),
         },
     };

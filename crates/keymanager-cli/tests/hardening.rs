@@ -88,14 +88,22 @@ async fn concurrent_writers_never_fail_with_database_locked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_input_gets_a_clear_error_and_writes_nothing() {
     let (_sb, env) = setup(5).await;
-    let db = env.dir.path().join("keymanager.sqlite3");
-    let before = std::fs::read(&db).unwrap();
+    let tables = || keymanager::Store::open_in_dir(env.dir.path()).unwrap().dump_tables(&["lookups"]).unwrap();
+    let before = tables();
+    assert!(before.contains("# settings") && before.contains("# envato_account"), "the dump covers the tables");
     let sql = "'; DROP TABLE licenses; --";
     let long = "x".repeat(100_000);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["settings", "set", "history_days", sql], "error[settings.invalid_value]"),
         (vec!["settings", "set", sql, "1"], "error[settings.unknown_key]"),
-        (vec!["settings", "set", "envato_api_base", &long], "error[settings.invalid_value]"),
+        (vec!["settings", "set", "envato_api_base", &long], "error[settings.unknown_key]"),
+        // Negative numbers are values, judged by the core (not clap's usage error).
+        (vec!["settings", "set", "default_activation_limit", "-5"], "error[settings.invalid_value]"),
+        (vec!["settings", "set", "history_days", "-1"], "error[settings.invalid_value]"),
+        (vec!["products", "add", "--name", "ok", "--activation-limit", "-3"], "error[input.invalid]"),
+        (vec!["licenses", "list", "--limit", "-1"], "error[input.invalid]"),
+        (vec!["licenses", "show", "-7"], "error[license.not_found]"),
+        (vec!["--envato-api-base", "http://localhost:1@evil.example", "token", "status"], "error[input.invalid]"),
         (vec!["products", "add", "--name", &long], "error[input.invalid]"),
         (vec!["products", "add", "--name", "ok", "--sku", sql], "error[input.invalid]"),
         (vec!["lookup", sql], ""),
@@ -133,7 +141,7 @@ async fn hostile_input_gets_a_clear_error_and_writes_nothing() {
     // The token is not read from arguments, and garbage on stdin is refused.
     let out = env.run(&["token", "set"], "\u{0}\u{1}\u{2}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[envato.token_format]"));
-    assert_eq!(std::fs::read(&db).unwrap().len(), before.len());
+    assert_eq!(tables(), before, "no table changed");
     assert_eq!(env.run(&["products", "list", "--json"], "").stdout, b"[]\n");
     // The lookups of malformed codes are kept in the history, so compare business tables only.
     let licenses = env.run(&["licenses", "list", "--json"], "");
@@ -148,7 +156,12 @@ async fn the_token_appears_on_no_surface() {
     let mut printed = Vec::new();
     let csv = env.dir.path().join("export.csv");
     let code = sb.dataset().sales[3].code.clone();
+    // A marker planted where the token must not be: each search below first finds the marker,
+    // so a search that cannot see into a surface fails instead of passing.
+    let marker = format!("PLANTED{}MARKER", std::process::id());
     let runs: Vec<Vec<&str>> = vec![
+        vec!["products", "add", "--name", marker.as_str()],
+        vec!["licenses", "issue", "--product", "1", "--buyer", marker.as_str()],
         vec!["settings", "set", "auto_create_products", "on"],
         vec!["token", "status", "--json"],
         vec!["token", "validate", "--json"],
@@ -166,15 +179,33 @@ async fn the_token_appears_on_no_surface() {
         printed.extend(out.stderr);
     }
     assert!(printed.len() > 10_000, "trace logs were captured");
-    let token = data::SELLER_TOKEN.as_bytes();
-    let contains = |b: &[u8]| b.windows(token.len()).any(|w| w == token);
-    assert!(!contains(&printed), "the token is in CLI output or logs");
-    let mut files = 0;
+    let has = |b: &[u8], needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    let (token, marker) = (data::SELLER_TOKEN.as_bytes(), marker.as_bytes());
+    assert!(has(&printed, marker), "positive control: the marker is in the CLI output");
+    assert!(!has(&printed, token), "the token is in CLI output or logs");
+    let mut searched = Vec::new();
     for entry in std::fs::read_dir(env.dir.path()).unwrap().flatten() {
-        files += 1;
-        assert!(!contains(&std::fs::read(entry.path()).unwrap()), "the token is in {:?}", entry.path());
+        let name = entry.file_name().to_string_lossy().to_string();
+        let bytes = std::fs::read(entry.path()).unwrap();
+        // The SHM file is SQLite's WAL index: page numbers and checksums, never row data, so no
+        // marker can be planted in it; it is searched for the token all the same.
+        // The main file may not hold the rows yet (they sit in the WAL until a checkpoint); it is
+        // checked again with its control after the last connection closes, below.
+        if name.ends_with("-wal") || name.ends_with(".csv") {
+            assert!(has(&bytes, marker), "positive control: the marker is in {name}");
+        }
+        assert!(!has(&bytes, token), "the token is in {name}");
+        searched.push(name);
     }
-    assert!(env.dir.path().join("keymanager.sqlite3-wal").exists(), "the WAL was searched");
-    assert!(files >= 4, "database, WAL, shm and export");
+    searched.sort();
+    assert_eq!(
+        searched,
+        ["export.csv", "keymanager.sqlite3", "keymanager.sqlite3-shm", "keymanager.sqlite3-wal"],
+        "database, WAL, SHM and export were all searched"
+    );
+    // Closing the last connection checkpoints the WAL into the database file.
     drop(keep);
+    let db = std::fs::read(env.dir.path().join("keymanager.sqlite3")).unwrap();
+    assert!(has(&db, marker), "positive control: the marker is in the checkpointed database");
+    assert!(!has(&db, token), "the token is in the checkpointed database");
 }

@@ -15,7 +15,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
-    use crate::lookup::{LookupResult, LookupVerdict, SupportWindow};
+    use crate::lookup::{LookupResult, LookupSale, LookupVerdict, SupportWindow};
     use crate::model::{
         Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus,
     };
@@ -58,6 +58,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<SyncStatus>(),
         one::<LicenseCounts>(),
         one::<Activation>(),
+        one::<LookupSale>(),
         one::<KeyHistoryEntry>(),
         one::<LicenseAction>(),
         one::<LicenseDetail>(),

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     EnvatoBadResponse,
     #[serde(rename = "envato.no_items")]
     EnvatoNoItems,
+    #[serde(rename = "envato.token_host_mismatch")]
+    EnvatoTokenHostMismatch,
     #[serde(rename = "purchase_code.malformed")]
     PurchaseCodeMalformed,
     #[serde(rename = "keychain.unavailable")]
@@ -97,6 +99,7 @@ impl ErrorCode {
         ErrorCode::EnvatoConnectionFailed,
         ErrorCode::EnvatoBadResponse,
         ErrorCode::EnvatoNoItems,
+        ErrorCode::EnvatoTokenHostMismatch,
         ErrorCode::PurchaseCodeMalformed,
         ErrorCode::KeychainUnavailable,
         ErrorCode::TokenNotConfigured,
@@ -136,6 +139,7 @@ impl ErrorCode {
             ErrorCode::EnvatoConnectionFailed => "envato.connection_failed",
             ErrorCode::EnvatoBadResponse => "envato.bad_response",
             ErrorCode::EnvatoNoItems => "envato.no_items",
+            ErrorCode::EnvatoTokenHostMismatch => "envato.token_host_mismatch",
             ErrorCode::PurchaseCodeMalformed => "purchase_code.malformed",
             ErrorCode::KeychainUnavailable => "keychain.unavailable",
             ErrorCode::TokenNotConfigured => "token.not_configured",

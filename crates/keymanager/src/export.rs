@@ -26,9 +26,22 @@ pub const COLUMNS: &[&str] = &[
     "created_at",
 ];
 
-/// Quotes a field when it needs it, and defuses spreadsheet formulas (`=`, `+`, `-`, `@`).
+/// A plain decimal number (an amount such as `-12.50`): safe to leave as it is.
+fn is_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Quotes a field when it needs it, and defuses spreadsheet formulas: a leading `=`, `+`, `-`,
+/// `@`, TAB or CR (OWASP's list) gets a `'` in front, except in a plain number such as `-12.50`.
 fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(s);
+    let s = if risky { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -82,7 +95,8 @@ pub fn write_csv_file(store: &Store, filter: &LicenseFilter, now: Timestamp, dir
         Error::new(crate::error::ErrorCode::StoreIo, format!("Cannot write {}: {e}.", path.display()))
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let file = std::fs::File::create(&path).map_err(io)?;
+    // The export names buyers: readable by the seller alone.
+    let file = crate::private_files::create_private_file(&path)?;
     let mut w = std::io::BufWriter::new(file);
     write_csv(store, filter, now, &mut w)?;
     w.flush().map_err(io)?;
@@ -99,6 +113,14 @@ mod tests {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(field("-3"), "'-3");
+        assert_eq!(field("-3+A1"), "'-3+A1");
+        assert_eq!(field("\tcmd"), "'\tcmd");
+        assert_eq!(field("\r=1"), "\"'\r=1\"");
+        // Amounts are numbers, negative ones included (refunds in a statement).
+        assert_eq!(field("-12.50"), "-12.50");
+        assert_eq!(field("-3"), "-3");
+        assert_eq!(field("12"), "12");
+        assert_eq!(field("-"), "'-");
+        assert_eq!(field("-1.2.3"), "'-1.2.3");
     }
 }

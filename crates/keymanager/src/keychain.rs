@@ -1,13 +1,24 @@
 //! The only place the Envato token is stored: the operating system's keychain (Secret Service on
 //! Linux, Keychain on macOS, Credential Manager on Windows), through the keyring crate.
 //!
-//! The entry is scoped to the data folder, so two profiles never share a token. Where no keychain
-//! is available the error says so; there is deliberately no fallback to a file.
+//! The entry is scoped to the data folder, so two profiles never share a token, and to the Envato
+//! origin the token was validated against: a token saved while a developer pointed KeyManager at
+//! the sandbox is a different entry from the seller's real one, and a token loaded here is bound
+//! to its origin (the client refuses to send it elsewhere). Where no keychain is available the
+//! error says so; there is deliberately no fallback to a file.
 
+use crate::envato::api_base::{ApiBase, OFFICIAL};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Token;
+use zeroize::Zeroizing;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+compile_error!(
+    "KeyManager keeps the Envato token only in the OS keychain, and this platform has no keyring backend \
+     enabled in crates/keymanager/Cargo.toml (keyring would fall back to an in-memory mock)."
+);
 
 const SERVICE: &str = "KeyManager";
 
@@ -19,6 +30,8 @@ enum Backend {
 
 pub struct Keychain {
     backend: Backend,
+    /// The Envato origin whose token this entry holds; None for the unbound test keychain.
+    origin: Option<String>,
 }
 
 /// FNV-1a: a stable, short name for a data folder (not a secret, just an identifier).
@@ -49,31 +62,45 @@ fn unavailable(err: keyring::Error) -> Error {
 }
 
 impl Keychain {
-    /// The entry of the profile whose data lives in `data_dir`.
-    pub fn for_data_dir(data_dir: &Path) -> Result<Keychain> {
+    /// The entry of the profile whose data lives in `data_dir`, for tokens of the Envato origin
+    /// of `api`. Envato's own origin keeps the entry name earlier versions used.
+    pub fn for_data_dir(data_dir: &Path, api: &ApiBase) -> Result<Keychain> {
         let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-        let user = format!("envato-personal-token-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        let mut user = format!("envato-personal-token-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        if api.origin() != OFFICIAL {
+            user.push_str(&format!("-{:016x}", fnv1a(api.origin().as_bytes())));
+        }
         let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
-        Ok(Keychain { backend: Backend::Os(entry) })
+        Ok(Keychain { backend: Backend::Os(entry), origin: Some(api.origin().to_string()) })
     }
 
-    /// A keychain that lives only in this process (tests).
+    /// A keychain that lives only in this process, its tokens unbound (tests of other logic).
     pub fn in_memory() -> Keychain {
-        Keychain { backend: Backend::Memory(Arc::new(Mutex::new(None))) }
+        Keychain { backend: Backend::Memory(Arc::new(Mutex::new(None))), origin: None }
+    }
+
+    /// A process-local keychain whose tokens are bound to `api`'s origin (tests of the binding).
+    pub fn in_memory_for(api: &ApiBase) -> Keychain {
+        Keychain { origin: Some(api.origin().to_string()), ..Keychain::in_memory() }
     }
 
     /// The stored token; `Ok(None)` when there is none.
     pub fn load(&self) -> Result<Option<Token>> {
-        let text = match &self.backend {
+        // The keychain's answer is a plain String: wiped once the token is parsed from it.
+        let text: Option<Zeroizing<String>> = match &self.backend {
             Backend::Os(entry) => match entry.get_password() {
-                Ok(t) => Some(t),
+                Ok(t) => Some(Zeroizing::new(t)),
                 Err(keyring::Error::NoEntry) => None,
                 Err(e) => return Err(unavailable(e)),
             },
-            Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone().map(Zeroizing::new),
         };
         // A value that is not a token (edited by hand in a keyring manager) is treated as none.
-        Ok(text.and_then(|t| Token::parse(&t).ok()))
+        let token = text.and_then(|t| Token::parse(&t).ok());
+        Ok(match &self.origin {
+            Some(origin) => token.map(|t| t.bound(origin)),
+            None => token,
+        })
     }
 
     pub fn save(&self, token: &Token) -> Result<()> {

@@ -15,6 +15,8 @@ pub mod lookup;
 pub mod model;
 pub mod money;
 pub mod paths;
+pub mod private_files;
+pub mod process;
 pub mod secret;
 pub mod settings;
 pub mod store;

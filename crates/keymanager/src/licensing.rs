@@ -81,10 +81,8 @@ pub fn change_status(
     now: Timestamp,
 ) -> Result<License> {
     let reason = check_reason(reason)?;
-    let current = license(store, id)?;
-    let to = transition(current.status, action)?;
-    store.set_license_status(id, to, action.audit_name(), &reason, now)?;
-    license(store, id)
+    // The status is judged inside the write transaction, never from an earlier read.
+    store.change_license_status(id, |from| transition(from, action), action.audit_name(), &reason, now)
 }
 
 pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) -> Result<License> {
@@ -156,17 +154,15 @@ pub fn activate(
     if label.is_some_and(|l| l.chars().count() > 200) {
         return Err(Error::invalid_input("A label has at most 200 characters.").with_field("label"));
     }
-    let l = by_key(store, key)?;
-    refuse_if_not_active(&l)?;
-    let (activation, new) = store.activate(l.id, l.activation_limit, &instance, label, now)?;
-    Ok(ActivationResult { license: license(store, l.id)?, activation, new })
+    let key = LicenseKey::parse(key)?;
+    // Status and limit are checked in the same transaction as the insert.
+    let (license, activation, new) = store.activate(&key, &instance, label, refuse_if_not_active, now)?;
+    Ok(ActivationResult { license, activation, new })
 }
 
 pub fn deactivate(store: &mut Store, key: &str, instance: &str, now: Timestamp) -> Result<License> {
     let instance = check_instance(instance)?;
-    let l = by_key(store, key)?;
-    store.deactivate(l.id, Some(&instance), None, now)?;
-    license(store, l.id)
+    store.deactivate_by_key(&LicenseKey::parse(key)?, &instance, now)
 }
 
 /// The seller frees a slot from the UI.

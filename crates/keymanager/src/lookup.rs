@@ -48,6 +48,61 @@ pub struct SupportWindow {
     pub expired: bool,
 }
 
+/// The sale as Envato reported it: shown whether or not a license exists for it yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LookupSale {
+    #[ts(type = "number | null")]
+    pub item_id: Option<i64>,
+    pub item_name: Option<String>,
+    pub marketplace: Option<String>,
+    /// None for a guest checkout.
+    pub buyer: Option<String>,
+    /// Envato's license name, verbatim ("Regular License").
+    pub envato_license: Option<String>,
+    pub sold_at: Option<String>,
+    /// Exact decimal text, e.g. "19.84", in `currency`.
+    pub amount: Option<String>,
+    /// Envato Market sells in US dollars.
+    pub currency: String,
+    pub purchase_count: Option<u32>,
+    pub supported_until: Option<String>,
+}
+
+/// Envato Market prices and pays in US dollars.
+pub const CURRENCY: &str = "USD";
+
+impl LookupSale {
+    fn from_license(l: &License) -> LookupSale {
+        LookupSale {
+            item_id: l.envato_item_id,
+            item_name: l.item_name.clone(),
+            marketplace: l.marketplace.clone(),
+            buyer: l.buyer.clone(),
+            envato_license: l.envato_license.clone(),
+            sold_at: l.sold_at.clone(),
+            amount: l.amount.clone(),
+            currency: CURRENCY.to_string(),
+            purchase_count: l.purchase_count,
+            supported_until: l.supported_until.clone(),
+        }
+    }
+
+    fn from_record(r: &plan::SaleRecord) -> LookupSale {
+        LookupSale {
+            item_id: Some(r.item_id),
+            item_name: Some(r.item_name.clone()),
+            marketplace: r.marketplace.clone(),
+            buyer: r.buyer.clone(),
+            envato_license: Some(r.license.clone()),
+            sold_at: Some(to_db(r.sold_at)),
+            amount: Some(crate::money::format_cents(r.amount_cents)),
+            currency: CURRENCY.to_string(),
+            purchase_count: r.purchase_count,
+            supported_until: r.supported_until.map(to_db),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct LookupResult {
     pub code: String,
@@ -55,6 +110,8 @@ pub struct LookupResult {
     pub message: String,
     /// Answered from the database (no request) or from Envato just now.
     pub from_envato: bool,
+    /// What was sold: item, buyer, license type, date, amount and support, with or without a license.
+    pub sale: Option<LookupSale>,
     pub license: Option<License>,
     pub activations: Vec<Activation>,
     pub support: Option<SupportWindow>,
@@ -87,6 +144,7 @@ fn result_for(license: License, activations: Vec<Activation>, from_envato: bool,
         verdict,
         message,
         from_envato,
+        sale: Some(LookupSale::from_license(&license)),
         support: Some(support(license.supported_until.as_deref(), now)),
         license: Some(license),
         activations,
@@ -101,6 +159,7 @@ fn malformed(input: &str, err: Error) -> LookupResult {
         verdict: LookupVerdict::Malformed,
         message: err.message,
         from_envato: false,
+        sale: None,
         license: None,
         activations: Vec::new(),
         support: None,
@@ -117,6 +176,7 @@ fn not_a_sale(code: &str) -> LookupResult {
                   or was refunded or reversed."
             .to_string(),
         from_envato: true,
+        sale: None,
         license: None,
         activations: Vec::new(),
         support: None,
@@ -125,11 +185,13 @@ fn not_a_sale(code: &str) -> LookupResult {
     }
 }
 
+fn license_summary(l: &License) -> String {
+    format!("{} · {} · {}", l.product_name, l.buyer.as_deref().unwrap_or("guest checkout"), l.license_key)
+}
+
 fn summary(r: &LookupResult) -> String {
     match &r.license {
-        Some(l) => {
-            format!("{} · {} · {}", l.product_name, l.buyer.as_deref().unwrap_or("guest checkout"), l.license_key)
-        }
+        Some(l) => license_summary(l),
         None if r.waiting_for_product => "Valid; waiting in the review queue for a product".to_string(),
         None => r.message.chars().take(80).collect(),
     }
@@ -156,78 +218,73 @@ pub async fn lookup(
             None => Ok(None),
         })
         .await?;
-    let result = match known {
-        Some((l, acts)) => result_for(l, acts, false, now),
+    match known {
+        Some((l, acts)) => {
+            let result = result_for(l, acts, false, now);
+            let (c, r) = (code.as_str().to_string(), result.clone());
+            store
+                .run(move |s| s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now))
+                .await?;
+            Ok(result)
+        }
         None => {
             let client = client.ok_or_else(crate::account::not_configured)?;
             match client.sale_by_code(&code).await? {
-                None => not_a_sale(code.as_str()),
-                Some(sale) => record_verified(store, code.as_str(), sale, now).await?,
+                None => {
+                    let result = not_a_sale(code.as_str());
+                    let (c, r) = (code.as_str().to_string(), result.clone());
+                    store.run(move |s| s.record_lookup(&c, r.verdict.as_str(), None, &summary(&r), now)).await?;
+                    Ok(result)
+                }
+                Some(sale) => record_verified(store, code.as_str(), sale, now).await,
             }
         }
-    };
-    let (c, r) = (code.as_str().to_string(), result.clone());
-    store
-        .run(move |s| s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now))
-        .await?;
-    Ok(result)
+    }
 }
 
-/// Writes what Envato just confirmed: attach the code to the synced sale that lacked it, or
-/// create the license (or product, or review-queue entry) for it.
+/// Writes what Envato just confirmed, in one transaction with the lookup's history entry: the
+/// code attached to the synced sale that lacked it, or the sale licensed by the sync's own rules
+/// (matched product, auto-created product, or the review queue).
 async fn record_verified(store: &SharedStore, code: &str, sale: Sale, now: Timestamp) -> Result<LookupResult> {
-    let code = code.to_string();
+    let mut record = plan::keyed_alone(std::slice::from_ref(&sale)).remove(0);
+    record.code = Some(code.to_string());
+    let shown = LookupSale::from_record(&record);
+    let waiting = waiting_for_product(code, &sale, &shown, now);
+    let waiting_summary = summary(&waiting);
     store
         .run(move |s| {
-            let license_id = match s.codeless_license_for_sale(sale.item.id, sale.sold_at, sale.amount_cents)? {
-                Some(id) => {
-                    s.attach_code(id, &code, sale.buyer.as_deref(), sale.purchase_count, now)?;
-                    Some(id)
-                }
-                None => {
-                    let mut record = plan::keyed_alone(std::slice::from_ref(&sale)).remove(0);
-                    let base = record.key.rsplit_once('#').map(|(b, _)| b.to_string()).unwrap_or_else(|| record.key.clone());
-                    record.key = s.free_sale_key(&base)?;
-                    record.code = Some(code.clone());
-                    let products = s.product_index()?;
-                    let product = match products.find(record.item_id, &record.item_name) {
-                        Some((id, _by)) => Some(id),
-                        None if s.settings()?.auto_create_products => Some(s.product_for_item_or_create(record.item_id, &record.item_name, &record.item_description, now)?),
-                        None => None,
-                    };
-                    match product {
-                        Some(p) => Some(s.insert_verified_sale(&record, p, now)?),
-                        None => {
-                            s.queue_verified_sale(&record, now)?;
-                            None
-                        }
-                    }
-                }
-            };
-            match license_id {
-                Some(id) => {
-                    let l = s.license(id)?.ok_or_else(|| Error::internal("The license vanished."))?;
-                    let acts = s.activations(id)?;
+            let license = s.record_verified_sale(&record, now, |license| match license {
+                Some(l) => ("valid", license_summary(l)),
+                None => ("valid", waiting_summary),
+            })?;
+            match license {
+                Some(l) => {
+                    let acts = s.activations(l.id)?;
                     Ok(result_for(l, acts, true, now))
                 }
-                None => Ok(LookupResult {
-                    code: code.clone(),
-                    verdict: LookupVerdict::Valid,
-                    message: format!(
-                        "A genuine purchase of {} (item {}), but no product matches it and Auto-Create Products is off: \
-                         it waits in the review queue.",
-                        sale.item.name, sale.item.id
-                    ),
-                    from_envato: true,
-                    license: None,
-                    activations: Vec::new(),
-                    support: Some(support(sale.supported_until.map(to_db).as_deref(), now)),
-                    waiting_for_product: true,
-                    stale: false,
-                }),
+                None => Ok(waiting),
             }
         })
         .await
+}
+
+fn waiting_for_product(code: &str, sale: &Sale, shown: &LookupSale, now: Timestamp) -> LookupResult {
+    LookupResult {
+        code: code.to_string(),
+        verdict: LookupVerdict::Valid,
+        message: format!(
+            "A genuine purchase of {} (item {}), but no product matches it and Auto-Create Products is off: \
+             it waits in the review queue.",
+            sale.item.name, sale.item.id
+        ),
+        from_envato: true,
+        sale: Some(shown.clone()),
+        license: None,
+        activations: Vec::new(),
+        support: Some(support(sale.supported_until.map(to_db).as_deref(), now)),
+        waiting_for_product: true,
+        stale: false,
+    }
 }
 
 /// Re-verifies a code the database has: refreshes buyer, purchase count and support, or flags

@@ -152,6 +152,10 @@ pub struct AppInfo {
     pub version: String,
     pub data_dir: Option<String>,
     pub schema_version: u32,
+    /// The Envato API address in force.
+    pub envato_api_base: String,
+    /// A developer override (the sandbox) is in force: the window shows a warning banner.
+    pub envato_api_developer_override: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -15,7 +15,6 @@ pub struct Settings {
     pub default_license_type: LicenseType,
     pub sync_interval_minutes: u32,
     pub history_days: u32,
-    pub envato_api_base: String,
 }
 
 /// The license types a product grants. Envato's own license names ("Regular License",
@@ -44,8 +43,6 @@ impl LicenseType {
     }
 }
 
-pub const DEFAULT_API_BASE: &str = "https://api.envato.com";
-
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -54,7 +51,6 @@ impl Default for Settings {
             default_license_type: LicenseType::Regular,
             sync_interval_minutes: 30,
             history_days: 90,
-            envato_api_base: DEFAULT_API_BASE.to_string(),
         }
     }
 }
@@ -66,7 +62,6 @@ pub const KEYS: &[&str] = &[
     "default_license_type",
     "sync_interval_minutes",
     "history_days",
-    "envato_api_base",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -103,26 +98,6 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     }
 }
 
-/// The API base must be HTTPS, except on loopback, where the Envato sandbox runs.
-pub fn validate_api_base(key: &str, value: &str) -> Result<String> {
-    let v = value.trim().trim_end_matches('/');
-    let rest = if let Some(r) = v.strip_prefix("https://") {
-        r
-    } else if let Some(r) = v.strip_prefix("http://") {
-        let host = r.split(['/', ':']).next().unwrap_or("");
-        if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]" || r.starts_with("[::1]")) {
-            return Err(invalid(key, "The Envato API address must use https:// (plain http:// is only allowed on this machine, for the sandbox).".into()));
-        }
-        r
-    } else {
-        return Err(invalid(key, format!("“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.", shorten(v))));
-    };
-    if rest.is_empty() || rest.starts_with('/') || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(key, format!("“{}” is not a web address; use e.g. {DEFAULT_API_BASE}.", shorten(v))));
-    }
-    Ok(v.to_string())
-}
-
 /// One validated change: the key and its canonical stored text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingChange {
@@ -153,7 +128,6 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "history_days" => {
             ("history_days", parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string())
         }
-        "envato_api_base" => ("envato_api_base", validate_api_base(key, value)?),
         other => {
             return Err(Error::new(
                 ErrorCode::SettingsUnknownKey,
@@ -192,7 +166,6 @@ impl Settings {
             }
             "sync_interval_minutes" => self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes),
             "history_days" => self.history_days = v.parse().unwrap_or(self.history_days),
-            "envato_api_base" => self.envato_api_base = v.to_string(),
             _ => {}
         }
     }
@@ -205,7 +178,6 @@ impl Settings {
             "default_license_type" => self.default_license_type.as_str().to_string(),
             "sync_interval_minutes" => self.sync_interval_minutes.to_string(),
             "history_days" => self.history_days.to_string(),
-            "envato_api_base" => self.envato_api_base.clone(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -247,10 +219,6 @@ mod tests {
         check("history_days", "365", Ok("365"));
         check("history_days", "0", Err(SettingsInvalidValue));
         check("history_days", "366", Err(SettingsInvalidValue));
-        check("envato_api_base", "https://api.envato.com/", Ok("https://api.envato.com"));
-        check("envato_api_base", "http://127.0.0.1:8099", Ok("http://127.0.0.1:8099"));
-        check("envato_api_base", "http://evil.example", Err(SettingsInvalidValue));
-        check("envato_api_base", "ftp://x", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

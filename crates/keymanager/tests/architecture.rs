@@ -121,6 +121,10 @@ fn the_webview_can_reach_only_keymanagers_commands() {
         "CSP allows remote or eval: {csp}"
     );
     assert_eq!(conf["app"]["withGlobalTauri"], false);
+    // No web inspector in any build the README launches (make run builds the debug profile).
+    for w in conf["app"]["windows"].as_array().unwrap() {
+        assert_eq!(w["devtools"], false, "window {} must have devtools off", w["label"]);
+    }
     assert!(
         conf["build"]["frontendDist"].as_str().unwrap().starts_with("../ui/dist"),
         "the UI is embedded, never remote"
@@ -134,7 +138,29 @@ fn the_webview_can_reach_only_keymanagers_commands() {
         "tauri-plugin-opener",
         "tauri-plugin-sql",
         "tauri-plugin-dialog",
+        "\"devtools\"",
     ] {
         assert!(!manifest.contains(banned), "{banned} would widen what the webview can do");
     }
+}
+
+#[test]
+fn every_desktop_platform_gets_its_native_keychain_backend() {
+    for (target, feature) in [
+        ("x86_64-unknown-linux-gnu", "sync-secret-service"),
+        ("x86_64-apple-darwin", "apple-native"),
+        ("aarch64-apple-darwin", "apple-native"),
+        ("x86_64-pc-windows-msvc", "windows-native"),
+    ] {
+        let out = Command::new(env!("CARGO"))
+            .args(["tree", "-p", "keymanager", "--target", target, "-e", "features", "-i", "keyring"])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{target}: {}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8(out.stdout).unwrap();
+        assert!(tree.contains(&format!("keyring feature \"{feature}\"")), "{target} lacks keyring's {feature}:\n{tree}");
+    }
+    let src = std::fs::read_to_string(root().join("crates/keymanager/src/keychain.rs")).unwrap();
+    assert!(src.contains("compile_error!"), "a platform without a backend must fail to compile");
 }

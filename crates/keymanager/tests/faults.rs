@@ -164,3 +164,49 @@ async fn faults_during_a_lookup() {
     let unknown = "0123abcd-0000-4000-8000-00000000beef";
     assert_eq!(lookup::lookup(&st, Some(&client(&sb)), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_reply_is_refused_without_reading_it_all() {
+    let sb = sandbox().await;
+    let code = sb.dataset().sales[3].code.clone();
+    // Just under the cap the same answer is accepted (the padding is an extra field).
+    sb.update_switches(|s| s.faults.oversize_body_bytes = 3 * 1024 * 1024);
+    let st = store();
+    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap().verdict, LookupVerdict::Valid);
+    // Past it: a clear bad-response error, not retried, nothing written.
+    sb.update_switches(|s| s.faults.oversize_body_bytes = 64 * 1024 * 1024);
+    sb.reset_stats();
+    let st = store();
+    let err = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::EnvatoBadResponse);
+    assert!(err.message.contains("larger than 4 MB"), "{}", err.message);
+    assert_eq!(sb.stats().total, 1, "an oversized reply is not asked for again");
+    let summary = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    assert_eq!(summary.error.unwrap().code, ErrorCode::EnvatoBadResponse);
+    assert_eq!(st.lock().license_counts().unwrap().total, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sales_list_that_does_not_end_stops_at_the_page_limit() {
+    let sb = sandbox().await; // 120 sales, 20 a page: 6 pages
+    let st = store();
+    let mut logged = 0;
+    let summary = keymanager::sync::run_sync_limited(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}, 3)
+        .await
+        .unwrap();
+    let err = summary.error.expect("the run stops at the limit");
+    assert_eq!(err.code, ErrorCode::EnvatoBadResponse);
+    assert!(err.message.contains("3 pages"), "{}", err.message);
+    assert_eq!(summary.pages_fetched, 3);
+    for run in st.lock().sync_runs(5).unwrap() {
+        if run.error.is_some() {
+            logged += 1;
+        }
+    }
+    assert_eq!(logged, 1, "the stop is in the Sync log");
+    // Nothing is lost: a run with the normal limit completes the data.
+    let again = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
+    assert_eq!(again.status, SyncRunStatus::Succeeded);
+    assert_exact(&st, &sb);
+    assert!(keymanager::sync::MAX_PAGES >= 1000, "the real limit is far above any seller's history");
+}

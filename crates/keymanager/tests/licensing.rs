@@ -452,3 +452,95 @@ async fn hostile_input_at_every_ipc_entry_point() {
     assert_eq!(s.products().unwrap().len(), 1);
     assert_eq!(s.audit_recent(1000).unwrap().len(), audit_before, "nothing was written, not even to the audit trail");
 }
+
+/// A license of limit `limit` in a database file that racing threads open for themselves.
+fn racing_license(limit: u32) -> (tempfile::TempDir, String, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in_dir(dir.path()).unwrap();
+    let p = s
+        .create_product(&NewProduct { name: "Race".into(), activation_limit: Some(limit), ..Default::default() }, now())
+        .unwrap();
+    let l = s.issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None }, now()).unwrap();
+    (dir, l.license_key, l.id)
+}
+
+#[test]
+fn fifty_threads_racing_for_activations_never_pass_the_limit() {
+    let (dir, key, id) = racing_license(5);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(50));
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let (path, key, barrier) = (dir.path().to_path_buf(), key.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut s = Store::open_in_dir(&path).unwrap();
+                barrier.wait();
+                keymanager::licensing::activate(&mut s, &key, &format!("site-{i}.example"), None, now()).map(|_| ())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 5, "exactly the limit's worth of activations succeed");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(r.code, ErrorCode::LicenseActivationLimit, "{}", r.message);
+    }
+    let s = Store::open_in_dir(dir.path()).unwrap();
+    assert_eq!(s.activations(id).unwrap().len(), 5);
+}
+
+#[test]
+fn fifty_threads_racing_revoke_suspend_and_activate_leave_a_consistent_history() {
+    let (dir, key, id) = racing_license(1000);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(50));
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let (path, key, barrier) = (dir.path().to_path_buf(), key.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut s = Store::open_in_dir(&path).unwrap();
+                barrier.wait();
+                let r = match i % 5 {
+                    0 => licensing::change_status(&mut s, id, LicenseAction::Revoke, "refund", now()).map(|_| ()),
+                    1 => licensing::change_status(&mut s, id, LicenseAction::Suspend, "abuse", now()).map(|_| ()),
+                    2 => licensing::change_status(&mut s, id, LicenseAction::Reactivate, "ok again", now()).map(|_| ()),
+                    _ => keymanager::licensing::activate(&mut s, &key, &format!("i{i}"), None, now()).map(|_| ()),
+                };
+                if let Err(e) = &r {
+                    assert!(
+                        matches!(
+                            e.code,
+                            ErrorCode::LicenseInvalidTransition | ErrorCode::LicenseRevoked | ErrorCode::LicenseSuspended
+                        ),
+                        "{:?}: {}",
+                        e.code,
+                        e.message
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // Replaying the audit trail in commit order must reach the stored status through legal
+    // transitions only, and every activation must have happened while the license was active.
+    let s = Store::open_in_dir(dir.path()).unwrap();
+    let mut audit = s.audit_for_license(id).unwrap();
+    audit.sort_by_key(|a| a.id);
+    let mut status = LicenseStatus::Active;
+    let mut activations = 0;
+    for a in &audit {
+        status = match a.action.as_str() {
+            "license.revoked" => keymanager::licensing::transition(status, LicenseAction::Revoke).unwrap(),
+            "license.suspended" => keymanager::licensing::transition(status, LicenseAction::Suspend).unwrap(),
+            "license.reactivated" => keymanager::licensing::transition(status, LicenseAction::Reactivate).unwrap(),
+            "activation.created" => {
+                assert_eq!(status, LicenseStatus::Active, "an activation was recorded while {status:?}");
+                activations += 1;
+                status
+            }
+            _ => status,
+        };
+    }
+    assert_eq!(s.license(id).unwrap().unwrap().status, status, "the stored status is the replayed one");
+    assert_eq!(s.activations(id).unwrap().len(), activations);
+}

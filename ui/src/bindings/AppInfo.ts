@@ -3,4 +3,12 @@
 /**
  * What the app's footer and About show.
  */
-export type AppInfo = { version: string, data_dir: string | null, schema_version: number, };
+export type AppInfo = { version: string, data_dir: string | null, schema_version: number, 
+/**
+ * The Envato API address in force.
+ */
+envato_api_base: string, 
+/**
+ * A developer override (the sandbox) is in force: the window shows a warning banner.
+ */
+envato_api_developer_override: boolean, };

@@ -4,4 +4,4 @@ import type { LicenseType } from "./LicenseType";
 /**
  * Every setting with its current value, as the UI and `settings get --json` see them.
  */
-export type Settings = { auto_create_products: boolean, default_activation_limit: number, default_license_type: LicenseType, sync_interval_minutes: number, history_days: number, envato_api_base: string, };
+export type Settings = { auto_create_products: boolean, default_activation_limit: number, default_license_type: LicenseType, sync_interval_minutes: number, history_days: number, };

@@ -48,15 +48,14 @@ pub struct ClientConfig {
     pub retry_after_max: Duration,
 }
 
-/// Whether the API address is this machine (the sandbox).
+/// Whether the API address is this machine (the sandbox), by the URL parser's reading of it.
 fn is_loopback(base_url: &str) -> bool {
-    let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
-    let host = if rest.starts_with('[') {
-        rest.split(']').next().map(|h| &h[1..]).unwrap_or("")
-    } else {
-        rest.split([':', '/']).next().unwrap_or("")
-    };
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    match url::Url::parse(base_url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 impl ClientConfig {
@@ -251,12 +250,43 @@ struct Inner {
     jitter: AtomicU64,
 }
 
+/// The largest reply body read: a page of 100 sales is about 100 KB, so this is generous, and a
+/// runaway or hostile server cannot fill the memory.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads the body chunk by chunk; `Ok(None)` once it grows past `cap` (the rest is not read).
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> reqwest::Result<Option<Vec<u8>>> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// Cheap to clone; clones share the in-flight limit and the pacing.
 #[derive(Clone)]
 pub struct EnvatoClient(Arc<Inner>);
 
 impl EnvatoClient {
     pub fn new(cfg: ClientConfig, token: Token) -> Result<EnvatoClient> {
+        // A stored token goes only to the origin it was validated against.
+        if let Some(bound) = token.bound_to() {
+            if super::api_base::origin_of(&cfg.base_url).as_deref() != Some(bound) {
+                return Err(Error::new(
+                    ErrorCode::EnvatoTokenHostMismatch,
+                    format!(
+                        "The stored Envato token was validated against {bound}; KeyManager will not send it to another \
+                         address. Save a token again while this address is in force."
+                    ),
+                ));
+            }
+        }
         let http = reqwest::Client::builder()
             .user_agent(cfg.user_agent.clone())
             .connect_timeout(cfg.connect_timeout)
@@ -341,7 +371,10 @@ impl EnvatoClient {
     }
 
     async fn send_once(&self, endpoint: Endpoint, url: &str) -> Verdict {
-        let mut auth = match reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.0.token.expose())) {
+        // The formatted header text is wiped after use; the header value itself is marked
+        // sensitive, so reqwest and hyper never print it.
+        let bearer = zeroize::Zeroizing::new(format!("Bearer {}", self.0.token.expose()));
+        let mut auth = match reqwest::header::HeaderValue::from_str(&bearer) {
             Ok(v) => v,
             Err(_) => return Verdict::Fail(Error::new(ErrorCode::EnvatoTokenFormat, "Invalid token format.")),
         };
@@ -361,8 +394,12 @@ impl EnvatoClient {
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
-        match response.bytes().await {
-            Ok(body) => classify(endpoint, status, retry_after.as_deref(), &body, &self.0.cfg),
+        match read_capped(response, MAX_BODY_BYTES).await {
+            Ok(Some(body)) => classify(endpoint, status, retry_after.as_deref(), &body, &self.0.cfg),
+            Ok(None) => Verdict::Fail(bad_response(&format!(
+                "the reply is larger than {} MB, far more than any Envato answer",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ))),
             Err(e) => Verdict::Retry {
                 error: connection_failed(&format!("the reply was cut off ({})", describe(&e))),
                 wait: None,
@@ -573,6 +610,7 @@ mod tests {
         assert_eq!(ClientConfig::new("http://localhost:8099/").requests_per_second, 0.0);
         assert_eq!(ClientConfig::new("http://[::1]:8099").requests_per_second, 0.0);
         assert_eq!(ClientConfig::new("https://127.0.0.1.example.com").requests_per_second, 3.0);
+        assert_eq!(ClientConfig::new("http://localhost:1@evil.example").requests_per_second, 3.0);
         assert_eq!(ClientConfig::new("https://api.envato.com").max_in_flight, 3);
     }
 

@@ -70,6 +70,11 @@ pub struct LicenseCounts {
     pub revoked: u32,
 }
 
+/// One license as `conn` (or a transaction) sees it.
+pub(crate) fn license_in(conn: &rusqlite::Connection, id: i64) -> Result<Option<License>> {
+    Ok(conn.prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?.query_row([id], row_to_license).optional()?)
+}
+
 impl Store {
     pub fn license_counts(&self) -> Result<LicenseCounts> {
         let mut c = LicenseCounts::default();
@@ -121,11 +126,7 @@ impl Store {
     }
 
     pub fn license(&self, id: i64) -> Result<Option<License>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?
-            .query_row([id], row_to_license)
-            .optional()?)
+        license_in(&self.conn, id)
     }
 
     pub fn license_by_key(&self, key: &LicenseKey) -> Result<Option<License>> {

@@ -2,7 +2,10 @@
 //! `crate::lookup`.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
-use super::licenses::{row_to_license, SELECT};
+use super::licenses::{license_in, row_to_license, SELECT};
+use super::settings::settings_in;
+use super::sync::{apply_ops, product_index_in};
+use crate::sync::plan::{plan_page, KnownSales, Op, PagePlan, PlanContext, SaleRecord};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
@@ -122,6 +125,80 @@ fn read_search(q: &str) -> Option<Search> {
 /// The next string after every string starting with `prefix` (for an index range scan).
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
+}
+
+fn insert_lookup(
+    tx: &rusqlite::Transaction<'_>,
+    code: &str,
+    verdict: &str,
+    license_id: Option<i64>,
+    summary: &str,
+    now: Timestamp,
+) -> Result<()> {
+    tx.prepare_cached("INSERT INTO lookups (at, code, verdict, license_id, summary) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![to_db(now), code, verdict, license_id, summary])?;
+    // Keep the history bounded.
+    tx.prepare_cached("DELETE FROM lookups WHERE id <= (SELECT max(id) - 1000 FROM lookups)")?.execute([])?;
+    Ok(())
+}
+
+fn license_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<i64>> {
+    Ok(conn.prepare_cached("SELECT id FROM licenses WHERE purchase_code = ?1")?.query_row([code], |r| r.get(0)).optional()?)
+}
+
+fn pending_has_code(conn: &rusqlite::Connection, code: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?1)")?
+        .query_row([code], |r| r.get(0))?)
+}
+
+/// The first free ordinal for a sale's key (`item|sold_at|amount|license#n`), so a sale recorded
+/// by a lookup gets the key a later sync will compute for it.
+fn free_sale_key(conn: &rusqlite::Connection, key: &str) -> Result<String> {
+    let base = key.rsplit_once('#').map(|(b, _)| b).unwrap_or(key);
+    let mut taken = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM licenses WHERE sale_key = ?1) OR EXISTS (SELECT 1 FROM pending_sales WHERE sale_key = ?1)",
+    )?;
+    for n in 0..1000 {
+        let key = format!("{base}#{n}");
+        if !taken.query_row([&key], |r| r.get::<_, bool>(0))? {
+            return Ok(key);
+        }
+    }
+    Err(Error::internal("Too many identical sales."))
+}
+
+fn not_found(id: i64) -> Error {
+    Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}."))
+}
+
+fn license_by_key_in(conn: &rusqlite::Connection, key: &LicenseKey) -> Result<License> {
+    conn.prepare_cached(&format!("{SELECT} WHERE l.license_key = ?1"))?
+        .query_row([key.as_str()], row_to_license)
+        .optional()?
+        .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, "No license has this key."))
+}
+
+fn remove_activation(
+    tx: &rusqlite::Transaction<'_>,
+    license_id: i64,
+    instance: Option<&str>,
+    activation_id: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
+    let found: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, instance_id FROM activations WHERE license_id = ?1 AND (instance_id = ?2 OR id = ?3)")?
+        .query_row(params![license_id, instance, activation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (id, inst) = found.ok_or_else(|| {
+        Error::new(ErrorCode::ActivationNotFound, "This license has no such activation; nothing was changed.")
+    })?;
+    tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
+    insert_audit(
+        tx,
+        &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”.")).license(license_id),
+    )?;
+    Ok(())
 }
 
 impl Store {
@@ -245,21 +322,29 @@ impl Store {
         Ok(rows)
     }
 
-    pub fn set_license_status(
+    /// Changes a license's status: the current status is read, `transition` judges it, and the
+    /// update is conditional on that status, all in one IMMEDIATE transaction, so a suspend
+    /// racing a revoke can never overwrite it.
+    pub fn change_license_status(
         &mut self,
         id: i64,
-        to: LicenseStatus,
+        transition: impl FnOnce(LicenseStatus) -> Result<LicenseStatus>,
         action: &str,
         reason: &str,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<License> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE licenses SET status = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, to.as_str(), to_db(now)],
+            let current = license_in(tx, id)?.ok_or_else(|| not_found(id))?;
+            let to = transition(current.status)?;
+            let n = tx.execute(
+                "UPDATE licenses SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2",
+                params![id, current.status.as_str(), to.as_str(), to_db(now)],
             )?;
+            if n != 1 {
+                return Err(Error::internal("The license changed during the update; nothing was written."));
+            }
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, action, reason.to_string()).license(id))?;
-            Ok(())
+            license_in(tx, id)?.ok_or_else(|| not_found(id))
         })
     }
 
@@ -309,18 +394,23 @@ impl Store {
         Ok(rows)
     }
 
-    /// Records an activation, or refreshes it when the instance is already active (idempotent).
-    /// The limit is checked inside the same transaction, so two racing activations cannot both
-    /// take the last slot. Returns the activation and whether it is new.
+    /// Records an activation of the license with `key`, or refreshes it when the instance is
+    /// already active (idempotent). The license's status (judged by `admit`) and its limit are
+    /// read inside the same IMMEDIATE transaction as the insert, so racing activations cannot
+    /// take more slots than the limit, nor activate a license revoked a moment before.
+    /// Returns the license after the change, the activation, and whether it is new.
     pub fn activate(
         &mut self,
-        license_id: i64,
-        limit: u32,
+        key: &LicenseKey,
         instance: &str,
         label: Option<&str>,
+        admit: impl FnOnce(&License) -> Result<()>,
         now: Timestamp,
-    ) -> Result<(Activation, bool)> {
+    ) -> Result<(License, Activation, bool)> {
         self.write(|tx| {
+            let license = license_by_key_in(tx, key)?;
+            admit(&license)?;
+            let (license_id, limit) = (license.id, license.activation_limit);
             let at = to_db(now);
             let existing = tx
                 .prepare_cached("SELECT id FROM activations WHERE license_id = ?1 AND instance_id = ?2")?
@@ -351,7 +441,17 @@ impl Store {
             let a = tx
                 .prepare_cached("SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE id = ?1")?
                 .query_row([id], row_to_activation)?;
-            Ok((a, new))
+            let after = license_in(tx, license_id)?.ok_or_else(|| not_found(license_id))?;
+            Ok((after, a, new))
+        })
+    }
+
+    /// Frees the activation of `instance` on the license with `key`; returns the license after.
+    pub fn deactivate_by_key(&mut self, key: &LicenseKey, instance: &str, now: Timestamp) -> Result<License> {
+        self.write(|tx| {
+            let license = license_by_key_in(tx, key)?;
+            remove_activation(tx, license.id, Some(instance), None, now)?;
+            license_in(tx, license.id)?.ok_or_else(|| not_found(license.id))
         })
     }
 
@@ -363,24 +463,7 @@ impl Store {
         activation_id: Option<i64>,
         now: Timestamp,
     ) -> Result<()> {
-        self.write(|tx| {
-            let found: Option<(i64, String)> = tx
-                .prepare_cached(
-                    "SELECT id, instance_id FROM activations WHERE license_id = ?1 AND (instance_id = ?2 OR id = ?3)",
-                )?
-                .query_row(params![license_id, instance, activation_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let (id, inst) = found.ok_or_else(|| {
-                Error::new(ErrorCode::ActivationNotFound, "This license has no such activation; nothing was changed.")
-            })?;
-            tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
-            insert_audit(
-                tx,
-                &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”."))
-                    .license(license_id),
-            )?;
-            Ok(())
-        })
+        self.write(|tx| remove_activation(tx, license_id, instance, activation_id, now))
     }
 
     pub fn record_lookup(
@@ -391,13 +474,7 @@ impl Store {
         summary: &str,
         now: Timestamp,
     ) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO lookups (at, code, verdict, license_id, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![to_db(now), code, verdict, license_id, summary],
-        )?;
-        // Keep the history bounded.
-        self.conn.execute("DELETE FROM lookups WHERE id <= (SELECT max(id) - 1000 FROM lookups)", [])?;
-        Ok(())
+        self.write(|tx| insert_lookup(tx, code, verdict, license_id, summary, now))
     }
 
     pub fn lookup_history(&self, limit: u32) -> Result<Vec<LookupHistoryEntry>> {
@@ -467,87 +544,89 @@ impl Store {
         })
     }
 
-    /// A code-less synced license for the same sale (item, sold_at, amount), to attach a verified code to.
-    pub fn codeless_license_for_sale(
-        &self,
-        item_id: i64,
-        sold_at: Timestamp,
-        amount_cents: i64,
-    ) -> Result<Option<i64>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT id FROM licenses WHERE envato_item_id = ?1 AND sold_at = ?2 AND purchase_code IS NULL
-                 ORDER BY (amount_cents = ?3) DESC, id LIMIT 1",
-            )?
-            .query_row(params![item_id, to_db(sold_at), amount_cents], |r| r.get(0))
-            .optional()?)
-    }
-
-    pub fn attach_code(
+    /// Records a sale Envato just verified for a lookup (or a licensing request), in one
+    /// IMMEDIATE transaction: the code recorded meanwhile by a sync or another lookup is left as
+    /// it is; a code-less synced license of the same sale (item, sold_at, amount) gets the code;
+    /// otherwise one planner pass (`plan_page`, the sync's own matching: item ID, name, SKU,
+    /// auto-create or the review queue) decides, and its operations are applied. The lookup is
+    /// recorded in the history in the same transaction: `history` gives its verdict and summary.
+    /// Returns the license the code maps to, if any (None: waiting in the review queue).
+    pub fn record_verified_sale(
         &mut self,
-        id: i64,
-        code: &str,
-        buyer: Option<&str>,
-        purchase_count: Option<u32>,
+        sale: &SaleRecord,
         now: Timestamp,
-    ) -> Result<()> {
+        history: impl FnOnce(Option<&License>) -> (&'static str, String),
+    ) -> Result<Option<License>> {
+        let code = sale.code.clone().ok_or_else(|| Error::internal("A verified sale always has its code."))?;
         self.write(|tx| {
-            tx.execute(
-                "UPDATE licenses SET purchase_code = ?2, buyer = coalesce(?3, buyer), purchase_count = coalesce(?4, purchase_count),
-                        envato_checked_at = ?5, updated_at = ?5 WHERE id = ?1 AND purchase_code IS NULL",
-                params![id, code, buyer, purchase_count, to_db(now)],
-            )?;
-            insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.code_attached", "Purchase code verified with Envato and attached.").license(id))?;
-            Ok(())
-        })
-    }
-
-    /// The first free ordinal for a sale's base key (`item|sold_at|amount|license`), so a sale
-    /// recorded by a lookup gets the key a later sync will compute for it.
-    pub fn free_sale_key(&self, base: &str) -> Result<String> {
-        for n in 0..1000 {
-            let key = format!("{base}#{n}");
-            let taken: bool = self
-                .conn
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM licenses WHERE sale_key = ?1) OR EXISTS (SELECT 1 FROM pending_sales WHERE sale_key = ?1)")?
-                .query_row([&key], |r| r.get(0))?;
-            if !taken {
-                return Ok(key);
+            let recorded = license_id_by_code(tx, &code)?.is_some() || pending_has_code(tx, &code)?;
+            if !recorded {
+                let codeless: Option<(i64, String)> = tx
+                    .prepare_cached(
+                        "SELECT id, sale_key FROM licenses WHERE envato_item_id = ?1 AND sold_at = ?2 AND purchase_code IS NULL
+                           AND sale_key IS NOT NULL
+                         ORDER BY (amount_cents = ?3) DESC, id LIMIT 1",
+                    )?
+                    .query_row(params![sale.item_id, to_db(sale.sold_at), sale.amount_cents], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let settings = settings_in(tx)?;
+                let attaching = codeless.is_some();
+                let plan = match codeless {
+                    Some((_, key)) => PagePlan {
+                        ops: vec![Op::AttachCode {
+                            key,
+                            code: code.clone(),
+                            buyer: sale.buyer.clone(),
+                            purchase_count: sale.purchase_count,
+                        }],
+                        stop: None,
+                        seen: 1,
+                    },
+                    None => {
+                        let mut record = sale.clone();
+                        record.key = free_sale_key(tx, &sale.key)?;
+                        let ctx = PlanContext {
+                            run_id: 0,
+                            auto_create: settings.auto_create_products,
+                            history_cutoff: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                            watermark: None,
+                        };
+                        plan_page(&[record], &KnownSales::default(), &product_index_in(tx)?, &ctx)
+                    }
+                };
+                apply_ops(
+                    tx,
+                    None,
+                    &plan,
+                    settings.default_activation_limit,
+                    settings.default_license_type.as_str(),
+                    now,
+                )?;
+                if let Some(id) = license_id_by_code(tx, &code)? {
+                    let action = if attaching { "license.code_attached" } else { "license.verified_sale" };
+                    let message = if attaching {
+                        "Purchase code verified with Envato and attached."
+                    } else {
+                        "Purchase code verified with Envato; the sale was recorded."
+                    };
+                    insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, action, message).license(id))?;
+                }
             }
-        }
-        Err(Error::internal("Too many identical sales."))
-    }
-
-    /// Writes one verified sale (from a lookup) as a license of `product_id`.
-    pub fn insert_verified_sale(
-        &mut self,
-        sale: &crate::sync::plan::SaleRecord,
-        product_id: i64,
-        now: Timestamp,
-    ) -> Result<i64> {
-        self.write(|tx| {
-            let id = super::sync::insert_sale_license(tx, sale, product_id, None, now)?
-                .ok_or_else(|| Error::internal("The sale was recorded meanwhile; look it up again."))?;
-            tx.execute("UPDATE licenses SET envato_checked_at = ?2 WHERE id = ?1", params![id, to_db(now)])?;
-            Ok(id)
+            let license = match license_id_by_code(tx, &code)? {
+                Some(id) => {
+                    tx.execute("UPDATE licenses SET envato_checked_at = ?2 WHERE id = ?1", params![id, to_db(now)])?;
+                    license_in(tx, id)?
+                }
+                None => None,
+            };
+            let (verdict, summary) = history(license.as_ref());
+            insert_lookup(tx, &code, verdict, license.as_ref().map(|l| l.id), &summary, now)?;
+            Ok(license)
         })
     }
 
-    /// Queues a verified sale whose item no product matches (Auto-Create off).
-    pub fn queue_verified_sale(&mut self, sale: &crate::sync::plan::SaleRecord, now: Timestamp) -> Result<()> {
-        let plan = crate::sync::plan::PagePlan {
-            ops: vec![crate::sync::plan::Op::Queue { sale: sale.clone() }],
-            stop: None,
-            seen: 0,
-        };
-        self.write(|tx| super::sync::apply_ops(tx, None, &plan, 1, "regular", now).map(|_| ()))
-    }
-
+    /// Whether a sale with this code waits in the review queue.
     pub fn pending_by_code(&self, code: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?1)")?
-            .query_row([code], |r| r.get(0))?)
+        pending_has_code(&self.conn, code)
     }
 }

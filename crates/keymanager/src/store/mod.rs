@@ -20,6 +20,7 @@ pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry,
 pub use sync::{PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::private_files;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_sync.sql"),
     include_str!("migrations/0004_licensing.sql"),
     include_str!("migrations/0005_license_sort_indexes.sql"),
+    include_str!("migrations/0006_no_api_base_setting.sql"),
 ];
 
 /// The schema version this build writes.
@@ -53,15 +55,40 @@ impl Store {
                 })?;
             }
         }
+        // The database holds buyers' names, purchase codes and license keys: owner-only. SQLite
+        // gives the WAL and SHM files the database's mode, and an older version's 0644 files are
+        // narrowed here.
+        if !path.exists() {
+            drop(private_files::create_private_file(path)?);
+        }
+        for file in Store::files(path) {
+            private_files::make_private(&file)?;
+        }
         let conn = Connection::open(path).map_err(|e| {
             let err = Error::from(e);
             Error::new(err.code, format!("Cannot open the database {}: {}", path.display(), err.message))
         })?;
-        Store::init(conn, Some(path.to_path_buf()))
+        let store = Store::init(conn, Some(path.to_path_buf()))?;
+        // Opening in WAL mode may just have created the WAL and SHM files.
+        for file in Store::files(path) {
+            private_files::make_private(&file)?;
+        }
+        Ok(store)
     }
 
-    /// Opens the database in the data directory `dir`.
+    /// The database file with its WAL and shared-memory files.
+    pub fn files(path: &Path) -> [PathBuf; 3] {
+        let with = |suffix: &str| {
+            let mut s = path.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        [path.to_path_buf(), with("-wal"), with("-shm")]
+    }
+
+    /// Opens the database in the data directory `dir`, which is made private (0700).
     pub fn open_in_dir(dir: &Path) -> Result<Store> {
+        private_files::private_dir(dir)?;
         Store::open(&dir.join(DB_FILE_NAME))
     }
 
@@ -82,6 +109,30 @@ impl Store {
 
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Every row of every table but `except`, as text in a stable order: what tests compare to
+    /// prove that something "wrote nothing" (file sizes prove nothing under WAL).
+    pub fn dump_tables(&self, except: &[&str]) -> Result<String> {
+        let mut out = String::new();
+        let tables: Vec<String> = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for table in tables.iter().filter(|t| !except.contains(&t.as_str())) {
+            out.push_str(&format!("# {table}\n"));
+            let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid"))?;
+            let n = stmt.column_count();
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let cells: Vec<String> =
+                    (0..n).map(|i| row.get_ref(i).map(|v| format!("{v:?}"))).collect::<rusqlite::Result<_>>()?;
+                out.push_str(&cells.join(" | "));
+                out.push('\n');
+            }
+        }
+        Ok(out)
     }
 
     /// Runs `f` in one IMMEDIATE transaction: all of it is written, or none of it.
@@ -199,6 +250,34 @@ mod tests {
         );
         assert_eq!(reader.settings().unwrap().history_days, 90, "and it can read meanwhile");
         tx.rollback().unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_folder_and_database_files_are_private_and_old_ones_are_narrowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let store = Store::open_in_dir(&dir).unwrap();
+        store.settings().unwrap();
+        let files = Store::files(&dir.join(DB_FILE_NAME));
+        assert_eq!(mode(&dir), 0o700);
+        for f in &files {
+            assert!(f.exists(), "{} should exist while the store is open", f.display());
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
+        // A folder and files left world-readable by an earlier version are narrowed on open.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for f in &files {
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let again = Store::open_in_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        for f in &files {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
+        drop((store, again));
     }
 
     #[test]

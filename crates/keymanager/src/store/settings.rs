@@ -7,12 +7,17 @@ use crate::settings::{validate, Settings};
 use crate::time::{to_db, Timestamp};
 use rusqlite::params;
 
+/// The settings as `conn` (or a transaction) sees them.
+pub(crate) fn settings_in(conn: &rusqlite::Connection) -> Result<Settings> {
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM settings")?;
+    let rows: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(Settings::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+}
+
 impl Store {
     pub fn settings(&self) -> Result<Settings> {
-        let mut stmt = self.conn.prepare_cached("SELECT key, value FROM settings")?;
-        let rows: Vec<(String, String)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        Ok(Settings::from_rows(rows.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+        settings_in(&self.conn)
     }
 
     /// Validates every pair first, then writes them all in one transaction: a single invalid

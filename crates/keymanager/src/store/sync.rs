@@ -371,6 +371,26 @@ pub(crate) fn apply_ops(
     Ok(counts)
 }
 
+/// The products as matching needs them, as `conn` (or a transaction) sees them.
+pub(crate) fn product_index_in(conn: &rusqlite::Connection) -> Result<ProductIndex> {
+    let mut index = ProductIndex::default();
+    let mut stmt = conn.prepare_cached("SELECT item_id, product_id FROM product_envato_items")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (item, product) = row?;
+        index.by_item.insert(item, product);
+    }
+    // Oldest product wins a name or SKU shared by several.
+    let mut stmt = conn.prepare_cached("SELECT id, name, sku FROM products WHERE status = 'active' ORDER BY id DESC")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))? {
+        let (id, name, sku) = row?;
+        index.by_name.insert(name.trim().to_lowercase(), id);
+        if let Some(sku) = sku {
+            index.by_sku.insert(sku.trim().to_lowercase(), id);
+        }
+    }
+    Ok(index)
+}
+
 impl Store {
     pub fn sync_state(&self) -> Result<SyncState> {
         Ok(self
@@ -501,25 +521,7 @@ impl Store {
 
     /// The products as matching needs them.
     pub fn product_index(&self) -> Result<ProductIndex> {
-        let mut index = ProductIndex::default();
-        let mut stmt = self.conn.prepare_cached("SELECT item_id, product_id FROM product_envato_items")?;
-        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (item, product) = row?;
-            index.by_item.insert(item, product);
-        }
-        // Oldest product wins a name or SKU shared by several.
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, name, sku FROM products WHERE status = 'active' ORDER BY id DESC")?;
-        for row in
-            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
-        {
-            let (id, name, sku) = row?;
-            index.by_name.insert(name.trim().to_lowercase(), id);
-            if let Some(sku) = sku {
-                index.by_sku.insert(sku.trim().to_lowercase(), id);
-            }
-        }
-        Ok(index)
+        product_index_in(&self.conn)
     }
 
     /// Commits one page's plan in one transaction, and counts it on the run.

@@ -8,7 +8,7 @@ pub mod plan;
 pub mod worker;
 
 use crate::envato::EnvatoClient;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::{PageCounts, Store, SyncRunStatus, SyncTrigger};
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -90,6 +90,11 @@ pub struct SyncSummary {
     pub apply_time: Duration,
 }
 
+/// The most pages one run fetches: 500,000 sales, beyond any seller's year of history. A list
+/// that goes on past it (a misbehaving server, a paging bug) stops the run with an error rather
+/// than running forever; the watermark does not move, so no sale is skipped.
+pub const MAX_PAGES: u32 = 5_000;
+
 /// Runs one sync. `now` is called for timestamps (tests pass a fixed clock). The run is recorded
 /// in the Sync log whatever happens; a failure is returned as the summary's `error`.
 pub async fn run_sync(
@@ -98,6 +103,18 @@ pub async fn run_sync(
     trigger: SyncTrigger,
     now: &(dyn Fn() -> Timestamp + Send + Sync),
     on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+) -> Result<SyncSummary> {
+    run_sync_limited(store, client, trigger, now, on_progress, MAX_PAGES).await
+}
+
+/// `run_sync` with another page limit (tests).
+pub async fn run_sync_limited(
+    store: &SharedStore,
+    client: &EnvatoClient,
+    trigger: SyncTrigger,
+    now: &(dyn Fn() -> Timestamp + Send + Sync),
+    on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    max_pages: u32,
 ) -> Result<SyncSummary> {
     let start = now();
     let (settings, state) = store.run(|s| Ok((s.settings()?, s.sync_state()?))).await?;
@@ -127,6 +144,16 @@ pub async fn run_sync(
 
     let outcome: Result<()> = async {
         for page_no in 1u32.. {
+            if page_no > max_pages {
+                tracing::error!(run_id, max_pages, "the sales list did not end: stopping the sync");
+                return Err(Error::new(
+                    ErrorCode::EnvatoBadResponse,
+                    format!(
+                        "Envato's sales list went on past {max_pages} pages, far beyond any history; the sync stopped \
+                         there. Nothing was lost: the next sync starts again from the last completed one."
+                    ),
+                ));
+            }
             let t = Instant::now();
             let page = client.sales_page(page_no).await?;
             fetch_time += t.elapsed();

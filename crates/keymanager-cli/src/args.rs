@@ -1,0 +1,202 @@
+//! The command line: every subcommand and flag, and nothing else. Each group's behaviour lives in
+//! its own file under `cmd/`.
+
+use clap::{Args, Parser, Subcommand};
+use keymanager::model::LicenseStatus;
+use keymanager::settings::LicenseType;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "keymanager", version, about = "KeyManager: license manager for Envato Market sellers (headless)")]
+pub struct Cli {
+    /// The data folder (holds the database). Defaults to the platform's data directory.
+    #[arg(long, global = true, env = "KEYMANAGER_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Developer option: send Envato requests to this address on this machine (the sandbox,
+    /// http://127.0.0.1:PORT) instead of Envato. Never stored; tokens saved under it are kept apart.
+    #[arg(long, global = true, env = "KEYMANAGER_ENVATO_API_BASE", value_name = "URL", hide_env_values = true)]
+    pub envato_api_base: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Show or change settings.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Manage products.
+    #[command(subcommand)]
+    Products(ProductsCmd),
+    /// List and issue licenses.
+    #[command(subcommand)]
+    Licenses(LicensesCmd),
+    /// Check a buyer's purchase code: exit 0 for a valid sale of yours, 3 when it is not.
+    Lookup { code: String },
+    /// Activate a license on an instance (idempotent for the same instance).
+    Activate {
+        key: String,
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Free a license's activation on an instance.
+    Deactivate {
+        key: String,
+        #[arg(long)]
+        instance: String,
+    },
+    /// Check a license key (and optionally an instance): exit 0 when valid, 3 when not.
+    Validate {
+        key: String,
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Sync Envato sales into licenses now (one run; the app also syncs in the background).
+    Sync,
+    /// Sales waiting for a product (Auto-Create Products off): list, create or map.
+    #[command(subcommand)]
+    Review(ReviewCmd),
+    /// The Envato personal token (kept in the system keychain).
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Where the data lives, schema and version.
+    Info,
+}
+
+#[derive(Subcommand)]
+pub enum ReviewCmd {
+    /// Envato items with sales waiting for a product.
+    List,
+    /// Create the product from the Envato item; its waiting sales become licenses.
+    CreateProduct { item_id: i64 },
+    /// Link the Envato item to an existing product; its waiting sales become licenses.
+    Map { item_id: i64, product_id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Validate a token read from standard input and, if it passes, store it in the keychain.
+    /// The token is never taken from the command line (it would land in shell history).
+    Set,
+    /// Show whose token is stored, when it was saved and last validated, and its age.
+    Status,
+    /// Re-check the stored token against Envato.
+    Validate,
+    /// Remove the token from the keychain. Licenses are kept; syncing stops.
+    Remove,
+}
+
+#[derive(Subcommand)]
+pub enum SettingsCmd {
+    /// Print every setting, or one.
+    Get {
+        /// One of: auto_create_products, default_activation_limit, default_license_type,
+        /// sync_interval_minutes, history_days.
+        key: Option<String>,
+    },
+    /// Change one setting (validated; an invalid value writes nothing).
+    Set { key: String, value: String },
+}
+
+#[derive(Subcommand)]
+pub enum ProductsCmd {
+    /// Create a product.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        sku: Option<String>,
+        /// An Envato item ID sold as this product (repeat for several).
+        #[arg(long = "item-id", value_name = "ID")]
+        item_ids: Vec<i64>,
+        /// Activations allowed per license (default: the setting).
+        #[arg(long)]
+        activation_limit: Option<i64>,
+        /// regular or extended (default: the setting).
+        #[arg(long, value_parser = parse_license_type)]
+        license_type: Option<LicenseType>,
+        /// Create it inactive.
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// List products.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum LicensesCmd {
+    /// List licenses, newest first: all that match, unless --limit is given.
+    List {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<LicenseStatus>,
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// One license with its activations, key history and audit trail.
+    Show { id: i64 },
+    /// Suspend a license (activations are refused until it is reactivated).
+    Suspend(StatusChange),
+    /// Revoke a license (for a refund, say: the seller's call).
+    Revoke(StatusChange),
+    /// Reactivate a suspended or revoked license.
+    Reactivate(StatusChange),
+    /// Give a license a new key (the old one is kept in its history).
+    RegenerateKey(StatusChange),
+    /// Write the matching licenses as CSV (to a file, or standard output). No secrets.
+    Export {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<LicenseStatus>,
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+        #[arg(long)]
+        marketplace: Option<String>,
+        /// A key, a purchase code, or the start of a buyer's username.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Issue a license by hand for a product.
+    Issue {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: i64,
+        #[arg(long)]
+        buyer: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct StatusChange {
+    pub id: i64,
+    /// Why: kept in the license's audit trail.
+    #[arg(long)]
+    pub reason: String,
+}
+
+fn parse_license_type(s: &str) -> Result<LicenseType, String> {
+    LicenseType::parse(s).ok_or_else(|| "use regular or extended".to_string())
+}
+
+fn parse_status(s: &str) -> Result<LicenseStatus, String> {
+    LicenseStatus::parse(s).ok_or_else(|| "use active, suspended or revoked".to_string())
+}
+
+/// The command line with negative numbers read as values everywhere (`settings set
+/// default_activation_limit -5` reaches the core's validation and gets its coded error, rather
+/// than clap's usage error for an unknown `-5` flag).
+pub fn command() -> clap::Command {
+    fn allow_negatives(c: clap::Command) -> clap::Command {
+        let names: Vec<String> = c.get_subcommands().map(|s| s.get_name().to_string()).collect();
+        names.into_iter().fold(c.allow_negative_numbers(true), |c, n| c.mut_subcommand(n, allow_negatives))
+    }
+    allow_negatives(<Cli as clap::CommandFactory>::command())
+}

@@ -1,0 +1,175 @@
+use crate::args::{LicensesCmd, StatusChange};
+use crate::context::Ctx;
+use crate::output::{clip, CmdResult, Failure, Out};
+use keymanager::licensing::{self, LicenseAction, LicenseDetail};
+use keymanager::model::{License, LicenseStatus};
+use keymanager::store::{LicenseFilter, LicenseQuery, NewLicense};
+use keymanager::{export, time, Error, Store};
+use std::io::{self, Write};
+
+pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
+    match cmd {
+        LicensesCmd::List { status, product, limit } => {
+            let limit = match limit {
+                Some(n) if *n < 0 => {
+                    return Err(Error::invalid_input(format!("--limit is a count of licenses; {n} is not.")).with_field("limit").into())
+                }
+                Some(n) => Some(*n as u64),
+                None => None,
+            };
+            list(out, &ctx.store()?, *status, *product, limit)
+        }
+        LicensesCmd::Show { id } => {
+            let d = licensing::detail(&ctx.store()?, *id)?;
+            out.emit(&d, |w| print_detail(w, &d))
+        }
+        LicensesCmd::Suspend(c) => change(ctx, c, Some(LicenseAction::Suspend), out),
+        LicensesCmd::Revoke(c) => change(ctx, c, Some(LicenseAction::Revoke), out),
+        LicensesCmd::Reactivate(c) => change(ctx, c, Some(LicenseAction::Reactivate), out),
+        LicensesCmd::RegenerateKey(c) => change(ctx, c, None, out),
+        LicensesCmd::Export { status, product, marketplace, search, output } => {
+            let store = ctx.store()?;
+            let filter = LicenseFilter {
+                status: *status,
+                product_id: *product,
+                marketplace: marketplace.clone(),
+                search: search.clone(),
+                ..Default::default()
+            };
+            match output {
+                Some(path) => {
+                    // The file names buyers: created readable by the seller alone.
+                    let file = keymanager::private_files::create_private_file(path)?;
+                    let mut w = io::BufWriter::new(file);
+                    let n = export::write_csv(&store, &filter, time::now(), &mut w)?;
+                    w.flush()?;
+                    writeln!(out.w, "Wrote {n} licenses to {}.", path.display())?;
+                    Ok(())
+                }
+                None => {
+                    export::write_csv(&store, &filter, time::now(), &mut out.w)?;
+                    Ok(())
+                }
+            }
+        }
+        LicensesCmd::Issue { product, buyer } => {
+            let l = ctx.store()?.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
+            out.emit(&l, |w| writeln!(w, "{}", l.license_key))
+        }
+    }
+}
+
+/// Suspend, revoke or reactivate with a reason; None regenerates the key.
+fn change(ctx: &Ctx, c: &StatusChange, action: Option<LicenseAction>, out: &mut Out) -> CmdResult {
+    let mut store = ctx.store()?;
+    let now = time::now();
+    let l = match action {
+        Some(a) => licensing::change_status(&mut store, c.id, a, &c.reason, now)?,
+        None => licensing::regenerate_key(&mut store, c.id, &c.reason, now)?,
+    };
+    out.emit(&l, |w| writeln!(w, "License {} is {}; key {}.", l.id, l.status.as_str(), l.license_key))
+}
+
+/// Streams every matching license page by page, so a million rows never sit in memory.
+fn list(
+    out: &mut Out,
+    store: &Store,
+    status: Option<LicenseStatus>,
+    product: Option<i64>,
+    limit: Option<u64>,
+) -> CmdResult {
+    const PAGE: u64 = 1000;
+    let json = out.json;
+    let w = &mut out.w;
+    let mut remaining = limit.unwrap_or(u64::MAX);
+    let mut before_id = None;
+    let mut first = true;
+    if json {
+        write!(w, "[")?;
+    }
+    while remaining > 0 {
+        let page = store.licenses(&LicenseQuery {
+            status,
+            product_id: product,
+            limit: remaining.min(PAGE) as u32,
+            before_id,
+        })?;
+        if page.is_empty() {
+            break;
+        }
+        remaining -= page.len() as u64;
+        before_id = page.last().map(|l| l.id);
+        for l in &page {
+            if json {
+                if !first {
+                    write!(w, ",")?;
+                }
+                write!(w, "\n  ")?;
+                serde_json::to_writer(&mut *w, l).map_err(|e| Failure::Io(e.into()))?;
+            } else {
+                if first {
+                    writeln!(
+                        w,
+                        "{:>8}  {:<23}  {:<9}  {:<28}  {:<20}  SOLD AT",
+                        "ID", "KEY", "STATUS", "PRODUCT", "BUYER"
+                    )?;
+                }
+                print_license_row(w, l)?;
+            }
+            first = false;
+        }
+    }
+    if json {
+        writeln!(w, "{}]", if first { "" } else { "\n" })?;
+    } else if first {
+        writeln!(w, "No licenses match.")?;
+    }
+    Ok(())
+}
+
+fn print_license_row(out: &mut impl Write, l: &License) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:>8}  {:<23}  {:<9}  {:<28}  {:<20}  {}",
+        l.id,
+        l.license_key,
+        l.status.as_str(),
+        clip(&l.product_name, 28),
+        clip(l.buyer.as_deref().unwrap_or("-"), 20),
+        l.sold_at.as_deref().unwrap_or("-")
+    )
+}
+
+fn print_detail(out: &mut dyn Write, d: &LicenseDetail) -> io::Result<()> {
+    let l = &d.license;
+    writeln!(out, "License {}  {}  ({})", l.id, l.license_key, l.status.as_str())?;
+    writeln!(out, "Product:     {}", l.product_name)?;
+    if let Some(item) = l.envato_item_id {
+        writeln!(
+            out,
+            "Envato item: {item} {} on {}",
+            l.item_name.as_deref().unwrap_or(""),
+            l.marketplace.as_deref().unwrap_or("?")
+        )?;
+    }
+    if let Some(code) = &l.purchase_code {
+        writeln!(out, "Purchase code: {code}")?;
+    }
+    writeln!(
+        out,
+        "Buyer:       {}",
+        l.buyer.as_deref().unwrap_or(if l.envato_item_id.is_some() { "guest checkout" } else { "-" })
+    )?;
+    writeln!(out, "Activations: {} of {}", l.activations_used, l.activation_limit)?;
+    for a in &d.activations {
+        writeln!(out, "  - {} {} (since {})", a.instance_id, a.label.as_deref().unwrap_or(""), a.activated_at)?;
+    }
+    for k in &d.key_history {
+        writeln!(out, "Former key:  {} (replaced {}: {})", k.license_key, k.replaced_at, k.reason)?;
+    }
+    writeln!(out, "Audit trail:")?;
+    for a in &d.audit {
+        writeln!(out, "  {}  {:<28} {}", a.at, a.action, a.message)?;
+    }
+    Ok(())
+}

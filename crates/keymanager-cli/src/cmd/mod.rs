@@ -1,0 +1,11 @@
+//! One file per command group; each turns its arguments into one core call and prints the answer.
+
+pub mod activations;
+pub mod info;
+pub mod licenses;
+pub mod lookup;
+pub mod products;
+pub mod review;
+pub mod settings;
+pub mod sync;
+pub mod token;

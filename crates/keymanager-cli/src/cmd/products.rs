@@ -1,0 +1,62 @@
+use crate::args::ProductsCmd;
+use crate::context::Ctx;
+use crate::output::{clip, CmdResult, Out};
+use keymanager::model::{NewProduct, Product, ProductStatus};
+use keymanager::{time, Error};
+use std::io::{self, Write};
+
+pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
+    match cmd {
+        ProductsCmd::Add { name, description, sku, item_ids, activation_limit, license_type, inactive } => {
+            let activation_limit = activation_limit
+                .map(|n| {
+                    u32::try_from(n).map_err(|_| {
+                        Error::invalid_input(format!("The activation limit must be a whole number from 1 to 1000; {n} is not."))
+                            .with_field("activation_limit")
+                    })
+                })
+                .transpose()?;
+            let new = NewProduct {
+                name: name.clone(),
+                description: description.clone(),
+                sku: sku.clone(),
+                envato_item_ids: Some(item_ids.clone()),
+                activation_limit,
+                license_type: *license_type,
+                status: Some(if *inactive { ProductStatus::Inactive } else { ProductStatus::Active }),
+            };
+            let p = ctx.store()?.create_product(&new, time::now())?;
+            out.emit(&p, |w| writeln!(w, "Created product {} “{}”.", p.id, p.name))
+        }
+        ProductsCmd::List => {
+            let products = ctx.store()?.products()?;
+            out.emit(&products, |w| print_products(w, &products))
+        }
+    }
+}
+
+fn print_products(out: &mut dyn Write, products: &[Product]) -> io::Result<()> {
+    if products.is_empty() {
+        return writeln!(out, "No products yet. Add one with `keymanager products add --name NAME`.");
+    }
+    writeln!(
+        out,
+        "{:>6}  {:<32}  {:<12}  {:>5}  {:<9}  {:<8}  ENVATO ITEMS",
+        "ID", "NAME", "SKU", "LIMIT", "TYPE", "STATUS"
+    )?;
+    for p in products {
+        let ids: Vec<String> = p.envato_item_ids.iter().map(i64::to_string).collect();
+        writeln!(
+            out,
+            "{:>6}  {:<32}  {:<12}  {:>5}  {:<9}  {:<8}  {}",
+            p.id,
+            clip(&p.name, 32),
+            clip(p.sku.as_deref().unwrap_or("-"), 12),
+            p.activation_limit,
+            p.license_type.as_str(),
+            p.status.as_str(),
+            if ids.is_empty() { "-".to_string() } else { ids.join(",") }
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Files that hold buyers' names, purchase codes and license keys are the seller's alone: the data
+//! folder is 0700 and the database, its WAL and SHM, and CSV exports are 0600 on Unix. Existing
+//! files with wider modes (written by an earlier version) are narrowed when the store opens.
+//! On other platforms the user's profile folder already keeps them private, and these are no-ops.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::fs::File;
+use std::path::Path;
+
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorCode::StoreIo, format!("Cannot {what} {}: {e}.", path.display()))
+}
+
+/// Creates `dir` (and its parents) if needed and makes `dir` itself private.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(DIR_MODE)
+            .create(dir)
+            .map_err(|e| io_error(dir, "create the folder", e))?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "create the folder", e))?;
+    set_mode(dir, true)
+}
+
+/// Narrows an existing file's (or folder's) mode to the owner's; a missing file is fine.
+pub fn make_private(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Ok(()),
+        Ok(m) => set_mode(path, m.is_dir()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(path, "read the permissions of", e)),
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, dir: bool) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let want = if dir { DIR_MODE } else { FILE_MODE };
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, "read the permissions of", e))?;
+    if meta.permissions().mode() & 0o777 != want {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(want))
+            .map_err(|e| io_error(path, "restrict the permissions of", e))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _dir: bool) -> Result<()> {
+    Ok(())
+}
+
+/// Creates (or truncates) a file that only its owner can read, whatever the umask.
+pub fn create_private_file(path: &Path) -> Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    let file = options.open(path).map_err(|e| io_error(path, "create", e))?;
+    // An existing file keeps its old mode on open: narrow it too.
+    make_private(path)?;
+    Ok(file)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn folders_and_files_are_created_private_and_existing_ones_narrowed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b");
+        private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let f = dir.join("x.csv");
+        std::fs::write(&f, "old").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(create_private_file(&f).unwrap());
+        assert_eq!(mode(&f), 0o600);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        make_private(&dir.join("missing")).unwrap();
+    }
+}
