@@ -12,6 +12,10 @@ FEATURES=(--workspace --features keymanager-app/custom-protocol)
 (cd ui && npm run --silent build)
 cargo build "${FEATURES[@]}"
 
+# Formatting and lints first: a warning fails the run (make check runs the same two).
+cargo fmt --all --check
+cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
+
 rm -rf artifacts/e2e
 echo "Screenshots of every page will be in artifacts/e2e/."
 

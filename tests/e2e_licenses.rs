@@ -34,13 +34,17 @@ async fn lookup_suspend_reactivate_and_the_dashboard_chart_steps() {
         store.update_settings(&[("auto_create_products".into(), "true".into())], t).unwrap();
         store.set_sync_paused(true, t).unwrap();
     }
-    let keychain = Keychain::for_data_dir(data.path()).unwrap();
+    let keychain =
+        Keychain::for_data_dir(data.path(), &keymanager::envato::ApiBase::parse_override(&sb.base_url()).unwrap())
+            .unwrap();
     keychain.save(&Token::parse(data::SELLER_TOKEN).unwrap()).unwrap();
     let base = sb.base_url();
     let app = launch_with(data.path(), &[("KEYMANAGER_ENVATO_API_BASE", base.as_str())]).await;
 
     // Ctrl+K from the dashboard focuses the lookup.
     app.wait_for("[data-testid=page-dashboard]").await;
+    // The developer override (the sandbox) is announced in the window.
+    assert!(app.text_of("[data-testid=api-override-banner]").await.contains(&base));
     app.client.find(Locator::Css("body")).await.unwrap().send_keys(&(Key::Control + "k")).await.unwrap();
     app.wait_for("[data-testid=page-lookup]").await;
     let focused = app.client.active_element().await.unwrap();

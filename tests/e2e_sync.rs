@@ -29,7 +29,9 @@ async fn sync_now_shows_progress_licenses_and_the_run_steps() {
         store.update_settings(&[("auto_create_products".into(), "true".into())], now).unwrap();
         store.set_sync_paused(true, now).unwrap();
     }
-    let keychain = Keychain::for_data_dir(data.path()).unwrap();
+    let keychain =
+        Keychain::for_data_dir(data.path(), &keymanager::envato::ApiBase::parse_override(&sb.base_url()).unwrap())
+            .unwrap();
     keychain.save(&Token::parse(data::SELLER_TOKEN).unwrap()).unwrap();
 
     let app = launch_with(data.path(), &[("KEYMANAGER_ENVATO_API_BASE", base.as_str())]).await;

@@ -62,7 +62,9 @@ async fn paste_validate_save_restart_steps() {
     let log = app.close().await;
     assert!(!log.contains(data::SELLER_TOKEN) && !log.contains(data::NO_SALES_SCOPE_TOKEN));
 
-    let keychain = Keychain::for_data_dir(data.path()).unwrap();
+    let keychain =
+        Keychain::for_data_dir(data.path(), &keymanager::envato::ApiBase::parse_override(&sb.base_url()).unwrap())
+            .unwrap();
     assert_eq!(keychain.load().unwrap().unwrap().expose(), data::SELLER_TOKEN, "the saved token was kept");
     keychain.delete().unwrap();
     let db = std::fs::read(data.path().join("keymanager.sqlite3")).unwrap();

@@ -8,12 +8,12 @@ use keymanager::envato::scopes;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, LicenseStatus, NewProduct, Product};
+use keymanager::secret::SecretText;
 use keymanager::settings::Settings;
 use keymanager::store::{
     LicenseCounts, LicenseFilter, LicensePage, LicenseQuery, LookupHistoryEntry, ReviewItem, SyncRun,
 };
 use keymanager::sync::worker::SyncStatus;
-use keymanager::secret::SecretText;
 use keymanager::{time, Error};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -111,10 +111,12 @@ pub async fn envato_settings_save(
 ) -> Reply<EnvatoSaveResult> {
     let validated = match token.filter(|t| !t.expose_secret().trim().is_empty()) {
         None => None,
-        Some(input) => match account::validate(state.client_config().await?, input.expose_secret(), &mut emit_step(&app)).await {
-            (report, Some(token)) => Some((report, token)),
-            (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
-        },
+        Some(input) => {
+            match account::validate(state.client_config().await?, input.expose_secret(), &mut emit_step(&app)).await {
+                (report, Some(token)) => Some((report, token)),
+                (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
+            }
+        }
     };
     let result = state
         .with_store_and_keychain(move |s, k| {

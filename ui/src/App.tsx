@@ -72,6 +72,12 @@ export function App() {
         </div>
       </nav>
       <main className="content" data-testid={`page-${page}`}>
+        {info.data?.envato_api_developer_override && (
+          <div className="banner warn" role="status" data-testid="api-override-banner">
+            Developer mode: Envato requests go to {info.data.envato_api_base}, not to Envato (set by
+            KEYMANAGER_ENVATO_API_BASE). Tokens saved now are kept apart from your real one.
+          </div>
+        )}
         {info.isError && (
           <div className="banner error" role="alert" data-testid="startup-error">
             {info.error.message}

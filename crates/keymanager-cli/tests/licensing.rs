@@ -135,8 +135,10 @@ fn fifty_processes_racing_for_activations_never_pass_the_limit() {
     // A revoke racing 49 activations of a fresh license: none may land after the revoke.
     let (_, key2, _) = env.out(&["licenses", "issue", "--product", "1"]);
     let key2 = key2.trim().to_string();
-    let mut children = vec![spawn(vec!["licenses".into(), "revoke".into(), "2".into(), "--reason".into(), "refund".into()])];
-    children.extend((0..49).map(|i| spawn(vec!["activate".into(), key2.clone(), "--instance".into(), format!("m-{i}")])));
+    let mut children =
+        vec![spawn(vec!["licenses".into(), "revoke".into(), "2".into(), "--reason".into(), "refund".into()])];
+    children
+        .extend((0..49).map(|i| spawn(vec!["activate".into(), key2.clone(), "--instance".into(), format!("m-{i}")])));
     for c in children {
         c.wait_with_output().unwrap();
     }
@@ -174,7 +176,10 @@ async fn lookup_without_a_license_shows_the_sale_and_the_token_stays_with_its_ad
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("review queue"), "{out}");
     assert!(out.contains(&format!("Buyer:          {}", sale.buyer.as_deref().unwrap())), "{out}");
-    assert!(out.contains("License type:   Regular License") || out.contains("License type:   Extended License"), "{out}");
+    assert!(
+        out.contains("License type:   Regular License") || out.contains("License type:   Extended License"),
+        "{out}"
+    );
     assert!(out.contains(" USD"), "amounts show their currency: {out}");
     assert!(out.contains("Sold at:        20"), "{out}");
     let (_, json, _) = env.out(&["lookup", &sale.code, "--json"]);

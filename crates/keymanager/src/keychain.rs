@@ -10,9 +10,9 @@
 use crate::envato::api_base::{ApiBase, OFFICIAL};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secret::Token;
-use zeroize::Zeroizing;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 compile_error!(

@@ -223,7 +223,9 @@ pub async fn lookup(
             let result = result_for(l, acts, false, now);
             let (c, r) = (code.as_str().to_string(), result.clone());
             store
-                .run(move |s| s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now))
+                .run(move |s| {
+                    s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now)
+                })
                 .await?;
             Ok(result)
         }

@@ -21,7 +21,7 @@ pub fn core_dump_limit() -> Option<(u64, u64)> {
         let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: getrlimit writes into the struct we own.
         if unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut r) } == 0 {
-            return Some((r.rlim_cur as u64, r.rlim_max as u64));
+            return Some((r.rlim_cur, r.rlim_max));
         }
     }
     None

@@ -159,7 +159,10 @@ fn every_desktop_platform_gets_its_native_keychain_backend() {
             .unwrap();
         assert!(out.status.success(), "{target}: {}", String::from_utf8_lossy(&out.stderr));
         let tree = String::from_utf8(out.stdout).unwrap();
-        assert!(tree.contains(&format!("keyring feature \"{feature}\"")), "{target} lacks keyring's {feature}:\n{tree}");
+        assert!(
+            tree.contains(&format!("keyring feature \"{feature}\"")),
+            "{target} lacks keyring's {feature}:\n{tree}"
+        );
     }
     let src = std::fs::read_to_string(root().join("crates/keymanager/src/keychain.rs")).unwrap();
     assert!(src.contains("compile_error!"), "a platform without a backend must fail to compile");

@@ -508,7 +508,9 @@ fn fifty_threads_racing_revoke_suspend_and_activate_leave_a_consistent_history()
                     assert!(
                         matches!(
                             e.code,
-                            ErrorCode::LicenseInvalidTransition | ErrorCode::LicenseRevoked | ErrorCode::LicenseSuspended
+                            ErrorCode::LicenseInvalidTransition
+                                | ErrorCode::LicenseRevoked
+                                | ErrorCode::LicenseSuspended
                         ),
                         "{:?}: {}",
                         e.code,

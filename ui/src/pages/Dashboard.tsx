@@ -18,7 +18,7 @@ export function Dashboard() {
         <Stat label="Active licenses" value={d ? String(d.licenses.active) : "…"} testid="stat-active" />
         <Stat label="Suspended / revoked" value={d ? `${d.licenses.suspended} / ${d.licenses.revoked}` : "…"} testid="stat-suspended" />
         <Stat label="Products" value={d ? String(d.products) : "…"} testid="stat-products" />
-        <Stat label="Sales, last 30 days" value={d ? `${d.sales_last_30_days} · $${d.revenue_last_30_days}` : "…"} testid="stat-sales" />
+        <Stat label="Sales, last 30 days" value={d ? `${d.sales_last_30_days} · ${d.revenue_last_30_days} USD` : "…"} testid="stat-sales" />
       </div>
       <div className="card" data-testid="sales-chart-card">
         <h3>Sales per day, by product</h3>

@@ -1,5 +1,6 @@
 import type { License } from "../bindings/License";
 import type { SupportWindow } from "../bindings/SupportWindow";
+import type { LookupSale } from "../bindings/LookupSale";
 import { CopyButton } from "./CopyButton";
 
 export function supportText(s: SupportWindow | null | undefined) {
@@ -25,7 +26,7 @@ export function LicenseFacts({ license: l, support }: { license: License; suppor
     ["Buyer", l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—"), "fact-buyer"],
     ["License type", l.envato_license ?? l.license_type, "fact-type"],
     ["Sold at", l.sold_at ? new Date(l.sold_at).toLocaleString() : "—", "fact-sold"],
-    ["Amount", l.amount ? `$${l.amount}` : "—", "fact-amount"],
+    ["Amount", l.amount ? `${l.amount} USD` : "—", "fact-amount"],
     ["Support", supportText(support ?? supportOf(l)), "fact-support"],
     ["Purchases", l.purchase_count ? `${l.purchase_count} of this item by this buyer` : "—", "fact-purchases"],
     ["Status", <span className={`pill ${l.status}`}>{l.status}</span>, "fact-status"],
@@ -37,6 +38,31 @@ export function LicenseFacts({ license: l, support }: { license: License; suppor
       <dd className="mono">
         <span data-testid="fact-key">{l.license_key}</span> <CopyButton text={l.license_key} />
       </dd>
+      {rows.map(([k, v, id]) => (
+        <div key={id} className="fact-row">
+          <dt>{k}</dt>
+          <dd data-testid={id}>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** What Envato says was sold, for a genuine purchase that has no license yet (no product). */
+export function SaleFacts({ sale: s, support }: { sale: LookupSale; support?: SupportWindow | null }) {
+  const rows: [string, React.ReactNode, string][] = [
+    ["Item", s.item_id ? `${s.item_name ?? "Envato item"} (#${s.item_id})` : "—", "sale-item"],
+    ["Marketplace", s.marketplace ?? "—", "sale-marketplace"],
+    ["Buyer", s.buyer ?? "Guest checkout", "sale-buyer"],
+    ["License type", s.envato_license ?? "—", "sale-type"],
+    ["Sold at", s.sold_at ? new Date(s.sold_at).toLocaleString() : "—", "sale-sold"],
+    ["Amount", s.amount ? `${s.amount} ${s.currency}` : "—", "sale-amount"],
+    ["Support", supportText(support), "sale-support"],
+    ["Purchases", s.purchase_count ? `${s.purchase_count} of this item by this buyer` : "—", "sale-purchases"],
+    ["License", "None yet: the sale waits in the review queue for a product", "sale-license"],
+  ];
+  return (
+    <dl className="facts" data-testid="sale-facts">
       {rows.map(([k, v, id]) => (
         <div key={id} className="fact-row">
           <dt>{k}</dt>

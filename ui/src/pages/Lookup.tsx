@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import type { LookupResult } from "../bindings/LookupResult";
-import { LicenseFacts, supportText } from "./LicenseFacts";
+import { LicenseFacts, SaleFacts } from "./LicenseFacts";
 
 const HEADS: Record<LookupResult["verdict"], string> = {
   valid: "Valid purchase",
@@ -65,7 +65,7 @@ export function Lookup({ focusSignal }: { focusSignal: number }) {
             {result.from_envato ? "Checked with Envato just now." : result.stale ? "From KeyManager's records; refreshing from Envato…" : "From KeyManager's records (checked with Envato within 6 hours)."}
           </p>
           {result.license && <LicenseFacts license={result.license} support={result.support} />}
-          {!result.license && result.waiting_for_product && <p>Support: {supportText(result.support)}</p>}
+          {!result.license && result.sale && <SaleFacts sale={result.sale} support={result.support} />}
         </div>
       )}
       <h2 className="section-title">Recent lookups</h2>

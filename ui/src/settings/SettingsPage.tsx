@@ -15,8 +15,6 @@ const GENERAL: FieldDef[] = [
     help: "How often KeyManager checks Envato for new sales in the background: 15 to 1440 minutes." },
   { key: "history_days", label: "First sync history", kind: "number", min: 1, max: 365, suffix: "days",
     help: "How far back the first sync reaches for existing sales: 1 to 365 days (30 to 90 is typical)." },
-  { key: "envato_api_base", label: "Envato API address", kind: "text", placeholder: "https://api.envato.com",
-    help: "Leave at https://api.envato.com. Point it at the local Envato sandbox (http://127.0.0.1:PORT) to try KeyManager without an Envato account." },
 ];
 
 const LICENSE: FieldDef[] = [

@@ -14,7 +14,7 @@ const NONE: TokenStatus = {
 
 const SETTINGS = {
   auto_create_products: false, default_activation_limit: 1, default_license_type: "regular",
-  sync_interval_minutes: 30, history_days: 90, envato_api_base: "https://api.envato.com",
+  sync_interval_minutes: 30, history_days: 90,
 };
 
 const MISSING: ValidationReport = {

@@ -26,7 +26,7 @@ describe("Lookup page", () => {
   it("shows a valid sale's facts, guest checkout and no support", async () => {
     const result: LookupResult = {
       code: LICENSE.purchase_code!, verdict: "valid", message: "A genuine purchase.", from_envato: true, license: LICENSE,
-      activations: [], support: { until: null, days_left: null, expired: false }, waiting_for_product: false, stale: false,
+      sale: null, activations: [], support: { until: null, days_left: null, expired: false }, waiting_for_product: false, stale: false,
     };
     const asked: string[] = [];
     mockIPC((cmd, args) => {
@@ -46,6 +46,33 @@ describe("Lookup page", () => {
     expect(screen.getByTestId("fact-purchases").textContent).toContain("2 of this item");
     // Normalising is Rust's job: the text goes as typed.
     expect(asked).toEqual([" A67F4582-95D6-4019-81F3-75D1EBE3A071 "]);
+  });
+
+  it("shows what was sold when the purchase has no license yet", async () => {
+    const result: LookupResult = {
+      code: LICENSE.purchase_code!, verdict: "valid", message: "A genuine purchase; it waits in the review queue.",
+      from_envato: true, license: null, activations: [], waiting_for_product: true, stale: false,
+      support: { until: "2027-05-01T10:00:00Z", days_left: 150, expired: false },
+      sale: {
+        item_id: 20929979, item_name: "Modern Portfolio Pro", marketplace: "themeforest.net", buyer: "jane_doe",
+        envato_license: "Extended License", sold_at: "2026-11-01T10:00:00Z", amount: "-12.50", currency: "USD",
+        purchase_count: 1, supported_until: "2027-05-01T10:00:00Z",
+      },
+    };
+    mockIPC((cmd) => {
+      if (cmd === "lookup_history") return [];
+      if (cmd === "lookup") return result;
+    }, { shouldMockEvents: true });
+    wrap(<Lookup focusSignal={0} />);
+    await userEvent.type(screen.getByTestId("lookup-input"), LICENSE.purchase_code!);
+    await userEvent.click(screen.getByTestId("lookup-submit"));
+    expect((await screen.findByTestId("sale-buyer")).textContent).toBe("jane_doe");
+    expect(screen.getByTestId("sale-type").textContent).toBe("Extended License");
+    expect(screen.getByTestId("sale-amount").textContent).toBe("-12.50 USD");
+    expect(screen.getByTestId("sale-item").textContent).toContain("#20929979");
+    expect(screen.getByTestId("sale-support").textContent).toContain("150 days left");
+    expect(screen.getByTestId("sale-license").textContent).toContain("review queue");
+    expect(screen.queryByTestId("fact-key")).toBeNull();
   });
 
   it("explains a missing token instead of showing a raw error", async () => {

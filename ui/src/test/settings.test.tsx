@@ -12,7 +12,6 @@ const DEFAULTS: Settings = {
   default_license_type: "regular",
   sync_interval_minutes: 30,
   history_days: 90,
-  envato_api_base: "https://api.envato.com",
 };
 
 function renderPage() {

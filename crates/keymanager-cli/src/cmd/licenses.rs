@@ -12,7 +12,9 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
         LicensesCmd::List { status, product, limit } => {
             let limit = match limit {
                 Some(n) if *n < 0 => {
-                    return Err(Error::invalid_input(format!("--limit is a count of licenses; {n} is not.")).with_field("limit").into())
+                    return Err(Error::invalid_input(format!("--limit is a count of licenses; {n} is not."))
+                        .with_field("limit")
+                        .into())
                 }
                 Some(n) => Some(*n as u64),
                 None => None,
@@ -53,7 +55,8 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
             }
         }
         LicensesCmd::Issue { product, buyer } => {
-            let l = ctx.store()?.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
+            let l =
+                ctx.store()?.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
             out.emit(&l, |w| writeln!(w, "{}", l.license_key))
         }
     }

@@ -11,8 +11,10 @@ pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
             let activation_limit = activation_limit
                 .map(|n| {
                     u32::try_from(n).map_err(|_| {
-                        Error::invalid_input(format!("The activation limit must be a whole number from 1 to 1000; {n} is not."))
-                            .with_field("activation_limit")
+                        Error::invalid_input(format!(
+                            "The activation limit must be a whole number from 1 to 1000; {n} is not."
+                        ))
+                        .with_field("activation_limit")
                     })
                 })
                 .transpose()?;

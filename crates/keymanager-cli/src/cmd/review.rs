@@ -33,7 +33,9 @@ pub fn run(ctx: &Ctx, cmd: &ReviewCmd, out: &mut Out) -> CmdResult {
         }
         ReviewCmd::Map { item_id, product_id } => {
             let (p, n) = store.review_map(*item_id, *product_id, time::now())?;
-            out.emit(&p, |w| writeln!(w, "Linked Envato item {item_id} to “{}”; {n} waiting sales became licenses.", p.name))
+            out.emit(&p, |w| {
+                writeln!(w, "Linked Envato item {item_id} to “{}”; {n} waiting sales became licenses.", p.name)
+            })
         }
     }
 }

@@ -9,7 +9,8 @@ pub fn run(ctx: &Ctx, cmd: &SettingsCmd, out: &mut Out) -> CmdResult {
         SettingsCmd::Get { key: Some(key) } => {
             let settings = ctx.store()?.settings()?;
             let value = settings.get(key)?;
-            let json = serde_json::json!({ key: serde_json::to_value(&settings).ok().and_then(|v| v.get(key).cloned()) });
+            let json =
+                serde_json::json!({ key: serde_json::to_value(&settings).ok().and_then(|v| v.get(key).cloned()) });
             out.emit(&json, |w| writeln!(w, "{value}"))
         }
         SettingsCmd::Get { key: None } => {

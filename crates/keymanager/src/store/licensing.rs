@@ -5,11 +5,11 @@ use super::audit::{insert_audit, AuditEntry, AuditLevel};
 use super::licenses::{license_in, row_to_license, SELECT};
 use super::settings::settings_in;
 use super::sync::{apply_ops, product_index_in};
-use crate::sync::plan::{plan_page, KnownSales, Op, PagePlan, PlanContext, SaleRecord};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
 use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
+use crate::sync::plan::{plan_page, KnownSales, Op, PagePlan, PlanContext, SaleRecord};
 use crate::time::{to_db, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
@@ -143,7 +143,10 @@ fn insert_lookup(
 }
 
 fn license_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<i64>> {
-    Ok(conn.prepare_cached("SELECT id FROM licenses WHERE purchase_code = ?1")?.query_row([code], |r| r.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached("SELECT id FROM licenses WHERE purchase_code = ?1")?
+        .query_row([code], |r| r.get(0))
+        .optional()?)
 }
 
 fn pending_has_code(conn: &rusqlite::Connection, code: &str) -> Result<bool> {
@@ -187,7 +190,9 @@ fn remove_activation(
     now: Timestamp,
 ) -> Result<()> {
     let found: Option<(i64, String)> = tx
-        .prepare_cached("SELECT id, instance_id FROM activations WHERE license_id = ?1 AND (instance_id = ?2 OR id = ?3)")?
+        .prepare_cached(
+            "SELECT id, instance_id FROM activations WHERE license_id = ?1 AND (instance_id = ?2 OR id = ?3)",
+        )?
         .query_row(params![license_id, instance, activation_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (id, inst) = found.ok_or_else(|| {
@@ -196,7 +201,8 @@ fn remove_activation(
     tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
     insert_audit(
         tx,
-        &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”.")).license(license_id),
+        &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”."))
+            .license(license_id),
     )?;
     Ok(())
 }

@@ -380,8 +380,11 @@ pub(crate) fn product_index_in(conn: &rusqlite::Connection) -> Result<ProductInd
         index.by_item.insert(item, product);
     }
     // Oldest product wins a name or SKU shared by several.
-    let mut stmt = conn.prepare_cached("SELECT id, name, sku FROM products WHERE status = 'active' ORDER BY id DESC")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))? {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, sku FROM products WHERE status = 'active' ORDER BY id DESC")?;
+    for row in
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+    {
         let (id, name, sku) = row?;
         index.by_name.insert(name.trim().to_lowercase(), id);
         if let Some(sku) = sku {
