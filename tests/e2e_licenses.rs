@@ -57,7 +57,23 @@ async fn lookup_suspend_reactivate_and_the_dashboard_chart_steps() {
     app.click("[data-testid=lookup-submit]").await;
     app.wait_attr("[data-testid=lookup-result]", "data-verdict", "valid").await;
     assert_eq!(app.text_of("[data-testid=fact-buyer]").await, sale.buyer.clone().unwrap());
-    assert!(app.text_of("[data-testid=fact-support]").await.len() > 3);
+    // The support window as Rust computed it from the sale's supported_until.
+    let support = app.text_of("[data-testid=fact-support]").await;
+    match sale.supported_until.map(|u| u.with_timezone(&Utc)) {
+        None => assert_eq!(support, "No support"),
+        Some(u) if u <= Utc::now() => assert!(support.starts_with("Expired on "), "{support}"),
+        Some(u) => {
+            let days = (u - Utc::now()).num_days();
+            let shown: i64 = support
+                .split('(')
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no day count in {support:?}"));
+            assert!(support.starts_with("Until ") && support.ends_with("left)"), "{support}");
+            assert!((shown - days).abs() <= 1, "{shown} days shown, {days} expected");
+        }
+    }
     let key = app.text_of("[data-testid=fact-key]").await;
     app.screenshot("lookup-valid").await;
 

@@ -39,9 +39,15 @@ async fn paste_validate_save_restart_steps() {
     assert_eq!(app.value_of("[data-testid=envato-token]").await, "", "the field is cleared after saving");
     app.screenshot("envato-saved").await;
     let source = app.client.source().await.unwrap();
+    assert!(source.contains("••••0001"), "positive control: the page source holds what the window shows");
     assert!(!source.contains(data::SELLER_TOKEN), "the token is not in the window after saving");
+    let file = app.log_file();
+    assert!(
+        file.contains("KeyManager started") && file.contains("Envato token saved") && file.contains("••••0001"),
+        "positive control: the app's log file records the save:\n{file}"
+    );
     let log = app.close().await;
-    assert!(!log.contains(data::SELLER_TOKEN), "the token is not in the app's log");
+    assert!(!log.contains(data::SELLER_TOKEN), "the token is not in the app's log or its output");
 
     let app = launch_with(data.path(), &env).await;
     app.click("[data-testid=nav-settings]").await;
@@ -68,5 +74,6 @@ async fn paste_validate_save_restart_steps() {
     assert_eq!(keychain.load().unwrap().unwrap().expose(), data::SELLER_TOKEN, "the saved token was kept");
     keychain.delete().unwrap();
     let db = std::fs::read(data.path().join("keymanager.sqlite3")).unwrap();
+    assert!(db.windows(8).any(|w| w == b"settings"), "positive control: the file was read");
     assert!(!db.windows(32).any(|w| w == data::SELLER_TOKEN.as_bytes()));
 }

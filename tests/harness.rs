@@ -138,9 +138,18 @@ impl AppSession {
         input.send_keys(&keys).await.unwrap();
     }
 
-    /// Everything the app and its drivers wrote to stdout and stderr so far.
+    /// Everything the app and its drivers wrote to stdout and stderr so far, then the app's own
+    /// log file (`logs/keymanager.log` in the data folder), which a seller would send to support.
     pub fn log_text(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(self.log.path()).unwrap_or_default()).to_string()
+        let mut text = String::from_utf8_lossy(&std::fs::read(self.log.path()).unwrap_or_default()).to_string();
+        text.push_str(&self.log_file());
+        text
+    }
+
+    /// The app's log file alone.
+    pub fn log_file(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.data_dir.join("logs/keymanager.log")).unwrap_or_default())
+            .to_string()
     }
 
     /// Waits until the element's `attr` equals `want` (or fails after 20 s, naming what it saw).

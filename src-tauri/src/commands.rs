@@ -7,12 +7,10 @@ use keymanager::dashboard::Dashboard;
 use keymanager::envato::scopes;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
-use keymanager::model::{AppInfo, License, LicenseStatus, NewProduct, Product};
+use keymanager::model::{AppInfo, License, NewProduct, Product};
 use keymanager::secret::SecretText;
 use keymanager::settings::Settings;
-use keymanager::store::{
-    LicenseCounts, LicenseFilter, LicensePage, LicenseQuery, LookupHistoryEntry, ReviewItem, SyncRun,
-};
+use keymanager::store::{LicenseFilter, LicensePage, LookupHistoryEntry, ReviewItem, SyncRun};
 use keymanager::sync::worker::SyncStatus;
 use keymanager::{time, Error};
 use secrecy::ExposeSecret;
@@ -24,7 +22,7 @@ type Reply<T> = Result<T, Error>;
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
     let data_dir = state.data_dir.as_ref().map(|d| d.display().to_string());
-    let schema_version = state.with_store(|s| s.schema_version()).await?;
+    let schema_version = state.with_reader(|s| s.schema_version()).await?;
     let api = state.api.clone()?;
     Ok(AppInfo {
         version: keymanager::VERSION.to_string(),
@@ -37,7 +35,7 @@ pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
 
 #[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> Reply<Settings> {
-    state.with_store(|s| s.settings()).await
+    state.with_reader(|s| s.settings()).await
 }
 
 #[tauri::command]
@@ -47,23 +45,12 @@ pub async fn settings_update(state: State<'_, AppState>, changes: BTreeMap<Strin
 
 #[tauri::command]
 pub async fn products_list(state: State<'_, AppState>) -> Reply<Vec<Product>> {
-    state.with_store(|s| s.products()).await
+    state.with_reader(|s| s.products()).await
 }
 
 #[tauri::command]
 pub async fn product_create(state: State<'_, AppState>, product: NewProduct) -> Reply<Product> {
     state.with_store(move |s| s.create_product(&product, time::now())).await
-}
-
-#[tauri::command]
-pub async fn licenses_list(
-    state: State<'_, AppState>,
-    status: Option<LicenseStatus>,
-    limit: Option<u32>,
-    before_id: Option<i64>,
-) -> Reply<Vec<License>> {
-    let q = LicenseQuery { status, product_id: None, limit: limit.unwrap_or(100).min(1000), before_id };
-    state.with_store(move |s| s.licenses(&q)).await
 }
 
 /// Each validation step is sent to the window as it starts and completes.
@@ -77,7 +64,7 @@ pub const VALIDATION_STEP_EVENT: &str = "token-validation-step";
 
 #[tauri::command]
 pub async fn token_status(state: State<'_, AppState>) -> Reply<TokenStatus> {
-    state.with_store_and_keychain(|s, k| account::status(s, k, time::now())).await
+    state.with_reader_and_keychain(|s, k| account::status(s, k, time::now())).await
 }
 
 /// Validates the typed token (nothing is saved), or, with none, re-checks the stored one.
@@ -92,10 +79,7 @@ pub async fn token_validate(
     match token.filter(|t| !t.expose_secret().trim().is_empty()) {
         Some(input) => Ok(account::validate(cfg, input.expose_secret(), &mut emit_step(&app)).await.0),
         None => {
-            let report = account::check_stored(cfg, &*state.keychain()?, &mut emit_step(&app)).await?;
-            let recorded = report.clone();
-            state.with_store(move |s| account::record_check(s, &recorded, time::now())).await?;
-            Ok(report)
+            account::recheck(&state.shared_store()?, state.keychain()?, cfg, &mut emit_step(&app), time::now()).await
         }
     }
 }
@@ -168,12 +152,12 @@ pub async fn sync_set_paused(state: State<'_, AppState>, paused: bool) -> Reply<
 
 #[tauri::command]
 pub async fn sync_runs(state: State<'_, AppState>, limit: Option<u32>) -> Reply<Vec<SyncRun>> {
-    state.with_store(move |s| s.sync_runs(limit.unwrap_or(50).min(500))).await
+    state.with_reader(move |s| s.sync_runs(limit.unwrap_or(50).min(500))).await
 }
 
 #[tauri::command]
 pub async fn review_queue(state: State<'_, AppState>) -> Reply<Vec<ReviewItem>> {
-    state.with_store(|s| s.review_queue()).await
+    state.with_reader(|s| s.review_queue()).await
 }
 
 #[tauri::command]
@@ -186,11 +170,6 @@ pub async fn review_map(state: State<'_, AppState>, item_id: i64, product_id: i6
     state.with_store(move |s| s.review_map(item_id, product_id, time::now()).map(|(p, _)| p)).await
 }
 
-#[tauri::command]
-pub async fn license_counts(state: State<'_, AppState>) -> Reply<LicenseCounts> {
-    state.with_store(|s| s.license_counts()).await
-}
-
 pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
 
 /// Looks a purchase code up. Data older than six hours is answered at once and refreshed in
@@ -201,13 +180,13 @@ pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) ->
     let client = state.envato_client().await?;
     let result = lookup::lookup(&store, client.as_ref(), &code, time::now()).await?;
     if let (true, Some(client)) = (result.stale, client) {
-        let code = result.code.clone();
+        let stale = result.clone();
         tauri::async_runtime::spawn(async move {
-            match lookup::refresh(&store, &client, &code, time::now()).await {
-                Ok(fresh) => {
+            match lookup::refresh_if_stale(&store, Some(&client), stale, time::now()).await {
+                (fresh, None) => {
                     let _ = app.emit(LOOKUP_REFRESHED_EVENT, fresh);
                 }
-                Err(e) => tracing::warn!(code = %e.code, "background refresh failed"),
+                (_, Some(e)) => tracing::warn!(code = %e.code, "background refresh failed"),
             }
         });
     }
@@ -216,17 +195,17 @@ pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) ->
 
 #[tauri::command]
 pub async fn lookup_history(state: State<'_, AppState>) -> Reply<Vec<LookupHistoryEntry>> {
-    state.with_store(|s| s.lookup_history(50)).await
+    state.with_reader(|s| s.lookup_history(50)).await
 }
 
 #[tauri::command]
 pub async fn licenses_page(state: State<'_, AppState>, filter: LicenseFilter) -> Reply<LicensePage> {
-    state.with_store(move |s| s.license_page(&filter, time::now())).await
+    state.with_reader(move |s| s.license_page(&filter, time::now())).await
 }
 
 #[tauri::command]
 pub async fn license_detail(state: State<'_, AppState>, id: i64) -> Reply<LicenseDetail> {
-    state.with_store(move |s| licensing::detail(s, id)).await
+    state.with_reader(move |s| licensing::detail(s, id, time::now())).await
 }
 
 #[tauri::command]
@@ -255,7 +234,7 @@ pub async fn license_free_slot(
 
 #[tauri::command]
 pub async fn marketplaces(state: State<'_, AppState>) -> Reply<Vec<String>> {
-    state.with_store(|s| s.marketplaces()).await
+    state.with_reader(|s| s.marketplaces()).await
 }
 
 /// Writes the current filter's licenses as CSV into the Downloads folder; returns the path.
@@ -267,7 +246,7 @@ pub async fn licenses_export(state: State<'_, AppState>, filter: LicenseFilter) 
         .ok_or_else(|| {
             Error::new(keymanager::ErrorCode::StoreIo, "There is no Downloads folder to save the export in.")
         })?;
-    state.with_store(move |s| keymanager::export::write_csv_file(s, &filter, time::now(), &dir)).await
+    state.with_reader(move |s| keymanager::export::write_csv_file(s, &filter, time::now(), &dir)).await
 }
 
 #[tauri::command]
@@ -277,7 +256,7 @@ pub async fn product_update(state: State<'_, AppState>, id: i64, product: NewPro
 
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> Reply<Dashboard> {
-    state.with_store(|s| keymanager::dashboard::dashboard(s, time::now())).await
+    state.with_reader(|s| keymanager::dashboard::dashboard(s, time::now())).await
 }
 
 /// The window has painted its first frame: logs the start-up time once (`make bench` reads it).

@@ -13,17 +13,33 @@ use tauri::{Manager, WindowEvent};
 /// When the process started, for the "first paint" figure (see `commands::ui_ready`).
 pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// Logs go to stderr and to `logs/keymanager.log` in the data folder (0600, rotated at 5 MB),
+/// at the level KEYMANAGER_LOG asks for (default: info).
+fn init_logging() {
+    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    let filter = || tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "info".into());
+    let dir = keymanager::paths::data_dir(std::env::var_os(keymanager::paths::DATA_DIR_ENV).map(Into::into));
+    match dir.and_then(|d| keymanager::private_files::open_log(&d, 5 * 1024 * 1024)) {
+        Ok((file, path)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
+                .with_ansi(false)
+                .init();
+            tracing::info!(version = keymanager::VERSION, log = %path.display(), "KeyManager started");
+        }
+        Err(err) => {
+            tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init();
+            tracing::warn!(code = %err.code, "no log file: {}", err.message);
+        }
+    }
+}
+
 pub fn run() {
     // No core dumps: a crash must not write secrets or buyers' data to disk.
     keymanager::process::harden();
     STARTED.get_or_init(std::time::Instant::now);
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEYMANAGER_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
 
     let app = tauri::Builder::default()
         // A second launch focuses the running instance instead of opening another window.
@@ -63,7 +79,6 @@ pub fn run() {
             commands::settings_update,
             commands::products_list,
             commands::product_create,
-            commands::licenses_list,
             commands::token_status,
             commands::token_validate,
             commands::envato_settings_save,
@@ -76,7 +91,6 @@ pub fn run() {
             commands::review_queue,
             commands::review_create_product,
             commands::review_map,
-            commands::license_counts,
             commands::lookup,
             commands::lookup_history,
             commands::licenses_page,

@@ -39,12 +39,7 @@ impl AppState {
         };
         let worker = match (&store, &keychain, &api) {
             (Ok(store), Ok(keychain), Ok(api)) => {
-                let keychain = keychain.clone();
-                let base = api.as_str().to_string();
-                let clients: ClientSource = Arc::new(move |_store: &SharedStore| {
-                    let Some(token) = keychain.load()? else { return Ok(None) };
-                    EnvatoClient::new(ClientConfig::new(&base), token).map(Some)
-                });
+                let clients = ClientSource::keychain(keychain.clone(), ClientConfig::new(api.as_str()));
                 let _guard = tauri::async_runtime::handle().inner().enter();
                 Some(SyncWorker::spawn(store.clone(), clients, Arc::new(time::now), Duration::from_secs(5)))
             }
@@ -76,6 +71,25 @@ impl AppState {
         self.store.clone()?.run(f).await
     }
 
+    /// Runs `f` with a read-only connection on a blocking thread: reads never wait for a write.
+    pub async fn with_reader<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    {
+        self.store.clone()?.read(f).await
+    }
+
+    /// Like `with_reader`, with the keychain too (its calls block on D-Bus).
+    pub async fn with_reader_and_keychain<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Keychain) -> Result<T, Error> + Send + 'static,
+    {
+        let keychain = self.keychain()?;
+        self.with_reader(move |s| f(s, &keychain)).await
+    }
+
     /// Like `with_store`, with the keychain too (its calls block on D-Bus).
     pub async fn with_store_and_keychain<T, F>(&self, f: F) -> Result<T, Error>
     where
@@ -94,10 +108,10 @@ impl AppState {
     pub async fn envato_client(&self) -> Result<Option<EnvatoClient>, Error> {
         let keychain = self.keychain()?;
         let cfg = keymanager::account::interactive(self.client_config().await?);
-        let token = tauri::async_runtime::spawn_blocking(move || keychain.load())
+        // The keychain answers over D-Bus and the client sets up TLS: both off the async workers.
+        tauri::async_runtime::spawn_blocking(move || keychain.load()?.map(|t| EnvatoClient::new(cfg, t)).transpose())
             .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
-        token.map(|t| EnvatoClient::new(cfg, t)).transpose()
+            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
     }
 
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {

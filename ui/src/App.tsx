@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { keys } from "./queryKeys";
 import { useQuery } from "@tanstack/react-query";
 import { ipc } from "./ipc";
 import { Dashboard } from "./pages/Dashboard";
@@ -7,7 +8,7 @@ import { Licenses } from "./pages/Licenses";
 import { Lookup } from "./pages/Lookup";
 import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
-import { useSyncStatus } from "./useSyncStatus";
+import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
 
 export const PAGES = [
   { id: "dashboard", label: "Dashboard", icon: "◧" },
@@ -39,8 +40,9 @@ export function App() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, []);
-  const info = useQuery({ queryKey: ["app_info"], queryFn: ipc.appInfo });
-  // Listens to the background sync from any page, so lists refresh when a run ends.
+  const info = useQuery({ queryKey: keys.appInfo, queryFn: ipc.appInfo });
+  // The one listener to the background sync, for every page: lists refresh when a run ends.
+  useSyncStatusEvents();
   const sync = useSyncStatus();
 
   return (

@@ -8,7 +8,6 @@ import type { TokenStatus } from "./bindings/TokenStatus";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { SyncRun } from "./bindings/SyncRun";
 import type { ReviewItem } from "./bindings/ReviewItem";
-import type { LicenseCounts } from "./bindings/LicenseCounts";
 import type { LookupResult } from "./bindings/LookupResult";
 import type { LookupHistoryEntry } from "./bindings/LookupHistoryEntry";
 import type { LicenseFilter } from "./bindings/LicenseFilter";
@@ -20,7 +19,6 @@ import type { ValidationReport } from "./bindings/ValidationReport";
 import type { ValidationStep } from "./bindings/ValidationStep";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { License } from "./bindings/License";
-import type { LicenseStatus } from "./bindings/LicenseStatus";
 import type { NewProduct } from "./bindings/NewProduct";
 import type { Product } from "./bindings/Product";
 import type { Settings } from "./bindings/Settings";
@@ -65,8 +63,6 @@ export const ipc = {
   settingsUpdate: (changes: Partial<Record<SettingKey, string>>) => call<Settings>("settings_update", { changes }),
   productsList: () => call<Product[]>("products_list"),
   productCreate: (product: NewProduct) => call<Product>("product_create", { product }),
-  licensesList: (q: { status?: LicenseStatus | null; limit?: number; beforeId?: number | null }) =>
-    call<License[]>("licenses_list", { status: q.status ?? null, limit: q.limit ?? 100, beforeId: q.beforeId ?? null }),
   tokenStatus: () => call<TokenStatus>("token_status"),
   /** Validates the typed token (saves nothing), or with null re-checks the stored one. */
   tokenValidate: (token: string | null) => call<ValidationReport>("token_validate", { token }),
@@ -82,7 +78,6 @@ export const ipc = {
   reviewQueue: () => call<ReviewItem[]>("review_queue"),
   reviewCreateProduct: (itemId: number) => call<Product>("review_create_product", { itemId }),
   reviewMap: (itemId: number, productId: number) => call<Product>("review_map", { itemId, productId }),
-  licenseCounts: () => call<LicenseCounts>("license_counts"),
   lookup: (code: string) => call<LookupResult>("lookup", { code }),
   lookupHistory: () => call<LookupHistoryEntry[]>("lookup_history"),
   /** A refreshed answer for a lookup whose Envato data was older than six hours. */

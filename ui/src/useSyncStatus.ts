@@ -1,27 +1,28 @@
 import { useEffect } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc } from "./ipc";
+import { CHANGED_BY_SYNC, keys } from "./queryKeys";
 
-/** The background sync's status, kept live by Rust's `sync-status` events. When a run starts
- *  or ends, the lists it may have changed are refetched. */
+/** The background sync's status, as the query cache holds it. Any number of components may
+ *  read it; the one event subscription is `useSyncStatusEvents`, mounted once by the App. */
 export function useSyncStatus() {
+  return useQuery({ queryKey: keys.syncStatus, queryFn: ipc.syncStatus });
+}
+
+/** Keeps the sync status live from Rust's `sync-status` events (one listener for the whole
+ *  window). When a run starts, the Sync log refetches; when it ends, what it changed does. */
+export function useSyncStatusEvents() {
   const queryClient = useQueryClient();
-  const status = useQuery({ queryKey: ["sync_status"], queryFn: ipc.syncStatus });
   useEffect(() => {
     let unlisten: (() => void) | undefined;
     let cancelled = false;
     let wasRunning = false;
     void ipc
       .onSyncStatus((s) => {
-        queryClient.setQueryData(["sync_status"], s);
-        if (!wasRunning && s.running) {
-          // The new run appears in the Sync log at once.
-          void queryClient.invalidateQueries({ queryKey: ["sync_runs"] });
-        }
+        queryClient.setQueryData(keys.syncStatus, s);
+        if (!wasRunning && s.running) void queryClient.invalidateQueries({ queryKey: keys.syncRuns });
         if (wasRunning && !s.running) {
-          for (const key of ["sync_runs", "review_queue", "licenses", "products", "license_counts", "dashboard", "marketplaces"]) {
-            void queryClient.invalidateQueries({ queryKey: [key] });
-          }
+          for (const key of CHANGED_BY_SYNC) void queryClient.invalidateQueries({ queryKey: key });
         }
         wasRunning = s.running;
       })
@@ -34,5 +35,4 @@ export function useSyncStatus() {
       unlisten?.();
     };
   }, [queryClient]);
-  return status;
 }

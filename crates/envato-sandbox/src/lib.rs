@@ -5,6 +5,7 @@
 //! API under `/__sandbox/` lets a test add or refund a sale, change switches and read request
 //! counts while it runs. It binds to loopback only.
 
+pub mod check;
 pub mod data;
 
 use axum::body::Body;

@@ -1,35 +1,7 @@
 //! The CLI as a script sees it: exit codes, stdout, stderr, `--json`.
 
-use std::process::{Command, Output};
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_keymanager"))
-            .args(args)
-            .env("KEYMANAGER_DATA_DIR", self.dir.path())
-            .env_remove("KEYMANAGER_ENVATO_API_BASE")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-}
+mod common;
+use common::Env;
 
 #[test]
 fn settings_get_and_set_round_trip() {
@@ -51,7 +23,7 @@ fn settings_get_and_set_round_trip() {
 #[test]
 fn invalid_values_fail_with_a_code_and_write_nothing() {
     let env = Env::new();
-    let out = env.run(&["settings", "set", "sync_interval_minutes", "5"]);
+    let out = env.run(&["settings", "set", "sync_interval_minutes", "5"], "");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("error[settings.invalid_value]: "), "{err}");
@@ -59,7 +31,7 @@ fn invalid_values_fail_with_a_code_and_write_nothing() {
     assert!(out.stdout.is_empty());
     assert_eq!(env.ok(&["settings", "get", "sync_interval_minutes"]).trim(), "30");
 
-    let out = env.run(&["settings", "set", "nope", "1"]);
+    let out = env.run(&["settings", "set", "nope", "1"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[settings.unknown_key]: "));
 }
@@ -68,7 +40,7 @@ fn invalid_values_fail_with_a_code_and_write_nothing() {
 fn usage_errors_exit_2() {
     let env = Env::new();
     for args in [&["settings"][..], &["frobnicate"], &["licenses", "list", "--limit", "many"], &["products", "add"]] {
-        let out = env.run(args);
+        let out = env.run(args, "");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
@@ -96,7 +68,7 @@ fn products_and_licenses() {
     assert_eq!(p["activation_limit"], 3);
     let id = p["id"].as_i64().unwrap().to_string();
 
-    let out = env.run(&["products", "add", "--name", "Dup", "--sku", "MPP"]);
+    let out = env.run(&["products", "add", "--name", "Dup", "--sku", "MPP"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[product.duplicate_sku]: "));
 
@@ -112,7 +84,7 @@ fn products_and_licenses() {
     assert_eq!(text.lines().count(), 13, "header + 12 rows:\n{text}");
     assert_eq!(env.json(&["licenses", "list", "--status", "revoked", "--json"]), serde_json::json!([]));
 
-    let out = env.run(&["licenses", "issue", "--product", "999"]);
+    let out = env.run(&["licenses", "issue", "--product", "999"], "");
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[product.not_found]: "));
 }
 
@@ -123,7 +95,7 @@ fn a_newer_database_is_refused_with_its_code() {
     // Simulate a newer KeyManager having written the file.
     let db = env.dir.path().join("keymanager.sqlite3");
     bump_user_version(&db);
-    let out = env.run(&["settings", "get"]);
+    let out = env.run(&["settings", "get"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[store.newer_schema]: "));
 }

@@ -6,46 +6,17 @@ use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
 use std::ffi::OsStr;
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::process::{Command, Output, Stdio};
 
-struct Env {
-    dir: tempfile::TempDir,
-    base: String,
-}
-
-impl Env {
-    fn cmd<I: AsRef<OsStr>>(&self, args: &[I]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_keymanager"));
-        c.args(args)
-            .env("KEYMANAGER_DATA_DIR", self.dir.path())
-            .env("KEYMANAGER_ENVATO_API_BASE", &self.base)
-            .env("KEYMANAGER_LOG", "trace")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-    fn run<I: AsRef<OsStr>>(&self, args: &[I], stdin: &str) -> Output {
-        let mut child = self.cmd(args).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = self.run(&["token", "remove"], "");
-    }
-}
+mod common;
+use common::Env;
 
 async fn setup(sales: usize) -> (RunningSandbox, Env) {
     let sb =
         RunningSandbox::start(GenSpec { seed: 61, items: 5, sales, days: 60, now: Utc::now() }, Switches::default())
             .await
             .unwrap();
-    let env = Env { dir: tempfile::tempdir().unwrap(), base: sb.base_url() };
+    let env = Env::with_sandbox(&sb.base_url()).traced();
     assert!(env.run(&["token", "set"], data::SELLER_TOKEN).status.success());
     (sb, env)
 }

@@ -3,43 +3,10 @@
 use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-struct Env {
-    dir: tempfile::TempDir,
-    base: String,
-}
-
-impl Env {
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_keymanager"))
-            .args(args)
-            .env("KEYMANAGER_DATA_DIR", self.dir.path())
-            .env("KEYMANAGER_ENVATO_API_BASE", &self.base)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-    fn out(&self, args: &[&str]) -> (i32, String, String) {
-        let o = self.run(args, "");
-        (
-            o.status.code().unwrap(),
-            String::from_utf8_lossy(&o.stdout).to_string(),
-            String::from_utf8_lossy(&o.stderr).to_string(),
-        )
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = self.run(&["token", "remove"], "");
-    }
-}
+mod common;
+use common::Env;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_activate_suspend_export() {
@@ -49,7 +16,7 @@ async fn lookup_activate_suspend_export() {
     )
     .await
     .unwrap();
-    let env = Env { dir: tempfile::tempdir().unwrap(), base: sb.base_url() };
+    let env = Env::with_sandbox(&sb.base_url());
     assert!(env.run(&["token", "set"], data::SELLER_TOKEN).status.success());
     assert!(env.run(&["settings", "set", "auto_create_products", "on"], "").status.success());
     let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some() && s.supported_until.is_some()).unwrap();
@@ -107,7 +74,7 @@ async fn lookup_activate_suspend_export() {
 /// a revoke racing activations leaves no activation recorded after it.
 #[test]
 fn fifty_processes_racing_for_activations_never_pass_the_limit() {
-    let env = Env { dir: tempfile::tempdir().unwrap(), base: "http://127.0.0.1:9".into() };
+    let env = Env::new();
     let (code, _, err) = env.out(&["products", "add", "--name", "Race", "--activation-limit", "5"]);
     assert_eq!(code, 0, "{err}");
     let (code, key, err) = env.out(&["licenses", "issue", "--product", "1"]);
@@ -169,7 +136,7 @@ async fn lookup_without_a_license_shows_the_sale_and_the_token_stays_with_its_ad
     let spec = || GenSpec { seed: 32, items: 3, sales: 20, days: 60, now: Utc::now() };
     let sb = RunningSandbox::start(spec(), Switches::default()).await.unwrap();
     let other = RunningSandbox::start(spec(), Switches::default()).await.unwrap();
-    let env = Env { dir: tempfile::tempdir().unwrap(), base: sb.base_url() };
+    let env = Env::with_sandbox(&sb.base_url());
     assert!(env.run(&["token", "set"], data::SELLER_TOKEN).status.success());
     let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some()).unwrap();
     let (code, out, err) = env.out(&["lookup", &sale.code]);

@@ -2,61 +2,14 @@
 //! the next run ends with every sale exactly once.
 
 use chrono::Utc;
-use envato_sandbox::data::{self, GenSpec};
+use envato_sandbox::check::assert_every_sale_once;
+use envato_sandbox::data::GenSpec;
 use envato_sandbox::{RunningSandbox, Switches};
-use std::collections::HashSet;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Env {
-    dir: tempfile::TempDir,
-    base: String,
-}
-
-impl Env {
-    fn new(sb: &RunningSandbox) -> Env {
-        Env { dir: tempfile::tempdir().unwrap(), base: sb.base_url() }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_keymanager"));
-        c.args(args)
-            .env("KEYMANAGER_DATA_DIR", self.dir.path())
-            .env("KEYMANAGER_ENVATO_API_BASE", &self.base)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.cmd(args).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args, "");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn set_token(&self) {
-        let out = self.run(&["token", "set"], data::SELLER_TOKEN);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn licenses(&self) -> Vec<serde_json::Value> {
-        self.ok_json(&["licenses", "list", "--json"]).as_array().unwrap().clone()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = self.run(&["token", "remove"], "");
-    }
-}
+mod common;
+use common::Env;
 
 async fn sandbox(sales: usize) -> RunningSandbox {
     let spec = GenSpec { seed: 77, items: 5, sales, days: 60, now: Utc::now() };
@@ -66,23 +19,23 @@ async fn sandbox(sales: usize) -> RunningSandbox {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_then_review_then_incremental() {
     let sb = sandbox(60).await;
-    let env = Env::new(&sb);
+    let env = Env::with_sandbox(&sb.base_url());
     let out = env.run(&["sync"], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[token.not_configured]"));
 
     env.set_token();
-    let s = env.ok_json(&["sync", "--json"]);
+    let s = env.json(&["sync", "--json"]);
     assert_eq!((s["licenses_created"].as_u64(), s["sales_queued"].as_u64()), (Some(0), Some(60)));
-    let queue = env.ok_json(&["review", "list", "--json"]);
+    let queue = env.json(&["review", "list", "--json"]);
     let queue = queue.as_array().unwrap();
     let first = queue[0]["item_id"].as_i64().unwrap().to_string();
     let second = queue[1]["item_id"].as_i64().unwrap().to_string();
-    let p = env.ok_json(&["review", "create-product", &first, "--json"]);
+    let p = env.json(&["review", "create-product", &first, "--json"]);
     assert_eq!(p["license_count"], queue[0]["waiting_sales"]);
-    let target = env.ok_json(&["products", "add", "--name", "Target", "--json"]);
+    let target = env.json(&["products", "add", "--name", "Target", "--json"]);
     let target_id = target["id"].as_i64().unwrap().to_string();
-    let mapped = env.ok_json(&["review", "map", &second, &target_id, "--json"]);
+    let mapped = env.json(&["review", "map", &second, &target_id, "--json"]);
     assert_eq!(mapped["license_count"], queue[1]["waiting_sales"]);
     let text = String::from_utf8_lossy(&env.run(&["review", "list"], "").stdout).to_string();
     assert!(!text.contains(&first) && !text.contains(&second), "{text}");
@@ -91,7 +44,7 @@ async fn sync_then_review_then_incremental() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[input.invalid]"));
 
     sb.reset_stats();
-    let s = env.ok_json(&["sync", "--json"]);
+    let s = env.json(&["sync", "--json"]);
     assert_eq!(s["pages_fetched"], 1);
     assert_eq!(sb.stats().total, 1, "an incremental sync with nothing new makes one request");
 }
@@ -118,7 +71,7 @@ async fn kill_9_during_a_large_sync_then_sync_again() {
         s.faults.latency_ms = 15;
         s.variants.page_size = 50;
     });
-    let env = Env::new(&sb);
+    let env = Env::with_sandbox(&sb.base_url());
     env.set_token();
     assert!(env.run(&["settings", "set", "auto_create_products", "true"], "").status.success());
 
@@ -145,23 +98,16 @@ async fn kill_9_during_a_large_sync_then_sync_again() {
     let out = env.run(&["sync"], "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let licenses = env.licenses();
-    assert_eq!(licenses.len(), sales as usize, "every sale exactly once");
-    let keys: HashSet<&str> = licenses.iter().map(|l| l["license_key"].as_str().unwrap()).collect();
-    assert_eq!(keys.len(), sales as usize);
-    let mut want: Vec<(i64, String)> = sb
-        .dataset()
-        .sales
+    let licensed: Vec<_> = env
+        .licenses()
         .iter()
-        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap().to_string();
+            (l["envato_item_id"].as_i64().unwrap(), text("sold_at"), text("license_key"))
+        })
         .collect();
-    let mut have: Vec<(i64, String)> = licenses
-        .iter()
-        .map(|l| (l["envato_item_id"].as_i64().unwrap(), l["sold_at"].as_str().unwrap().to_string()))
-        .collect();
-    want.sort();
-    have.sort();
-    assert_eq!(have, want);
+    assert_eq!(licensed.len(), sales as usize);
+    assert_every_sale_once(&sb.dataset(), None, &licensed);
     let runs = keymanager::Store::open(&db).unwrap().sync_runs(10).unwrap();
     let interrupted = runs.iter().filter(|r| r.status == keymanager::store::SyncRunStatus::Interrupted).count();
     assert!(interrupted >= (points as usize).min(10) / 2, "{interrupted} runs were interrupted");

@@ -8,8 +8,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::keychain::Keychain;
 use crate::secret::Token;
 use crate::store::{EnvatoAccountRecord, Store};
+use crate::sync::SharedStore;
 use crate::time::{self, Timestamp};
 use serde::Serialize;
+use std::sync::Arc;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -265,6 +267,7 @@ pub fn save(
         return Err(report.error.clone().unwrap_or_else(|| Error::internal("Only a validated token can be saved.")));
     }
     keychain.save(token)?;
+    tracing::info!(hint = %token.masked(), "Envato token saved in the system keychain");
     // A new good token lifts the stop that a rejected one put on periodic syncing.
     store.clear_sync_auth_failure()?;
     store.save_envato_account(
@@ -321,14 +324,24 @@ pub fn save_envato_settings(
     Ok(EnvatoSaveResult { saved: true, report, status: Some(status(store, keychain, now)?), settings: Some(settings) })
 }
 
-/// Re-checks the stored token and records the outcome (a revoked token shows up here).
-pub async fn check_stored(
+/// Re-checks the stored token against Envato and records the outcome (a revoked token shows up
+/// here): the one path the app's Validate button and `keymanager token validate` take. The
+/// keychain is read on the blocking pool.
+pub async fn recheck(
+    store: &SharedStore,
+    keychain: Arc<Keychain>,
     cfg: ClientConfig,
-    keychain: &Keychain,
     on_step: &mut (dyn FnMut(&ValidationStep) + Send),
+    now: Timestamp,
 ) -> Result<ValidationReport> {
-    let token = keychain.load()?.ok_or_else(not_configured)?;
-    Ok(validate(cfg, token.expose(), on_step).await.0)
+    let token = tokio::task::spawn_blocking(move || keychain.load())
+        .await
+        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??
+        .ok_or_else(not_configured)?;
+    let report = validate(cfg, token.expose(), on_step).await.0;
+    let recorded = report.clone();
+    store.run(move |s| record_check(s, &recorded, now)).await?;
+    Ok(report)
 }
 
 pub fn record_check(store: &mut Store, report: &ValidationReport, now: Timestamp) -> Result<()> {

@@ -15,9 +15,10 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
-    use crate::lookup::{LookupResult, LookupSale, LookupVerdict, SupportWindow};
+    use crate::lookup::{LookupResult, LookupSale, LookupVerdict};
     use crate::model::{
-        Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product, ProductStatus,
+        Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product,
+        ProductStatus, SupportWindow,
     };
     use crate::settings::{LicenseType, Settings};
     use crate::store::{

@@ -8,154 +8,49 @@ use serde::Serialize;
 use std::fmt;
 use ts_rs::TS;
 
-/// Stable error codes. The serialised form (`"settings.invalid_value"`) is what the UI and
-/// scripts see; a test pins every one of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
-pub enum ErrorCode {
-    #[serde(rename = "settings.unknown_key")]
-    SettingsUnknownKey,
-    #[serde(rename = "settings.invalid_value")]
-    SettingsInvalidValue,
-    #[serde(rename = "store.newer_schema")]
-    StoreNewerSchema,
-    #[serde(rename = "store.busy")]
-    StoreBusy,
-    #[serde(rename = "store.io")]
-    StoreIo,
-    #[serde(rename = "store.corrupt")]
-    StoreCorrupt,
-    #[serde(rename = "input.invalid")]
-    InputInvalid,
-    #[serde(rename = "product.not_found")]
-    ProductNotFound,
-    #[serde(rename = "product.duplicate_sku")]
-    ProductDuplicateSku,
-    #[serde(rename = "product.item_taken")]
-    ProductItemTaken,
-    #[serde(rename = "license.not_found")]
-    LicenseNotFound,
-    #[serde(rename = "license.key_malformed")]
-    LicenseKeyMalformed,
-    #[serde(rename = "envato.token_format")]
-    EnvatoTokenFormat,
-    #[serde(rename = "envato.unauthorized")]
-    EnvatoUnauthorized,
-    #[serde(rename = "envato.missing_permission")]
-    EnvatoMissingPermission,
-    #[serde(rename = "envato.firewall_blocked")]
-    EnvatoFirewallBlocked,
-    #[serde(rename = "envato.not_found")]
-    EnvatoNotFound,
-    #[serde(rename = "envato.rate_limited")]
-    EnvatoRateLimited,
-    #[serde(rename = "envato.connection_failed")]
-    EnvatoConnectionFailed,
-    #[serde(rename = "envato.bad_response")]
-    EnvatoBadResponse,
-    #[serde(rename = "envato.no_items")]
-    EnvatoNoItems,
-    #[serde(rename = "envato.token_host_mismatch")]
-    EnvatoTokenHostMismatch,
-    #[serde(rename = "purchase_code.malformed")]
-    PurchaseCodeMalformed,
-    #[serde(rename = "keychain.unavailable")]
-    KeychainUnavailable,
-    #[serde(rename = "token.not_configured")]
-    TokenNotConfigured,
-    #[serde(rename = "license.invalid_transition")]
-    LicenseInvalidTransition,
-    #[serde(rename = "license.suspended")]
-    LicenseSuspended,
-    #[serde(rename = "license.revoked")]
-    LicenseRevoked,
-    #[serde(rename = "license.activation_limit")]
-    LicenseActivationLimit,
-    #[serde(rename = "activation.not_found")]
-    ActivationNotFound,
-    #[serde(rename = "internal")]
-    Internal,
+crate::text_enum! {
+    /// Stable error codes. The serialised form (`"settings.invalid_value"`) is what the UI and
+    /// scripts see; a test pins every one of them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+    pub enum ErrorCode {
+        SettingsUnknownKey = "settings.unknown_key",
+        SettingsInvalidValue = "settings.invalid_value",
+        StoreNewerSchema = "store.newer_schema",
+        StoreBusy = "store.busy",
+        StoreIo = "store.io",
+        StoreCorrupt = "store.corrupt",
+        InputInvalid = "input.invalid",
+        ProductNotFound = "product.not_found",
+        ProductDuplicateSku = "product.duplicate_sku",
+        ProductItemTaken = "product.item_taken",
+        LicenseNotFound = "license.not_found",
+        LicenseKeyMalformed = "license.key_malformed",
+        EnvatoTokenFormat = "envato.token_format",
+        EnvatoUnauthorized = "envato.unauthorized",
+        EnvatoMissingPermission = "envato.missing_permission",
+        EnvatoFirewallBlocked = "envato.firewall_blocked",
+        EnvatoNotFound = "envato.not_found",
+        EnvatoRateLimited = "envato.rate_limited",
+        EnvatoConnectionFailed = "envato.connection_failed",
+        EnvatoBadResponse = "envato.bad_response",
+        EnvatoNoItems = "envato.no_items",
+        EnvatoTokenHostMismatch = "envato.token_host_mismatch",
+        PurchaseCodeMalformed = "purchase_code.malformed",
+        KeychainUnavailable = "keychain.unavailable",
+        TokenNotConfigured = "token.not_configured",
+        LicenseInvalidTransition = "license.invalid_transition",
+        LicenseSuspended = "license.suspended",
+        LicenseRevoked = "license.revoked",
+        LicenseActivationLimit = "license.activation_limit",
+        ActivationNotFound = "activation.not_found",
+        Internal = "internal",
+    }
 }
 
 impl ErrorCode {
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::SettingsUnknownKey,
-        ErrorCode::SettingsInvalidValue,
-        ErrorCode::StoreNewerSchema,
-        ErrorCode::StoreBusy,
-        ErrorCode::StoreIo,
-        ErrorCode::StoreCorrupt,
-        ErrorCode::InputInvalid,
-        ErrorCode::ProductNotFound,
-        ErrorCode::ProductDuplicateSku,
-        ErrorCode::ProductItemTaken,
-        ErrorCode::LicenseNotFound,
-        ErrorCode::LicenseKeyMalformed,
-        ErrorCode::EnvatoTokenFormat,
-        ErrorCode::EnvatoUnauthorized,
-        ErrorCode::EnvatoMissingPermission,
-        ErrorCode::EnvatoFirewallBlocked,
-        ErrorCode::EnvatoNotFound,
-        ErrorCode::EnvatoRateLimited,
-        ErrorCode::EnvatoConnectionFailed,
-        ErrorCode::EnvatoBadResponse,
-        ErrorCode::EnvatoNoItems,
-        ErrorCode::EnvatoTokenHostMismatch,
-        ErrorCode::PurchaseCodeMalformed,
-        ErrorCode::KeychainUnavailable,
-        ErrorCode::TokenNotConfigured,
-        ErrorCode::LicenseInvalidTransition,
-        ErrorCode::LicenseSuspended,
-        ErrorCode::LicenseRevoked,
-        ErrorCode::LicenseActivationLimit,
-        ErrorCode::ActivationNotFound,
-        ErrorCode::Internal,
-    ];
-
-    /// The code for its serialised text (as stored in the database); unknown text is `Internal`.
-    pub fn parse(s: &str) -> ErrorCode {
-        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s).unwrap_or(ErrorCode::Internal)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::SettingsUnknownKey => "settings.unknown_key",
-            ErrorCode::SettingsInvalidValue => "settings.invalid_value",
-            ErrorCode::StoreNewerSchema => "store.newer_schema",
-            ErrorCode::StoreBusy => "store.busy",
-            ErrorCode::StoreIo => "store.io",
-            ErrorCode::StoreCorrupt => "store.corrupt",
-            ErrorCode::InputInvalid => "input.invalid",
-            ErrorCode::ProductNotFound => "product.not_found",
-            ErrorCode::ProductDuplicateSku => "product.duplicate_sku",
-            ErrorCode::ProductItemTaken => "product.item_taken",
-            ErrorCode::LicenseNotFound => "license.not_found",
-            ErrorCode::LicenseKeyMalformed => "license.key_malformed",
-            ErrorCode::EnvatoTokenFormat => "envato.token_format",
-            ErrorCode::EnvatoUnauthorized => "envato.unauthorized",
-            ErrorCode::EnvatoMissingPermission => "envato.missing_permission",
-            ErrorCode::EnvatoFirewallBlocked => "envato.firewall_blocked",
-            ErrorCode::EnvatoNotFound => "envato.not_found",
-            ErrorCode::EnvatoRateLimited => "envato.rate_limited",
-            ErrorCode::EnvatoConnectionFailed => "envato.connection_failed",
-            ErrorCode::EnvatoBadResponse => "envato.bad_response",
-            ErrorCode::EnvatoNoItems => "envato.no_items",
-            ErrorCode::EnvatoTokenHostMismatch => "envato.token_host_mismatch",
-            ErrorCode::PurchaseCodeMalformed => "purchase_code.malformed",
-            ErrorCode::KeychainUnavailable => "keychain.unavailable",
-            ErrorCode::TokenNotConfigured => "token.not_configured",
-            ErrorCode::LicenseInvalidTransition => "license.invalid_transition",
-            ErrorCode::LicenseSuspended => "license.suspended",
-            ErrorCode::LicenseRevoked => "license.revoked",
-            ErrorCode::LicenseActivationLimit => "license.activation_limit",
-            ErrorCode::ActivationNotFound => "activation.not_found",
-            ErrorCode::Internal => "internal",
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    /// The code for stored text (a sync run's error); text from a newer version is `Internal`.
+    pub fn from_stored(s: &str) -> ErrorCode {
+        ErrorCode::parse(s).unwrap_or(ErrorCode::Internal)
     }
 }
 
@@ -220,6 +115,12 @@ impl From<rusqlite::Error> for Error {
                 }
                 _ => Error::internal(format!("Database error: {err}.")),
             },
+            // A stored value that none of KeyManager's types can read (an unknown status, an
+            // unreadable date): the data is damaged, never silently replaced by a default.
+            rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => Error::new(
+                ErrorCode::StoreCorrupt,
+                format!("The database holds a value KeyManager cannot read ({err}); restore a backup or repair it."),
+            ),
             _ => Error::internal(format!("Database error: {err}.")),
         }
     }

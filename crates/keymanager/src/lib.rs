@@ -21,6 +21,7 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod text_enum;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
-use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
+use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus, SupportWindow};
 use crate::store::{AuditEntry, Store};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -96,14 +96,18 @@ pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct LicenseDetail {
     pub license: License,
+    /// The support window as of the request.
+    pub support: SupportWindow,
     pub activations: Vec<Activation>,
     pub audit: Vec<AuditEntry>,
     pub key_history: Vec<KeyHistoryEntry>,
 }
 
-pub fn detail(store: &Store, id: i64) -> Result<LicenseDetail> {
+pub fn detail(store: &Store, id: i64, now: Timestamp) -> Result<LicenseDetail> {
+    let license = license(store, id)?;
     Ok(LicenseDetail {
-        license: license(store, id)?,
+        support: SupportWindow::at(license.supported_until.as_deref(), now),
+        license,
         activations: store.activations(id)?,
         audit: store.audit_for_license(id)?,
         key_history: store.key_history(id)?,
@@ -168,7 +172,7 @@ pub fn deactivate(store: &mut Store, key: &str, instance: &str, now: Timestamp) 
 /// The seller frees a slot from the UI.
 pub fn free_slot(store: &mut Store, license_id: i64, activation_id: i64, now: Timestamp) -> Result<LicenseDetail> {
     store.deactivate(license_id, None, Some(activation_id), now)?;
-    detail(store, license_id)
+    detail(store, license_id, now)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -5,7 +5,7 @@
 
 use crate::envato::{EnvatoClient, PurchaseCode, Sale};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{Activation, License};
+use crate::model::{Activation, License, SupportWindow};
 use crate::sync::plan;
 use crate::sync::SharedStore;
 use crate::time::{parse, to_db, Timestamp};
@@ -15,37 +15,18 @@ use ts_rs::TS;
 /// Envato's data may be shown for at most this long before it is refreshed.
 pub const FRESH_FOR: chrono::Duration = chrono::Duration::hours(6);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LookupVerdict {
-    /// A sale of one of the seller's items.
-    Valid,
-    /// Unknown, another author's item, refunded or reversed: Envato has no sale of yours for it.
-    NotASale,
-    /// In the database, but Envato no longer recognises it (refund or reversal?).
-    NoLongerRecognised,
-    /// Not shaped like a purchase code; nothing was sent to Envato.
-    Malformed,
-}
-
-impl LookupVerdict {
-    fn as_str(self) -> &'static str {
-        match self {
-            LookupVerdict::Valid => "valid",
-            LookupVerdict::NotASale => "not_a_sale",
-            LookupVerdict::NoLongerRecognised => "no_longer_recognised",
-            LookupVerdict::Malformed => "malformed",
-        }
+crate::text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    pub enum LookupVerdict {
+        /// A sale of one of the seller's items.
+        Valid = "valid",
+        /// Unknown, another author's item, refunded or reversed: Envato has no sale of yours for it.
+        NotASale = "not_a_sale",
+        /// In the database, but Envato no longer recognises it (refund or reversal?).
+        NoLongerRecognised = "no_longer_recognised",
+        /// Not shaped like a purchase code; nothing was sent to Envato.
+        Malformed = "malformed",
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct SupportWindow {
-    pub until: Option<String>,
-    /// Whole days left (negative once expired); None without support.
-    #[ts(type = "number | null")]
-    pub days_left: Option<i64>,
-    pub expired: bool,
 }
 
 /// The sale as Envato reported it: shown whether or not a license exists for it yet.
@@ -121,15 +102,6 @@ pub struct LookupResult {
     pub stale: bool,
 }
 
-fn support(until: Option<&str>, now: Timestamp) -> SupportWindow {
-    let t = until.and_then(parse);
-    SupportWindow {
-        until: t.map(to_db),
-        days_left: t.map(|u| (u - now).num_days()),
-        expired: t.is_some_and(|u| u <= now),
-    }
-}
-
 fn result_for(license: License, activations: Vec<Activation>, from_envato: bool, now: Timestamp) -> LookupResult {
     let flagged = license.envato_flag.as_deref() == Some("not_recognised");
     let stale = license.envato_checked_at.as_deref().and_then(parse).is_none_or(|t| now - t > FRESH_FOR);
@@ -145,7 +117,7 @@ fn result_for(license: License, activations: Vec<Activation>, from_envato: bool,
         message,
         from_envato,
         sale: Some(LookupSale::from_license(&license)),
-        support: Some(support(license.supported_until.as_deref(), now)),
+        support: Some(SupportWindow::at(license.supported_until.as_deref(), now)),
         license: Some(license),
         activations,
         waiting_for_product: false,
@@ -210,7 +182,7 @@ pub async fn lookup(
     };
     let c = code.as_str().to_string();
     let known = store
-        .run(move |s| match s.license_by_code(&c)? {
+        .read(move |s| match s.license_by_code(&c)? {
             Some(l) => {
                 let acts = s.activations(l.id)?;
                 Ok(Some((l, acts)))
@@ -283,9 +255,27 @@ fn waiting_for_product(code: &str, sale: &Sale, shown: &LookupSale, now: Timesta
         sale: Some(shown.clone()),
         license: None,
         activations: Vec::new(),
-        support: Some(support(sale.supported_until.map(to_db).as_deref(), now)),
+        support: Some(SupportWindow::at(sale.supported_until.map(to_db).as_deref(), now)),
         waiting_for_product: true,
         stale: false,
+    }
+}
+
+/// Envato's data may be shown at most six hours old: a stale answer is refreshed when a client
+/// is at hand. A refresh that fails keeps the stored answer and returns why, so the caller can
+/// say so. The app runs this in the background after answering; the CLI before printing.
+pub async fn refresh_if_stale(
+    store: &SharedStore,
+    client: Option<&EnvatoClient>,
+    result: LookupResult,
+    now: Timestamp,
+) -> (LookupResult, Option<Error>) {
+    match client {
+        Some(c) if result.stale => match refresh(store, c, &result.code, now).await {
+            Ok(fresh) => (fresh, None),
+            Err(e) => (result, Some(e)),
+        },
+        _ => (result, None),
     }
 }
 
@@ -294,7 +284,7 @@ fn waiting_for_product(code: &str, sale: &Sale, shown: &LookupSale, now: Timesta
 pub async fn refresh(store: &SharedStore, client: &EnvatoClient, code: &str, now: Timestamp) -> Result<LookupResult> {
     let code = PurchaseCode::parse(code)?;
     let c = code.as_str().to_string();
-    let license = store.run(move |s| s.license_by_code(&c)).await?.ok_or_else(|| {
+    let license = store.read(move |s| s.license_by_code(&c)).await?.ok_or_else(|| {
         Error::new(ErrorCode::LicenseNotFound, "No license has this purchase code yet; look it up first.")
     })?;
     let id = license.id;

@@ -6,26 +6,11 @@ use crate::settings::{LicenseType, ACTIVATION_LIMIT_MAX};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    Active,
-    Inactive,
-}
-
-impl ProductStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductStatus::Active => "active",
-            ProductStatus::Inactive => "inactive",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(ProductStatus::Active),
-            "inactive" => Some(ProductStatus::Inactive),
-            _ => None,
-        }
+crate::text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum ProductStatus {
+        Active = "active",
+        Inactive = "inactive",
     }
 }
 
@@ -158,45 +143,20 @@ pub struct AppInfo {
     pub envato_api_developer_override: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseStatus {
-    Active,
-    Suspended,
-    Revoked,
-}
-
-impl LicenseStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseStatus::Active => "active",
-            LicenseStatus::Suspended => "suspended",
-            LicenseStatus::Revoked => "revoked",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(LicenseStatus::Active),
-            "suspended" => Some(LicenseStatus::Suspended),
-            "revoked" => Some(LicenseStatus::Revoked),
-            _ => None,
-        }
+crate::text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum LicenseStatus {
+        Active = "active",
+        Suspended = "suspended",
+        Revoked = "revoked",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseSource {
-    Envato,
-    Manual,
-}
-
-impl LicenseSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseSource::Envato => "envato",
-            LicenseSource::Manual => "manual",
-        }
+crate::text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum LicenseSource {
+        Envato = "envato",
+        Manual = "manual",
     }
 }
 
@@ -250,6 +210,28 @@ pub struct KeyHistoryEntry {
     pub reason: String,
 }
 
+/// A sale's support window as every surface shows it: until when, whole days left (negative
+/// once expired), expired or not. Computed here, from `now`, so the UI does no date arithmetic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SupportWindow {
+    pub until: Option<String>,
+    /// Whole days left (negative once expired); None without support.
+    #[ts(type = "number | null")]
+    pub days_left: Option<i64>,
+    pub expired: bool,
+}
+
+impl SupportWindow {
+    pub fn at(until: Option<&str>, now: crate::time::Timestamp) -> SupportWindow {
+        let t = until.and_then(crate::time::parse);
+        SupportWindow {
+            until: t.map(crate::time::to_db),
+            days_left: t.map(|u| (u - now).num_days()),
+            expired: t.is_some_and(|u| u <= now),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +260,16 @@ mod tests {
             let err = p.validate(1, LicenseType::Regular).unwrap_err();
             assert_eq!(err.field.as_deref(), Some(field));
         }
+    }
+
+    #[test]
+    fn support_windows_count_whole_days_from_now() {
+        let now = crate::time::parse("2026-11-29T12:00:00Z").unwrap();
+        let w = SupportWindow::at(Some("2027-05-29T11:00:00Z"), now);
+        assert_eq!((w.days_left, w.expired), (Some(180), false));
+        let w = SupportWindow::at(Some("2026-11-20T12:00:00+02:00"), now);
+        assert_eq!((w.days_left, w.expired, w.until.as_deref()), (Some(-9), true, Some("2026-11-20T10:00:00Z")));
+        assert_eq!(SupportWindow::at(None, now), SupportWindow { until: None, days_left: None, expired: false });
     }
 
     #[test]

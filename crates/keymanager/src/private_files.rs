@@ -74,6 +74,28 @@ pub fn create_private_file(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// The app's log file, `logs/keymanager.log` in the data folder: private like the rest, opened
+/// for appending; past `max_bytes` the old log moves to `keymanager.log.1` (one is kept). A
+/// desktop app's stderr goes nowhere a seller can find, so this is what support asks for.
+pub fn open_log(data_dir: &Path, max_bytes: u64) -> Result<(File, std::path::PathBuf)> {
+    let dir = data_dir.join("logs");
+    private_dir(&dir)?;
+    let path = dir.join("keymanager.log");
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > max_bytes) {
+        let _ = std::fs::rename(&path, dir.join("keymanager.log.1"));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    let file = options.open(&path).map_err(|e| io_error(&path, "open the log", e))?;
+    make_private(&path)?;
+    Ok((file, path))
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -98,5 +120,12 @@ mod tests {
         private_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         make_private(&dir.join("missing")).unwrap();
+        let (mut log, path) = open_log(&dir, 10).unwrap();
+        use std::io::Write;
+        writeln!(log, "more than ten bytes").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.join("logs")), 0o700);
+        drop(open_log(&dir, 10).unwrap());
+        assert!(dir.join("logs/keymanager.log.1").exists(), "rotated past the limit");
     }
 }

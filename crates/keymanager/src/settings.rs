@@ -17,29 +17,13 @@ pub struct Settings {
     pub history_days: u32,
 }
 
-/// The license types a product grants. Envato's own license names ("Regular License",
-/// "Extended License") are kept verbatim on each sale; this is KeyManager's setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseType {
-    Regular,
-    Extended,
-}
-
-impl LicenseType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseType::Regular => "regular",
-            LicenseType::Extended => "extended",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LicenseType> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "regular" => Some(LicenseType::Regular),
-            "extended" => Some(LicenseType::Extended),
-            _ => None,
-        }
+crate::text_enum! {
+    /// The license types a product grants. Envato's own license names ("Regular License",
+    /// "Extended License") are kept verbatim on each sale; this is KeyManager's setting.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum LicenseType {
+        Regular = "regular",
+        Extended = "extended",
     }
 }
 

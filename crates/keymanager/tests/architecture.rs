@@ -167,3 +167,57 @@ fn every_desktop_platform_gets_its_native_keychain_backend() {
     let src = std::fs::read_to_string(root().join("crates/keymanager/src/keychain.rs")).unwrap();
     assert!(src.contains("compile_error!"), "a platform without a backend must fail to compile");
 }
+
+/// The store's modules form layers: each file names the sibling modules it uses (`super::x`),
+/// and no chain of those leads back to where it started.
+#[test]
+fn store_modules_do_not_depend_on_each_other_in_a_cycle() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = root().join("crates/keymanager/src/store");
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(stem) = name.strip_suffix(".rs") {
+            if stem != "mod" {
+                names.insert(stem.to_string());
+            }
+        }
+    }
+    assert!(names.len() >= 8, "the store's files were found: {names:?}");
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+        let used: BTreeSet<String> = text
+            .match_indices("super::")
+            .filter_map(|(i, _)| {
+                let rest = &text[i + "super::".len()..];
+                let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                names.contains(&word).then_some(word)
+            })
+            .filter(|w| w != name)
+            .collect();
+        deps.insert(name.clone(), used);
+    }
+    // Depth-first search for a back edge.
+    fn visit(n: &str, deps: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+        if done.contains(n) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|p| p == n) {
+            panic!("store modules depend on each other in a cycle: {} -> {n}", path[at..].join(" -> "));
+        }
+        path.push(n.to_string());
+        for d in &deps[n] {
+            visit(d, deps, path, done);
+        }
+        path.pop();
+        done.insert(n.to_string());
+    }
+    let mut done = BTreeSet::new();
+    for n in deps.keys() {
+        visit(n, &deps, &mut Vec::new(), &mut done);
+    }
+    // The layering this checks today, so a change to it is a conscious one.
+    assert!(deps["sales"].contains("products") && !deps["products"].contains("sales"));
+    assert!(deps["sync"].contains("sales") && !deps["products"].contains("sync"));
+}

@@ -3,6 +3,7 @@
 //! stable code, and a sync after they clear must complete the data. Nothing may panic.
 
 use chrono::{TimeZone, Utc};
+use envato_sandbox::check::assert_every_sale_once;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
@@ -12,7 +13,6 @@ use keymanager::store::{SyncRunStatus, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore};
 use keymanager::time::Timestamp;
 use keymanager::{ErrorCode, Store};
-use std::collections::HashSet;
 use std::time::Duration;
 
 fn now() -> Timestamp {
@@ -48,18 +48,9 @@ fn store() -> SharedStore {
 fn assert_exact(st: &SharedStore, sb: &RunningSandbox) {
     let licenses =
         st.lock().licenses(&keymanager::store::LicenseQuery { limit: 10_000, ..Default::default() }).unwrap();
-    let mut got: Vec<(i64, String)> =
-        licenses.iter().map(|l| (l.envato_item_id.unwrap(), l.sold_at.clone().unwrap())).collect();
-    let mut want: Vec<(i64, String)> = sb
-        .dataset()
-        .sales
-        .iter()
-        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
-        .collect();
-    got.sort();
-    want.sort();
-    assert_eq!(got, want);
-    assert_eq!(licenses.iter().map(|l| &l.license_key).collect::<HashSet<_>>().len(), licenses.len());
+    let licensed: Vec<_> =
+        licenses.into_iter().map(|l| (l.envato_item_id.unwrap(), l.sold_at.unwrap(), l.license_key)).collect();
+    assert_every_sale_once(&sb.dataset(), None, &licensed);
 }
 
 /// What a fault does when it does not go away: the error code the run or lookup ends with.

@@ -239,7 +239,7 @@ fn lifecycle_transitions_are_audited_with_their_reasons() {
     let old = s.license(id).unwrap().unwrap().license_key;
     let l = licensing::regenerate_key(&mut s, id, "Key leaked on a forum", now()).unwrap();
     assert_ne!(l.license_key, old);
-    let d = licensing::detail(&s, id).unwrap();
+    let d = licensing::detail(&s, id, now()).unwrap();
     assert_eq!(d.key_history[0].license_key, old);
     assert!(d.audit.iter().any(|a| a.action == "license.key_regenerated"));
 }
@@ -408,7 +408,7 @@ async fn hostile_input_at_every_ipc_entry_point() {
         ),
         ErrorCode::InputInvalid
     );
-    assert_eq!(coded(licensing::detail(&s, i64::MAX).map(|_| ()), "license_detail"), ErrorCode::LicenseNotFound);
+    assert_eq!(coded(licensing::detail(&s, i64::MAX, now()).map(|_| ()), "license_detail"), ErrorCode::LicenseNotFound);
     for reason in [long.clone(), ctrl.clone(), "".into()] {
         coded(
             licensing::change_status(&mut s, ids[0], LicenseAction::Suspend, &reason, now()).map(|_| ()),

@@ -3,6 +3,7 @@
 //! lists without codes, and faults mid-sync.
 
 use chrono::{Duration as CDuration, TimeZone, Utc};
+use envato_sandbox::check::assert_every_sale_once;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, NewSale, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
@@ -49,32 +50,12 @@ fn all_licenses(store: &SharedStore) -> Vec<keymanager::model::License> {
     store.lock().licenses(&LicenseQuery { limit: 1_000_000, ..Default::default() }).unwrap()
 }
 
-/// Every unrefunded sale of the sandbox within `days`, as (item, sold_at) pairs, with repeats.
-fn expected(sb: &RunningSandbox, days: i64) -> Vec<(i64, String)> {
-    let cutoff = now() - CDuration::days(days);
-    let mut v: Vec<(i64, String)> = sb
-        .dataset()
-        .sales
-        .iter()
-        .filter(|s| !s.refunded && s.sold_at.with_timezone(&Utc) >= cutoff)
-        .map(|s| (s.item_id, keymanager::time::to_db(s.sold_at.with_timezone(&Utc))))
-        .collect();
-    v.sort();
-    v
-}
-
-fn got(store: &SharedStore) -> Vec<(i64, String)> {
-    let mut v: Vec<(i64, String)> =
-        all_licenses(store).into_iter().map(|l| (l.envato_item_id.unwrap(), l.sold_at.unwrap())).collect();
-    v.sort();
-    v
-}
-
 fn assert_exactly_once(store: &SharedStore, sb: &RunningSandbox, days: i64) {
-    let licenses = all_licenses(store);
-    let keys: HashSet<_> = licenses.iter().map(|l| l.license_key.clone()).collect();
-    assert_eq!(keys.len(), licenses.len(), "license keys are unique");
-    assert_eq!(got(store), expected(sb, days), "every sale exactly once");
+    let licensed: Vec<_> = all_licenses(store)
+        .into_iter()
+        .map(|l| (l.envato_item_id.unwrap(), l.sold_at.unwrap(), l.license_key))
+        .collect();
+    assert_every_sale_once(&sb.dataset(), Some(now() - CDuration::days(days)), &licensed);
 }
 
 #[tokio::test]
@@ -244,7 +225,7 @@ async fn the_first_sync_reaches_back_history_days_only() {
     set(&st, "history_days", "30");
     set(&st, "auto_create_products", "true");
     let s = sync(&st, &sb).await;
-    assert_eq!(got(&st), expected(&sb, 30));
+    assert_exactly_once(&st, &sb, 30);
     assert!(s.licenses_created < 300 && s.licenses_created > 0);
 }
 
@@ -287,14 +268,35 @@ async fn lists_without_codes_then_with_codes_attach_codes_without_duplicates() {
     set(&st, "auto_create_products", "true");
     sync(&st, &sb).await;
     assert!(all_licenses(&st).iter().all(|l| l.purchase_code.is_none() && l.buyer.is_none()));
-    // The list starts carrying codes (Unknowns 1): a fresh first-style pass attaches them.
+    // The list starts carrying codes (Unknowns 1), and new sales come in: the same store's next
+    // sync licenses the new ones with their codes and duplicates nothing.
     sb.update_switches(|s| s.variants.sales_include_code = true);
-    st.lock().update_settings(&[("history_days".into(), "90".into())], now()).unwrap();
-    let fresh = store();
-    set(&fresh, "auto_create_products", "true");
-    sync(&fresh, &sb).await;
-    assert!(all_licenses(&fresh).iter().all(|l| l.purchase_code.is_some()));
-    assert_exactly_once(&fresh, &sb, 60);
+    let item = sb.dataset().items[0].id;
+    for h in 1..=3 {
+        let at = now() - CDuration::hours(h);
+        sb.add_sale(NewSale { item_id: item, sold_at: Some(at), ..Default::default() }).unwrap();
+    }
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.licenses_created, 3);
+    assert_eq!(all_licenses(&st).iter().filter(|l| l.purchase_code.is_some()).count(), 3);
+    assert_exactly_once(&st, &sb, 60);
+    // An older sale verified by its code gets the code attached to its code-less license, in
+    // the same store, and the next sync still has every sale exactly once.
+    let old = sb
+        .dataset()
+        .sales
+        .into_iter()
+        .find(|x| {
+            let at = keymanager::time::to_db(x.sold_at.with_timezone(&Utc));
+            all_licenses(&st).iter().any(|l| l.sold_at.as_deref() == Some(at.as_str()) && l.purchase_code.is_none())
+        })
+        .expect("a code-less synced sale");
+    let before = all_licenses(&st).len();
+    let r = keymanager::lookup::lookup(&st, Some(&client(&sb)), &old.code, now()).await.unwrap();
+    assert_eq!(r.license.as_ref().and_then(|l| l.purchase_code.clone()).as_deref(), Some(old.code.as_str()));
+    assert_eq!(all_licenses(&st).len(), before, "the code was attached, no license added");
+    sync(&st, &sb).await;
+    assert_exactly_once(&st, &sb, 60);
 }
 
 #[tokio::test]

@@ -81,10 +81,13 @@ async fn a_valid_token_passes_every_step_and_is_saved_only_to_the_keychain() {
     assert_no_token_in(&serde_json::to_string(&report).unwrap(), data::SELLER_TOKEN);
     assert_no_token_in(&serde_json::to_string(&status).unwrap(), data::SELLER_TOKEN);
     drop(store);
+    let mut seller_found = false;
     for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
         let bytes = std::fs::read(entry.path()).unwrap();
+        seller_found |= bytes.windows(data::SELLER.len()).any(|w| w == data::SELLER.as_bytes());
         assert!(!bytes.windows(32).any(|w| w == data::SELLER_TOKEN.as_bytes()), "{:?}", entry.path());
     }
+    assert!(seller_found, "positive control: the saved account (its username) is in the files searched");
 }
 
 #[tokio::test]
@@ -173,10 +176,11 @@ async fn a_token_revoked_after_it_was_saved_shows_on_the_next_check() {
     account::save(&mut store, &keychain, &token.unwrap(), &report, t0).unwrap();
 
     sb.revoke_token(data::SELLER_TOKEN);
-    let check = account::check_stored(cfg(&sb.base_url()), &keychain, &mut |_| {}).await.unwrap();
-    assert!(!check.ok);
     let t1 = time::parse("2026-11-28T11:00:00Z").unwrap();
-    account::record_check(&mut store, &check, t1).unwrap();
+    let (shared, keychain) = (keymanager::sync::SharedStore::new(store), std::sync::Arc::new(keychain));
+    let check = account::recheck(&shared, keychain.clone(), cfg(&sb.base_url()), &mut |_| {}, t1).await.unwrap();
+    assert!(!check.ok);
+    let store = shared.lock();
     let status = account::status(&store, &keychain, t1).unwrap();
     assert_eq!(status.last_check_ok, Some(false));
     assert_eq!(status.last_error.unwrap().code, ErrorCode::EnvatoUnauthorized);
@@ -199,6 +203,9 @@ async fn removing_forgets_the_token_and_keeps_licenses() {
     assert!(!status.configured && status.token_hint.is_none());
     assert!(keychain.load().unwrap().is_none());
     assert_eq!(store.licenses(&keymanager::store::LicenseQuery { limit: 10, ..Default::default() }).unwrap().len(), 1);
-    let err = account::check_stored(cfg(&sb.base_url()), &keychain, &mut |_| {}).await.unwrap_err();
+    let shared = keymanager::sync::SharedStore::new(store);
+    let err = account::recheck(&shared, std::sync::Arc::new(keychain), cfg(&sb.base_url()), &mut |_| {}, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::TokenNotConfigured);
 }

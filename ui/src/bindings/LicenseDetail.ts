@@ -3,8 +3,13 @@ import type { Activation } from "./Activation";
 import type { AuditEntry } from "./AuditEntry";
 import type { KeyHistoryEntry } from "./KeyHistoryEntry";
 import type { License } from "./License";
+import type { SupportWindow } from "./SupportWindow";
 
 /**
  * Everything the Licenses page's detail panel shows.
  */
-export type LicenseDetail = { license: License, activations: Array<Activation>, audit: Array<AuditEntry>, key_history: Array<KeyHistoryEntry>, };
+export type LicenseDetail = { license: License, 
+/**
+ * The support window as of the request.
+ */
+support: SupportWindow, activations: Array<Activation>, audit: Array<AuditEntry>, key_history: Array<KeyHistoryEntry>, };

@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { keys } from "../queryKeys";
 import { ipc } from "../ipc";
 import { useSyncStatus } from "../useSyncStatus";
 import type { Dashboard as Data } from "../bindings/Dashboard";
@@ -6,7 +7,7 @@ import type { Dashboard as Data } from "../bindings/Dashboard";
 const COLORS = ["#2f6fed", "#f5b82e", "#1d8a4c", "#c62f3b", "#8a4bd6", "#0ea5a4", "#e56b1f", "#6b7280"];
 
 export function Dashboard() {
-  const data = useQuery({ queryKey: ["dashboard"], queryFn: ipc.dashboard });
+  const data = useQuery({ queryKey: keys.dashboard, queryFn: ipc.dashboard });
   const sync = useSyncStatus();
   const d = data.data;
   const last = d?.last_sync;

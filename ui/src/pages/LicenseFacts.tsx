@@ -10,15 +10,8 @@ export function supportText(s: SupportWindow | null | undefined) {
   return `Until ${date} (${s.days_left} day${s.days_left === 1 ? "" : "s"} left)`;
 }
 
-export function supportOf(l: License): SupportWindow {
-  if (!l.supported_until) return { until: null, days_left: null, expired: false };
-  const until = new Date(l.supported_until);
-  const days = Math.floor((until.getTime() - Date.now()) / 86_400_000);
-  return { until: l.supported_until, days_left: days, expired: until.getTime() <= Date.now() };
-}
-
 /** The facts support staff look for, as a definition list. */
-export function LicenseFacts({ license: l, support }: { license: License; support?: SupportWindow | null }) {
+export function LicenseFacts({ license: l, support }: { license: License; support: SupportWindow | null }) {
   const rows: [string, React.ReactNode, string][] = [
     ["Product", l.product_name, "fact-product"],
     ["Item", l.envato_item_id ? `${l.item_name ?? "Envato item"} (#${l.envato_item_id})` : "—", "fact-item"],
@@ -27,7 +20,7 @@ export function LicenseFacts({ license: l, support }: { license: License; suppor
     ["License type", l.envato_license ?? l.license_type, "fact-type"],
     ["Sold at", l.sold_at ? new Date(l.sold_at).toLocaleString() : "—", "fact-sold"],
     ["Amount", l.amount ? `${l.amount} USD` : "—", "fact-amount"],
-    ["Support", supportText(support ?? supportOf(l)), "fact-support"],
+    ["Support", supportText(support), "fact-support"],
     ["Purchases", l.purchase_count ? `${l.purchase_count} of this item by this buyer` : "—", "fact-purchases"],
     ["Status", <span className={`pill ${l.status}`}>{l.status}</span>, "fact-status"],
     ["Activations", `${l.activations_used} of ${l.activation_limit}`, "fact-activations"],
@@ -38,12 +31,7 @@ export function LicenseFacts({ license: l, support }: { license: License; suppor
       <dd className="mono">
         <span data-testid="fact-key">{l.license_key}</span> <CopyButton text={l.license_key} />
       </dd>
-      {rows.map(([k, v, id]) => (
-        <div key={id} className="fact-row">
-          <dt>{k}</dt>
-          <dd data-testid={id}>{v}</dd>
-        </div>
-      ))}
+      <FactRows rows={rows} />
     </dl>
   );
 }
@@ -61,14 +49,19 @@ export function SaleFacts({ sale: s, support }: { sale: LookupSale; support?: Su
     ["Purchases", s.purchase_count ? `${s.purchase_count} of this item by this buyer` : "—", "sale-purchases"],
     ["License", "None yet: the sale waits in the review queue for a product", "sale-license"],
   ];
+  return <dl className="facts" data-testid="sale-facts"><FactRows rows={rows} /></dl>;
+}
+
+/** Label, value and test id of each fact, as definition-list rows. */
+function FactRows({ rows }: { rows: [string, React.ReactNode, string][] }) {
   return (
-    <dl className="facts" data-testid="sale-facts">
+    <>
       {rows.map(([k, v, id]) => (
         <div key={id} className="fact-row">
           <dt>{k}</dt>
           <dd data-testid={id}>{v}</dd>
         </div>
       ))}
-    </dl>
+    </>
   );
 }

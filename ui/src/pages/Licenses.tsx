@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "react";
+import { keys } from "../queryKeys";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { ipc, IpcError } from "../ipc";
@@ -40,10 +41,10 @@ export function Licenses() {
     limit: 200,
   }), [status, product, marketplace, support, search, sort]);
 
-  const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
-  const markets = useQuery({ queryKey: ["marketplaces"], queryFn: ipc.marketplaces });
+  const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
+  const markets = useQuery({ queryKey: keys.marketplaces, queryFn: ipc.marketplaces });
   const pages = useInfiniteQuery({
-    queryKey: ["licenses", filter],
+    queryKey: keys.licensesFiltered(filter),
     queryFn: ({ pageParam }) => ipc.licensesPage({ ...filter, cursor: pageParam ?? undefined }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
@@ -134,14 +135,14 @@ export function Licenses() {
 
 function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const detail = useQuery({ queryKey: ["license", id], queryFn: () => ipc.licenseDetail(id) });
+  const detail = useQuery({ queryKey: keys.license(id), queryFn: () => ipc.licenseDetail(id) });
   const [pending, setPending] = useState<LicenseAction | "regenerate" | null>(null);
   const [reason, setReason] = useState("");
   const [error, setError] = useState<string | null>(null);
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ["license", id] });
-    void queryClient.invalidateQueries({ queryKey: ["licenses"] });
-    void queryClient.invalidateQueries({ queryKey: ["license_counts"] });
+    void queryClient.invalidateQueries({ queryKey: keys.license(id) });
+    void queryClient.invalidateQueries({ queryKey: keys.licenses });
+    void queryClient.invalidateQueries({ queryKey: keys.dashboard });
   };
   const act = useMutation({
     mutationFn: () => pending === "regenerate" ? ipc.licenseRegenerateKey(id, reason) : ipc.licenseChangeStatus(id, pending!, reason),
@@ -154,7 +155,7 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
     onError: (e: IpcError) => setError(e.message),
   });
   if (!detail.data) return <aside className="panel card">{detail.isError ? detail.error.message : "Loading…"}</aside>;
-  const { license: l, activations, audit, key_history } = detail.data;
+  const { license: l, support, activations, audit, key_history } = detail.data;
   const actions: { action: LicenseAction | "regenerate"; label: string; show: boolean }[] = [
     { action: "suspend", label: "Suspend", show: l.status === "active" },
     { action: "revoke", label: "Revoke", show: l.status !== "revoked" },
@@ -170,7 +171,7 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
       {l.envato_flag === "not_recognised" && (
         <div className="banner warn" data-testid="not-recognised">Envato no longer recognises this purchase (refund or reversal?). Decide whether to suspend or revoke it.</div>
       )}
-      <LicenseFacts license={l} />
+      <LicenseFacts license={l} support={support} />
       <div className="form-actions wrap">
         {actions.filter((a) => a.show).map((a) => (
           <button key={a.action} type="button" className={a.action === "revoke" ? "danger" : "secondary"} data-testid={`action-${a.action}`}

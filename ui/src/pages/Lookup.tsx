@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import type { LookupResult } from "../bindings/LookupResult";
@@ -18,7 +19,7 @@ export function Lookup({ focusSignal }: { focusSignal: number }) {
   const [code, setCode] = useState("");
   const [result, setResult] = useState<LookupResult | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const history = useQuery({ queryKey: ["lookup_history"], queryFn: ipc.lookupHistory });
+  const history = useQuery({ queryKey: keys.lookupHistory, queryFn: ipc.lookupHistory });
 
   useEffect(() => input.current?.focus(), [focusSignal]);
   useEffect(() => {
@@ -39,7 +40,7 @@ export function Lookup({ focusSignal }: { focusSignal: number }) {
     onMutate: () => setError(null),
     onSuccess: (r) => {
       setResult(r);
-      void queryClient.invalidateQueries({ queryKey: ["lookup_history"] });
+      void queryClient.invalidateQueries({ queryKey: keys.lookupHistory });
     },
     onError: (e: IpcError) => {
       setResult(null);

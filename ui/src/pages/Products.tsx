@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { keys, CHANGED_BY_PRODUCTS } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import type { Product } from "../bindings/Product";
@@ -24,7 +25,7 @@ function fromProduct(p: Product): Draft {
 
 export function Products() {
   const queryClient = useQueryClient();
-  const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
+  const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
   const [editing, setEditing] = useState<number | "new" | null>(null);
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [error, setError] = useState<IpcError | null>(null);
@@ -45,7 +46,7 @@ export function Products() {
     onSuccess: () => {
       setEditing(null);
       setError(null);
-      for (const key of ["products", "review_queue", "licenses", "license_counts"]) void queryClient.invalidateQueries({ queryKey: [key] });
+      for (const key of CHANGED_BY_PRODUCTS) void queryClient.invalidateQueries({ queryKey: key });
     },
     onError: (e: IpcError) => setError(e),
   });

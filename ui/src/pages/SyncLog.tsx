@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { keys, CHANGED_BY_PRODUCTS } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import { useSyncStatus } from "../useSyncStatus";
@@ -11,13 +12,13 @@ function when(iso: string | null) {
 
 export function SyncLog() {
   const status = useSyncStatus();
-  const runs = useQuery({ queryKey: ["sync_runs"], queryFn: () => ipc.syncRuns(50) });
+  const runs = useQuery({ queryKey: keys.syncRuns, queryFn: () => ipc.syncRuns(50) });
   const queryClient = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const syncNow = useMutation({ mutationFn: ipc.syncNow, onError: (e: IpcError) => setError(e.message), onMutate: () => setError(null) });
   const pause = useMutation({
     mutationFn: (paused: boolean) => ipc.syncSetPaused(paused),
-    onSuccess: (s) => queryClient.setQueryData(["sync_status"], s),
+    onSuccess: (s) => queryClient.setQueryData(keys.syncStatus, s),
     onError: (e: IpcError) => setError(e.message),
   });
   const s = status.data;
@@ -98,12 +99,12 @@ function SyncBanner({ status: s }: { status: SyncStatus }) {
 
 export function ReviewQueue() {
   const queryClient = useQueryClient();
-  const queue = useQuery({ queryKey: ["review_queue"], queryFn: ipc.reviewQueue });
-  const products = useQuery({ queryKey: ["products"], queryFn: ipc.productsList });
+  const queue = useQuery({ queryKey: keys.reviewQueue, queryFn: ipc.reviewQueue });
+  const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
   const [error, setError] = useState<string | null>(null);
   const done = () => {
     setError(null);
-    for (const key of ["review_queue", "products", "licenses", "license_counts"]) void queryClient.invalidateQueries({ queryKey: [key] });
+    for (const key of CHANGED_BY_PRODUCTS) void queryClient.invalidateQueries({ queryKey: key });
   };
   const create = useMutation({ mutationFn: ipc.reviewCreateProduct, onSuccess: done, onError: (e: IpcError) => setError(e.message) });
   const map = useMutation({

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import type { StepKind } from "../bindings/StepKind";
@@ -22,8 +23,8 @@ function formatDate(iso: string | null) {
 /** Settings > Envato Integration: the personal token (kept in the system keychain) and Auto-Create Products. */
 export function EnvatoTab() {
   const queryClient = useQueryClient();
-  const status = useQuery({ queryKey: ["token_status"], queryFn: ipc.tokenStatus });
-  const settings = useQuery({ queryKey: ["settings"], queryFn: ipc.settingsGet });
+  const status = useQuery({ queryKey: keys.tokenStatus, queryFn: ipc.tokenStatus });
+  const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [token, setToken] = useState("");
   const [show, setShow] = useState(false);
   const [autoCreate, setAutoCreate] = useState<boolean | null>(null);
@@ -68,7 +69,7 @@ export function EnvatoTab() {
     onMutate: begin,
     onSuccess: (r) => {
       finish(r);
-      void queryClient.invalidateQueries({ queryKey: ["token_status"] });
+      void queryClient.invalidateQueries({ queryKey: keys.tokenStatus });
     },
     onError: (e: IpcError) => setError(e.message),
   });
@@ -84,8 +85,8 @@ export function EnvatoTab() {
       }
       setToken("");
       setSaved(true);
-      if (r.status) queryClient.setQueryData(["token_status"], r.status);
-      if (r.settings) queryClient.setQueryData(["settings"], r.settings);
+      if (r.status) queryClient.setQueryData(keys.tokenStatus, r.status);
+      if (r.settings) queryClient.setQueryData(keys.settings, r.settings);
     },
     onError: (e: IpcError) => setError(e.message),
   });
@@ -93,7 +94,7 @@ export function EnvatoTab() {
   const remove = useMutation({
     mutationFn: ipc.tokenRemove,
     onSuccess: (s) => {
-      queryClient.setQueryData(["token_status"], s);
+      queryClient.setQueryData(keys.tokenStatus, s);
       begin();
     },
     onError: (e: IpcError) => setError(e.message),

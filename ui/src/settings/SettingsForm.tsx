@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError, type SettingKey } from "../ipc";
 import type { Settings } from "../bindings/Settings";
@@ -20,7 +21,7 @@ function toDraft(settings: Settings, fields: FieldDef[]): Draft {
 /** A settings tab: its fields, inline errors from Rust's validation, and Save Settings. */
 export function SettingsForm({ fields, children }: { fields: FieldDef[]; children?: React.ReactNode }) {
   const queryClient = useQueryClient();
-  const settings = useQuery({ queryKey: ["settings"], queryFn: ipc.settingsGet });
+  const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [draft, setDraft] = useState<Draft>({});
   const [errors, setErrors] = useState<Partial<Record<SettingKey, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -35,7 +36,7 @@ export function SettingsForm({ fields, children }: { fields: FieldDef[]; childre
   const save = useMutation({
     mutationFn: (changes: Draft) => ipc.settingsUpdate(changes),
     onSuccess: (next) => {
-      queryClient.setQueryData(["settings"], next);
+      queryClient.setQueryData(keys.settings, next);
       setErrors({});
       setFormError(null);
       setSaved(true);

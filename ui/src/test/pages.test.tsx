@@ -103,7 +103,10 @@ describe("Licenses page", () => {
         case "products_list": return [];
         case "marketplaces": return ["themeforest.net"];
         case "licenses_page": return { licenses: [{ ...LICENSE, status }], next_cursor: null };
-        case "license_detail": return { license: { ...LICENSE, status }, activations: [], audit: [], key_history: [] };
+        case "license_detail": return {
+          license: { ...LICENSE, status }, activations: [], audit: [], key_history: [],
+          support: { until: "2027-03-01T00:00:00Z", days_left: 92, expired: false },
+        };
         case "license_change_status": status = "suspended"; return { ...LICENSE, status };
       }
     }, { shouldMockEvents: true });
@@ -116,6 +119,8 @@ describe("Licenses page", () => {
     await userEvent.click(within(panel).getByTestId("action-suspend"));
     await userEvent.type(within(panel).getByTestId("action-reason"), "Chargeback");
     await userEvent.click(within(panel).getByTestId("action-confirm"));
+    // The support window is Rust's arithmetic: the panel shows the days it was given.
+    expect(within(panel).getByTestId("fact-support").textContent).toContain("92 days left");
     await waitFor(() => expect(within(screen.getByTestId("license-panel")).getByTestId("fact-status").textContent).toBe("suspended"));
     expect(calls.find((c) => c.cmd === "license_change_status")?.args).toEqual({ id: 7, action: "suspend", reason: "Chargeback" });
 

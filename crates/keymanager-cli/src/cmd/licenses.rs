@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
             list(out, &ctx.store()?, *status, *product, limit)
         }
         LicensesCmd::Show { id } => {
-            let d = licensing::detail(&ctx.store()?, *id)?;
+            let d = licensing::detail(&ctx.store()?, *id, time::now())?;
             out.emit(&d, |w| print_detail(w, &d))
         }
         LicensesCmd::Suspend(c) => change(ctx, c, Some(LicenseAction::Suspend), out),
@@ -163,6 +163,11 @@ fn print_detail(out: &mut dyn Write, d: &LicenseDetail) -> io::Result<()> {
         "Buyer:       {}",
         l.buyer.as_deref().unwrap_or(if l.envato_item_id.is_some() { "guest checkout" } else { "-" })
     )?;
+    match (&d.support.until, d.support.days_left) {
+        (Some(u), Some(n)) if !d.support.expired => writeln!(out, "Support:     until {u} ({n} days left)")?,
+        (Some(u), _) => writeln!(out, "Support:     expired {u}")?,
+        _ => writeln!(out, "Support:     none")?,
+    }
     writeln!(out, "Activations: {} of {}", l.activations_used, l.activation_limit)?;
     for a in &d.activations {
         writeln!(out, "  - {} {} (since {})", a.instance_id, a.label.as_deref().unwrap_or(""), a.activated_at)?;

@@ -11,15 +11,11 @@ pub fn run(ctx: &Ctx, code: &str, out: &mut Out) -> CmdResult {
     let client = ctx.stored_client(true)?;
     let shared = SharedStore::new(store);
     let rt = runtime()?;
-    let mut r = rt.block_on(lookup::lookup(&shared, client.as_ref(), code, time::now()))?;
+    let r = rt.block_on(lookup::lookup(&shared, client.as_ref(), code, time::now()))?;
     // Envato's data may not be shown more than six hours old: refresh before answering.
-    if r.stale {
-        if let Some(c) = &client {
-            match rt.block_on(lookup::refresh(&shared, c, &r.code, time::now())) {
-                Ok(fresh) => r = fresh,
-                Err(e) => eprintln!("(Could not refresh from Envato: {}; showing the stored data.)", e.message),
-            }
-        }
+    let (r, failed) = rt.block_on(lookup::refresh_if_stale(&shared, client.as_ref(), r, time::now()));
+    if let Some(e) = failed {
+        eprintln!("(Could not refresh from Envato: {}; showing the stored data.)", e.message);
     }
     out.emit(&r, |w| print(w, &r))?;
     out.flush()?;

@@ -2,8 +2,10 @@ use crate::args::TokenCmd;
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Out};
 use keymanager::account::{self, StepState, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::sync::SharedStore;
 use keymanager::{time, Error};
 use std::io::{self, Write};
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 pub fn run(ctx: &Ctx, cmd: &TokenCmd, out: &mut Out) -> CmdResult {
@@ -36,9 +38,14 @@ pub fn run(ctx: &Ctx, cmd: &TokenCmd, out: &mut Out) -> CmdResult {
             })
         }
         TokenCmd::Validate => {
-            let cfg = ctx.client_config()?;
-            let report = runtime()?.block_on(account::check_stored(cfg, &keychain, &mut |s| print_step(s)))?;
-            account::record_check(&mut store, &report, time::now())?;
+            let (cfg, shared) = (ctx.client_config()?, SharedStore::new(store));
+            let report = runtime()?.block_on(account::recheck(
+                &shared,
+                Arc::new(keychain),
+                cfg,
+                &mut |s| print_step(s),
+                time::now(),
+            ))?;
             out.emit(&report, |w| if report.ok { writeln!(w, "The stored token is valid.") } else { Ok(()) })?;
             if report.ok {
                 Ok(())

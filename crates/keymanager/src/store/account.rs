@@ -41,7 +41,7 @@ impl Store {
                     validated_at: r.get(5)?,
                     last_check_at: r.get(6)?,
                     last_check_ok: r.get(7)?,
-                    last_error: code.map(|c| Error::new(ErrorCode::parse(&c), message.unwrap_or_default())),
+                    last_error: code.map(|c| Error::new(ErrorCode::from_stored(&c), message.unwrap_or_default())),
                 })
             })
             .optional()?)

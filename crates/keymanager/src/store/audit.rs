@@ -7,28 +7,12 @@ use rusqlite::{params, Transaction};
 use serde::Serialize;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditLevel {
-    Info,
-    Warning,
-    Error,
-}
-
-impl AuditLevel {
-    fn as_str(self) -> &'static str {
-        match self {
-            AuditLevel::Info => "info",
-            AuditLevel::Warning => "warning",
-            AuditLevel::Error => "error",
-        }
-    }
-    fn parse(s: &str) -> AuditLevel {
-        match s {
-            "warning" => AuditLevel::Warning,
-            "error" => AuditLevel::Error,
-            _ => AuditLevel::Info,
-        }
+crate::text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    pub enum AuditLevel {
+        Info = "info",
+        Warning = "warning",
+        Error = "error",
     }
 }
 
@@ -90,7 +74,7 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
         at: r.get(1)?,
-        level: AuditLevel::parse(&r.get::<_, String>(2)?),
+        level: r.get(2)?,
         action: r.get(3)?,
         license_id: r.get(4)?,
         product_id: r.get(5)?,

@@ -4,11 +4,11 @@ use super::audit::{insert_audit, AuditEntry, AuditLevel};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
-use crate::model::{License, LicenseSource, LicenseStatus};
+use crate::model::{License, LicenseStatus};
 use crate::money::format_cents;
-use crate::settings::LicenseType;
+use crate::sync::plan::SaleRecord;
 use crate::time::{to_db, Timestamp};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 pub(super) const SELECT: &str =
     "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
@@ -23,11 +23,11 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
         license_key: r.get(1)?,
         product_id: r.get(2)?,
         product_name: r.get(3)?,
-        status: LicenseStatus::parse(&r.get::<_, String>(4)?).unwrap_or(LicenseStatus::Suspended),
-        license_type: LicenseType::parse(&r.get::<_, String>(5)?).unwrap_or(LicenseType::Regular),
+        status: r.get(4)?,
+        license_type: r.get(5)?,
         activation_limit: r.get(6)?,
         activations_used: r.get(7)?,
-        source: if r.get::<_, String>(8)? == "envato" { LicenseSource::Envato } else { LicenseSource::Manual },
+        source: r.get(8)?,
         purchase_code: r.get(9)?,
         envato_item_id: r.get(10)?,
         marketplace: r.get(11)?,
@@ -70,6 +70,99 @@ pub struct LicenseCounts {
     pub revoked: u32,
 }
 
+/// The license type a sale grants: Envato's Extended License is extended whatever the product's default.
+fn license_type_for(envato_license: &str, product_type: &str) -> &'static str {
+    if envato_license.to_ascii_lowercase().contains("extended") || product_type == "extended" {
+        "extended"
+    } else {
+        "regular"
+    }
+}
+
+/// Writes one license for a sale, unless the sale (by key or code) is already there.
+/// Returns the new license's id.
+pub(crate) fn insert_sale_license(
+    tx: &Transaction<'_>,
+    s: &SaleRecord,
+    product_id: i64,
+    run_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    let (limit, ptype): (u32, String) = tx
+        .prepare_cached("SELECT activation_limit, license_type FROM products WHERE id = ?1")?
+        .query_row([product_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {product_id}.")))?;
+    let exists: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM licenses WHERE sale_key = ?1 OR (?2 IS NOT NULL AND purchase_code = ?2))",
+        )?
+        .query_row(params![s.key, s.code], |r| r.get(0))?;
+    if exists {
+        return Ok(None);
+    }
+    let at = to_db(now);
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, purchase_code,
+            envato_item_id, marketplace, buyer, purchase_count, envato_license, amount_cents, support_amount_cents, sold_at,
+            supported_until, sale_key, sync_run_id, created_at, updated_at, item_name)
+         VALUES (?1, ?2, 'active', ?3, ?4, 'envato', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)",
+    )?;
+    with_unique_key(|key| {
+        let n = insert.execute(params![
+            key.as_str(),
+            product_id,
+            license_type_for(&s.license, &ptype),
+            limit,
+            s.code,
+            s.item_id,
+            s.marketplace,
+            s.buyer,
+            s.purchase_count,
+            s.license,
+            s.amount_cents,
+            s.support_amount_cents,
+            to_db(s.sold_at),
+            s.supported_until.map(to_db),
+            s.key,
+            run_id,
+            at,
+            s.item_name,
+        ])?;
+        if n == 1 {
+            let id = tx.last_insert_rowid();
+            insert_audit(
+                tx,
+                &AuditEntry::new(
+                    now,
+                    AuditLevel::Info,
+                    "license.created",
+                    format!("License issued for the Envato sale of {} on {}.", s.item_name, to_db(s.sold_at)),
+                )
+                .run(run_id)
+                .license(id)
+                .product(product_id),
+            )?;
+            return Ok(Some(Some(id)));
+        }
+        Ok(None)
+    })
+}
+
+/// Draws license keys until `write` takes one: keys come from a CSPRNG, so a clash is
+/// astronomically unlikely, but the UNIQUE constraint has the last word (`write` does an
+/// `INSERT OR IGNORE` / `UPDATE OR IGNORE` and returns how many rows it changed), and a clash just
+/// draws again. The one place keys are drawn for the database.
+pub(crate) fn with_unique_key<T>(mut write: impl FnMut(&LicenseKey) -> Result<Option<T>>) -> Result<T> {
+    for _ in 0..5 {
+        let key = LicenseKey::generate()?;
+        if let Some(done) = write(&key)? {
+            return Ok(done);
+        }
+    }
+    Err(Error::internal("Could not draw a unique license key."))
+}
+
 /// One license as `conn` (or a transaction) sees it.
 pub(crate) fn license_in(conn: &rusqlite::Connection, id: i64) -> Result<Option<License>> {
     Ok(conn.prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?.query_row([id], row_to_license).optional()?)
@@ -100,10 +193,7 @@ impl Store {
             return Err(Error::invalid_input("A buyer name has at most 100 characters.").with_field("buyer"));
         }
         let id = self.write(|tx| {
-            // Keys come from a CSPRNG, so a collision is astronomically unlikely; the UNIQUE
-            // constraint still has the last word, and a clash just draws again.
-            for _ in 0..5 {
-                let key = LicenseKey::generate()?;
+            with_unique_key(|key| {
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, buyer, created_at, updated_at)
                      VALUES (?1, ?2, 'active', ?3, ?4, 'manual', ?5, ?6, ?6)",
@@ -117,10 +207,10 @@ impl Store {
                             .license(id)
                             .product(product.id),
                     )?;
-                    return Ok(id);
+                    return Ok(Some(id));
                 }
-            }
-            Err(Error::internal("Could not draw a unique license key."))
+                Ok(None)
+            })
         })?;
         self.license(id)?.ok_or_else(|| Error::internal("The new license vanished."))
     }

@@ -2,14 +2,11 @@
 //! `crate::lookup`.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
-use super::licenses::{license_in, row_to_license, SELECT};
-use super::settings::settings_in;
-use super::sync::{apply_ops, product_index_in};
+use super::licenses::{license_in, row_to_license, with_unique_key, SELECT};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
 use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
-use crate::sync::plan::{plan_page, KnownSales, Op, PagePlan, PlanContext, SaleRecord};
 use crate::time::{to_db, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension};
@@ -127,7 +124,7 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-fn insert_lookup(
+pub(crate) fn insert_lookup(
     tx: &rusqlite::Transaction<'_>,
     code: &str,
     verdict: &str,
@@ -140,35 +137,6 @@ fn insert_lookup(
     // Keep the history bounded.
     tx.prepare_cached("DELETE FROM lookups WHERE id <= (SELECT max(id) - 1000 FROM lookups)")?.execute([])?;
     Ok(())
-}
-
-fn license_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM licenses WHERE purchase_code = ?1")?
-        .query_row([code], |r| r.get(0))
-        .optional()?)
-}
-
-fn pending_has_code(conn: &rusqlite::Connection, code: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_sales WHERE purchase_code = ?1)")?
-        .query_row([code], |r| r.get(0))?)
-}
-
-/// The first free ordinal for a sale's key (`item|sold_at|amount|license#n`), so a sale recorded
-/// by a lookup gets the key a later sync will compute for it.
-fn free_sale_key(conn: &rusqlite::Connection, key: &str) -> Result<String> {
-    let base = key.rsplit_once('#').map(|(b, _)| b).unwrap_or(key);
-    let mut taken = conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM licenses WHERE sale_key = ?1) OR EXISTS (SELECT 1 FROM pending_sales WHERE sale_key = ?1)",
-    )?;
-    for n in 0..1000 {
-        let key = format!("{base}#{n}");
-        if !taken.query_row([&key], |r| r.get::<_, bool>(0))? {
-            return Ok(key);
-        }
-    }
-    Err(Error::internal("Too many identical sales."))
 }
 
 fn not_found(id: i64) -> Error {
@@ -361,8 +329,7 @@ impl Store {
                 .query_row("SELECT license_key FROM licenses WHERE id = ?1", [id], |r| r.get(0))
                 .optional()?
                 .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}.")))?;
-            for _ in 0..5 {
-                let key = LicenseKey::generate()?;
+            with_unique_key(|key| {
                 let n = tx.execute(
                     "UPDATE OR IGNORE licenses SET license_key = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id, key.as_str(), to_db(now)],
@@ -373,10 +340,10 @@ impl Store {
                         params![id, old, to_db(now), reason],
                     )?;
                     insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "license.key_regenerated", reason.to_string()).license(id))?;
-                    return Ok(key.into_string());
+                    return Ok(Some(key.as_str().to_string()));
                 }
-            }
-            Err(Error::internal("Could not draw a unique license key."))
+                Ok(None)
+            })
         })
     }
 
@@ -548,91 +515,5 @@ impl Store {
             }
             Ok(())
         })
-    }
-
-    /// Records a sale Envato just verified for a lookup (or a licensing request), in one
-    /// IMMEDIATE transaction: the code recorded meanwhile by a sync or another lookup is left as
-    /// it is; a code-less synced license of the same sale (item, sold_at, amount) gets the code;
-    /// otherwise one planner pass (`plan_page`, the sync's own matching: item ID, name, SKU,
-    /// auto-create or the review queue) decides, and its operations are applied. The lookup is
-    /// recorded in the history in the same transaction: `history` gives its verdict and summary.
-    /// Returns the license the code maps to, if any (None: waiting in the review queue).
-    pub fn record_verified_sale(
-        &mut self,
-        sale: &SaleRecord,
-        now: Timestamp,
-        history: impl FnOnce(Option<&License>) -> (&'static str, String),
-    ) -> Result<Option<License>> {
-        let code = sale.code.clone().ok_or_else(|| Error::internal("A verified sale always has its code."))?;
-        self.write(|tx| {
-            let recorded = license_id_by_code(tx, &code)?.is_some() || pending_has_code(tx, &code)?;
-            if !recorded {
-                let codeless: Option<(i64, String)> = tx
-                    .prepare_cached(
-                        "SELECT id, sale_key FROM licenses WHERE envato_item_id = ?1 AND sold_at = ?2 AND purchase_code IS NULL
-                           AND sale_key IS NOT NULL
-                         ORDER BY (amount_cents = ?3) DESC, id LIMIT 1",
-                    )?
-                    .query_row(params![sale.item_id, to_db(sale.sold_at), sale.amount_cents], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                let settings = settings_in(tx)?;
-                let attaching = codeless.is_some();
-                let plan = match codeless {
-                    Some((_, key)) => PagePlan {
-                        ops: vec![Op::AttachCode {
-                            key,
-                            code: code.clone(),
-                            buyer: sale.buyer.clone(),
-                            purchase_count: sale.purchase_count,
-                        }],
-                        stop: None,
-                        seen: 1,
-                    },
-                    None => {
-                        let mut record = sale.clone();
-                        record.key = free_sale_key(tx, &sale.key)?;
-                        let ctx = PlanContext {
-                            run_id: 0,
-                            auto_create: settings.auto_create_products,
-                            history_cutoff: chrono::DateTime::<chrono::Utc>::MIN_UTC,
-                            watermark: None,
-                        };
-                        plan_page(&[record], &KnownSales::default(), &product_index_in(tx)?, &ctx)
-                    }
-                };
-                apply_ops(
-                    tx,
-                    None,
-                    &plan,
-                    settings.default_activation_limit,
-                    settings.default_license_type.as_str(),
-                    now,
-                )?;
-                if let Some(id) = license_id_by_code(tx, &code)? {
-                    let action = if attaching { "license.code_attached" } else { "license.verified_sale" };
-                    let message = if attaching {
-                        "Purchase code verified with Envato and attached."
-                    } else {
-                        "Purchase code verified with Envato; the sale was recorded."
-                    };
-                    insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, action, message).license(id))?;
-                }
-            }
-            let license = match license_id_by_code(tx, &code)? {
-                Some(id) => {
-                    tx.execute("UPDATE licenses SET envato_checked_at = ?2 WHERE id = ?1", params![id, to_db(now)])?;
-                    license_in(tx, id)?
-                }
-                None => None,
-            };
-            let (verdict, summary) = history(license.as_ref());
-            insert_lookup(tx, &code, verdict, license.as_ref().map(|l| l.id), &summary, now)?;
-            Ok(license)
-        })
-    }
-
-    /// Whether a sale with this code waits in the review queue.
-    pub fn pending_by_code(&self, code: &str) -> Result<bool> {
-        pending_has_code(&self.conn, code)
     }
 }

@@ -9,7 +9,9 @@ mod account;
 mod audit;
 mod licenses;
 mod licensing;
+mod pending;
 mod products;
+mod sales;
 mod settings;
 mod sync;
 
@@ -17,7 +19,9 @@ pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
 pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
-pub use sync::{PageCounts, ReviewItem, SyncRun, SyncRunStatus, SyncState, SyncTrigger};
+pub use pending::ReviewItem;
+pub use sales::PageCounts;
+pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::private_files;
@@ -92,6 +96,27 @@ impl Store {
         Store::open(&dir.join(DB_FILE_NAME))
     }
 
+    /// A read-only connection to an existing, up-to-date database (the readers beside the one
+    /// writer). WAL lets it read while the writer writes.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            let err = Error::from(e);
+            Error::new(err.code, format!("Cannot open the database {} to read: {}", path.display(), err.message))
+        })?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(newer_schema(version));
+        }
+        if version < SCHEMA_VERSION {
+            return Err(Error::internal("The database is not up to date; open it for writing first."));
+        }
+        Ok(Store { conn, path: Some(path.to_path_buf()) })
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
         Store::init(Connection::open_in_memory()?, None)
@@ -142,6 +167,27 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// A stored UTC timestamp; text that is not one is damage (`store.corrupt`), never 1970.
+pub(crate) fn stored_time(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<crate::time::Timestamp> {
+    let text: String = r.get(idx)?;
+    crate::time::parse(&text).ok_or_else(|| not_a_time(idx, &text))
+}
+
+/// Like `stored_time`, for a column that may be NULL.
+pub(crate) fn stored_time_opt(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<Option<crate::time::Timestamp>> {
+    let text: Option<String> = r.get(idx)?;
+    text.map(|t| crate::time::parse(&t).ok_or_else(|| not_a_time(idx, &t))).transpose()
+}
+
+fn not_a_time(idx: usize, text: &str) -> rusqlite::Error {
+    let shown: String = text.chars().take(40).collect();
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        format!("“{shown}” is not a timestamp").into(),
+    )
 }
 
 /// Every connection's pragmas, in one place. WAL lets the app and the CLI read while the other

@@ -1,10 +1,12 @@
-//! The `products` and `product_envato_items` tables.
+//! The `products` and `product_envato_items` tables: products, the Envato items each sells,
+//! products created from an item (auto-create and the review queue), and the index matching uses.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::pending::{no_review_item, promote_pending};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{NewProduct, Product, ProductStatus};
-use crate::settings::LicenseType;
+use crate::model::{truncate_chars, NewProduct, Product, DESCRIPTION_MAX, NAME_MAX};
+use crate::sync::plan::ProductIndex;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -22,8 +24,8 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
         description: r.get(2)?,
         sku: r.get(3)?,
         activation_limit: r.get(4)?,
-        license_type: LicenseType::parse(&r.get::<_, String>(5)?).unwrap_or(LicenseType::Regular),
-        status: ProductStatus::parse(&r.get::<_, String>(6)?).unwrap_or(ProductStatus::Inactive),
+        license_type: r.get(5)?,
+        status: r.get(6)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
         envato_item_ids: ids.map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect()).unwrap_or_default(),
@@ -31,7 +33,124 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
     })
 }
 
+pub(crate) fn insert_product_for_item(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    name: &str,
+    description: &str,
+    limit: u32,
+    ltype: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    if let Some(id) = tx
+        .prepare_cached("SELECT product_id FROM product_envato_items WHERE item_id = ?1")?
+        .query_row([item_id], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    let at = to_db(now);
+    tx.prepare_cached(
+        "INSERT INTO products (name, description, sku, activation_limit, license_type, status, created_at, updated_at)
+         VALUES (?1, ?2, NULL, ?3, ?4, 'active', ?5, ?5)",
+    )?
+    .execute(params![
+        truncate_chars(name, NAME_MAX),
+        truncate_chars(description, DESCRIPTION_MAX),
+        limit,
+        ltype,
+        at
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO product_envato_items (item_id, product_id) VALUES (?1, ?2)")?
+        .execute(params![item_id, id])?;
+    insert_audit(
+        tx,
+        &AuditEntry::new(
+            now,
+            AuditLevel::Info,
+            "product.auto_created",
+            format!("Product “{name}” created from Envato item {item_id}."),
+        )
+        .product(id),
+    )?;
+    Ok(id)
+}
+
+/// The products as matching needs them, as `conn` (or a transaction) sees them.
+pub(crate) fn product_index_in(conn: &rusqlite::Connection) -> Result<ProductIndex> {
+    let mut index = ProductIndex::default();
+    let mut stmt = conn.prepare_cached("SELECT item_id, product_id FROM product_envato_items")?;
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (item, product) = row?;
+        index.by_item.insert(item, product);
+    }
+    // Oldest product wins a name or SKU shared by several.
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, sku FROM products WHERE status = 'active' ORDER BY id DESC")?;
+    for row in
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+    {
+        let (id, name, sku) = row?;
+        index.by_name.insert(name.trim().to_lowercase(), id);
+        if let Some(sku) = sku {
+            index.by_sku.insert(sku.trim().to_lowercase(), id);
+        }
+    }
+    Ok(index)
+}
+
 impl Store {
+    /// The products as matching needs them.
+    pub fn product_index(&self) -> Result<ProductIndex> {
+        product_index_in(&self.conn)
+    }
+
+    /// Review action: create the product from the Envato item (as auto-create would) and turn
+    /// its waiting sales into licenses.
+    pub fn review_create_product(&mut self, item_id: i64, now: Timestamp) -> Result<(Product, u32)> {
+        let (name, html) = self.review_item_exists(item_id)?.ok_or_else(|| no_review_item(item_id))?;
+        let settings = self.settings()?;
+        let description = crate::sync::plan::text_from_html(&html);
+        let (product_id, n) = self.write(|tx| {
+            let id = insert_product_for_item(
+                tx,
+                item_id,
+                &name,
+                &description,
+                settings.default_activation_limit,
+                settings.default_license_type.as_str(),
+                now,
+            )?;
+            let n = promote_pending(tx, item_id, id, now)?;
+            Ok((id, n))
+        })?;
+        Ok((self.product(product_id)?.ok_or_else(|| Error::internal("The new product vanished."))?, n))
+    }
+
+    /// Review action: link the item to an existing product and turn its waiting sales into licenses.
+    pub fn review_map(&mut self, item_id: i64, product_id: i64, now: Timestamp) -> Result<(Product, u32)> {
+        let product = self.product(product_id)?.ok_or_else(|| {
+            Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {product_id}."))
+        })?;
+        self.review_item_exists(item_id)?.ok_or_else(|| no_review_item(item_id))?;
+        let n = self.write(|tx| {
+            link_item(tx, item_id, product_id)?;
+            insert_audit(
+                tx,
+                &AuditEntry::new(
+                    now,
+                    AuditLevel::Info,
+                    "product.item_linked",
+                    format!("Envato item {item_id} linked to “{}”.", product.name),
+                )
+                .product(product_id),
+            )?;
+            promote_pending(tx, item_id, product_id, now)
+        })?;
+        Ok((self.product(product_id)?.ok_or_else(|| Error::internal("The product vanished."))?, n))
+    }
+
     pub fn create_product(&mut self, new: &NewProduct, now: Timestamp) -> Result<Product> {
         let settings = self.settings()?;
         let p = new.validate(settings.default_activation_limit, settings.default_license_type)?;
@@ -56,7 +175,7 @@ impl Store {
             for item in &p.envato_item_ids {
                 link_item(tx, *item, id)?;
                 // Sales of this item waiting in the review queue become its licenses.
-                super::sync::promote_pending(tx, *item, id, now)?;
+                promote_pending(tx, *item, id, now)?;
             }
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.created", format!("Product “{}” created.", p.name)).product(id))?;
             Ok(id)
@@ -91,7 +210,7 @@ impl Store {
             }
             for item in p.envato_item_ids.iter().filter(|i| !current.envato_item_ids.contains(i)) {
                 link_item(tx, *item, id)?;
-                super::sync::promote_pending(tx, *item, id, now)?;
+                promote_pending(tx, *item, id, now)?;
             }
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "product.updated", format!("Product “{}” updated.", p.name)).product(id))?;
             Ok(())

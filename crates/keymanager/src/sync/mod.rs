@@ -16,33 +16,110 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
 
-/// A store shared by async code: every call runs on tokio's blocking pool.
+/// A store shared by async code: every call runs on tokio's blocking pool, never on an async
+/// worker. Writes go through the one writer connection (`run`); reads (pages, lookups, exports,
+/// validations) through a small pool of read-only WAL connections (`read`), so a long write
+/// never stalls them. A store with no file (tests) reads through the writer.
 #[derive(Clone)]
-pub struct SharedStore(Arc<Mutex<Store>>);
+pub struct SharedStore {
+    writer: Arc<Mutex<Store>>,
+    readers: Option<Arc<ReaderPool>>,
+}
+
+/// Read-only connections, opened on demand up to `max`, each used by one caller at a time.
+struct ReaderPool {
+    path: std::path::PathBuf,
+    max: usize,
+    idle: Mutex<Vec<Store>>,
+    opened: Mutex<usize>,
+    returned: std::sync::Condvar,
+}
+
+/// How many reads may run at once beside the writer.
+pub const READERS: usize = 4;
+
+impl ReaderPool {
+    fn take(&self) -> Result<Store> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(s) = idle.pop() {
+                return Ok(s);
+            }
+            {
+                let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
+                if *opened < self.max {
+                    *opened += 1;
+                    drop(opened);
+                    drop(idle);
+                    return Store::open_reader(&self.path).inspect_err(|_| {
+                        *self.opened.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+                    });
+                }
+            }
+            idle = self.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give_back(&self, s: Store) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+        self.returned.notify_one();
+    }
+}
 
 impl SharedStore {
     pub fn new(store: Store) -> SharedStore {
-        SharedStore(Arc::new(Mutex::new(store)))
+        let readers = store.path().map(|p| {
+            Arc::new(ReaderPool {
+                path: p.to_path_buf(),
+                max: READERS,
+                idle: Mutex::new(Vec::new()),
+                opened: Mutex::new(0),
+                returned: std::sync::Condvar::new(),
+            })
+        });
+        SharedStore { writer: Arc::new(Mutex::new(store)), readers }
     }
 
-    pub fn from_arc(store: Arc<Mutex<Store>>) -> SharedStore {
-        SharedStore(store)
-    }
-
+    /// Runs `f` with the writer connection, on the blocking pool.
     pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
     {
-        let store = self.0.clone();
+        let store = self.writer.clone();
         tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|p| p.into_inner())))
             .await
             .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
     }
 
-    /// Direct access for synchronous callers (tests, the CLI outside async code).
+    /// Runs `f` with a read-only connection, on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.read_blocking(f))
+            .await
+            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+    }
+
+    /// `read` for synchronous callers already off the async workers.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        match &self.readers {
+            Some(pool) => {
+                let reader = pool.take()?;
+                let out = f(&reader);
+                pool.give_back(reader);
+                out
+            }
+            None => f(&self.lock()),
+        }
+    }
+
+    /// Direct access to the writer for synchronous callers (tests, the CLI outside async code).
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -117,7 +194,7 @@ pub async fn run_sync_limited(
     max_pages: u32,
 ) -> Result<SyncSummary> {
     let start = now();
-    let (settings, state) = store.run(|s| Ok((s.settings()?, s.sync_state()?))).await?;
+    let (settings, state) = store.read(|s| Ok((s.settings()?, s.sync_state()?))).await?;
     let trigger =
         if state.watermark.is_none() && trigger == SyncTrigger::Scheduled { SyncTrigger::First } else { trigger };
     let run_id = store.run(move |s| s.begin_sync_run(trigger, start)).await?;

@@ -5,8 +5,9 @@
 //! Observers (tray, window) watch `SyncStatus`.
 
 use super::{run_sync, SharedStore, SyncProgress, SyncSummary};
-use crate::envato::EnvatoClient;
-use crate::error::Result;
+use crate::envato::{ClientConfig, EnvatoClient};
+use crate::error::{Error, Result};
+use crate::keychain::Keychain;
 use crate::store::SyncTrigger;
 use crate::time::{to_db, Timestamp};
 use serde::Serialize;
@@ -29,8 +30,48 @@ pub struct SyncStatus {
     pub next_run_at: Option<String>,
 }
 
-/// Gives the worker a client for the current token and settings, or None without a token.
-pub type ClientSource = Arc<dyn Fn(&SharedStore) -> Result<Option<EnvatoClient>> + Send + Sync>;
+/// Where the worker gets its Envato client. Both calls may block (the keychain answers over
+/// D-Bus, building a client sets up TLS), so the worker makes them on tokio's blocking pool.
+#[derive(Clone)]
+pub struct ClientSource {
+    /// Whether a token is stored: the keychain's answer, with no HTTP client built.
+    has_token: Arc<dyn Fn() -> Result<bool> + Send + Sync>,
+    /// A client for the stored token, or None without one.
+    client: Arc<dyn Fn() -> Result<Option<EnvatoClient>> + Send + Sync>,
+}
+
+impl ClientSource {
+    /// The stored token of `keychain` (bound to its Envato origin), sent with `cfg`.
+    pub fn keychain(keychain: Arc<Keychain>, cfg: ClientConfig) -> ClientSource {
+        let k = keychain.clone();
+        ClientSource {
+            has_token: Arc::new(move || Ok(k.load()?.is_some())),
+            client: Arc::new(move || keychain.load()?.map(|t| EnvatoClient::new(cfg.clone(), t)).transpose()),
+        }
+    }
+
+    /// Any pair of functions (tests).
+    pub fn from_fns(
+        has_token: impl Fn() -> Result<bool> + Send + Sync + 'static,
+        client: impl Fn() -> Result<Option<EnvatoClient>> + Send + Sync + 'static,
+    ) -> ClientSource {
+        ClientSource { has_token: Arc::new(has_token), client: Arc::new(client) }
+    }
+
+    async fn has_token(&self) -> Result<bool> {
+        let f = self.has_token.clone();
+        blocking(move || f()).await
+    }
+
+    async fn client(&self) -> Result<Option<EnvatoClient>> {
+        let f = self.client.clone();
+        blocking(move || f()).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+}
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 enum Request {
@@ -63,7 +104,7 @@ impl SyncWorker {
                         None => break,
                     },
                 };
-                let (settings, state) = match store.run(|s| Ok((s.settings()?, s.sync_state()?))).await {
+                let (settings, state) = match store.read(|s| Ok((s.settings()?, s.sync_state()?))).await {
                     Ok(v) => v,
                     Err(e) => {
                         tracing::error!(code = %e.code, "sync worker cannot read the database");
@@ -78,7 +119,7 @@ impl SyncWorker {
                         continue;
                     }
                 }
-                let client = match clients(&store) {
+                let client = match clients.client().await {
                     Ok(Some(c)) => c,
                     Ok(None) => continue,
                     Err(e) => {
@@ -136,8 +177,8 @@ async fn refresh(
     next: Option<tokio::time::Instant>,
     clock: &Clock,
 ) {
-    let Ok(state) = store.run(|s| s.sync_state()).await else { return };
-    let needs_token = matches!(clients(store), Ok(None));
+    let Ok(state) = store.read(|s| s.sync_state()).await else { return };
+    let needs_token = matches!(clients.has_token().await, Ok(false));
     let until_next = next.map(|n| n.saturating_duration_since(tokio::time::Instant::now()));
     let next_at = until_next.and_then(|d| chrono::Duration::from_std(d).ok()).map(|d| to_db(clock() + d));
     tx.send_modify(|s| {
