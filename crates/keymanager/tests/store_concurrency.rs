@@ -14,8 +14,16 @@ async fn reads_never_wait_for_the_writer() {
         .run(|s| s.create_product(&NewProduct { name: "Plugin".into(), ..Default::default() }, time::now()))
         .await
         .unwrap();
-    // The writer is busy (a sync page, an export on the writer): held for the whole test.
-    let writer = shared.lock();
+    // The writer is busy (a sync page, an export on the writer): another thread holds it.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, is_held) = std::sync::mpsc::channel::<()>();
+    let busy = shared.clone();
+    let holder = std::thread::spawn(move || {
+        let _writer = busy.lock();
+        held.send(()).unwrap();
+        released.recv().ok();
+    });
+    is_held.recv().unwrap();
     let reads: Vec<_> = (0..3 * READERS)
         .map(|_| {
             let shared = shared.clone();
@@ -30,7 +38,8 @@ async fn reads_never_wait_for_the_writer() {
             .unwrap();
         assert_eq!(products.len(), 1, "the readers see committed data");
     }
-    drop(writer);
+    release.send(()).unwrap();
+    holder.join().unwrap();
     // A write made through the writer is seen by the next read.
     shared
         .run(|s| s.create_product(&NewProduct { name: "Theme".into(), ..Default::default() }, time::now()))
