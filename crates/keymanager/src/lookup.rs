@@ -125,12 +125,13 @@ fn result_for(license: License, activations: Vec<Activation>, from_envato: bool,
     }
 }
 
-fn malformed(input: &str, err: Error) -> LookupResult {
+/// An answer that has no sale to show (malformed, or not a sale of the seller's).
+fn without_sale(code: String, verdict: LookupVerdict, message: String, from_envato: bool) -> LookupResult {
     LookupResult {
-        code: crate::model::truncate_chars(input.trim(), 60),
-        verdict: LookupVerdict::Malformed,
-        message: err.message,
-        from_envato: false,
+        code,
+        verdict,
+        message,
+        from_envato,
         sale: None,
         license: None,
         activations: Vec::new(),
@@ -140,21 +141,14 @@ fn malformed(input: &str, err: Error) -> LookupResult {
     }
 }
 
+fn malformed(input: &str, err: Error) -> LookupResult {
+    without_sale(crate::model::truncate_chars(input.trim(), 60), LookupVerdict::Malformed, err.message, false)
+}
+
 fn not_a_sale(code: &str) -> LookupResult {
-    LookupResult {
-        code: code.to_string(),
-        verdict: LookupVerdict::NotASale,
-        message: "Envato has no sale of your items with this code: it is mistyped, belongs to another author's item, \
-                  or was refunded or reversed."
-            .to_string(),
-        from_envato: true,
-        sale: None,
-        license: None,
-        activations: Vec::new(),
-        support: None,
-        waiting_for_product: false,
-        stale: false,
-    }
+    let message = "Envato has no sale of your items with this code: it is mistyped, belongs to another author's item, \
+                   or was refunded or reversed.";
+    without_sale(code.to_string(), LookupVerdict::NotASale, message.to_string(), true)
 }
 
 fn license_summary(l: &License) -> String {

@@ -464,21 +464,35 @@ fn racing_license(limit: u32) -> (tempfile::TempDir, String, i64) {
     (dir, l.license_key, l.id)
 }
 
-#[test]
-fn fifty_threads_racing_for_activations_never_pass_the_limit() {
-    let (dir, key, id) = racing_license(5);
+/// Runs `f(i, store, key, license id)` on 50 threads at once, each with its own connection to the
+/// database in `dir`, released together by a barrier; returns their results in order.
+fn race<T: Send + 'static>(
+    dir: &std::path::Path,
+    key: &str,
+    id: i64,
+    f: impl Fn(usize, &mut Store, &str, i64) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(50));
+    let f = std::sync::Arc::new(f);
     let handles: Vec<_> = (0..50)
         .map(|i| {
-            let (path, key, barrier) = (dir.path().to_path_buf(), key.clone(), barrier.clone());
+            let (path, key, barrier, f) = (dir.to_path_buf(), key.to_string(), barrier.clone(), f.clone());
             std::thread::spawn(move || {
                 let mut s = Store::open_in_dir(&path).unwrap();
                 barrier.wait();
-                keymanager::licensing::activate(&mut s, &key, &format!("site-{i}.example"), None, now()).map(|_| ())
+                f(i, &mut s, &key, id)
             })
         })
         .collect();
-    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn fifty_threads_racing_for_activations_never_pass_the_limit() {
+    let (dir, key, id) = racing_license(5);
+    let results = race(dir.path(), &key, id, |i, s, key, _| {
+        keymanager::licensing::activate(s, key, &format!("site-{i}.example"), None, now()).map(|_| ())
+    });
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 5, "exactly the limit's worth of activations succeed");
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
@@ -491,38 +505,25 @@ fn fifty_threads_racing_for_activations_never_pass_the_limit() {
 #[test]
 fn fifty_threads_racing_revoke_suspend_and_activate_leave_a_consistent_history() {
     let (dir, key, id) = racing_license(1000);
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(50));
-    let handles: Vec<_> = (0..50)
-        .map(|i| {
-            let (path, key, barrier) = (dir.path().to_path_buf(), key.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let mut s = Store::open_in_dir(&path).unwrap();
-                barrier.wait();
-                let r = match i % 5 {
-                    0 => licensing::change_status(&mut s, id, LicenseAction::Revoke, "refund", now()).map(|_| ()),
-                    1 => licensing::change_status(&mut s, id, LicenseAction::Suspend, "abuse", now()).map(|_| ()),
-                    2 => licensing::change_status(&mut s, id, LicenseAction::Reactivate, "ok again", now()).map(|_| ()),
-                    _ => keymanager::licensing::activate(&mut s, &key, &format!("i{i}"), None, now()).map(|_| ()),
-                };
-                if let Err(e) = &r {
-                    assert!(
-                        matches!(
-                            e.code,
-                            ErrorCode::LicenseInvalidTransition
-                                | ErrorCode::LicenseRevoked
-                                | ErrorCode::LicenseSuspended
-                        ),
-                        "{:?}: {}",
-                        e.code,
-                        e.message
-                    );
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
+    race(dir.path(), &key, id, |i, s, key, id| {
+        let r = match i % 5 {
+            0 => licensing::change_status(s, id, LicenseAction::Revoke, "refund", now()).map(|_| ()),
+            1 => licensing::change_status(s, id, LicenseAction::Suspend, "abuse", now()).map(|_| ()),
+            2 => licensing::change_status(s, id, LicenseAction::Reactivate, "ok again", now()).map(|_| ()),
+            _ => keymanager::licensing::activate(s, key, &format!("i{i}"), None, now()).map(|_| ()),
+        };
+        if let Err(e) = &r {
+            assert!(
+                matches!(
+                    e.code,
+                    ErrorCode::LicenseInvalidTransition | ErrorCode::LicenseRevoked | ErrorCode::LicenseSuspended
+                ),
+                "{:?}: {}",
+                e.code,
+                e.message
+            );
+        }
+    });
     // Replaying the audit trail in commit order must reach the stored status through legal
     // transitions only, and every activation must have happened while the license was active.
     let s = Store::open_in_dir(dir.path()).unwrap();
