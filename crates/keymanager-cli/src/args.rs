@@ -66,6 +66,26 @@ pub enum Command {
     Token(TokenCmd),
     /// Where the data lives, schema and version.
     Info,
+    /// Run the licensing server (the API products call, signed answers) over this data folder;
+    /// it also syncs sales in the background. Stops on Ctrl+C or SIGTERM.
+    Serve {
+        /// Address and port to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        bind: String,
+    },
+    /// The licensing server's signing key.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCmd {
+    /// Print the public key (base64) products use to check answers and certificates.
+    Public,
+    /// Check a KM1 certificate against this server's key: exit 0 when genuine and current, 3 when not.
+    Verify { certificate: String },
+    /// Make a new key pair. Products that pinned the old public key must be updated.
+    Rotate,
 }
 
 #[derive(Subcommand)]

@@ -55,5 +55,7 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
         Command::Sync => cmd::sync::run(&ctx, out),
         Command::Review(c) => cmd::review::run(&ctx, c, out),
         Command::Token(c) => cmd::token::run(&ctx, c, out),
+        Command::Serve { bind } => cmd::serve::run(&ctx, bind, out),
+        Command::Keys(c) => cmd::keys::run(&ctx, c, out),
     }
 }

@@ -43,6 +43,10 @@ crate::text_enum! {
         LicenseRevoked = "license.revoked",
         LicenseActivationLimit = "license.activation_limit",
         ActivationNotFound = "activation.not_found",
+        LicenseProductMismatch = "license.product_mismatch",
+        TooManyDeactivations = "activation.too_many_deactivations",
+        SigningKeyUnavailable = "signing_key.unavailable",
+        CredentialFileUnsafe = "credential_file.unsafe",
         Internal = "internal",
     }
 }

@@ -74,6 +74,38 @@ impl Keychain {
         Ok(Keychain { backend: Backend::Os(entry), origin: Some(api.origin().to_string()) })
     }
 
+    /// The entry of the licensing server's signing key for the profile in `data_dir` (the
+    /// seed of its Ed25519 key pair, base64). Read and written through `load_text`/`save_text`.
+    pub fn signing_key_for_data_dir(data_dir: &Path) -> Result<Keychain> {
+        let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        let user = format!("licensing-signing-key-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
+        Ok(Keychain { backend: Backend::Os(entry), origin: None })
+    }
+
+    /// The entry's text as stored (wiped when dropped); `Ok(None)` when there is none.
+    pub fn load_text(&self) -> Result<Option<Zeroizing<String>>> {
+        Ok(match &self.backend {
+            Backend::Os(entry) => match entry.get_password() {
+                Ok(t) => Some(Zeroizing::new(t)),
+                Err(keyring::Error::NoEntry) => None,
+                Err(e) => return Err(unavailable(e)),
+            },
+            Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone().map(Zeroizing::new),
+        })
+    }
+
+    /// Stores `text` in the entry, replacing what was there.
+    pub fn save_text(&self, text: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Os(entry) => entry.set_password(text).map_err(unavailable),
+            Backend::Memory(m) => {
+                *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.to_string());
+                Ok(())
+            }
+        }
+    }
+
     /// A keychain that lives only in this process, its tokens unbound (tests of other logic).
     pub fn in_memory() -> Keychain {
         Keychain { backend: Backend::Memory(Arc::new(Mutex::new(None))), origin: None }
@@ -87,14 +119,7 @@ impl Keychain {
     /// The stored token; `Ok(None)` when there is none.
     pub fn load(&self) -> Result<Option<Token>> {
         // The keychain's answer is a plain String: wiped once the token is parsed from it.
-        let text: Option<Zeroizing<String>> = match &self.backend {
-            Backend::Os(entry) => match entry.get_password() {
-                Ok(t) => Some(Zeroizing::new(t)),
-                Err(keyring::Error::NoEntry) => None,
-                Err(e) => return Err(unavailable(e)),
-            },
-            Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone().map(Zeroizing::new),
-        };
+        let text = self.load_text()?;
         // A value that is not a token (edited by hand in a keyring manager) is treated as none.
         let token = text.and_then(|t| Token::parse(&t).ok());
         Ok(match &self.origin {
@@ -104,13 +129,7 @@ impl Keychain {
     }
 
     pub fn save(&self, token: &Token) -> Result<()> {
-        match &self.backend {
-            Backend::Os(entry) => entry.set_password(token.expose()).map_err(unavailable),
-            Backend::Memory(m) => {
-                *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.expose().to_string());
-                Ok(())
-            }
-        }
+        self.save_text(token.expose())
     }
 
     /// Removes the token; removing a token that is not there is not an error.

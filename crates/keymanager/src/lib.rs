@@ -3,6 +3,7 @@
 //! and keychain access. The app in src-tauri/ and the `keymanager` CLI are thin shells over it.
 
 pub mod account;
+pub mod api;
 pub mod bindings;
 pub mod dashboard;
 pub mod envato;

@@ -128,7 +128,8 @@ fn check_instance(instance: &str) -> Result<String> {
     Ok(i.to_string())
 }
 
-fn refuse_if_not_active(l: &License) -> Result<()> {
+/// Activations are for active licenses only (suspended and revoked ones answer with their code).
+pub fn refuse_if_not_active(l: &License) -> Result<()> {
     match l.status {
         LicenseStatus::Active => Ok(()),
         LicenseStatus::Suspended => {
@@ -166,7 +167,7 @@ pub fn activate(
 
 pub fn deactivate(store: &mut Store, key: &str, instance: &str, now: Timestamp) -> Result<License> {
     let instance = check_instance(instance)?;
-    store.deactivate_by_key(&LicenseKey::parse(key)?, &instance, now)
+    store.deactivate_by_key(&LicenseKey::parse(key)?, &instance, None, now)
 }
 
 /// The seller frees a slot from the UI.

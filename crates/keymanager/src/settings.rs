@@ -15,6 +15,10 @@ pub struct Settings {
     pub default_license_type: LicenseType,
     pub sync_interval_minutes: u32,
     pub history_days: u32,
+    /// Licensing API: deactivations a license may make in 24 hours (buyers moving machines).
+    pub deactivations_per_day: u32,
+    /// Licensing API: how long an offline certificate (`KM1`) stays valid.
+    pub certificate_days: u32,
 }
 
 crate::text_enum! {
@@ -35,6 +39,8 @@ impl Default for Settings {
             default_license_type: LicenseType::Regular,
             sync_interval_minutes: 30,
             history_days: 90,
+            deactivations_per_day: 3,
+            certificate_days: 30,
         }
     }
 }
@@ -46,6 +52,8 @@ pub const KEYS: &[&str] = &[
     "default_license_type",
     "sync_interval_minutes",
     "history_days",
+    "deactivations_per_day",
+    "certificate_days",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -112,6 +120,14 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "history_days" => {
             ("history_days", parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string())
         }
+        "deactivations_per_day" => (
+            "deactivations_per_day",
+            parse_range(key, "Deactivations per license per day", value, 1, 100, "")?.to_string(),
+        ),
+        "certificate_days" => (
+            "certificate_days",
+            parse_range(key, "The offline certificate's life", value, 1, 365, " days")?.to_string(),
+        ),
         other => {
             return Err(Error::new(
                 ErrorCode::SettingsUnknownKey,
@@ -150,6 +166,8 @@ impl Settings {
             }
             "sync_interval_minutes" => self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes),
             "history_days" => self.history_days = v.parse().unwrap_or(self.history_days),
+            "deactivations_per_day" => self.deactivations_per_day = v.parse().unwrap_or(self.deactivations_per_day),
+            "certificate_days" => self.certificate_days = v.parse().unwrap_or(self.certificate_days),
             _ => {}
         }
     }
@@ -162,6 +180,8 @@ impl Settings {
             "default_license_type" => self.default_license_type.as_str().to_string(),
             "sync_interval_minutes" => self.sync_interval_minutes.to_string(),
             "history_days" => self.history_days.to_string(),
+            "deactivations_per_day" => self.deactivations_per_day.to_string(),
+            "certificate_days" => self.certificate_days.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -203,6 +223,10 @@ mod tests {
         check("history_days", "365", Ok("365"));
         check("history_days", "0", Err(SettingsInvalidValue));
         check("history_days", "366", Err(SettingsInvalidValue));
+        check("deactivations_per_day", "3", Ok("3"));
+        check("deactivations_per_day", "0", Err(SettingsInvalidValue));
+        check("certificate_days", "30", Ok("30"));
+        check("certificate_days", "-1", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

@@ -2,10 +2,12 @@
 
 pub mod activations;
 pub mod info;
+pub mod keys;
 pub mod licenses;
 pub mod lookup;
 pub mod products;
 pub mod review;
+pub mod serve;
 pub mod settings;
 pub mod sync;
 pub mod token;

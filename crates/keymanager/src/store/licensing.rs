@@ -420,9 +420,41 @@ impl Store {
     }
 
     /// Frees the activation of `instance` on the license with `key`; returns the license after.
-    pub fn deactivate_by_key(&mut self, key: &LicenseKey, instance: &str, now: Timestamp) -> Result<License> {
+    /// With `per_day`, a license that already freed that many activations in the last 24 hours
+    /// is refused (`activation.too_many_deactivations`), counted in the same transaction.
+    pub fn deactivate_by_key(
+        &mut self,
+        key: &LicenseKey,
+        instance: &str,
+        per_day: Option<u32>,
+        now: Timestamp,
+    ) -> Result<License> {
         self.write(|tx| {
             let license = license_by_key_in(tx, key)?;
+            // Nothing to free is said as such, before any limit.
+            let active: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM activations WHERE license_id = ?1 AND instance_id = ?2)")?
+                .query_row(params![license.id, instance], |r| r.get(0))?;
+            if !active {
+                return Err(Error::new(
+                    ErrorCode::ActivationNotFound,
+                    "This license has no such activation; nothing was changed.",
+                ));
+            }
+            if let Some(max) = per_day {
+                let since = to_db(now - chrono::Duration::hours(24));
+                let done: u32 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM audit_log WHERE license_id = ?1 AND action = 'activation.removed' AND at > ?2",
+                    )?
+                    .query_row(params![license.id, since], |r| r.get(0))?;
+                if done >= max {
+                    return Err(Error::new(
+                        ErrorCode::TooManyDeactivations,
+                        format!("This license freed {done} activations in the last 24 hours (at most {max}); try again tomorrow."),
+                    ));
+                }
+            }
             remove_activation(tx, license.id, Some(instance), None, now)?;
             license_in(tx, license.id)?.ok_or_else(|| not_found(license.id))
         })

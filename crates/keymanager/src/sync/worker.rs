@@ -50,6 +50,34 @@ impl ClientSource {
         }
     }
 
+    /// The token in a credential file (a server without a keychain: `KEYMANAGER_ENVATO_TOKEN_FILE`
+    /// or systemd's `$CREDENTIALS_DIRECTORY/envato-token`), read at each use so a replaced file
+    /// takes effect; a file others can read is refused.
+    pub fn token_file(path: std::path::PathBuf, cfg: ClientConfig) -> ClientSource {
+        let p = path.clone();
+        ClientSource {
+            has_token: Arc::new(move || Ok(p.exists())),
+            client: Arc::new(move || {
+                if !path.exists() {
+                    return Ok(None);
+                }
+                let text = crate::api::signing::read_credential(&path)?;
+                let token = crate::secret::Token::parse(&text)?;
+                EnvatoClient::new(cfg.clone(), token).map(Some)
+            }),
+        }
+    }
+
+    /// Where this profile's token is: a credential file when one is configured, else the keychain
+    /// entry of `data_dir` for the Envato address in force.
+    pub fn for_profile(data_dir: &std::path::Path, api: &crate::envato::ApiBase) -> Result<ClientSource> {
+        let cfg = ClientConfig::new(api.as_str());
+        match crate::api::signing::credential_file(crate::api::signing::TOKEN_FILE_ENV, "envato-token") {
+            Some(path) => Ok(ClientSource::token_file(path, cfg)),
+            None => Ok(ClientSource::keychain(Arc::new(Keychain::for_data_dir(data_dir, api)?), cfg)),
+        }
+    }
+
     /// Any pair of functions (tests).
     pub fn from_fns(
         has_token: impl Fn() -> Result<bool> + Send + Sync + 'static,
@@ -63,7 +91,8 @@ impl ClientSource {
         blocking(move || f()).await
     }
 
-    async fn client(&self) -> Result<Option<EnvatoClient>> {
+    /// A client for the stored token (built on the blocking pool), or None without a token.
+    pub async fn client(&self) -> Result<Option<EnvatoClient>> {
         let f = self.client.clone();
         blocking(move || f()).await
     }

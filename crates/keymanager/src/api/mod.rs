@@ -1,0 +1,502 @@
+//! The licensing API (shared/docs/licensing-api.md) as a core service: what the seller's products
+//! and buyers ask, answered with one enum of result codes. The HTTP server (`http`), the CLI and
+//! the desktop app are front-ends with no logic of their own. Answers are JSON bytes the caller
+//! sends as they are, so the signature covers exactly what goes on the wire.
+
+pub mod http;
+pub mod request;
+pub mod signing;
+
+use crate::envato::PurchaseCode;
+use crate::error::{Error, ErrorCode};
+use crate::license_key::LicenseKey;
+use crate::model::{License, LicenseStatus};
+use crate::sync::plan;
+use crate::sync::worker::ClientSource;
+use crate::sync::SharedStore;
+use crate::time::{to_db, Timestamp};
+use request::{ApiRequest, BadRequest, LicenseRef, Needs};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use signing::{Certificate, Signer};
+use std::sync::Arc;
+
+crate::text_enum! {
+    /// Every result code of the API, as the contract names them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    pub enum ApiCode {
+        Ok = "OK",
+        Valid = "VALID",
+        NotFound = "NOT_FOUND",
+        PendingReview = "PENDING_REVIEW",
+        ProductMismatch = "PRODUCT_MISMATCH",
+        Revoked = "REVOKED",
+        Suspended = "SUSPENDED",
+        NotActivated = "NOT_ACTIVATED",
+        Activated = "ACTIVATED",
+        AlreadyActivated = "ALREADY_ACTIVATED",
+        ActivationLimitExceeded = "ACTIVATION_LIMIT_EXCEEDED",
+        Deactivated = "DEACTIVATED",
+        Found = "FOUND",
+        BadRequest = "BAD_REQUEST",
+        PayloadTooLarge = "PAYLOAD_TOO_LARGE",
+        NotFoundPath = "NOT_FOUND_PATH",
+        RateLimited = "RATE_LIMITED",
+        TooManyDeactivations = "TOO_MANY_DEACTIVATIONS",
+        EnvatoUnavailable = "ENVATO_UNAVAILABLE",
+        /// Not in the contract's list: a failure of KeyManager itself (the database). Proposed as
+        /// an addition; the detail never carries internals.
+        InternalError = "INTERNAL_ERROR",
+    }
+}
+
+/// One answer: the HTTP status, the exact body bytes, and a `Retry-After` when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub code: ApiCode,
+    pub body: Vec<u8>,
+    pub retry_after: Option<u64>,
+}
+
+/// The license as answers show it: no buyer, no purchase code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LicenseView {
+    pub key: String,
+    pub status: LicenseStatus,
+    pub product: ProductView,
+    pub license_type: String,
+    pub activation_limit: u32,
+    pub activations_used: u32,
+    pub supported_until: Option<String>,
+    pub sold_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductView {
+    pub id: i64,
+    pub name: String,
+    pub item_id: Option<i64>,
+}
+
+impl LicenseView {
+    pub fn of(l: &License) -> LicenseView {
+        LicenseView {
+            key: l.license_key.clone(),
+            status: l.status,
+            product: ProductView { id: l.product_id, name: l.product_name.clone(), item_id: l.envato_item_id },
+            license_type: l.license_type.as_str().to_string(),
+            activation_limit: l.activation_limit,
+            activations_used: l.activations_used,
+            supported_until: l.supported_until.clone(),
+            sold_at: l.sold_at.clone(),
+        }
+    }
+}
+
+/// Builds an answer: `code`, `detail`, `ts`, the nonce when one was sent, then `extra`.
+fn answer(status: u16, code: ApiCode, detail: &str, nonce: Option<&str>, now: Timestamp, extra: Value) -> Answer {
+    let mut body = Map::new();
+    body.insert("code".into(), json!(code.as_str()));
+    body.insert("detail".into(), json!(detail));
+    body.insert("ts".into(), json!(to_db(now)));
+    if let Some(n) = nonce {
+        body.insert("nonce".into(), json!(n));
+    }
+    if let Value::Object(extra) = extra {
+        body.extend(extra);
+    }
+    Answer { status, code, body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(), retry_after: None }
+}
+
+/// What resolving the license named in a request came to.
+enum Resolved {
+    License(License),
+    /// A genuine purchase whose item no product matches yet (Auto-Create off).
+    Pending,
+    NotFound,
+}
+
+/// Why a request could not be answered from the data.
+enum Failure {
+    Envato,
+    Internal(Error),
+}
+
+/// The licensing service over one profile's data.
+#[derive(Clone)]
+pub struct LicensingService {
+    store: SharedStore,
+    clients: Option<ClientSource>,
+    signer: Arc<Signer>,
+}
+
+/// How long a client should wait when Envato cannot be asked.
+pub const ENVATO_RETRY_AFTER_SECS: u64 = 60;
+
+impl LicensingService {
+    /// `clients` gives an Envato client for purchase codes not seen yet (None: codes the data
+    /// does not hold are answered as unavailable).
+    pub fn new(store: SharedStore, clients: Option<ClientSource>, signer: Arc<Signer>) -> LicensingService {
+        LicensingService { store, clients, signer }
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    pub fn health(&self, now: Timestamp) -> Answer {
+        answer(200, ApiCode::Ok, "KeyManager is answering.", None, now, json!({}))
+    }
+
+    pub fn public_key(&self, now: Timestamp) -> Answer {
+        let extra = json!({ "algorithm": "ed25519", "public_key": self.signer.public_key() });
+        answer(200, ApiCode::Ok, "The key that signs every answer of this server.", None, now, extra)
+    }
+
+    pub fn bad_request(&self, bad: &BadRequest, now: Timestamp) -> Answer {
+        answer(400, ApiCode::BadRequest, &bad.detail, bad.nonce.as_deref(), now, json!({}))
+    }
+
+    pub fn too_large(&self, limit: usize, now: Timestamp) -> Answer {
+        let detail = format!("The body is larger than {} KiB.", limit / 1024);
+        answer(413, ApiCode::PayloadTooLarge, &detail, None, now, json!({}))
+    }
+
+    pub fn no_such_path(&self, now: Timestamp) -> Answer {
+        answer(404, ApiCode::NotFoundPath, "There is no such path; see /v1/health.", None, now, json!({}))
+    }
+
+    fn failed(&self, f: Failure, nonce: Option<&str>, now: Timestamp) -> Answer {
+        match f {
+            Failure::Envato => {
+                let mut a = answer(
+                    503,
+                    ApiCode::EnvatoUnavailable,
+                    "Envato could not be asked to verify this purchase code; try again shortly.",
+                    nonce,
+                    now,
+                    json!({}),
+                );
+                a.retry_after = Some(ENVATO_RETRY_AFTER_SECS);
+                a
+            }
+            Failure::Internal(e) => {
+                tracing::error!(code = %e.code, "licensing API: {}", e.message);
+                answer(
+                    500,
+                    ApiCode::InternalError,
+                    "KeyManager could not answer; try again later.",
+                    nonce,
+                    now,
+                    json!({}),
+                )
+            }
+        }
+    }
+
+    /// The license a request names. A purchase code not seen yet is verified at Envato with the
+    /// seller's token and recorded by the sync's rules, in one transaction.
+    async fn resolve(&self, named: &LicenseRef, now: Timestamp) -> Result<Resolved, Failure> {
+        match named {
+            LicenseRef::Key(text) => {
+                let Ok(key) = LicenseKey::parse(text) else { return Ok(Resolved::NotFound) };
+                let found = self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
+                Ok(found.map_or(Resolved::NotFound, Resolved::License))
+            }
+            LicenseRef::PurchaseCode(text) => {
+                let Ok(code) = PurchaseCode::parse(text) else { return Ok(Resolved::NotFound) };
+                let c = code.as_str().to_string();
+                let known = self
+                    .store
+                    .read(move |s| Ok((s.license_by_code(&c)?, s.pending_by_code(&c)?)))
+                    .await
+                    .map_err(Failure::Internal)?;
+                match known {
+                    (Some(l), _) => return Ok(Resolved::License(l)),
+                    (None, true) => return Ok(Resolved::Pending),
+                    (None, false) => {}
+                }
+                let Some(clients) = &self.clients else { return Err(Failure::Envato) };
+                let client = match clients.client().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return Err(Failure::Envato),
+                    Err(e) if e.code == ErrorCode::KeychainUnavailable => return Err(Failure::Envato),
+                    Err(e) => return Err(Failure::Internal(e)),
+                };
+                let sale = match client.sale_by_code(&code).await {
+                    Ok(Some(sale)) => sale,
+                    Ok(None) => return Ok(Resolved::NotFound),
+                    Err(e) => {
+                        tracing::warn!(code = %e.code, "licensing API: Envato did not verify a purchase code");
+                        return Err(Failure::Envato);
+                    }
+                };
+                let mut record = plan::keyed_alone(std::slice::from_ref(&sale)).remove(0);
+                record.code = Some(code.as_str().to_string());
+                let license = self
+                    .store
+                    .run(move |s| {
+                        s.record_verified_sale(&record, now, |l| match l {
+                            Some(_) => ("valid", "Verified by the licensing API".to_string()),
+                            None => ("valid", "Verified by the licensing API; waiting for a product".to_string()),
+                        })
+                    })
+                    .await
+                    .map_err(Failure::Internal)?;
+                Ok(license.map_or(Resolved::Pending, Resolved::License))
+            }
+        }
+    }
+
+    /// Whether the request names another product than the license's.
+    async fn mismatch(&self, req: &ApiRequest, l: &License) -> Result<bool, Failure> {
+        if req.product_id.is_some_and(|p| p != l.product_id) {
+            return Ok(true);
+        }
+        let Some(item) = req.item_id else { return Ok(false) };
+        if l.envato_item_id == Some(item) {
+            return Ok(false);
+        }
+        let product = l.product_id;
+        let items = self
+            .store
+            .read(move |s| Ok(s.product(product)?.map(|p| p.envato_item_ids).unwrap_or_default()))
+            .await
+            .map_err(Failure::Internal)?;
+        Ok(!items.contains(&item))
+    }
+
+    /// `POST /v1/licenses/validate`: always 200 for a well-formed request.
+    pub async fn validate(&self, body: &[u8], now: Timestamp) -> Answer {
+        let req = match request::decode(body, Needs::OptionalFingerprint) {
+            Ok(r) => r,
+            Err(bad) => return self.bad_request(&bad, now),
+        };
+        match self.validate_req(&req, now).await {
+            Ok(a) => a,
+            Err(f) => self.failed(f, req.nonce.as_deref(), now),
+        }
+    }
+
+    async fn validate_req(&self, req: &ApiRequest, now: Timestamp) -> Result<Answer, Failure> {
+        let nonce = req.nonce.as_deref();
+        let no = |code: ApiCode, detail: &str, license: Option<&License>| {
+            let extra = json!({ "valid": false, "license": license.map(LicenseView::of) });
+            answer(200, code, detail, nonce, now, extra)
+        };
+        let l = match self.resolve(&req.license, now).await? {
+            Resolved::NotFound => {
+                return Ok(no(ApiCode::NotFound, "No license matches this key or purchase code.", None))
+            }
+            Resolved::Pending => {
+                let detail = "A genuine purchase, waiting for the seller to set up its product.";
+                return Ok(no(ApiCode::PendingReview, detail, None));
+            }
+            Resolved::License(l) => l,
+        };
+        if self.mismatch(req, &l).await? {
+            return Ok(no(ApiCode::ProductMismatch, "This license is for another product.", None));
+        }
+        match l.status {
+            LicenseStatus::Revoked => return Ok(no(ApiCode::Revoked, "This license has been revoked.", Some(&l))),
+            LicenseStatus::Suspended => return Ok(no(ApiCode::Suspended, "This license is suspended.", Some(&l))),
+            LicenseStatus::Active => {}
+        }
+        if let Some(fp) = req.fingerprint.clone() {
+            let id = l.id;
+            let activations = self.store.read(move |s| s.activations(id)).await.map_err(Failure::Internal)?;
+            if !activations.iter().any(|a| a.instance_id == fp) {
+                return Ok(no(ApiCode::NotActivated, "The license is not activated on this installation.", Some(&l)));
+            }
+        }
+        let extra = json!({ "valid": true, "license": LicenseView::of(&l) });
+        Ok(answer(200, ApiCode::Valid, "The license is valid.", nonce, now, extra))
+    }
+
+    /// `POST /v1/activations`: idempotent per fingerprint; the limit and the status are checked
+    /// in the same transaction as the insert.
+    pub async fn activate(&self, body: &[u8], certificate_days: u32, now: Timestamp) -> Answer {
+        let req = match request::decode(body, Needs::Fingerprint) {
+            Ok(r) => r,
+            Err(bad) => return self.bad_request(&bad, now),
+        };
+        match self.activate_req(&req, certificate_days, now).await {
+            Ok(a) => a,
+            Err(f) => self.failed(f, req.nonce.as_deref(), now),
+        }
+    }
+
+    async fn activate_req(&self, req: &ApiRequest, certificate_days: u32, now: Timestamp) -> Result<Answer, Failure> {
+        let nonce = req.nonce.as_deref();
+        let l = match self.resolve(&req.license, now).await? {
+            Resolved::NotFound => {
+                return Ok(answer(
+                    404,
+                    ApiCode::NotFound,
+                    "No license matches this key or purchase code.",
+                    nonce,
+                    now,
+                    json!({}),
+                ))
+            }
+            Resolved::Pending => {
+                let detail = "A genuine purchase, waiting for the seller to set up its product; try again later.";
+                return Ok(answer(202, ApiCode::PendingReview, detail, nonce, now, json!({})));
+            }
+            Resolved::License(l) => l,
+        };
+        if self.mismatch(req, &l).await? {
+            return Ok(answer(
+                422,
+                ApiCode::ProductMismatch,
+                "This license is for another product.",
+                nonce,
+                now,
+                json!({}),
+            ));
+        }
+        let fingerprint = req.fingerprint.clone().unwrap_or_default();
+        let (key, fp, label) =
+            (LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?, fingerprint.clone(), req.label.clone());
+        let result = self
+            .store
+            .run(move |s| s.activate(&key, &fp, label.as_deref(), crate::licensing::refuse_if_not_active, now))
+            .await;
+        match result {
+            Ok((license, activation, new)) => {
+                let issued = now;
+                let expires = now + chrono::Duration::days(certificate_days as i64);
+                let certificate = self.signer.certificate(&Certificate {
+                    v: 1,
+                    key: license.license_key.clone(),
+                    product_id: license.product_id,
+                    item_id: license.envato_item_id,
+                    fingerprint: fingerprint.clone(),
+                    status: license.status.as_str().to_string(),
+                    issued_at: to_db(issued),
+                    expires_at: to_db(expires),
+                });
+                let extra = json!({
+                    "license": LicenseView::of(&license),
+                    "activation": {
+                        "fingerprint": activation.instance_id,
+                        "label": activation.label,
+                        "created_at": activation.activated_at,
+                    },
+                    "certificate": certificate,
+                });
+                Ok(if new {
+                    answer(201, ApiCode::Activated, "Activated on this installation.", nonce, now, extra)
+                } else {
+                    answer(200, ApiCode::AlreadyActivated, "Already active on this installation.", nonce, now, extra)
+                })
+            }
+            Err(e) => Ok(match e.code {
+                ErrorCode::LicenseRevoked => {
+                    answer(403, ApiCode::Revoked, "This license has been revoked.", nonce, now, json!({}))
+                }
+                ErrorCode::LicenseSuspended => {
+                    answer(403, ApiCode::Suspended, "This license is suspended.", nonce, now, json!({}))
+                }
+                ErrorCode::LicenseNotFound => answer(
+                    404,
+                    ApiCode::NotFound,
+                    "No license matches this key or purchase code.",
+                    nonce,
+                    now,
+                    json!({}),
+                ),
+                ErrorCode::LicenseActivationLimit => {
+                    let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
+                    let now_license =
+                        self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
+                    let extra = json!({ "license": now_license.as_ref().map(LicenseView::of) });
+                    answer(422, ApiCode::ActivationLimitExceeded, &e.message, nonce, now, extra)
+                }
+                _ => return Err(Failure::Internal(e)),
+            }),
+        }
+    }
+
+    /// `POST /v1/activations/deactivate`: at most `per_day` a license in 24 hours.
+    pub async fn deactivate(&self, body: &[u8], per_day: u32, now: Timestamp) -> Answer {
+        let req = match request::decode(body, Needs::Fingerprint) {
+            Ok(r) => r,
+            Err(bad) => return self.bad_request(&bad, now),
+        };
+        let nonce = req.nonce.clone();
+        let result: Result<Answer, Failure> = async {
+            let nonce = nonce.as_deref();
+            let l = match self.resolve(&req.license, now).await? {
+                Resolved::License(l) => l,
+                Resolved::NotFound | Resolved::Pending => {
+                    return Ok(answer(
+                        404,
+                        ApiCode::NotFound,
+                        "No license matches this key or purchase code.",
+                        nonce,
+                        now,
+                        json!({}),
+                    ))
+                }
+            };
+            let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
+            let fp = req.fingerprint.clone().unwrap_or_default();
+            match self.store.run(move |s| s.deactivate_by_key(&key, &fp, Some(per_day), now)).await {
+                Ok(after) => {
+                    let extra = json!({ "license": LicenseView::of(&after) });
+                    Ok(answer(200, ApiCode::Deactivated, "The installation's activation was freed.", nonce, now, extra))
+                }
+                Err(e) if e.code == ErrorCode::ActivationNotFound => Ok(answer(
+                    404,
+                    ApiCode::NotActivated,
+                    "The license is not activated on this installation.",
+                    nonce,
+                    now,
+                    json!({}),
+                )),
+                Err(e) if e.code == ErrorCode::TooManyDeactivations => {
+                    let mut a = answer(429, ApiCode::TooManyDeactivations, &e.message, nonce, now, json!({}));
+                    a.retry_after = Some(24 * 3600);
+                    Ok(a)
+                }
+                Err(e) => Err(Failure::Internal(e)),
+            }
+        }
+        .await;
+        result.unwrap_or_else(|f| self.failed(f, req.nonce.as_deref(), now))
+    }
+
+    /// `POST /v1/retrieve`: a buyer's keys, by purchase code (the proof of purchase).
+    pub async fn retrieve(&self, body: &[u8], now: Timestamp) -> Answer {
+        let req = match request::decode(body, Needs::PurchaseCodeOnly) {
+            Ok(r) => r,
+            Err(bad) => return self.bad_request(&bad, now),
+        };
+        let nonce = req.nonce.as_deref();
+        match self.resolve(&req.license, now).await {
+            Ok(Resolved::License(l)) => {
+                let extra = json!({ "licenses": [LicenseView::of(&l)] });
+                answer(200, ApiCode::Found, "The licenses of this purchase.", nonce, now, extra)
+            }
+            Ok(Resolved::Pending) => answer(
+                202,
+                ApiCode::PendingReview,
+                "A genuine purchase, waiting for the seller to set up its product; try again later.",
+                nonce,
+                now,
+                json!({}),
+            ),
+            Ok(Resolved::NotFound) => answer(
+                404,
+                ApiCode::NotFound,
+                "No purchase of the seller's items has this code.",
+                nonce,
+                now,
+                json!({}),
+            ),
+            Err(f) => self.failed(f, nonce, now),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The licensing API's request decoder: a pure function from the body bytes to a checked
+//! request, or the sentence that goes into a `BAD_REQUEST` answer. Unknown fields are ignored;
+//! a body that is not a JSON object, a field of the wrong type, or a value out of bounds is
+//! refused before anything is looked up.
+
+use serde_json::{Map, Value};
+
+/// How the license is named: exactly one of a license key or an Envato purchase code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicenseRef {
+    Key(String),
+    PurchaseCode(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub license: LicenseRef,
+    pub item_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub fingerprint: Option<String>,
+    pub label: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// A refused request: why, and the nonce when one could be read (it is echoed even then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRequest {
+    pub detail: String,
+    pub nonce: Option<String>,
+}
+
+pub const FINGERPRINT_MAX: usize = 128;
+pub const LABEL_MAX: usize = 200;
+pub const NONCE_MAX: usize = 64;
+/// Keys and codes are short; anything longer is not one (and is not echoed).
+const NAME_MAX: usize = 100;
+
+fn text(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("“{field}” must be a string.")),
+    }
+}
+
+fn id(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, String> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if v > 0 => Ok(Some(v)),
+            _ => Err(format!("“{field}” must be a positive whole number.")),
+        },
+        Some(_) => Err(format!("“{field}” must be a number.")),
+    }
+}
+
+/// What each path needs besides the license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// validate: a fingerprint is optional.
+    OptionalFingerprint,
+    /// activations and deactivate: a fingerprint is required.
+    Fingerprint,
+    /// retrieve: only a purchase code names the sale.
+    PurchaseCodeOnly,
+}
+
+pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| BadRequest { detail: "The body must be a JSON object (UTF-8).".into(), nonce: None })?;
+    let Value::Object(obj) = value else {
+        return Err(BadRequest { detail: "The body must be a JSON object.".into(), nonce: None });
+    };
+    // The nonce first, so that even a refusal echoes it.
+    let nonce = match text(&obj, "nonce") {
+        Ok(Some(n)) if n.chars().count() <= NONCE_MAX => Some(n),
+        Ok(Some(_)) => {
+            return Err(BadRequest { detail: format!("“nonce” has at most {NONCE_MAX} characters."), nonce: None })
+        }
+        Ok(None) => None,
+        Err(detail) => return Err(BadRequest { detail, nonce: None }),
+    };
+    let bad = |detail: String| BadRequest { detail, nonce: nonce.clone() };
+    let key = text(&obj, "key").map_err(bad)?;
+    let code = text(&obj, "purchase_code").map_err(bad)?;
+    let license = match (key, code) {
+        (Some(_), Some(_)) => return Err(bad("Send “key” or “purchase_code”, not both.".into())),
+        (None, None) if needs == Needs::PurchaseCodeOnly => return Err(bad("Send the “purchase_code”.".into())),
+        (None, None) => return Err(bad("Send the license “key” or the Envato “purchase_code”.".into())),
+        (Some(_), None) if needs == Needs::PurchaseCodeOnly => {
+            return Err(bad("Licenses are retrieved by their “purchase_code”.".into()))
+        }
+        (Some(k), None) => LicenseRef::Key(k),
+        (None, Some(c)) => LicenseRef::PurchaseCode(c),
+    };
+    let name = match &license {
+        LicenseRef::Key(s) | LicenseRef::PurchaseCode(s) => s,
+    };
+    if name.chars().count() > NAME_MAX {
+        return Err(bad("The key or purchase code is far too long to be one.".into()));
+    }
+    let item_id = id(&obj, "item_id").map_err(bad)?;
+    let product_id = id(&obj, "product_id").map_err(bad)?;
+    let fingerprint = text(&obj, "fingerprint").map_err(bad)?;
+    match &fingerprint {
+        Some(f) if f.is_empty() || f.len() > FINGERPRINT_MAX || !f.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            return Err(bad(format!("“fingerprint” is 1 to {FINGERPRINT_MAX} printable ASCII characters.")))
+        }
+        None if needs == Needs::Fingerprint => return Err(bad("Send the installation's “fingerprint”.".into())),
+        _ => {}
+    }
+    let label = text(&obj, "label").map_err(bad)?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
+    if label.as_ref().is_some_and(|l| l.chars().count() > LABEL_MAX || l.chars().any(char::is_control)) {
+        return Err(bad(format!("“label” has at most {LABEL_MAX} characters, and no control characters.")));
+    }
+    Ok(ApiRequest { license, item_id, product_id, fingerprint, label, nonce })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(body: &str) -> Result<ApiRequest, BadRequest> {
+        decode(body.as_bytes(), Needs::OptionalFingerprint)
+    }
+
+    #[test]
+    fn accepts_a_key_or_a_code_and_ignores_unknown_fields() {
+        let r = d(r#"{"key":"AB","item_id":5,"fingerprint":"site.example","nonce":"n1","extra":[1]}"#).unwrap();
+        assert_eq!(r.license, LicenseRef::Key("AB".into()));
+        assert_eq!((r.item_id, r.nonce.as_deref()), (Some(5), Some("n1")));
+        let r = d(r#"{"purchase_code":"abc"}"#).unwrap();
+        assert_eq!(r.license, LicenseRef::PurchaseCode("abc".into()));
+    }
+
+    #[test]
+    fn refuses_what_the_contract_refuses_and_echoes_the_nonce() {
+        let long = "x".repeat(10_000);
+        for body in [
+            "",
+            "not json",
+            "[]",
+            "\"key\"",
+            r#"{}"#,
+            r#"{"key":"a","purchase_code":"b"}"#,
+            r#"{"key":5}"#,
+            r#"{"key":"a","item_id":"5"}"#,
+            r#"{"key":"a","item_id":1e300}"#,
+            r#"{"key":"a","item_id":99999999999999999999999}"#,
+            r#"{"key":"a","item_id":-3}"#,
+            r#"{"key":"a","fingerprint":""}"#,
+            r#"{"key":"a","fingerprint":"tab\there"}"#,
+            &format!(r#"{{"key":"a","fingerprint":"{long}"}}"#),
+            &format!(r#"{{"key":"a","label":"{long}"}}"#),
+            &format!(r#"{{"key":"{long}"}}"#),
+            &format!(r#"{{"key":"a","nonce":"{long}"}}"#),
+        ] {
+            assert!(d(body).is_err(), "accepted {}", &body[..body.len().min(60)]);
+        }
+        assert!(decode(b"\xff\xfe{}", Needs::OptionalFingerprint).is_err());
+        let e = d(r#"{"key":"a","purchase_code":"b","nonce":"keep-me"}"#).unwrap_err();
+        assert_eq!(e.nonce.as_deref(), Some("keep-me"));
+        assert!(decode(br#"{"key":"a"}"#, Needs::Fingerprint).is_err(), "activations need a fingerprint");
+        assert!(decode(br#"{"key":"a"}"#, Needs::PurchaseCodeOnly).is_err(), "retrieve takes a code");
+    }
+}

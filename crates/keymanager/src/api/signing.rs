@@ -1,0 +1,251 @@
+//! The licensing server's Ed25519 key pair: every `/v1` answer is signed over its exact body, and
+//! activations carry an offline certificate (`KM1.<payload>.<signature>`), so a product can tell
+//! KeyManager from a fake server. The private key is made on first use and kept like the Envato
+//! token: in the OS keychain on a desktop, or in a credential file on a server
+//! (`KEYMANAGER_SIGNING_KEY_FILE`, or systemd's `$CREDENTIALS_DIRECTORY/signing-key`). A credential
+//! file readable by group or others is refused.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::keychain::Keychain;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+pub const SIGNING_KEY_FILE_ENV: &str = "KEYMANAGER_SIGNING_KEY_FILE";
+pub const TOKEN_FILE_ENV: &str = "KEYMANAGER_ENVATO_TOKEN_FILE";
+
+pub struct Signer {
+    key: SigningKey,
+}
+
+fn unavailable(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::SigningKeyUnavailable, message)
+}
+
+impl Signer {
+    pub fn generate() -> Result<Signer> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut seed[..]).map_err(|e| unavailable(format!("The system's random source failed: {e}.")))?;
+        Ok(Signer { key: SigningKey::from_bytes(&seed) })
+    }
+
+    /// The key from its stored text: the 32-byte seed in base64.
+    pub fn from_stored(text: &str) -> Result<Signer> {
+        let bytes = Zeroizing::new(
+            STANDARD.decode(text.trim()).map_err(|_| unavailable("The stored signing key is not base64."))?,
+        );
+        let seed: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| unavailable("The stored signing key is not 32 bytes."))?;
+        Ok(Signer { key: SigningKey::from_bytes(&seed) })
+    }
+
+    /// The text to store (wiped when dropped).
+    pub fn to_stored(&self) -> Zeroizing<String> {
+        Zeroizing::new(STANDARD.encode(self.key.to_bytes()))
+    }
+
+    /// The public key, base64 of its 32 bytes: what `/v1/public-key` and `keys public` show.
+    pub fn public_key(&self) -> String {
+        STANDARD.encode(self.key.verifying_key().to_bytes())
+    }
+
+    /// The signature of `body`, base64: the `KeyManager-Signature: ed25519=…` header's value.
+    pub fn sign(&self, body: &[u8]) -> String {
+        STANDARD.encode(self.key.sign(body).to_bytes())
+    }
+
+    /// `KM1.<payload>.<signature>` over the claims.
+    pub fn certificate(&self, claims: &Certificate) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
+        let signed = format!("KM1.{payload}");
+        let sig = URL_SAFE_NO_PAD.encode(self.key.sign(signed.as_bytes()).to_bytes());
+        format!("{signed}.{sig}")
+    }
+}
+
+/// What a `KM1` certificate says (the contract's payload, field for field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub v: u32,
+    pub key: String,
+    pub product_id: i64,
+    pub item_id: Option<i64>,
+    pub fingerprint: String,
+    pub status: String,
+    pub issued_at: String,
+    pub expires_at: String,
+}
+
+fn public(public_b64: &str) -> Result<VerifyingKey> {
+    let bytes = STANDARD
+        .decode(public_b64.trim())
+        .map_err(|_| Error::invalid_input("The public key is not base64.").with_field("public_key"))?;
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::invalid_input("The public key is not 32 bytes.").with_field("public_key"))?;
+    VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| Error::invalid_input("That is not an Ed25519 public key.").with_field("public_key"))
+}
+
+/// Whether `signature_b64` is the server's signature of `body`.
+pub fn verify(public_b64: &str, body: &[u8], signature_b64: &str) -> bool {
+    let Ok(key) = public(public_b64) else { return false };
+    let Ok(sig) = STANDARD.decode(signature_b64.trim()) else { return false };
+    let Ok(sig) = Signature::from_slice(&sig) else { return false };
+    key.verify(body, &sig).is_ok()
+}
+
+/// Checks a `KM1` certificate's signature with `public_b64` and returns what it says. Whether it
+/// has expired is the caller's question (`expires_at`).
+pub fn verify_certificate(public_b64: &str, certificate: &str) -> Result<Certificate> {
+    let bad =
+        |why: &str| Error::invalid_input(format!("Not a valid KM1 certificate: {why}.")).with_field("certificate");
+    let cert = certificate.trim();
+    let (signed, sig) = cert.rsplit_once('.').ok_or_else(|| bad("it has no signature"))?;
+    let payload = signed.strip_prefix("KM1.").ok_or_else(|| bad("it does not start with KM1."))?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| bad("the signature is not base64url"))?;
+    let sig = Signature::from_slice(&sig).map_err(|_| bad("the signature has the wrong length"))?;
+    public(public_b64)?.verify(signed.as_bytes(), &sig).map_err(|_| bad("the signature does not match this key"))?;
+    let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad("the payload is not base64url"))?;
+    serde_json::from_slice(&json).map_err(|_| bad("the payload is not the KM1 fields"))
+}
+
+/// A credential file named by `env`, or systemd's `$CREDENTIALS_DIRECTORY/<name>` when it exists.
+pub fn credential_file(env: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|p| !p.is_empty())?;
+    let path = Path::new(&dir).join(name);
+    path.exists().then_some(path)
+}
+
+/// Reads a credential file, refusing one that group or others may read.
+pub fn read_credential(path: &Path) -> Result<Zeroizing<String>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::new(ErrorCode::CredentialFileUnsafe, format!("Cannot read the credential file {}: {e}.", path.display()))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::new(
+                ErrorCode::CredentialFileUnsafe,
+                format!(
+                    "The credential file {} can be read by other users (mode {mode:o}); run `chmod 600` on it first.",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::new(ErrorCode::CredentialFileUnsafe, format!("Cannot read the credential file {}: {e}.", path.display()))
+    })?;
+    Ok(Zeroizing::new(text))
+}
+
+/// Where this profile's signing key lives.
+enum KeyHome {
+    File(PathBuf),
+    Keychain(Keychain),
+}
+
+fn home(data_dir: &Path) -> Result<KeyHome> {
+    match credential_file(SIGNING_KEY_FILE_ENV, "signing-key") {
+        Some(path) => Ok(KeyHome::File(path)),
+        None => Ok(KeyHome::Keychain(Keychain::signing_key_for_data_dir(data_dir)?)),
+    }
+}
+
+fn store(home: &KeyHome, signer: &Signer) -> Result<()> {
+    match home {
+        KeyHome::Keychain(k) => k.save_text(&signer.to_stored()),
+        KeyHome::File(path) => {
+            use std::io::Write;
+            let mut f = crate::private_files::create_private_file(path)?;
+            f.write_all(signer.to_stored().as_bytes()).map_err(|e| {
+                Error::new(ErrorCode::StoreIo, format!("Cannot write the signing key to {}: {e}.", path.display()))
+            })
+        }
+    }
+}
+
+/// The profile's signing key, made (and kept) on first use.
+pub fn load_or_create(data_dir: &Path) -> Result<Signer> {
+    let home = home(data_dir)?;
+    let stored = match &home {
+        KeyHome::Keychain(k) => k.load_text()?,
+        KeyHome::File(path) if path.exists() => Some(read_credential(path)?),
+        KeyHome::File(_) => None,
+    };
+    match stored {
+        Some(text) => Signer::from_stored(&text),
+        None => {
+            let signer = Signer::generate()?;
+            store(&home, &signer)?;
+            tracing::info!(public_key = %signer.public_key(), "made the licensing server's signing key");
+            Ok(signer)
+        }
+    }
+}
+
+/// A new key pair replaces the old one: products that pinned the old public key must be updated.
+pub fn rotate(data_dir: &Path) -> Result<Signer> {
+    let home = home(data_dir)?;
+    let signer = Signer::generate()?;
+    store(&home, &signer)?;
+    Ok(signer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_and_certificates_verify_and_tampering_is_caught() {
+        let s = Signer::generate().unwrap();
+        let again = Signer::from_stored(&s.to_stored()).unwrap();
+        assert_eq!(again.public_key(), s.public_key());
+        let body = br#"{"code":"VALID"}"#;
+        let sig = s.sign(body);
+        assert!(verify(&s.public_key(), body, &sig));
+        assert!(!verify(&s.public_key(), br#"{"code":"VALID "}"#, &sig));
+        assert!(!verify(&Signer::generate().unwrap().public_key(), body, &sig));
+        let claims = Certificate {
+            v: 1,
+            key: "K".into(),
+            product_id: 1,
+            item_id: Some(2),
+            fingerprint: "f".into(),
+            status: "active".into(),
+            issued_at: "2026-11-29T00:00:00Z".into(),
+            expires_at: "2026-12-29T00:00:00Z".into(),
+        };
+        let cert = s.certificate(&claims);
+        assert!(cert.starts_with("KM1."));
+        assert_eq!(verify_certificate(&s.public_key(), &cert).unwrap(), claims);
+        let (head, _) = cert.rsplit_once('.').unwrap();
+        let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+        assert!(verify_certificate(&s.public_key(), &forged).is_err());
+        assert!(verify_certificate(&Signer::generate().unwrap().public_key(), &cert).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_credential_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-key");
+        std::fs::write(&path, Signer::generate().unwrap().to_stored().as_bytes()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_credential(&path).unwrap_err().code, ErrorCode::CredentialFileUnsafe);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Signer::from_stored(&read_credential(&path).unwrap()).is_ok());
+    }
+}
