@@ -72,6 +72,9 @@ pub enum Command {
         /// Address and port to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8787")]
         bind: String,
+        /// A reverse proxy's address whose X-Forwarded-For names the client (repeatable).
+        #[arg(long = "trusted-proxy", value_name = "IP")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// The licensing server's signing key.
     #[command(subcommand)]

@@ -55,7 +55,7 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
         Command::Sync => cmd::sync::run(&ctx, out),
         Command::Review(c) => cmd::review::run(&ctx, c, out),
         Command::Token(c) => cmd::token::run(&ctx, c, out),
-        Command::Serve { bind } => cmd::serve::run(&ctx, bind, out),
+        Command::Serve { bind, trusted_proxies } => cmd::serve::run(&ctx, bind, trusted_proxies, out),
         Command::Keys(c) => cmd::keys::run(&ctx, c, out),
     }
 }

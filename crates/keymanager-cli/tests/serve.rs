@@ -22,7 +22,12 @@ struct Server {
 
 impl Server {
     fn start(env: &Env) -> Server {
-        let mut child = env.cmd(&["serve", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().unwrap();
+        Server::start_with(env, &[])
+    }
+
+    fn start_with(env: &Env, extra: &[&str]) -> Server {
+        let args = [&["serve", "--bind", "127.0.0.1:0"][..], extra].concat();
+        let mut child = env.cmd(&args).stdout(Stdio::piped()).spawn().unwrap();
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
         let base =
@@ -272,4 +277,44 @@ async fn bad_input_gets_the_contract_error_shape_and_changes_nothing() {
     let (s, v) = server.get("/v1/nothing-here").await;
     assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND_PATH")));
     assert_eq!(tables(), before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_address_gets_its_quota_and_only_a_trusted_proxy_may_name_the_client() {
+    let env = Env::new();
+    assert!(env.run(&["settings", "set", "serve_requests_per_minute", "5"], "").status.success());
+    let server = Server::start_with(&env, &["--trusted-proxy", "127.0.0.1"]);
+    let get_as = |client: &'static str| {
+        let r = server.http.get(format!("{}/v1/health", server.base)).header("X-Forwarded-For", client);
+        async move { r.send().await.unwrap() }
+    };
+    for _ in 0..5 {
+        assert_eq!(get_as("198.51.100.1").await.status(), 200);
+    }
+    let over = get_as("198.51.100.1").await;
+    assert_eq!(over.status(), 429);
+    let retry: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let (s, v) = server.checked(over).await;
+    assert_eq!((s, v["code"].as_str()), (429, Some("RATE_LIMITED")));
+    // Another client behind the same proxy has its own quota.
+    assert_eq!(get_as("198.51.100.2").await.status(), 200);
+    drop(server);
+
+    // Without --trusted-proxy the header is ignored: the peer (127.0.0.1) is the client.
+    let server = Server::start(&env);
+    for i in 0..5 {
+        let ip = format!("203.0.113.{i}");
+        let r =
+            server.http.get(format!("{}/v1/health", server.base)).header("X-Forwarded-For", ip).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = server
+        .http
+        .get(format!("{}/v1/health", server.base))
+        .header("X-Forwarded-For", "203.0.113.99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "a forged header buys no fresh quota");
 }

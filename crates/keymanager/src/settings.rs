@@ -15,6 +15,8 @@ pub struct Settings {
     pub default_license_type: LicenseType,
     pub sync_interval_minutes: u32,
     pub history_days: u32,
+    /// Licensing API: requests one client address may make per minute.
+    pub serve_requests_per_minute: u32,
     /// Licensing API: deactivations a license may make in 24 hours (buyers moving machines).
     pub deactivations_per_day: u32,
     /// Licensing API: how long an offline certificate (`KM1`) stays valid.
@@ -39,6 +41,7 @@ impl Default for Settings {
             default_license_type: LicenseType::Regular,
             sync_interval_minutes: 30,
             history_days: 90,
+            serve_requests_per_minute: 120,
             deactivations_per_day: 3,
             certificate_days: 30,
         }
@@ -52,6 +55,7 @@ pub const KEYS: &[&str] = &[
     "default_license_type",
     "sync_interval_minutes",
     "history_days",
+    "serve_requests_per_minute",
     "deactivations_per_day",
     "certificate_days",
 ];
@@ -120,6 +124,10 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "history_days" => {
             ("history_days", parse_range(key, "The first sync's history", value, 1, 365, " days")?.to_string())
         }
+        "serve_requests_per_minute" => (
+            "serve_requests_per_minute",
+            parse_range(key, "Requests per client per minute", value, 1, 100_000, "")?.to_string(),
+        ),
         "deactivations_per_day" => (
             "deactivations_per_day",
             parse_range(key, "Deactivations per license per day", value, 1, 100, "")?.to_string(),
@@ -166,6 +174,9 @@ impl Settings {
             }
             "sync_interval_minutes" => self.sync_interval_minutes = v.parse().unwrap_or(self.sync_interval_minutes),
             "history_days" => self.history_days = v.parse().unwrap_or(self.history_days),
+            "serve_requests_per_minute" => {
+                self.serve_requests_per_minute = v.parse().unwrap_or(self.serve_requests_per_minute)
+            }
             "deactivations_per_day" => self.deactivations_per_day = v.parse().unwrap_or(self.deactivations_per_day),
             "certificate_days" => self.certificate_days = v.parse().unwrap_or(self.certificate_days),
             _ => {}
@@ -180,6 +191,7 @@ impl Settings {
             "default_license_type" => self.default_license_type.as_str().to_string(),
             "sync_interval_minutes" => self.sync_interval_minutes.to_string(),
             "history_days" => self.history_days.to_string(),
+            "serve_requests_per_minute" => self.serve_requests_per_minute.to_string(),
             "deactivations_per_day" => self.deactivations_per_day.to_string(),
             "certificate_days" => self.certificate_days.to_string(),
             other => return Err(validate(other, "").unwrap_err()),

@@ -56,22 +56,3 @@ macro_rules! text_enum {
         }
     };
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::model::LicenseStatus;
-    use rusqlite::Connection;
-
-    #[test]
-    fn text_round_trips_through_sqlite_and_unknown_text_is_an_error() {
-        let conn = Connection::open_in_memory().unwrap();
-        for s in LicenseStatus::ALL {
-            let back: LicenseStatus = conn.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
-            assert_eq!(back, *s);
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
-        }
-        assert_eq!(LicenseStatus::parse(" Suspended "), Some(LicenseStatus::Suspended));
-        let bad = conn.query_row("SELECT 'paused'", [], |r| r.get::<_, LicenseStatus>(0)).unwrap_err();
-        assert_eq!(crate::Error::from(bad).code, crate::ErrorCode::StoreCorrupt);
-    }
-}

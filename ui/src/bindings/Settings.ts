@@ -4,4 +4,16 @@ import type { LicenseType } from "./LicenseType";
 /**
  * Every setting with its current value, as the UI and `settings get --json` see them.
  */
-export type Settings = { auto_create_products: boolean, default_activation_limit: number, default_license_type: LicenseType, sync_interval_minutes: number, history_days: number, };
+export type Settings = { auto_create_products: boolean, default_activation_limit: number, default_license_type: LicenseType, sync_interval_minutes: number, history_days: number, 
+/**
+ * Licensing API: requests one client address may make per minute.
+ */
+serve_requests_per_minute: number, 
+/**
+ * Licensing API: deactivations a license may make in 24 hours (buyers moving machines).
+ */
+deactivations_per_day: number, 
+/**
+ * Licensing API: how long an offline certificate (`KM1`) stays valid.
+ */
+certificate_days: number, };

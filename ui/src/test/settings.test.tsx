@@ -12,6 +12,9 @@ const DEFAULTS: Settings = {
   default_license_type: "regular",
   sync_interval_minutes: 30,
   history_days: 90,
+  serve_requests_per_minute: 120,
+  deactivations_per_day: 3,
+  certificate_days: 30,
 };
 
 function renderPage() {

@@ -9,9 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `keymanager serve`: the licensing API, plus the background sync the app would run.
-pub fn run(ctx: &Ctx, bind: &str, out: &mut Out) -> CmdResult {
+pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mut Out) -> CmdResult {
     let dir = ctx.data_dir()?;
     let shared = SharedStore::new(ctx.store()?);
+    let options = http::ServeOptions {
+        requests_per_minute: shared.lock().settings()?.serve_requests_per_minute,
+        trusted_proxies: trusted_proxies.to_vec(),
+    };
     let signer = Arc::new(signing::load_or_create(&dir)?);
     let clients = ClientSource::for_profile(&dir, &ctx.api()?)?;
     let service = LicensingService::new(shared.clone(), Some(clients.clone()), signer);
@@ -28,7 +32,7 @@ pub fn run(ctx: &Ctx, bind: &str, out: &mut Out) -> CmdResult {
         writeln!(out.w, "listening on http://{addr}")?;
         out.flush()?;
         let worker = SyncWorker::spawn(shared.clone(), clients, Arc::new(time::now), Duration::from_secs(5));
-        let router = http::router(service, shared, Arc::new(time::now));
+        let router = http::router(service, shared, Arc::new(time::now), &options, Default::default());
         http::serve(listener, router, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;

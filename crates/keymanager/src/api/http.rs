@@ -7,12 +7,15 @@ use super::{Answer, LicensingService};
 use crate::sync::SharedStore;
 use crate::time::Timestamp;
 use axum::body::{to_bytes, Body};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The largest request body read (the contract's 16 KiB).
@@ -21,21 +24,56 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// The header that carries the signature of every `/v1` answer.
 pub const SIGNATURE_HEADER: &str = "KeyManager-Signature";
 
+/// How the server meets the network.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Requests one client address may make per minute (the `serve_requests_per_minute` setting).
+    pub requests_per_minute: u32,
+    /// Peers (a reverse proxy) whose `X-Forwarded-For` names the client; from anyone else the
+    /// header is ignored and the peer address counts.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+type Limiter = governor::DefaultKeyedRateLimiter<IpAddr>;
+
 #[derive(Clone)]
 struct Served {
     service: LicensingService,
     store: SharedStore,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    limiter: Arc<Limiter>,
+    trusted: Arc<Vec<IpAddr>>,
+    served: Arc<AtomicU64>,
 }
 
 /// The licensing API's routes over `service`; `store` supplies the settings that shape answers
-/// (certificate life, deactivations per day).
+/// (certificate life, deactivations per day). Every request passes the per-address rate limit
+/// first. `served` counts the requests answered (the desktop app shows it live).
 pub fn router(
     service: LicensingService,
     store: SharedStore,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    options: &ServeOptions,
+    served: Arc<AtomicU64>,
 ) -> Router {
-    let state = Served { service, store, clock };
+    let per_minute = NonZeroU32::new(options.requests_per_minute).unwrap_or(NonZeroU32::MIN);
+    let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
+    // Forget addresses that have been quiet, so a flood of distinct ones cannot fill the memory.
+    let weak = Arc::downgrade(&limiter);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match weak.upgrade() {
+                Some(l) => {
+                    l.retain_recent();
+                    l.shrink_to_fit();
+                }
+                None => break,
+            }
+        }
+    });
+    let state = Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), served };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/public-key", get(public_key))
@@ -44,7 +82,43 @@ pub fn router(
         .route("/v1/activations/deactivate", post(deactivate))
         .route("/v1/retrieve", post(retrieve))
         .fallback(no_such_path)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .with_state(state)
+}
+
+/// The client's address: the peer, or for a trusted proxy the nearest untrusted address of
+/// `X-Forwarded-For` (read from the right, the end the proxy appended).
+pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded_for else { return peer };
+    let mut nearest = peer;
+    for hop in chain.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => nearest = ip,
+            Ok(ip) => return ip,
+            Err(_) => return nearest,
+        }
+    }
+    nearest
+}
+
+/// The per-address rate limit, and the count of requests served.
+async fn admit(
+    State(s): State<Served>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    s.served.fetch_add(1, Ordering::Relaxed);
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = client_address(peer.ip(), forwarded, &s.trusted);
+    if let Err(not_until) = s.limiter.check_key(&client) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        return respond(&s.service, s.service.rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
+    }
+    next.run(req).await
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.
@@ -53,7 +127,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The response for an answer: JSON, signed over the exact bytes sent.
@@ -140,4 +216,25 @@ async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
 
 async fn no_such_path(State(s): State<Served>) -> Response {
     respond(&s.service, s.service.no_such_path((s.clock)()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("127.0.0.1");
+        let trusted = [proxy];
+        // Anyone else's header is ignored: spoofing it buys no fresh quota.
+        assert_eq!(client_address(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
+        assert_eq!(client_address(proxy, Some("198.51.100.1"), &trusted), ip("198.51.100.1"));
+        // The client's own (forged) entries stand left of the real one the proxy appended.
+        assert_eq!(client_address(proxy, Some("1.2.3.4, 198.51.100.1"), &trusted), ip("198.51.100.1"));
+        assert_eq!(client_address(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_address(proxy, None, &trusted), proxy);
+        assert_eq!(client_address(proxy, Some("198.51.100.1"), &[]), proxy);
+    }
 }

@@ -163,6 +163,13 @@ impl LicensingService {
         answer(413, ApiCode::PayloadTooLarge, &detail, None, now, json!({}))
     }
 
+    pub fn rate_limited(&self, retry_after_secs: u64, now: Timestamp) -> Answer {
+        let detail = "Too many requests from this address; slow down.";
+        let mut a = answer(429, ApiCode::RateLimited, detail, None, now, json!({}));
+        a.retry_after = Some(retry_after_secs.max(1));
+        a
+    }
+
     pub fn no_such_path(&self, now: Timestamp) -> Answer {
         answer(404, ApiCode::NotFoundPath, "There is no such path; see /v1/health.", None, now, json!({}))
     }

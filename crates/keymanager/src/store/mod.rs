@@ -298,6 +298,22 @@ mod tests {
         tx.rollback().unwrap();
     }
 
+    #[test]
+    fn text_enums_round_trip_through_sqlite_and_unknown_text_is_corrupt() {
+        use crate::model::LicenseStatus;
+        let conn = Connection::open_in_memory().unwrap();
+        for s in LicenseStatus::ALL {
+            let back: LicenseStatus = conn.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
+            assert_eq!(back, *s);
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(LicenseStatus::parse(" Suspended "), Some(LicenseStatus::Suspended));
+        let bad = conn.query_row("SELECT 'paused'", [], |r| r.get::<_, LicenseStatus>(0)).unwrap_err();
+        assert_eq!(Error::from(bad).code, ErrorCode::StoreCorrupt);
+        let when = conn.query_row("SELECT 'yesterday'", [], |r| stored_time(r, 0)).unwrap_err();
+        assert_eq!(Error::from(when).code, ErrorCode::StoreCorrupt, "an unreadable date is damage, not 1970");
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_data_folder_and_database_files_are_private_and_old_ones_are_narrowed() {
