@@ -318,3 +318,60 @@ async fn each_address_gets_its_quota_and_only_a_trusted_proxy_may_name_the_clien
         .unwrap();
     assert_eq!(r.status(), 429, "a forged header buys no fresh quota");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activation() {
+    let sb = sandbox().await;
+    let env = Env::with_sandbox(&sb.base_url());
+    env.set_token();
+    assert!(env.run(&["settings", "set", "auto_create_products", "on"], "").status.success());
+    assert!(env.run(&["settings", "set", "store_name", "Acme <Themes>"], "").status.success());
+    let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some()).unwrap();
+    let server = Server::start(&env);
+    let page = |r: reqwest::Response| async move {
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+        assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"), "{csp}");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        r.text().await.unwrap()
+    };
+    let form = |path: &str, fields: &[(&str, &str)]| {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        server
+            .http
+            .post(format!("{}{path}", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+
+    let home = page(server.http.get(format!("{}/", server.base)).send().await.unwrap()).await;
+    assert!(home.contains("Acme &lt;Themes&gt;: your license keys"), "the store name, escaped");
+    assert!(home.contains("name=\"purchase_code\""));
+    assert!(!home.contains("https://") && !home.contains("http://"), "nothing from elsewhere");
+
+    // A code not seen yet: verified at Envato, licensed, shown with its key.
+    let shown = page(form("/", &[("purchase_code", &sale.code.to_uppercase())]).await.unwrap()).await;
+    let key = env.licenses()[0]["license_key"].as_str().unwrap().to_string();
+    assert!(shown.contains(&key), "the buyer sees the key");
+    assert!(!shown.contains(sale.buyer.as_deref().unwrap()), "no buyer name on the page");
+    assert!(shown.contains("Not activated anywhere yet."));
+
+    // The product activates; the buyer frees the activation from the page.
+    let (s, _) =
+        server.post("/v1/activations", json!({"key": key, "fingerprint": "old-laptop", "label": "Old laptop"})).await;
+    assert_eq!(s, 201);
+    let shown = page(form("/", &[("purchase_code", &sale.code)]).await.unwrap()).await;
+    assert!(shown.contains("old-laptop") && shown.contains("Old laptop") && shown.contains("1 of"));
+    let shown =
+        page(form("/deactivate", &[("purchase_code", &sale.code), ("fingerprint", "old-laptop")]).await.unwrap()).await;
+    assert!(shown.contains("activation was freed"), "{shown}");
+    assert!(shown.contains("Not activated anywhere yet."));
+
+    // Bad and unknown codes get a plain sentence; input is never echoed unescaped.
+    let shown = page(form("/", &[("purchase_code", "\"><script>alert(1)</script>")]).await.unwrap()).await;
+    assert!(shown.contains("That is not a purchase code") && !shown.contains("<script>alert"));
+    let shown = page(form("/", &[("purchase_code", "0123abcd-0000-4000-8000-00000000beef")]).await.unwrap()).await;
+    assert!(shown.contains("No purchase of this seller"));
+    let css = server.http.get(format!("{}/buyer.css", server.base)).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+}

@@ -21,6 +21,8 @@ pub struct Settings {
     pub deactivations_per_day: u32,
     /// Licensing API: how long an offline certificate (`KM1`) stays valid.
     pub certificate_days: u32,
+    /// The seller's store name, shown on the buyer page (empty: a neutral title).
+    pub store_name: String,
 }
 
 crate::text_enum! {
@@ -44,6 +46,7 @@ impl Default for Settings {
             serve_requests_per_minute: 120,
             deactivations_per_day: 3,
             certificate_days: 30,
+            store_name: String::new(),
         }
     }
 }
@@ -58,6 +61,7 @@ pub const KEYS: &[&str] = &[
     "serve_requests_per_minute",
     "deactivations_per_day",
     "certificate_days",
+    "store_name",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -132,6 +136,13 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             "deactivations_per_day",
             parse_range(key, "Deactivations per license per day", value, 1, 100, "")?.to_string(),
         ),
+        "store_name" => {
+            let v = value.trim();
+            if v.chars().count() > 80 || v.chars().any(char::is_control) {
+                return Err(invalid(key, "A store name has at most 80 characters, on one line.".into()));
+            }
+            ("store_name", v.to_string())
+        }
         "certificate_days" => (
             "certificate_days",
             parse_range(key, "The offline certificate's life", value, 1, 365, " days")?.to_string(),
@@ -179,6 +190,7 @@ impl Settings {
             }
             "deactivations_per_day" => self.deactivations_per_day = v.parse().unwrap_or(self.deactivations_per_day),
             "certificate_days" => self.certificate_days = v.parse().unwrap_or(self.certificate_days),
+            "store_name" => self.store_name = v.to_string(),
             _ => {}
         }
     }
@@ -194,6 +206,7 @@ impl Settings {
             "serve_requests_per_minute" => self.serve_requests_per_minute.to_string(),
             "deactivations_per_day" => self.deactivations_per_day.to_string(),
             "certificate_days" => self.certificate_days.to_string(),
+            "store_name" => self.store_name.clone(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -239,6 +252,8 @@ mod tests {
         check("deactivations_per_day", "0", Err(SettingsInvalidValue));
         check("certificate_days", "30", Ok("30"));
         check("certificate_days", "-1", Err(SettingsInvalidValue));
+        check("store_name", "  Acme Themes ", Ok("Acme Themes"));
+        check("store_name", "a\nb", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

@@ -81,6 +81,10 @@ pub fn router(
         .route("/v1/activations", post(activate))
         .route("/v1/activations/deactivate", post(deactivate))
         .route("/v1/retrieve", post(retrieve))
+        .route("/", get(buyer_page).post(buyer_lookup))
+        .route("/deactivate", post(buyer_deactivate))
+        .route("/buyer.css", get(|| async { asset(super::buyer::CSS, "text/css; charset=utf-8") }))
+        .route("/buyer.js", get(|| async { asset(super::buyer::JS, "text/javascript; charset=utf-8") }))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .with_state(state)
@@ -237,4 +241,69 @@ mod tests {
         assert_eq!(client_address(proxy, None, &trusted), proxy);
         assert_eq!(client_address(proxy, Some("198.51.100.1"), &[]), proxy);
     }
+}
+
+/// An HTML page with the buyer page's security headers.
+fn html(body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::buyer::CSP));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+fn asset(text: &'static str, kind: &'static str) -> Response {
+    let mut r = Response::new(Body::from(text));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::buyer::CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
+async fn store_name(s: &Served) -> String {
+    s.store.read(|st| st.settings()).await.map(|set| set.store_name).unwrap_or_default()
+}
+
+/// The fields of a submitted form (`application/x-www-form-urlencoded`).
+fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+async fn buyer_page(State(s): State<Served>) -> Response {
+    html(super::buyer::page(&store_name(&s).await, "", &super::buyer::Shown::Nothing))
+}
+
+async fn buyer_lookup(State(s): State<Served>, req: Request<Body>) -> Response {
+    let name = store_name(&s).await;
+    let Ok(bytes) = to_bytes(req.into_body(), BODY_LIMIT).await else {
+        let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
+        return html(super::buyer::page(&name, "", &shown));
+    };
+    let fields = form(&bytes);
+    let code = fields.get("purchase_code").map(String::as_str).unwrap_or("").trim().to_string();
+    let shown = s.service.buyer_lookup(&code, None, (s.clock)()).await;
+    let shown_code: String = code.chars().take(100).collect();
+    html(super::buyer::page(&name, &shown_code, &shown))
+}
+
+async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
+    let name = store_name(&s).await;
+    let Ok(bytes) = to_bytes(req.into_body(), BODY_LIMIT).await else {
+        let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
+        return html(super::buyer::page(&name, "", &shown));
+    };
+    let fields = form(&bytes);
+    let code = fields.get("purchase_code").cloned().unwrap_or_default();
+    let fingerprint = fields.get("fingerprint").cloned().unwrap_or_default();
+    let (_, per_day) = limits(&s).await;
+    let now = (s.clock)();
+    let said = s.service.buyer_deactivate(&code, &fingerprint, per_day, now).await;
+    let shown = s.service.buyer_lookup(&code, Some(said), now).await;
+    let shown_code: String = code.chars().take(100).collect();
+    html(super::buyer::page(&name, &shown_code, &shown))
 }

@@ -3,6 +3,7 @@
 //! the desktop app are front-ends with no logic of their own. Answers are JSON bytes the caller
 //! sends as they are, so the signature covers exactly what goes on the wire.
 
+pub mod buyer;
 pub mod http;
 pub mod request;
 pub mod signing;
@@ -110,7 +111,7 @@ fn answer(status: u16, code: ApiCode, detail: &str, nonce: Option<&str>, now: Ti
 }
 
 /// What resolving the license named in a request came to.
-enum Resolved {
+pub(crate) enum Resolved {
     License(License),
     /// A genuine purchase whose item no product matches yet (Auto-Create off).
     Pending,
@@ -118,7 +119,7 @@ enum Resolved {
 }
 
 /// Why a request could not be answered from the data.
-enum Failure {
+pub(crate) enum Failure {
     Envato,
     Internal(Error),
 }
@@ -204,7 +205,7 @@ impl LicensingService {
 
     /// The license a request names. A purchase code not seen yet is verified at Envato with the
     /// seller's token and recorded by the sync's rules, in one transaction.
-    async fn resolve(&self, named: &LicenseRef, now: Timestamp) -> Result<Resolved, Failure> {
+    pub(crate) async fn resolve(&self, named: &LicenseRef, now: Timestamp) -> Result<Resolved, Failure> {
         match named {
             LicenseRef::Key(text) => {
                 let Ok(key) = LicenseKey::parse(text) else { return Ok(Resolved::NotFound) };
