@@ -1,0 +1,76 @@
+<?php
+// Drives KeyManagerLicense against a live `keymanager serve`:
+//   php client_test.php SERVER_URL PUBLIC_KEY LICENSE_KEY ITEM_ID
+// The license must allow 2 activations. Prints "ok ..." per check; exits 1 at the first failure.
+require __DIR__ . '/../KeyManagerLicense.php';
+
+list(, $server, $publicKey, $key, $itemId) = $argv;
+$itemId = $itemId === '' ? null : (int) $itemId;
+$failures = 0;
+function check($what, $cond, $detail = null)
+{
+    global $failures;
+    echo ($cond ? 'ok ' : 'FAILED ') . $what . ($cond || $detail === null ? '' : ': ' . json_encode($detail)) . "\n";
+    if (!$cond) {
+        $failures++;
+    }
+}
+function memory()
+{
+    $state = array('v' => null);
+    return array(
+        function () use (&$state) { return $state['v']; },
+        function (array $s) use (&$state) { $state['v'] = $s; },
+    );
+}
+
+list($load, $save) = memory();
+$site = new KeyManagerLicense($server, $publicKey, $itemId, $load, $save);
+$fp = KeyManagerLicense::fingerprint('https://shop-one.example');
+
+$a = $site->activate($key, $fp, 'Shop one');
+check('activate', $a['code'] === 'ACTIVATED' && $a['http_status'] === 201, $a);
+check('licensed after activating', $site->isLicensed());
+$v = $site->validate();
+check('validate', $v['code'] === 'VALID' && $v['valid'] === true, $v);
+$again = $site->activate($key, $fp, 'Shop one');
+check('activating again is idempotent', $again['code'] === 'ALREADY_ACTIVATED', $again);
+
+list($load2, $save2) = memory();
+$second = new KeyManagerLicense($server, $publicKey, $itemId, $load2, $save2);
+$b = $second->activate($key, KeyManagerLicense::fingerprint('https://shop-two.example'));
+check('a second site activates', $b['code'] === 'ACTIVATED', $b);
+list($load3, $save3) = memory();
+$third = new KeyManagerLicense($server, $publicKey, $itemId, $load3, $save3);
+$c = $third->activate($key, KeyManagerLicense::fingerprint('https://shop-three.example'));
+check('a third is over the limit', $c['code'] === 'ACTIVATION_LIMIT_EXCEEDED' && $c['license']['activations_used'] === 2, $c);
+check('not licensed over the limit', !$third->isLicensed());
+
+// A tampered answer (a man in the middle turning a "no" into a "yes") is rejected.
+$real = array($third, 'httpRequest');
+$tampering = function ($method, $url, $body) use ($real) {
+    list($status, $headers, $raw) = call_user_func($real, $method, $url, $body);
+    return array($status, $headers, str_replace('ACTIVATION_LIMIT_EXCEEDED', 'ACTIVATED', $raw));
+};
+list($load4, $save4) = memory();
+$fooled = new KeyManagerLicense($server, $publicKey, $itemId, $load4, $save4, $tampering);
+$t = $fooled->activate($key, KeyManagerLicense::fingerprint('https://shop-four.example'));
+check('a tampered answer is rejected', $t['code'] === 'BAD_SIGNATURE', $t);
+check('and unlocks nothing', !$fooled->isLicensed());
+// A server with another key (a fake server) is not believed either.
+list($load5, $save5) = memory();
+$fake = new KeyManagerLicense($server, base64_encode(str_repeat("\x01", 32)), $itemId, $load5, $save5);
+check('another key is not the seller', $fake->validate()['code'] === 'NOT_ACTIVATED' && $fake->activate($key, 'x')['code'] === 'BAD_SIGNATURE');
+
+// The server unreachable: the stored certificate keeps the site licensed until it expires.
+$offline = new KeyManagerLicense('http://127.0.0.1:9', $publicKey, $itemId, $load, $save);
+$o = $offline->validate();
+check('unreachable is said as such', $o['code'] === 'UNREACHABLE', $o);
+check('licensed offline by the certificate', $offline->isLicensed());
+
+$d = $site->deactivate();
+check('deactivate', $d['code'] === 'DEACTIVATED', $d);
+check('not licensed after deactivating', !$site->isLicensed());
+check('validating after deactivating says so', $site->validate()['code'] === 'NOT_ACTIVATED');
+
+exit($failures === 0 ? 0 : 1);
