@@ -148,7 +148,7 @@ impl LicensingService {
                 let id = l.id;
                 let acts = self.store.read(move |s| s.activations(id)).await.unwrap_or_default();
                 let support = SupportWindow::at(l.supported_until.as_deref(), now);
-                Shown::Licenses { code: code.as_str().to_string(), licenses: vec![(l, acts, support)], notice }
+                Shown::Licenses { code: code.as_str().to_string(), licenses: vec![(*l, acts, support)], notice }
             }
             Ok(Resolved::Pending) => Shown::Message {
                 text: "Your purchase is genuine; the seller is still setting up its product. Please come back later."

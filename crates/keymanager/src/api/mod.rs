@@ -112,7 +112,7 @@ fn answer(status: u16, code: ApiCode, detail: &str, nonce: Option<&str>, now: Ti
 
 /// What resolving the license named in a request came to.
 pub(crate) enum Resolved {
-    License(License),
+    License(Box<License>),
     /// A genuine purchase whose item no product matches yet (Auto-Create off).
     Pending,
     NotFound,
@@ -210,7 +210,7 @@ impl LicensingService {
             LicenseRef::Key(text) => {
                 let Ok(key) = LicenseKey::parse(text) else { return Ok(Resolved::NotFound) };
                 let found = self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
-                Ok(found.map_or(Resolved::NotFound, Resolved::License))
+                Ok(found.map_or(Resolved::NotFound, |l| Resolved::License(Box::new(l))))
             }
             LicenseRef::PurchaseCode(text) => {
                 let Ok(code) = PurchaseCode::parse(text) else { return Ok(Resolved::NotFound) };
@@ -221,7 +221,7 @@ impl LicensingService {
                     .await
                     .map_err(Failure::Internal)?;
                 match known {
-                    (Some(l), _) => return Ok(Resolved::License(l)),
+                    (Some(l), _) => return Ok(Resolved::License(Box::new(l))),
                     (None, true) => return Ok(Resolved::Pending),
                     (None, false) => {}
                 }
@@ -252,7 +252,7 @@ impl LicensingService {
                     })
                     .await
                     .map_err(Failure::Internal)?;
-                Ok(license.map_or(Resolved::Pending, Resolved::License))
+                Ok(license.map_or(Resolved::Pending, |l| Resolved::License(Box::new(l))))
             }
         }
     }
