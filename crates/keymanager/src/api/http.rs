@@ -222,27 +222,6 @@ async fn no_such_path(State(s): State<Served>) -> Response {
     respond(&s.service, s.service.no_such_path((s.clock)()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::client_address;
-    use std::net::IpAddr;
-
-    #[test]
-    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let proxy = ip("127.0.0.1");
-        let trusted = [proxy];
-        // Anyone else's header is ignored: spoofing it buys no fresh quota.
-        assert_eq!(client_address(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
-        assert_eq!(client_address(proxy, Some("198.51.100.1"), &trusted), ip("198.51.100.1"));
-        // The client's own (forged) entries stand left of the real one the proxy appended.
-        assert_eq!(client_address(proxy, Some("1.2.3.4, 198.51.100.1"), &trusted), ip("198.51.100.1"));
-        assert_eq!(client_address(proxy, Some("garbage"), &trusted), proxy);
-        assert_eq!(client_address(proxy, None, &trusted), proxy);
-        assert_eq!(client_address(proxy, Some("198.51.100.1"), &[]), proxy);
-    }
-}
-
 /// An HTML page with the buyer page's security headers.
 fn html(body: String) -> Response {
     let mut r = Response::new(Body::from(body));
@@ -306,4 +285,25 @@ async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Respon
     let shown = s.service.buyer_lookup(&code, Some(said), now).await;
     let shown_code: String = code.chars().take(100).collect();
     html(super::buyer::page(&name, &shown_code, &shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("127.0.0.1");
+        let trusted = [proxy];
+        // Anyone else's header is ignored: spoofing it buys no fresh quota.
+        assert_eq!(client_address(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
+        assert_eq!(client_address(proxy, Some("198.51.100.1"), &trusted), ip("198.51.100.1"));
+        // The client's own (forged) entries stand left of the real one the proxy appended.
+        assert_eq!(client_address(proxy, Some("1.2.3.4, 198.51.100.1"), &trusted), ip("198.51.100.1"));
+        assert_eq!(client_address(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_address(proxy, None, &trusted), proxy);
+        assert_eq!(client_address(proxy, Some("198.51.100.1"), &[]), proxy);
+    }
 }
