@@ -5,6 +5,7 @@ use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
 use keymanager::dashboard::Dashboard;
 use keymanager::envato::scopes;
+use keymanager::api::ServerStatus;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, NewProduct, Product};
@@ -269,4 +270,18 @@ pub async fn ui_ready() -> Reply<()> {
         }
     });
     Ok(())
+}
+
+/// Settings > Licensing server: what runs, where, what it served, its last failures.
+#[tauri::command]
+pub async fn server_status(state: State<'_, AppState>) -> Reply<ServerStatus> {
+    state.server_status().await
+}
+
+/// Switches the app's licensing server on or off (saved), or restarts it with new settings.
+#[tauri::command]
+pub async fn server_set_enabled(state: State<'_, AppState>, enabled: bool) -> Reply<ServerStatus> {
+    let value = enabled.to_string();
+    state.with_store(move |s| s.update_settings(&[("server_enabled".into(), value)], time::now())).await?;
+    state.apply_server_setting().await
 }

@@ -51,6 +51,14 @@ pub fn run() {
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
             app.manage(state);
+            // The licensing server runs while the app is open, when the seller switched it on.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let state = handle.state::<AppState>();
+                if let Err(e) = state.apply_server_setting().await {
+                    tracing::warn!(code = %e.code, "licensing server: {}", e.message);
+                }
+            });
             let handles = match tray::build(app.handle()) {
                 Ok(h) => Some(h),
                 Err(err) => {
@@ -102,6 +110,8 @@ pub fn run() {
             commands::licenses_export,
             commands::product_update,
             commands::dashboard,
+            commands::server_status,
+            commands::server_set_enabled,
             commands::ui_ready,
         ])
         .build(tauri::generate_context!());

@@ -3,6 +3,8 @@
 //! (say, a database from a newer KeyManager) does not crash the app: every command answers with
 //! the open error, and the UI shows it.
 
+use keymanager::api::http::{RunningServer, ServeOptions};
+use keymanager::api::{signing, LicensingService, ServerStatus};
 use keymanager::envato::{ApiBase, ClientConfig, EnvatoClient};
 use keymanager::keychain::Keychain;
 use keymanager::sync::worker::{ClientSource, SyncWorker};
@@ -12,6 +14,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The licensing server the app runs while it is open (Settings > Licensing server).
+#[derive(Default)]
+pub struct ServerSlot {
+    pub running: Option<RunningServer>,
+    pub problem: Option<Error>,
+    pub public_key: Option<String>,
+}
+
 pub struct AppState {
     store: Result<SharedStore, Error>,
     keychain: Result<Arc<Keychain>, Error>,
@@ -19,6 +29,7 @@ pub struct AppState {
     pub data_dir: Option<PathBuf>,
     /// Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
     pub api: Result<ApiBase, Error>,
+    pub server: tokio::sync::Mutex<ServerSlot>,
 }
 
 impl AppState {
@@ -45,7 +56,7 @@ impl AppState {
             }
             _ => None,
         };
-        AppState { store, keychain, worker, data_dir: dir.ok(), api }
+        AppState { store, keychain, worker, data_dir: dir.ok(), api, server: Default::default() }
     }
 
     pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {
@@ -116,5 +127,65 @@ impl AppState {
 
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
         Ok(ClientConfig::new(self.api.clone()?.as_str()))
+    }
+}
+
+impl AppState {
+    /// Starts (or restarts, with the current settings) or stops the licensing server, as the
+    /// `server_enabled` setting says; a failure to start is kept as the status's problem.
+    pub async fn apply_server_setting(&self) -> Result<ServerStatus, Error> {
+        let settings = self.with_reader(|s| s.settings()).await?;
+        let mut slot = self.server.lock().await;
+        if let Some(running) = slot.running.take() {
+            running.stop().await;
+        }
+        slot.problem = None;
+        if settings.server_enabled {
+            match self.start_server(&settings).await {
+                Ok((running, public_key)) => {
+                    slot.running = Some(running);
+                    slot.public_key = Some(public_key);
+                }
+                Err(e) => {
+                    tracing::warn!(code = %e.code, "the licensing server did not start: {}", e.message);
+                    slot.problem = Some(e);
+                }
+            }
+        }
+        drop(slot);
+        self.server_status().await
+    }
+
+    async fn start_server(&self, settings: &keymanager::settings::Settings) -> Result<(RunningServer, String), Error> {
+        let dir = self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
+        let api = self.api.clone()?;
+        let (signer, clients) = tauri::async_runtime::spawn_blocking(move || {
+            Ok::<_, Error>((signing::load_or_create(&dir)?, ClientSource::for_profile(&dir, &api)?))
+        })
+        .await
+        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
+        let public_key = signer.public_key();
+        let store = self.shared_store()?;
+        let service = LicensingService::new(store.clone(), Some(clients), Arc::new(signer));
+        let options =
+            ServeOptions { requests_per_minute: settings.serve_requests_per_minute, trusted_proxies: Vec::new() };
+        let running = RunningServer::start(&settings.server_bind, service, store, Arc::new(time::now), &options).await?;
+        Ok((running, public_key))
+    }
+
+    pub async fn server_status(&self) -> Result<ServerStatus, Error> {
+        let settings = self.with_reader(|s| s.settings()).await?;
+        let slot = self.server.lock().await;
+        Ok(ServerStatus {
+            enabled: settings.server_enabled,
+            running: slot.running.is_some(),
+            address: slot.running.as_ref().map(|r| format!("http://{}", r.address)),
+            bind: settings.server_bind,
+            public_url: settings.public_url,
+            public_key: slot.public_key.clone(),
+            requests_served: slot.running.as_ref().map(|r| r.monitor.served()).unwrap_or(0),
+            last_errors: slot.running.as_ref().map(|r| r.monitor.recent_errors()).unwrap_or_default(),
+            problem: slot.problem.clone(),
+        })
     }
 }

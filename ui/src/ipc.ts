@@ -22,6 +22,7 @@ import type { License } from "./bindings/License";
 import type { NewProduct } from "./bindings/NewProduct";
 import type { Product } from "./bindings/Product";
 import type { Settings } from "./bindings/Settings";
+import type { ServerStatus } from "./bindings/ServerStatus";
 
 export class IpcError extends Error {
   readonly code: ErrorCode;
@@ -91,6 +92,9 @@ export const ipc = {
   licensesExport: (filter: LicenseFilter) => call<string>("licenses_export", { filter }),
   productUpdate: (id: number, product: NewProduct) => call<Product>("product_update", { id, product }),
   dashboard: () => call<Dashboard>("dashboard"),
+  serverStatus: () => call<ServerStatus>("server_status"),
+  /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
+  serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
   /** Tells Rust the first frame is on screen (start-up time is logged once). */
   uiReady: () => call<void>("ui_ready"),
   /** Every change of the background sync's status (progress, last run, paused…). */

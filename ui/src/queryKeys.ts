@@ -13,6 +13,7 @@ export const keys = {
   marketplaces: ["marketplaces"],
   dashboard: ["dashboard"],
   lookupHistory: ["lookup_history"],
+  serverStatus: ["server_status"],
   /** Every page of the licenses list, whatever its filter. */
   licenses: ["licenses"],
   licensesFiltered: (filter: LicenseFilter) => ["licenses", filter] as const,

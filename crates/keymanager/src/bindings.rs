@@ -9,6 +9,7 @@ use ts_rs::{Config, TS};
 
 /// (file name, TypeScript source) for every boundary type.
 pub fn all() -> Vec<(PathBuf, String)> {
+    use crate::api::{http::ServedError, ServerStatus};
     use crate::account::{
         EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
@@ -60,6 +61,8 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<LicenseCounts>(),
         one::<Activation>(),
         one::<LookupSale>(),
+        one::<ServerStatus>(),
+        one::<ServedError>(),
         one::<KeyHistoryEntry>(),
         one::<LicenseAction>(),
         one::<LicenseDetail>(),

@@ -23,6 +23,13 @@ pub struct Settings {
     pub certificate_days: u32,
     /// The seller's store name, shown on the buyer page (empty: a neutral title).
     pub store_name: String,
+    /// The desktop app runs the licensing server while it is open.
+    pub server_enabled: bool,
+    /// Where the app's licensing server listens (`keymanager serve --bind` on a server).
+    pub server_bind: String,
+    /// The address products and buyers use (a tunnel or reverse proxy in front of the server);
+    /// shown to the seller, never changed once products ship. Empty until set.
+    pub public_url: String,
 }
 
 crate::text_enum! {
@@ -47,6 +54,9 @@ impl Default for Settings {
             deactivations_per_day: 3,
             certificate_days: 30,
             store_name: String::new(),
+            server_enabled: false,
+            server_bind: "127.0.0.1:8787".to_string(),
+            public_url: String::new(),
         }
     }
 }
@@ -62,6 +72,9 @@ pub const KEYS: &[&str] = &[
     "deactivations_per_day",
     "certificate_days",
     "store_name",
+    "server_enabled",
+    "server_bind",
+    "public_url",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -96,6 +109,27 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
         "false" | "off" | "no" | "0" => Ok(false),
         other => Err(invalid(key, format!("“{}” is not on or off; use true or false.", shorten(other)))),
     }
+}
+
+/// The public address of the licensing server: empty, or an http(s) address with no user name,
+/// query or fragment (parsed with a URL parser).
+fn validate_public_url(key: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let bad = || invalid(key, format!("“{}” is not a web address such as https://licenses.example.com.", shorten(v)));
+    let url = url::Url::parse(v).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// One validated change: the key and its canonical stored text.
@@ -136,6 +170,20 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             "deactivations_per_day",
             parse_range(key, "Deactivations per license per day", value, 1, 100, "")?.to_string(),
         ),
+        "server_enabled" => ("server_enabled", parse_bool(key, value)?.to_string()),
+        "server_bind" => {
+            let v = value.trim();
+            match v.parse::<std::net::SocketAddr>() {
+                Ok(addr) => ("server_bind", addr.to_string()),
+                Err(_) => {
+                    return Err(invalid(
+                        key,
+                        format!("“{}” is not an address and port, such as 127.0.0.1:8787 or 0.0.0.0:8787.", shorten(v)),
+                    ))
+                }
+            }
+        }
+        "public_url" => ("public_url", validate_public_url(key, value)?),
         "store_name" => {
             let v = value.trim();
             if v.chars().count() > 80 || v.chars().any(char::is_control) {
@@ -191,6 +239,9 @@ impl Settings {
             "deactivations_per_day" => self.deactivations_per_day = v.parse().unwrap_or(self.deactivations_per_day),
             "certificate_days" => self.certificate_days = v.parse().unwrap_or(self.certificate_days),
             "store_name" => self.store_name = v.to_string(),
+            "server_enabled" => self.server_enabled = v == "true",
+            "server_bind" => self.server_bind = v.to_string(),
+            "public_url" => self.public_url = v.to_string(),
             _ => {}
         }
     }
@@ -207,6 +258,9 @@ impl Settings {
             "deactivations_per_day" => self.deactivations_per_day.to_string(),
             "certificate_days" => self.certificate_days.to_string(),
             "store_name" => self.store_name.clone(),
+            "server_enabled" => self.server_enabled.to_string(),
+            "server_bind" => self.server_bind.clone(),
+            "public_url" => self.public_url.clone(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -254,6 +308,12 @@ mod tests {
         check("certificate_days", "-1", Err(SettingsInvalidValue));
         check("store_name", "  Acme Themes ", Ok("Acme Themes"));
         check("store_name", "a\nb", Err(SettingsInvalidValue));
+        check("server_bind", " 0.0.0.0:8787 ", Ok("0.0.0.0:8787"));
+        check("server_bind", "localhost", Err(SettingsInvalidValue));
+        check("public_url", "https://licenses.example.com/", Ok("https://licenses.example.com"));
+        check("public_url", "", Ok(""));
+        check("public_url", "https://u:p@x.example", Err(SettingsInvalidValue));
+        check("public_url", "ftp://x.example", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

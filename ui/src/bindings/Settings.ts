@@ -16,4 +16,21 @@ deactivations_per_day: number,
 /**
  * Licensing API: how long an offline certificate (`KM1`) stays valid.
  */
-certificate_days: number, };
+certificate_days: number, 
+/**
+ * The seller's store name, shown on the buyer page (empty: a neutral title).
+ */
+store_name: string, 
+/**
+ * The desktop app runs the licensing server while it is open.
+ */
+server_enabled: boolean, 
+/**
+ * Where the app's licensing server listens (`keymanager serve --bind` on a server).
+ */
+server_bind: string, 
+/**
+ * The address products and buyers use (a tunnel or reverse proxy in front of the server);
+ * shown to the seller, never changed once products ship. Empty until set.
+ */
+public_url: string, };

@@ -19,7 +19,7 @@ function toDraft(settings: Settings, fields: FieldDef[]): Draft {
 }
 
 /** A settings tab: its fields, inline errors from Rust's validation, and Save Settings. */
-export function SettingsForm({ fields, children }: { fields: FieldDef[]; children?: React.ReactNode }) {
+export function SettingsForm({ fields, children, onSaved }: { fields: FieldDef[]; children?: React.ReactNode; onSaved?: () => void }) {
   const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [draft, setDraft] = useState<Draft>({});
@@ -40,6 +40,7 @@ export function SettingsForm({ fields, children }: { fields: FieldDef[]; childre
       setErrors({});
       setFormError(null);
       setSaved(true);
+      onSaved?.();
     },
     onError: (e: IpcError) => {
       setSaved(false);

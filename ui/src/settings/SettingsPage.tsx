@@ -1,11 +1,13 @@
 import { useState } from "react";
 import { SettingsForm, type FieldDef } from "./SettingsForm";
 import { EnvatoTab } from "./EnvatoTab";
+import { ServerTab } from "./ServerTab";
 
 const TABS = [
   { id: "general", label: "General" },
   { id: "license", label: "License" },
   { id: "envato", label: "Envato Integration" },
+  { id: "server", label: "Licensing server" },
   { id: "webhooks", label: "Webhooks" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
@@ -42,6 +44,7 @@ export function SettingsPage() {
         {tab === "general" && <SettingsForm key="general" fields={GENERAL} />}
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
         {tab === "envato" && <EnvatoTab />}
+        {tab === "server" && <ServerTab />}
         {tab === "webhooks" && (
           <div className="empty" data-testid="webhooks-empty">
             <h3>Webhooks</h3>

@@ -15,6 +15,10 @@ const DEFAULTS: Settings = {
   serve_requests_per_minute: 120,
   deactivations_per_day: 3,
   certificate_days: 30,
+  store_name: "",
+  server_enabled: false,
+  server_bind: "127.0.0.1:8787",
+  public_url: "",
 };
 
 function renderPage() {
@@ -46,10 +50,42 @@ describe("Settings page", () => {
   it("shows the four tabs of the admin portal", async () => {
     fakeBackend();
     renderPage();
-    for (const name of ["General", "License", "Envato Integration", "Webhooks"]) {
+    for (const name of ["General", "License", "Envato Integration", "Licensing server", "Webhooks"]) {
       expect(screen.getByRole("tab", { name })).toBeTruthy();
     }
     expect(await screen.findByTestId("setting-sync_interval_minutes")).toHaveProperty("value", "30");
+  });
+
+  it("switches the licensing server on and shows where it listens, its key and what it served", async () => {
+    const status = {
+      enabled: false, running: false, address: null as string | null, bind: "127.0.0.1:8787", public_url: "",
+      public_key: null as string | null, requests_served: 0,
+      last_errors: [] as { at: string; path: string; status: number; code: string }[], problem: null,
+    };
+    const toggles: boolean[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "settings_get") return DEFAULTS;
+      if (cmd === "server_status") return status;
+      if (cmd === "server_set_enabled") {
+        const on = (args as { enabled: boolean }).enabled;
+        toggles.push(on);
+        Object.assign(status, on
+          ? { enabled: true, running: true, address: "http://127.0.0.1:8787", public_key: "PUBKEY=", requests_served: 7,
+              last_errors: [{ at: "2026-11-29T10:00:00Z", path: "/v1/activations", status: 503, code: "ENVATO_UNAVAILABLE" }] }
+          : { enabled: false, running: false, address: null });
+        return status;
+      }
+    }, { shouldMockEvents: true });
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "Licensing server" }));
+    expect((await screen.findByTestId("server-state")).textContent).toBe("Off");
+    expect(await screen.findByTestId("setting-server_bind")).toHaveProperty("value", "127.0.0.1:8787");
+    await userEvent.click(screen.getByTestId("server-enabled"));
+    await waitFor(() => expect(screen.getByTestId("server-state").textContent).toBe("Listening on http://127.0.0.1:8787"));
+    expect(screen.getByTestId("server-served").textContent).toBe("7");
+    expect(screen.getByTestId("server-public-key").textContent).toBe("PUBKEY=");
+    expect(screen.getByTestId("server-errors").textContent).toContain("503 ENVATO_UNAVAILABLE");
+    expect(toggles).toEqual([true]);
   });
 
   it("saves the License tab through Rust and shows Saved", async () => {

@@ -36,6 +36,44 @@ pub struct ServeOptions {
 
 type Limiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 
+/// What the seller sees of a running server: requests answered, and the last failures.
+#[derive(Default)]
+pub struct Monitor {
+    served: AtomicU64,
+    errors: std::sync::Mutex<std::collections::VecDeque<ServedError>>,
+}
+
+/// One answer that went wrong on the server's side (5xx) or was refused for load (429).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ServedError {
+    pub at: String,
+    pub path: String,
+    pub status: u16,
+    pub code: String,
+}
+
+/// How many failures the monitor keeps.
+pub const RECENT_ERRORS: usize = 20;
+
+impl Monitor {
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    /// Newest first.
+    pub fn recent_errors(&self) -> Vec<ServedError> {
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter().rev().cloned().collect()
+    }
+
+    fn record(&self, e: ServedError) {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.len() == RECENT_ERRORS {
+            errors.pop_front();
+        }
+        errors.push_back(e);
+    }
+}
+
 #[derive(Clone)]
 struct Served {
     service: LicensingService,
@@ -43,18 +81,19 @@ struct Served {
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     limiter: Arc<Limiter>,
     trusted: Arc<Vec<IpAddr>>,
-    served: Arc<AtomicU64>,
+    monitor: Arc<Monitor>,
 }
 
 /// The licensing API's routes over `service`; `store` supplies the settings that shape answers
 /// (certificate life, deactivations per day). Every request passes the per-address rate limit
-/// first. `served` counts the requests answered (the desktop app shows it live).
+/// first. `monitor` counts the requests answered and keeps the last failures (the desktop app
+/// shows both live).
 pub fn router(
     service: LicensingService,
     store: SharedStore,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     options: &ServeOptions,
-    served: Arc<AtomicU64>,
+    monitor: Arc<Monitor>,
 ) -> Router {
     let per_minute = NonZeroU32::new(options.requests_per_minute).unwrap_or(NonZeroU32::MIN);
     let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
@@ -73,7 +112,8 @@ pub fn router(
             }
         }
     });
-    let state = Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), served };
+    let state =
+        Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), monitor };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/public-key", get(public_key))
@@ -115,14 +155,74 @@ async fn admit(
     req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Response {
-    s.served.fetch_add(1, Ordering::Relaxed);
+    s.monitor.served.fetch_add(1, Ordering::Relaxed);
+    let path = req.uri().path().chars().take(100).collect::<String>();
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let client = client_address(peer.ip(), forwarded, &s.trusted);
     if let Err(not_until) = s.limiter.check_key(&client) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-        return respond(&s.service, s.service.rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
+        let r = respond(&s.service, s.service.rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
+        note_failure(&s, &path, &r);
+        return r;
     }
-    next.run(req).await
+    let r = next.run(req).await;
+    note_failure(&s, &path, &r);
+    r
+}
+
+fn note_failure(s: &Served, path: &str, r: &Response) {
+    let status = r.status().as_u16();
+    if status >= 500 || status == 429 {
+        let code = r.extensions().get::<super::ApiCode>().map(|c| c.as_str()).unwrap_or("").to_string();
+        s.monitor.record(ServedError { at: crate::time::to_db((s.clock)()), path: path.to_string(), status, code });
+    }
+}
+
+/// A licensing server running on the current tokio runtime (the desktop app's), until stopped.
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub monitor: Arc<Monitor>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Binds `bind` and serves `service` there in the background.
+    pub async fn start(
+        bind: &str,
+        service: LicensingService,
+        store: SharedStore,
+        clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+        options: &ServeOptions,
+    ) -> crate::Result<RunningServer> {
+        let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+            crate::Error::new(crate::ErrorCode::InputInvalid, format!("Cannot listen on {bind}: {e}."))
+                .with_field("server_bind")
+        })?;
+        let address = listener.local_addr().map_err(|e| crate::Error::internal(format!("No local address: {e}.")))?;
+        let monitor = Arc::new(Monitor::default());
+        let app = router(service, store, clock, options, monitor.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            if let Err(e) = serve(listener, app, async move {
+                let _ = stopped.await;
+            })
+            .await
+            {
+                tracing::error!("the licensing server stopped: {e}");
+            }
+        });
+        tracing::info!(%address, "licensing server listening");
+        Ok(RunningServer { address, monitor, stop: Some(stop), task })
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.
@@ -150,6 +250,7 @@ fn respond(service: &LicensingService, a: Answer) -> Response {
     if let Some(secs) = a.retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    r.extensions_mut().insert(a.code);
     r
 }
 

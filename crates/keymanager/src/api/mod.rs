@@ -51,6 +51,25 @@ crate::text_enum! {
     }
 }
 
+/// The licensing server as Settings > Licensing server shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ServerStatus {
+    /// The seller switched it on (the app starts it whenever it runs).
+    pub enabled: bool,
+    pub running: bool,
+    /// Where it listens now (the real port), while it runs.
+    pub address: Option<String>,
+    pub bind: String,
+    pub public_url: String,
+    /// The key products use to check answers (`keymanager keys public`), base64.
+    pub public_key: Option<String>,
+    #[ts(type = "number")]
+    pub requests_served: u64,
+    pub last_errors: Vec<http::ServedError>,
+    /// Why it is not running although enabled (the address is taken, say).
+    pub problem: Option<crate::Error>,
+}
+
 /// One answer: the HTTP status, the exact body bytes, and a `Retry-After` when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
