@@ -3,9 +3,9 @@
 
 use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::api::ServerStatus;
 use keymanager::dashboard::Dashboard;
 use keymanager::envato::scopes;
-use keymanager::api::ServerStatus;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, NewProduct, Product};

@@ -169,7 +169,8 @@ impl AppState {
         let service = LicensingService::new(store.clone(), Some(clients), Arc::new(signer));
         let options =
             ServeOptions { requests_per_minute: settings.serve_requests_per_minute, trusted_proxies: Vec::new() };
-        let running = RunningServer::start(&settings.server_bind, service, store, Arc::new(time::now), &options).await?;
+        let running =
+            RunningServer::start(&settings.server_bind, service, store, Arc::new(time::now), &options).await?;
         Ok((running, public_key))
     }
 

@@ -5,10 +5,9 @@
 //! target < 1 ms), search (p95, target < 20 ms), and the first page of the licenses table
 //! (target < 50 ms), all at the core level.
 
-use chrono::{Duration as CDuration, Utc};
-use keymanager::store::{LicenseFilter, SyncTrigger};
-use keymanager::sync::plan::{MatchedBy, Op, PagePlan, ProductRef, SaleRecord};
-use keymanager::{license_key::LicenseKey, model::NewProduct, time, Store};
+use chrono::Utc;
+use keymanager::store::LicenseFilter;
+use keymanager::{license_key::LicenseKey, Store};
 use std::time::{Duration, Instant};
 
 /// splitmix64, for reproducible picks.
@@ -21,11 +20,6 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-}
-
-fn code(i: u64) -> String {
-    let h = format!("{:032x}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835));
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
@@ -41,61 +35,16 @@ fn row(what: &str, value: String, target: &str, ok: bool) {
     println!("| {what:<44} | {value:>12} | {target:>8} | {:<6} |", if ok { "met" } else { "MISSED" });
 }
 
+#[path = "seed/mod.rs"]
+mod seed;
+use seed::code;
+
 fn main() {
     let n: u64 = std::env::var("LICENSE_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_in_dir(dir.path()).unwrap();
-    let now = time::now();
-    let products: Vec<i64> = (0..20)
-        .map(|i| {
-            store
-                .create_product(
-                    &NewProduct {
-                        name: format!("Product {i}"),
-                        envato_item_ids: Some(vec![1000 + i]),
-                        ..Default::default()
-                    },
-                    now,
-                )
-                .unwrap()
-                .id
-        })
-        .collect();
-
-    // Seed through the sync applier, 5,000 sales a transaction, as a real sync writes them.
     let t = Instant::now();
-    let run = store.begin_sync_run(SyncTrigger::Manual, now).unwrap();
-    let sites = ["themeforest.net", "codecanyon.net", "videohive.net", "audiojungle.net"];
-    let mut i = 0u64;
-    while i < n {
-        let ops = (i..(i + 5000).min(n))
-            .map(|k| {
-                let item = 1000 + (k % 20) as i64;
-                let sold = now - CDuration::seconds((k * 7) as i64);
-                Op::IssueLicense {
-                    sale: SaleRecord {
-                        key: format!("{item}|{}|1984|Regular License#0", time::to_db(sold)),
-                        code: Some(code(k)),
-                        item_id: item,
-                        item_name: format!("Item {item}"),
-                        item_description: String::new(),
-                        marketplace: Some(sites[(k % 4) as usize].into()),
-                        buyer: if k % 7 == 0 { None } else { Some(format!("buyer{:07}", k % 300_000)) },
-                        purchase_count: Some(1),
-                        license: "Regular License".into(),
-                        amount_cents: 1984,
-                        support_amount_cents: Some(0),
-                        sold_at: sold,
-                        supported_until: Some(sold + CDuration::days(182)),
-                    },
-                    product: ProductRef::Existing(products[(k % 20) as usize]),
-                    matched_by: MatchedBy::ItemId,
-                }
-            })
-            .collect();
-        store.apply_sync_page(run, &PagePlan { ops, stop: None, seen: 0 }, now).unwrap();
-        i += 5000;
-    }
+    seed::seed(&mut store, n);
     let seed_time = t.elapsed();
     assert_eq!(store.license_counts().unwrap().total as u64, n);
     drop(store);
@@ -150,7 +99,7 @@ fn main() {
         first_page.push(t.elapsed());
         assert_eq!(p.licenses.len(), 200);
         let f = LicenseFilter {
-            marketplace: Some(sites[k % 4].into()),
+            marketplace: Some(seed::SITES[k % 4].into()),
             sort: Some(keymanager::store::LicenseSort::SoldDesc),
             limit: Some(200),
             ..Default::default()

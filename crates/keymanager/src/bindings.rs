@@ -9,10 +9,10 @@ use ts_rs::{Config, TS};
 
 /// (file name, TypeScript source) for every boundary type.
 pub fn all() -> Vec<(PathBuf, String)> {
-    use crate::api::{http::ServedError, ServerStatus};
     use crate::account::{
         EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
+    use crate::api::{http::ServedError, ServerStatus};
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};

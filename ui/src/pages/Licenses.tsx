@@ -194,8 +194,10 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
       {activations.length === 0 && <p className="muted">Not activated anywhere.</p>}
       <ul className="plain">
         {activations.map((a) => (
-          <li key={a.id}>
-            <span className="mono">{a.instance_id}</span> {a.label && <span className="muted">({a.label})</span>}{" "}
+          <li key={a.id} data-testid="activation">
+            <span className="mono" data-testid="activation-fingerprint">{a.instance_id}</span>{" "}
+            {a.label && <span className="muted" data-testid="activation-label">({a.label})</span>}{" "}
+            <span className="muted" data-testid="activation-since">since {new Date(a.activated_at).toLocaleString()}</span>{" "}
             <button type="button" className="link" data-testid="free-slot" onClick={() => free.mutate(a.id)}>Free slot</button>
           </li>
         ))}

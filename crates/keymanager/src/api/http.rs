@@ -112,8 +112,7 @@ pub fn router(
             }
         }
     });
-    let state =
-        Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), monitor };
+    let state = Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), monitor };
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/public-key", get(public_key))
