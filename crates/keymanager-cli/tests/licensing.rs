@@ -39,19 +39,24 @@ async fn lookup_activate_suspend_export() {
     assert_eq!((code, out.starts_with("MALFORMED")), (3, true));
     assert_eq!(sb.stats().total, 0);
 
-    let (code, out, _) = env.out(&["activate", &key, "--instance", "shop.example", "--label", "Live"]);
-    assert_eq!(code, 0);
-    assert!(out.starts_with("Activated on “shop.example”"), "{out}");
-    assert!(env.out(&["activate", &key, "--instance", "shop.example"]).1.starts_with("Already active"));
+    // The licensing API's codes, as a product would get them over HTTP.
+    let (code, out, err) = env.out(&["activate", &key, "--instance", "shop.example", "--label", "Live"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ACTIVATED: ") && out.contains("(1 of 1 activations used)"), "{out}");
+    assert!(env.out(&["activate", &key, "--instance", "shop.example"]).1.starts_with("ALREADY_ACTIVATED: "));
     assert_eq!(env.out(&["validate", &key, "--instance", "shop.example"]).0, 0);
-    let (code, _, err) = env.out(&["activate", &key, "--instance", "second.example"]);
-    assert_eq!(code, 1, "the default limit is 1");
-    assert!(err.starts_with("error[license.activation_limit]"), "{err}");
+    let (code, out, _) = env.out(&["activate", &key, "--instance", "second.example"]);
+    assert_eq!(code, 3, "the default limit is 1");
+    assert!(out.starts_with("ACTIVATION_LIMIT_EXCEEDED: "), "{out}");
+    let (code, v, _) = env.out(&["validate", &key, "--instance", "nowhere.example", "--json"]);
+    assert_eq!(code, 3);
+    assert!(v.contains("\"NOT_ACTIVATED\"") && !v.contains(&sale.code), "the API's answer, without the code: {v}");
 
     assert_eq!(env.out(&["licenses", "suspend", &id, "--reason", "Chargeback"]).0, 0);
-    assert_eq!(env.out(&["validate", &key]).0, 3);
-    let (code, _, err) = env.out(&["activate", &key, "--instance", "x"]);
-    assert_eq!((code, err.starts_with("error[license.suspended]")), (1, true));
+    let (code, out, _) = env.out(&["validate", &key]);
+    assert_eq!((code, out.starts_with("SUSPENDED: ")), (3, true), "{out}");
+    let (code, out, _) = env.out(&["activate", &key, "--instance", "x"]);
+    assert_eq!((code, out.starts_with("SUSPENDED: ")), (3, true), "{out}");
     assert_eq!(env.out(&["licenses", "reactivate", &id, "--reason", "Resolved"]).0, 0);
     let (_, show, _) = env.out(&["licenses", "show", &id]);
     assert!(
@@ -96,8 +101,9 @@ fn fifty_processes_racing_for_activations_never_pass_the_limit() {
     let ok = outs.iter().filter(|o| o.status.success()).count();
     assert_eq!(ok, 5, "exactly the limit's worth of processes activate");
     for o in outs.iter().filter(|o| !o.status.success()) {
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(stderr.starts_with("error[license.activation_limit]"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(3));
+        assert!(stdout.starts_with("ACTIVATION_LIMIT_EXCEEDED: "), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
     }
     // A revoke racing 49 activations of a fresh license: none may land after the revoke.
     let (_, key2, _) = env.out(&["licenses", "issue", "--product", "1"]);
