@@ -375,3 +375,41 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
     let css = server.http.get(format!("{}/buyer.css", server.base)).send().await.unwrap();
     assert_eq!(css.status(), 200);
 }
+
+/// A server with no keychain: the signing key and the Envato token come from credential files
+/// (as systemd's LoadCredential provides them), and a file others can read is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_secrets_come_from_private_credential_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox().await;
+    let creds = tempfile::tempdir().unwrap();
+    let key_file = creds.path().join("signing-key");
+    let token_file = creds.path().join("envato-token");
+    std::fs::write(&token_file, envato_sandbox::data::SELLER_TOKEN).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = |env: &Env, args: &[&str]| {
+        env.cmd(args)
+            .env("KEYMANAGER_SIGNING_KEY_FILE", &key_file)
+            .env("KEYMANAGER_ENVATO_TOKEN_FILE", &token_file)
+            .output()
+            .unwrap()
+    };
+    let env = Env::with_sandbox(&sb.base_url());
+    assert!(env.run(&["settings", "set", "auto_create_products", "on"], "").status.success());
+    // Made on first use, in the file, private.
+    let public = run(&env, &["keys", "public"]);
+    assert!(public.status.success(), "{}", String::from_utf8_lossy(&public.stderr));
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let stored = signing::Signer::from_stored(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    assert_eq!(String::from_utf8_lossy(&public.stdout).trim(), stored.public_key());
+    // The token file verifies a purchase code with no token in the keychain.
+    let sale = sb.dataset().sales.into_iter().next().unwrap();
+    let out = run(&env, &["activate", &sale.code, "--instance", "vps-site"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ACTIVATED: "), "{out:?}");
+    // Readable by others: refused, and nothing is served with it.
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = run(&env, &["keys", "public"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[credential_file.unsafe]"), "{out:?}");
+}
