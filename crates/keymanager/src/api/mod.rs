@@ -151,6 +151,9 @@ pub struct LicensingService {
     signer: Arc<Signer>,
 }
 
+const NO_LICENSE: &str = "No license matches this key or purchase code.";
+const PENDING_LATER: &str = "A genuine purchase, waiting for the seller to set up its product; try again later.";
+
 /// How long a client should wait when Envato cannot be asked.
 pub const ENVATO_RETRY_AFTER_SECS: u64 = 60;
 
@@ -313,9 +316,7 @@ impl LicensingService {
             answer(200, code, detail, nonce, now, extra)
         };
         let l = match self.resolve(&req.license, now).await? {
-            Resolved::NotFound => {
-                return Ok(no(ApiCode::NotFound, "No license matches this key or purchase code.", None))
-            }
+            Resolved::NotFound => return Ok(no(ApiCode::NotFound, NO_LICENSE, None)),
             Resolved::Pending => {
                 let detail = "A genuine purchase, waiting for the seller to set up its product.";
                 return Ok(no(ApiCode::PendingReview, detail, None));
@@ -357,18 +358,9 @@ impl LicensingService {
     async fn activate_req(&self, req: &ApiRequest, certificate_days: u32, now: Timestamp) -> Result<Answer, Failure> {
         let nonce = req.nonce.as_deref();
         let l = match self.resolve(&req.license, now).await? {
-            Resolved::NotFound => {
-                return Ok(answer(
-                    404,
-                    ApiCode::NotFound,
-                    "No license matches this key or purchase code.",
-                    nonce,
-                    now,
-                    json!({}),
-                ))
-            }
+            Resolved::NotFound => return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({}))),
             Resolved::Pending => {
-                let detail = "A genuine purchase, waiting for the seller to set up its product; try again later.";
+                let detail = PENDING_LATER;
                 return Ok(answer(202, ApiCode::PendingReview, detail, nonce, now, json!({})));
             }
             Resolved::License(l) => l,
@@ -426,14 +418,7 @@ impl LicensingService {
                 ErrorCode::LicenseSuspended => {
                     answer(403, ApiCode::Suspended, "This license is suspended.", nonce, now, json!({}))
                 }
-                ErrorCode::LicenseNotFound => answer(
-                    404,
-                    ApiCode::NotFound,
-                    "No license matches this key or purchase code.",
-                    nonce,
-                    now,
-                    json!({}),
-                ),
+                ErrorCode::LicenseNotFound => answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({})),
                 ErrorCode::LicenseActivationLimit => {
                     let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
                     let now_license =
@@ -458,14 +443,7 @@ impl LicensingService {
             let l = match self.resolve(&req.license, now).await? {
                 Resolved::License(l) => l,
                 Resolved::NotFound | Resolved::Pending => {
-                    return Ok(answer(
-                        404,
-                        ApiCode::NotFound,
-                        "No license matches this key or purchase code.",
-                        nonce,
-                        now,
-                        json!({}),
-                    ))
+                    return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({})))
                 }
             };
             let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
@@ -507,14 +485,7 @@ impl LicensingService {
                 let extra = json!({ "licenses": [LicenseView::of(&l)] });
                 answer(200, ApiCode::Found, "The licenses of this purchase.", nonce, now, extra)
             }
-            Ok(Resolved::Pending) => answer(
-                202,
-                ApiCode::PendingReview,
-                "A genuine purchase, waiting for the seller to set up its product; try again later.",
-                nonce,
-                now,
-                json!({}),
-            ),
+            Ok(Resolved::Pending) => answer(202, ApiCode::PendingReview, PENDING_LATER, nonce, now, json!({})),
             Ok(Resolved::NotFound) => answer(
                 404,
                 ApiCode::NotFound,
