@@ -28,6 +28,9 @@ fn php_activate(server: &str, public_key: &str, key_or_code: &str, site: &str, l
 async fn steps() {
     let spec = GenSpec { seed: 9, items: 3, sales: 12, days: 30, now: Utc::now() };
     let sb = RunningSandbox::start(spec, Switches::default()).await.unwrap();
+    // The sales list carries codes and buyers (one of Envato's documented variants), so the
+    // license can be found by its buyer.
+    sb.update_switches(|s| s.variants.sales_include_code = true);
     let base = sb.base_url();
     let data = tempfile::tempdir().unwrap();
     {
