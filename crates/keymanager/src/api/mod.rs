@@ -315,7 +315,31 @@ impl LicensingService {
             let extra = json!({ "valid": false, "license": license.map(LicenseView::of) });
             answer(200, code, detail, nonce, now, extra)
         };
-        let l = match self.resolve(&req.license, now).await? {
+        // A key (what products send daily) is answered with one read: the license, and whether
+        // the fingerprint is among its activations.
+        let (resolved, activated) = match &req.license {
+            LicenseRef::Key(text) => match LicenseKey::parse(text) {
+                Err(_) => (Resolved::NotFound, None),
+                Ok(key) => {
+                    let fp = req.fingerprint.clone();
+                    let (found, activated) = self
+                        .store
+                        .read(move |s| {
+                            let l = s.license_by_key(&key)?;
+                            let activated = match (&l, fp) {
+                                (Some(l), Some(fp)) => Some(s.is_activated(l.id, &fp)?),
+                                _ => None,
+                            };
+                            Ok((l, activated))
+                        })
+                        .await
+                        .map_err(Failure::Internal)?;
+                    (found.map_or(Resolved::NotFound, |l| Resolved::License(Box::new(l))), activated)
+                }
+            },
+            LicenseRef::PurchaseCode(_) => (self.resolve(&req.license, now).await?, None),
+        };
+        let l = match resolved {
             Resolved::NotFound => return Ok(no(ApiCode::NotFound, NO_LICENSE, None)),
             Resolved::Pending => {
                 let detail = "A genuine purchase, waiting for the seller to set up its product.";
@@ -332,9 +356,14 @@ impl LicensingService {
             LicenseStatus::Active => {}
         }
         if let Some(fp) = req.fingerprint.clone() {
-            let id = l.id;
-            let activations = self.store.read(move |s| s.activations(id)).await.map_err(Failure::Internal)?;
-            if !activations.iter().any(|a| a.instance_id == fp) {
+            let activated = match activated {
+                Some(a) => a,
+                None => {
+                    let id = l.id;
+                    self.store.read(move |s| s.is_activated(id, &fp)).await.map_err(Failure::Internal)?
+                }
+            };
+            if !activated {
                 return Ok(no(ApiCode::NotActivated, "The license is not activated on this installation.", Some(&l)));
             }
         }

@@ -347,6 +347,14 @@ impl Store {
         })
     }
 
+    /// Whether the license is activated on `instance`.
+    pub fn is_activated(&self, license_id: i64, instance: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM activations WHERE license_id = ?1 AND instance_id = ?2)")?
+            .query_row(params![license_id, instance], |r| r.get(0))?)
+    }
+
     pub fn key_history(&self, license_id: i64) -> Result<Vec<KeyHistoryEntry>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT license_key, replaced_at, reason FROM license_key_history WHERE license_id = ?1 ORDER BY id DESC",
