@@ -33,6 +33,9 @@ struct ReaderPool {
     idle: Mutex<Vec<Store>>,
     opened: Mutex<usize>,
     returned: std::sync::Condvar,
+    /// Async callers wait here, on the runtime, for a free connection, rather than parking a
+    /// blocking-pool thread each: under load that keeps the threads (and context switches) few.
+    permits: tokio::sync::Semaphore,
 }
 
 /// How many reads may run at once beside the writer.
@@ -75,6 +78,7 @@ impl SharedStore {
                 idle: Mutex::new(Vec::new()),
                 opened: Mutex::new(0),
                 returned: std::sync::Condvar::new(),
+                permits: tokio::sync::Semaphore::new(READERS),
             })
         });
         SharedStore { writer: Arc::new(Mutex::new(store)), readers }
@@ -99,6 +103,11 @@ impl SharedStore {
         F: FnOnce(&Store) -> Result<T> + Send + 'static,
     {
         let this = self.clone();
+        // At most READERS reads go to the blocking pool at once; the rest wait asynchronously.
+        let _permit = match &self.readers {
+            Some(pool) => Some(pool.permits.acquire().await.map_err(|_| Error::internal("The store was closed."))?),
+            None => None,
+        };
         tokio::task::spawn_blocking(move || this.read_blocking(f))
             .await
             .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
