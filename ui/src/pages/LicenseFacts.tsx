@@ -31,6 +31,14 @@ export function LicenseFacts({ license: l, support }: { license: License; suppor
       <dd className="mono">
         <span data-testid="fact-key">{l.license_key}</span> <CopyButton text={l.license_key} />
       </dd>
+      {l.purchase_code && (
+        <>
+          <dt>Purchase code</dt>
+          <dd className="mono">
+            <span data-testid="fact-code">{l.purchase_code}</span> <CopyButton text={l.purchase_code} testid="copy-code" />
+          </dd>
+        </>
+      )}
       <FactRows rows={rows} />
     </dl>
   );

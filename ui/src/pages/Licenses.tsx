@@ -110,10 +110,20 @@ export function Licenses() {
               {items.map((v) => {
                 const l = rows[v.index];
                 return (
-                  <div key={l.id} role="row" data-testid="license-row" data-id={l.id}
+                  <div key={l.id} role="row" data-testid="license-row" data-id={l.id} tabIndex={0}
+                    aria-selected={selected === l.id}
                     className={selected === l.id ? "vrow selected" : "vrow"}
                     style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
-                    onClick={() => setSelected(l.id)}>
+                    onClick={() => setSelected(l.id)}
+                    onKeyDown={(e) => {
+                      // Rows are reachable with Tab (and the arrow keys) and opened with Enter or Space.
+                      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); setSelected(l.id); }
+                      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+                        e.preventDefault();
+                        const next = e.key === "ArrowDown" ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling;
+                        if (next instanceof HTMLElement) next.focus();
+                      }
+                    }}>
                     <span className="mono">{l.license_key}</span>
                     <span>{l.product_name}</span>
                     <span>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>

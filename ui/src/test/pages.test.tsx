@@ -114,8 +114,13 @@ describe("Licenses page", () => {
     await waitFor(() => expect(screen.getByTestId("licenses-count").textContent).toBe("1 shown"));
     const row = await screen.findByTestId("license-row");
     expect(row.textContent).toContain("Guest checkout");
-    await userEvent.click(row);
+    // Keyboard only: Tab reaches the row, Enter opens it.
+    row.focus();
+    await userEvent.keyboard("{Enter}");
     const panel = await screen.findByTestId("license-panel");
+    // The purchase code is shown with a copy button (the seed's Testing Step 6).
+    expect(within(panel).getByTestId("fact-code").textContent).toBe(LICENSE.purchase_code);
+    expect(within(panel).getByTestId("copy-code")).toBeTruthy();
     await userEvent.click(within(panel).getByTestId("action-suspend"));
     await userEvent.type(within(panel).getByTestId("action-reason"), "Chargeback");
     await userEvent.click(within(panel).getByTestId("action-confirm"));

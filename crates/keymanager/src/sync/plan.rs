@@ -294,15 +294,77 @@ pub fn text_from_html(html: &str) -> String {
             _ => {}
         }
     }
-    let decoded = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    let decoded = decode_entities(&text);
     let folded = decoded.split_whitespace().collect::<Vec<_>>().join(" ");
     truncate_chars(&folded, DESCRIPTION_MAX)
+}
+
+/// HTML character references in one pass: the named ones Envato's descriptions use, and every
+/// numeric one (`&#8217;`, `&#x2019;`). An unknown or malformed reference stays as written.
+pub fn decode_entities(s: &str) -> String {
+    const NAMED: &[(&str, &str)] = &[
+        ("amp", "&"),
+        ("lt", "<"),
+        ("gt", ">"),
+        ("quot", "\""),
+        ("apos", "'"),
+        ("nbsp", " "),
+        ("ndash", "–"),
+        ("mdash", "—"),
+        ("hellip", "…"),
+        ("lsquo", "‘"),
+        ("rsquo", "’"),
+        ("ldquo", "“"),
+        ("rdquo", "”"),
+        ("laquo", "«"),
+        ("raquo", "»"),
+        ("bull", "•"),
+        ("middot", "·"),
+        ("copy", "©"),
+        ("reg", "®"),
+        ("trade", "™"),
+        ("deg", "°"),
+        ("times", "×"),
+        ("euro", "€"),
+        ("pound", "£"),
+        ("eacute", "é"),
+        ("egrave", "è"),
+        ("agrave", "à"),
+        ("uuml", "ü"),
+        ("ouml", "ö"),
+        ("auml", "ä"),
+        ("ccedil", "ç"),
+        ("ntilde", "ñ"),
+    ];
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        let decoded = tail.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let name = &tail[..end];
+            let c = if let Some(num) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                u32::from_str_radix(num, 16).ok().and_then(char::from_u32).map(String::from)
+            } else if let Some(num) = name.strip_prefix('#') {
+                num.parse::<u32>().ok().and_then(char::from_u32).map(String::from)
+            } else {
+                NAMED.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push_str(&c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn plan_page(sales: &[SaleRecord], known: &KnownSales, products: &ProductIndex, ctx: &PlanContext) -> PagePlan {
@@ -617,6 +679,12 @@ mod tests {
     fn slugs_and_html() {
         assert_eq!(slug("Modern Portfolio Pro - WordPress Theme"), "modern-portfolio-pro-wordpress-theme");
         assert_eq!(text_from_html("<h3>Intro</h3>\n<p>A &lt;fast&gt;&nbsp;theme</p>"), "Intro A <fast> theme");
+        assert_eq!(
+            text_from_html("It&#8217;s &ldquo;fast&rdquo; &mdash; 100&#x25; &copy; Acme &amp;lt;b&amp;gt;"),
+            "It’s “fast” — 100% © Acme &lt;b&gt;",
+            "named and numeric references, in one pass"
+        );
+        assert_eq!(decode_entities("AT&T &unknown; & &#xZZ; &#99999999;"), "AT&T &unknown; & &#xZZ; &#99999999;");
         assert_eq!(text_from_html(&"<p>x</p>".repeat(3000)).chars().count(), DESCRIPTION_MAX);
     }
 }
