@@ -81,11 +81,14 @@ async fn lookup_suspend_reactivate_and_the_dashboard_chart_steps() {
     app.click("[data-testid=lookup-submit]").await;
     app.wait_attr("[data-testid=lookup-result]", "data-verdict", "malformed").await;
 
-    // Find the license, suspend it, reactivate it.
-    app.click("[data-testid=nav-licenses]").await;
-    app.type_into("[data-testid=license-search]", &key).await;
+    // From the lookup to its license (found by key, its detail open), then suspend and reactivate.
+    app.type_into("[data-testid=lookup-input]", &sale.code).await;
+    app.click("[data-testid=lookup-submit]").await;
+    app.wait_attr("[data-testid=lookup-result]", "data-verdict", "valid").await;
+    app.click("[data-testid=open-license]").await;
     app.wait_text("[data-testid=licenses-count]", "1 shown").await;
-    app.click("[data-testid=license-row]").await;
+    app.wait_text("[data-testid=license-panel] [data-testid=fact-key]", &key).await;
+    assert_eq!(app.text_of("[data-testid=license-panel] [data-testid=fact-code]").await, sale.code);
     app.click("[data-testid=action-suspend]").await;
     app.type_into("[data-testid=action-reason]", "Chargeback under review").await;
     app.click("[data-testid=action-confirm]").await;

@@ -23,6 +23,8 @@ export type PageId = (typeof PAGES)[number]["id"];
 
 export function App() {
   const [page, setPage] = useState<PageId>("dashboard");
+  // A license opened from a lookup result: the Licenses page shows it at once.
+  const [openLicense, setOpenLicense] = useState<{ id: number; key: string } | null>(null);
   const [lookupFocus, setLookupFocus] = useState(0);
   // After the first frame is painted, report it (start-up time).
   useEffect(() => {
@@ -60,7 +62,7 @@ export function App() {
                 data-testid={`nav-${p.id}`}
                 className={page === p.id ? "nav-item active" : "nav-item"}
                 aria-current={page === p.id ? "page" : undefined}
-                onClick={() => setPage(p.id)}
+                onClick={() => { setOpenLicense(null); setPage(p.id); }}
               >
                 <span className="nav-icon" aria-hidden>{p.icon}</span>
                 {p.label}
@@ -87,8 +89,10 @@ export function App() {
         )}
         {page === "dashboard" && <Dashboard />}
         {page === "products" && <Products />}
-        {page === "licenses" && <Licenses />}
-        {page === "lookup" && <Lookup focusSignal={lookupFocus} />}
+        {page === "licenses" && <Licenses key={openLicense?.id ?? 0} open={openLicense} />}
+        {page === "lookup" && (
+          <Lookup focusSignal={lookupFocus} onOpenLicense={(id, key) => { setOpenLicense({ id, key }); setPage("licenses"); }} />
+        )}
         {page === "sync-log" && <SyncLog />}
         {page === "settings" && <SettingsPage />}
       </main>

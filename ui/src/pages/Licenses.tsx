@@ -13,15 +13,16 @@ import { LicenseFacts } from "./LicenseFacts";
 const ROW_HEIGHT = 44;
 
 /** Licenses: fast with a million rows (keyset pages from Rust, only visible rows rendered). */
-export function Licenses() {
+/** `open`: a license to show at once (from a lookup), found by its key and opened in the panel. */
+export function Licenses({ open = null }: { open?: { id: number; key: string } | null }) {
   const [status, setStatus] = useState<LicenseStatus | "">("");
   const [product, setProduct] = useState("");
   const [marketplace, setMarketplace] = useState("");
   const [support, setSupport] = useState<SupportFilter | "">("");
   const [sort, setSort] = useState<LicenseSort>("newest");
-  const [searchText, setSearchText] = useState("");
-  const [search, setSearch] = useState("");
-  const [selected, setSelected] = useState<number | null>(null);
+  const [searchText, setSearchText] = useState(open?.key ?? "");
+  const [search, setSearch] = useState(open?.key ?? "");
+  const [selected, setSelected] = useState<number | null>(open?.id ?? null);
   const [exported, setExported] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
 

@@ -13,7 +13,7 @@ const HEADS: Record<LookupResult["verdict"], string> = {
 };
 
 /** Support's page: paste a buyer's purchase code, see at once what it is. Ctrl+K focuses it. */
-export function Lookup({ focusSignal }: { focusSignal: number }) {
+export function Lookup({ focusSignal, onOpenLicense }: { focusSignal: number; onOpenLicense?: (id: number, key: string) => void }) {
   const queryClient = useQueryClient();
   const input = useRef<HTMLInputElement>(null);
   const [code, setCode] = useState("");
@@ -66,6 +66,10 @@ export function Lookup({ focusSignal }: { focusSignal: number }) {
             {result.from_envato ? "Checked with Envato just now." : result.stale ? "From KeyManager's records; refreshing from Envato…" : "From KeyManager's records (checked with Envato within 6 hours)."}
           </p>
           {result.license && <LicenseFacts license={result.license} support={result.support} />}
+          {result.license && onOpenLicense && (
+            <button type="button" className="secondary" data-testid="open-license"
+              onClick={() => onOpenLicense(result.license!.id, result.license!.license_key)}>Open in Licenses</button>
+          )}
           {!result.license && result.sale && <SaleFacts sale={result.sale} support={result.support} />}
         </div>
       )}

@@ -36,7 +36,8 @@ describe("Lookup page", () => {
         return result;
       }
     }, { shouldMockEvents: true });
-    wrap(<Lookup focusSignal={0} />);
+    const opened: [number, string][] = [];
+    wrap(<Lookup focusSignal={0} onOpenLicense={(id, key) => opened.push([id, key])} />);
     await userEvent.type(screen.getByTestId("lookup-input"), " A67F4582-95D6-4019-81F3-75D1EBE3A071 ");
     await userEvent.click(screen.getByTestId("lookup-submit"));
     expect((await screen.findByTestId("lookup-verdict")).textContent).toBe("Valid purchase");
@@ -46,6 +47,9 @@ describe("Lookup page", () => {
     expect(screen.getByTestId("fact-purchases").textContent).toContain("2 of this item");
     // Normalising is Rust's job: the text goes as typed.
     expect(asked).toEqual([" A67F4582-95D6-4019-81F3-75D1EBE3A071 "]);
+    // The result links to its license.
+    await userEvent.click(screen.getByTestId("open-license"));
+    expect(opened).toEqual([[LICENSE.id, LICENSE.license_key]]);
   });
 
   it("shows what was sold when the purchase has no license yet", async () => {
