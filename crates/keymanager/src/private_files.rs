@@ -16,7 +16,9 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorCode::StoreIo, format!("Cannot {what} {}: {e}.", path.display()))
 }
 
-/// Creates `dir` (and its parents) if needed and makes `dir` itself private.
+/// Creates `dir` (and its parents) if needed and makes `dir` itself private. A shared folder is
+/// never narrowed: one with the sticky bit (`/tmp`) or owned by another user is left as it is,
+/// in case `--data-dir` names one.
 pub fn private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
@@ -29,7 +31,26 @@ pub fn private_dir(dir: &Path) -> Result<()> {
     }
     #[cfg(not(unix))]
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "create the folder", e))?;
+    if shared_folder(dir) {
+        return Ok(());
+    }
     set_mode(dir, true)
+}
+
+/// A folder others use too: sticky (`/tmp`), or not the current user's.
+#[cfg(unix)]
+fn shared_folder(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(dir) {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        Ok(m) => m.mode() & 0o1000 != 0 || m.uid() != unsafe { libc::geteuid() },
+        Err(_) => true,
+    }
+}
+
+#[cfg(not(unix))]
+fn shared_folder(_dir: &Path) -> bool {
+    false
 }
 
 /// Narrows an existing file's (or folder's) mode to the owner's; a missing file is fine.
@@ -120,6 +141,12 @@ mod tests {
         private_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         make_private(&dir.join("missing")).unwrap();
+        // A sticky folder such as /tmp is never narrowed.
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        private_dir(&shared).unwrap();
+        assert_eq!(std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777, 0o1777);
         let (mut log, path) = open_log(&dir, 10).unwrap();
         use std::io::Write;
         writeln!(log, "more than ten bytes").unwrap();
