@@ -72,7 +72,9 @@ export function SettingsForm({ fields, children, onSaved }: { fields: FieldDef[]
       }}
     >
       {fields.map((f) => (
-        <Field key={f.key} def={f} value={draft[f.key] ?? ""} error={errors[f.key]} onChange={(v) => update(f.key, v)} />
+        // Until the draft is seeded from the stored settings (an effect, one render later), show
+        // the stored value, so a field never flashes empty.
+        <Field key={f.key} def={f} value={draft[f.key] ?? String(settings.data[f.key])} error={errors[f.key]} onChange={(v) => update(f.key, v)} />
       ))}
       {children}
       {formError && <div className="banner error" role="alert" data-testid="form-error">{formError}</div>}

@@ -53,7 +53,7 @@ describe("Settings page", () => {
     for (const name of ["General", "License", "Envato Integration", "Licensing server", "Webhooks"]) {
       expect(screen.getByRole("tab", { name })).toBeTruthy();
     }
-    expect(await screen.findByTestId("setting-sync_interval_minutes")).toHaveProperty("value", "30");
+    await waitFor(() => expect(screen.getByTestId("setting-sync_interval_minutes")).toHaveProperty("value", "30"));
   });
 
   it("switches the licensing server on and shows where it listens, its key and what it served", async () => {
