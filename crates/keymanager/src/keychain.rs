@@ -39,6 +39,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// The profile's keychain id: the hash of its data folder's canonical path.
+fn profile_id(data_dir: &Path) -> u64 {
+    let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    fnv1a(canonical.to_string_lossy().as_bytes())
+}
+
 fn unavailable(err: keyring::Error) -> Error {
     let detail = match &err {
         keyring::Error::NoStorageAccess(_) => "it is locked or not running".to_string(),
@@ -65,8 +71,7 @@ impl Keychain {
     /// The entry of the profile whose data lives in `data_dir`, for tokens of the Envato origin
     /// of `api`. Envato's own origin keeps the entry name earlier versions used.
     pub fn for_data_dir(data_dir: &Path, api: &ApiBase) -> Result<Keychain> {
-        let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-        let mut user = format!("envato-personal-token-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        let mut user = format!("envato-personal-token-{:016x}", profile_id(data_dir));
         if api.origin() != OFFICIAL {
             user.push_str(&format!("-{:016x}", fnv1a(api.origin().as_bytes())));
         }
@@ -77,8 +82,7 @@ impl Keychain {
     /// The entry of the licensing server's signing key for the profile in `data_dir` (the
     /// seed of its Ed25519 key pair, base64). Read and written through `load_text`/`save_text`.
     pub fn signing_key_for_data_dir(data_dir: &Path) -> Result<Keychain> {
-        let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-        let user = format!("licensing-signing-key-{:016x}", fnv1a(canonical.to_string_lossy().as_bytes()));
+        let user = format!("licensing-signing-key-{:016x}", profile_id(data_dir));
         let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
         Ok(Keychain { backend: Backend::Os(entry), origin: None })
     }

@@ -163,6 +163,14 @@ pub(crate) fn with_unique_key<T>(mut write: impl FnMut(&LicenseKey) -> Result<Op
     Err(Error::internal("Could not draw a unique license key."))
 }
 
+/// The license with `key`, as `conn` (or a transaction) sees it.
+pub(crate) fn license_by_key_in(conn: &rusqlite::Connection, key: &LicenseKey) -> Result<Option<License>> {
+    Ok(conn
+        .prepare_cached(&format!("{SELECT} WHERE l.license_key = ?1"))?
+        .query_row([key.as_str()], row_to_license)
+        .optional()?)
+}
+
 /// One license as `conn` (or a transaction) sees it.
 pub(crate) fn license_in(conn: &rusqlite::Connection, id: i64) -> Result<Option<License>> {
     Ok(conn.prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?.query_row([id], row_to_license).optional()?)
@@ -220,11 +228,7 @@ impl Store {
     }
 
     pub fn license_by_key(&self, key: &LicenseKey) -> Result<Option<License>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!("{SELECT} WHERE l.license_key = ?1"))?
-            .query_row([key.as_str()], row_to_license)
-            .optional()?)
+        license_by_key_in(&self.conn, key)
     }
 
     /// One page of licenses, newest first.

@@ -2,7 +2,7 @@
 //! `crate::lookup`.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
-use super::licenses::{license_in, row_to_license, with_unique_key, SELECT};
+use super::licenses::{license_by_key_in, license_in, row_to_license, with_unique_key, SELECT};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::license_key::LicenseKey;
@@ -143,11 +143,16 @@ fn not_found(id: i64) -> Error {
     Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}."))
 }
 
-fn license_by_key_in(conn: &rusqlite::Connection, key: &LicenseKey) -> Result<License> {
-    conn.prepare_cached(&format!("{SELECT} WHERE l.license_key = ?1"))?
-        .query_row([key.as_str()], row_to_license)
-        .optional()?
-        .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, "No license has this key."))
+/// The license with `key`, or `license.not_found`.
+fn license_with_key(conn: &rusqlite::Connection, key: &LicenseKey) -> Result<License> {
+    license_by_key_in(conn, key)?.ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, "No license has this key."))
+}
+
+/// Whether the license is activated on `instance`.
+fn activation_exists(conn: &rusqlite::Connection, license_id: i64, instance: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM activations WHERE license_id = ?1 AND instance_id = ?2)")?
+        .query_row(params![license_id, instance], |r| r.get(0))?)
 }
 
 fn remove_activation(
@@ -349,10 +354,7 @@ impl Store {
 
     /// Whether the license is activated on `instance`.
     pub fn is_activated(&self, license_id: i64, instance: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM activations WHERE license_id = ?1 AND instance_id = ?2)")?
-            .query_row(params![license_id, instance], |r| r.get(0))?)
+        activation_exists(&self.conn, license_id, instance)
     }
 
     pub fn key_history(&self, license_id: i64) -> Result<Vec<KeyHistoryEntry>> {
@@ -389,7 +391,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(License, Activation, bool)> {
         self.write(|tx| {
-            let license = license_by_key_in(tx, key)?;
+            let license = license_with_key(tx, key)?;
             admit(&license)?;
             let (license_id, limit) = (license.id, license.activation_limit);
             let at = to_db(now);
@@ -438,12 +440,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<License> {
         self.write(|tx| {
-            let license = license_by_key_in(tx, key)?;
+            let license = license_with_key(tx, key)?;
             // Nothing to free is said as such, before any limit.
-            let active: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM activations WHERE license_id = ?1 AND instance_id = ?2)")?
-                .query_row(params![license.id, instance], |r| r.get(0))?;
-            if !active {
+            if !activation_exists(tx, license.id, instance)? {
                 return Err(Error::new(
                     ErrorCode::ActivationNotFound,
                     "This license has no such activation; nothing was changed.",
