@@ -79,6 +79,66 @@ pub enum Command {
     /// The licensing server's signing key.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Webhook endpoints (Standard Webhooks v1, signed), their deliveries and replays.
+    #[command(subcommand)]
+    Webhooks(WebhooksCmd),
+    /// E-mail to buyers: the SMTP password, license keys, a test message.
+    #[command(subcommand)]
+    Email(EmailCmd),
+    /// The outbox of webhooks and e-mails.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+}
+
+#[derive(Subcommand)]
+pub enum WebhooksCmd {
+    /// Add an endpoint; prints its id and secret (the only time the secret is shown in full).
+    Add {
+        url: String,
+        /// Event types, comma-separated (all events when omitted).
+        #[arg(long)]
+        events: Option<String>,
+    },
+    /// The endpoints, with their events and delivery health.
+    List,
+    /// Remove an endpoint, its messages and its secret.
+    Remove { id: i64 },
+    /// Send a `webhook.test` event to an endpoint now.
+    Test { id: i64 },
+    /// The delivery log: message id, type, attempts, status, last HTTP status, next attempt.
+    Deliveries {
+        #[arg(long, value_name = "ID")]
+        endpoint: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Send a message again (same webhook-id), now.
+    Replay { message_id: String },
+    /// Give an endpoint a new secret (printed once).
+    RotateSecret { id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum EmailCmd {
+    /// Store the SMTP password in the keychain, read from standard input.
+    Password,
+    /// E-mail a license's key to its buyer (or to --to).
+    SendKey {
+        license_id: i64,
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+    },
+    /// Send a test e-mail now (to --to, or the From address).
+    Test {
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OutboxCmd {
+    /// Deliver what is due (for cron), and say what happened.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -194,6 +254,18 @@ pub enum LicensesCmd {
         product: i64,
         #[arg(long)]
         buyer: Option<String>,
+        #[arg(long, value_name = "ADDRESS")]
+        buyer_email: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Set a license's buyer e-mail and note (an empty value clears it).
+    Edit {
+        id: i64,
+        #[arg(long, value_name = "ADDRESS")]
+        buyer_email: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 

@@ -54,3 +54,53 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .build()
         .map_err(|e| Error::internal(format!("Cannot start the async runtime: {e}.")))
 }
+
+/// Reads a secret from standard input: hidden when typed at a terminal, else one line. The
+/// buffer is wiped when dropped.
+pub fn read_secret(prompt: &str, what: &str) -> Result<zeroize::Zeroizing<String>, Error> {
+    use std::io::{self, IsTerminal};
+    if io::stdin().is_terminal() {
+        eprint!("{prompt}");
+        return rpassword::read_password()
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| Error::invalid_input(format!("Cannot read {what}: {e}.")));
+    }
+    let mut line = zeroize::Zeroizing::new(String::with_capacity(128));
+    io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::invalid_input(format!("Cannot read {what} from standard input: {e}.")))?;
+    Ok(line)
+}
+
+impl Ctx {
+    /// The seller's other secrets (webhook secrets, SMTP password) for this data folder.
+    pub fn secrets(&self) -> Result<keymanager::secrets::Secrets, Error> {
+        Ok(keymanager::secrets::Secrets::for_data_dir(&self.data_dir()?))
+    }
+
+    /// Delivers what is due in the outbox once, before a command that made events exits
+    /// (at most `budget`); a failure to deliver is reported on stderr, never the command's error.
+    pub fn deliver_outbox(&self, budget: std::time::Duration) -> Result<keymanager::outbox::DeliveryReport, Error> {
+        use keymanager::outbox::Deliverer;
+        let shared = keymanager::sync::SharedStore::new(self.store()?);
+        let deliverer = Deliverer::new(shared, self.secrets()?, std::sync::Arc::new(keymanager::time::now))?;
+        runtime()?.block_on(deliverer.run_due(Some(budget)))
+    }
+
+    /// `deliver_outbox` after a change, its problems on stderr.
+    pub fn deliver_after_change(&self) {
+        // Most changes make no message (no endpoint, no e-mail): then nothing is set up at all.
+        let due = self.store().and_then(|s| s.next_due()).map(|t| t.is_some_and(|t| t <= keymanager::time::now()));
+        if !matches!(due, Ok(true)) {
+            return;
+        }
+        match self.deliver_outbox(std::time::Duration::from_secs(20)) {
+            Ok(r) => {
+                for f in &r.newly_failing {
+                    eprintln!("warning: delivery to {} is failing: {} (kept and retried)", f.label, f.error);
+                }
+            }
+            Err(e) => eprintln!("warning: the outbox could not be delivered now: {}", e.message),
+        }
+    }
+}

@@ -119,7 +119,12 @@ fn licenses_list_without_limit_prints_every_match_across_pages() {
             .create_product(&keymanager::model::NewProduct { name: "Theme".into(), ..Default::default() }, now)
             .unwrap();
         for _ in 0..1205 {
-            store.issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None }, now).unwrap();
+            store
+                .issue_license(
+                    &keymanager::store::NewLicense { product_id: p.id, buyer: None, ..Default::default() },
+                    now,
+                )
+                .unwrap();
         }
     }
     let all = env.json(&["licenses", "list", "--json"]);

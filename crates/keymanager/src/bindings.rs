@@ -15,19 +15,25 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::api::{http::ServedError, ServerStatus};
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
+    use crate::events::EventType;
     use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
     use crate::lookup::{LookupResult, LookupSale, LookupVerdict};
     use crate::model::{
         Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product,
         ProductStatus, SupportWindow,
     };
-    use crate::settings::{LicenseType, Settings};
+    use crate::outbox::{DeliveryReport, OutboxStatus};
+    use crate::settings::{LicenseType, Settings, SmtpSecurity};
     use crate::store::{
         AuditEntry, AuditLevel, LicenseCounts, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, PageCounts,
         ReviewItem, SupportFilter, SyncRun, SyncRunStatus, SyncTrigger,
     };
+    use crate::store::{
+        Channel, Delivery, DeliveryStatus, FailingDestination, NewlyFailing, OutboxCounts, WebhookEndpoint,
+    };
     use crate::sync::worker::SyncStatus;
     use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
+    use crate::webhooks::NewEndpoint;
     vec![
         one::<AppInfo>(),
         one::<Error>(),
@@ -78,6 +84,18 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<LookupHistoryEntry>(),
         one::<Dashboard>(),
         one::<ProductSeries>(),
+        one::<SmtpSecurity>(),
+        one::<EventType>(),
+        one::<WebhookEndpoint>(),
+        one::<NewEndpoint>(),
+        one::<Delivery>(),
+        one::<Channel>(),
+        one::<DeliveryStatus>(),
+        one::<OutboxCounts>(),
+        one::<FailingDestination>(),
+        one::<NewlyFailing>(),
+        one::<DeliveryReport>(),
+        one::<OutboxStatus>(),
     ]
 }
 

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::money::format_cents;
-use crate::store::{LicenseCounts, Store, SyncRun};
+use crate::store::{LicenseCounts, OutboxCounts, Store, SyncRun};
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,6 +29,8 @@ pub struct Dashboard {
     pub days: Vec<String>,
     pub series: Vec<ProductSeries>,
     pub last_sync: Option<SyncRun>,
+    /// Webhooks and e-mails waiting or failed, and destinations now failing.
+    pub outbox: OutboxCounts,
 }
 
 pub fn dashboard(store: &Store, now: Timestamp) -> Result<Dashboard> {
@@ -65,5 +67,6 @@ pub fn dashboard(store: &Store, now: Timestamp) -> Result<Dashboard> {
         days,
         series,
         last_sync: store.sync_runs(1)?.into_iter().next(),
+        outbox: store.outbox_counts()?,
     })
 }

@@ -47,6 +47,14 @@ crate::text_enum! {
         TooManyDeactivations = "activation.too_many_deactivations",
         SigningKeyUnavailable = "signing_key.unavailable",
         CredentialFileUnsafe = "credential_file.unsafe",
+        WebhookNotFound = "webhook.not_found",
+        WebhookUrlRefused = "webhook.url_refused",
+        WebhookUnknownEvent = "webhook.unknown_event",
+        OutboxMessageNotFound = "outbox.message_not_found",
+        EmailInvalidAddress = "email.invalid_address",
+        EmailNotConfigured = "email.not_configured",
+        EmailNoRecipient = "email.no_recipient",
+        EmailSendFailed = "email.send_failed",
         Internal = "internal",
     }
 }

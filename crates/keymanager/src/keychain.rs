@@ -87,6 +87,14 @@ impl Keychain {
         Ok(Keychain { backend: Backend::Os(entry), origin: None })
     }
 
+    /// The entry `name` of the profile in `data_dir`: the seller's other secrets (webhook
+    /// secrets, the SMTP password), through `load_text`/`save_text`/`delete`.
+    pub fn named_for_data_dir(data_dir: &Path, name: &str) -> Result<Keychain> {
+        let user = format!("{name}-{:016x}", profile_id(data_dir));
+        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
+        Ok(Keychain { backend: Backend::Os(entry), origin: None })
+    }
+
     /// The entry's text as stored (wiped when dropped); `Ok(None)` when there is none.
     pub fn load_text(&self) -> Result<Option<Zeroizing<String>>> {
         Ok(match &self.backend {

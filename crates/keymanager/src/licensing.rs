@@ -85,6 +85,49 @@ pub fn change_status(
     store.change_license_status(id, |from| transition(from, action), action.audit_name(), &reason, now)
 }
 
+/// A buyer e-mail as typed (empty clears it), checked.
+fn check_email(text: &str) -> Result<Option<String>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::email::parse_address(t).map(Some).map_err(|e| e.with_field("buyer_email"))
+}
+
+/// A note as typed (empty clears it).
+fn check_note(text: &str) -> Result<Option<String>> {
+    let t = text.trim();
+    if t.chars().count() > 2000 || t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::invalid_input("A note has at most 2,000 characters.").with_field("note"));
+    }
+    Ok((!t.is_empty()).then(|| t.to_string()))
+}
+
+/// Sets a license's buyer e-mail and note (the seller's typing; empty clears).
+pub fn set_details(store: &mut Store, id: i64, buyer_email: &str, note: &str, now: Timestamp) -> Result<License> {
+    let email = check_email(buyer_email)?;
+    let note = check_note(note)?;
+    store.update_license_details(id, email.as_deref(), note.as_deref(), now)
+}
+
+/// A license made by hand (a sale outside Envato): product, buyer, e-mail and note checked.
+pub fn issue(
+    store: &mut Store,
+    product_id: i64,
+    buyer: Option<&str>,
+    buyer_email: Option<&str>,
+    note: Option<&str>,
+    now: Timestamp,
+) -> Result<License> {
+    let new = crate::store::NewLicense {
+        product_id,
+        buyer: buyer.map(str::to_string),
+        buyer_email: check_email(buyer_email.unwrap_or(""))?,
+        note: check_note(note.unwrap_or(""))?,
+    };
+    store.issue_license(&new, now)
+}
+
 pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) -> Result<License> {
     let reason = check_reason(reason)?;
     license(store, id)?;

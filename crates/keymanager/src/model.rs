@@ -191,6 +191,10 @@ pub struct License {
     pub envato_flag: Option<String>,
     /// The Envato item's name when it sold.
     pub item_name: Option<String>,
+    /// The buyer's e-mail (Envato gives none): typed by the seller or left on the buyer page.
+    pub buyer_email: Option<String>,
+    /// The seller's note.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -30,6 +30,27 @@ pub struct Settings {
     /// The address products and buyers use (a tunnel or reverse proxy in front of the server);
     /// shown to the seller, never changed once products ship. Empty until set.
     pub public_url: String,
+    /// SMTP server for e-mail to buyers (empty: e-mail is off).
+    pub smtp_host: String,
+    pub smtp_port: u32,
+    pub smtp_security: SmtpSecurity,
+    /// Empty: no login.
+    pub smtp_username: String,
+    /// `Store Name <store@example.com>` or a bare address.
+    pub smtp_from: String,
+    /// Mail suspensions, revocations and reactivations to buyers with an e-mail.
+    pub notify_buyers: bool,
+}
+
+crate::text_enum! {
+    /// How the SMTP connection is secured: TLS from the start (465), STARTTLS (587), or none
+    /// (only for a server on this machine).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum SmtpSecurity {
+        Tls = "tls",
+        Starttls = "starttls",
+        None = "none",
+    }
 }
 
 crate::text_enum! {
@@ -57,6 +78,12 @@ impl Default for Settings {
             server_enabled: false,
             server_bind: "127.0.0.1:8787".to_string(),
             public_url: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: String::new(),
+            smtp_from: String::new(),
+            notify_buyers: false,
         }
     }
 }
@@ -75,6 +102,12 @@ pub const KEYS: &[&str] = &[
     "server_enabled",
     "server_bind",
     "public_url",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_from",
+    "notify_buyers",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -195,6 +228,36 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             "certificate_days",
             parse_range(key, "The offline certificate's life", value, 1, 365, " days")?.to_string(),
         ),
+        "smtp_host" => {
+            let v = value.trim();
+            if !v.is_empty() && url::Host::parse(v).is_err() {
+                return Err(invalid(key, format!("“{}” is not a host name such as smtp.example.com.", shorten(v))));
+            }
+            ("smtp_host", v.to_ascii_lowercase())
+        }
+        "smtp_port" => ("smtp_port", parse_range(key, "The SMTP port", value, 1, 65535, "")?.to_string()),
+        "smtp_security" => (
+            "smtp_security",
+            SmtpSecurity::parse(value)
+                .ok_or_else(|| invalid(key, format!("“{}” is not tls, starttls or none.", shorten(value.trim()))))?
+                .as_str()
+                .to_string(),
+        ),
+        "smtp_username" => {
+            let v = value.trim();
+            if v.chars().count() > 200 || v.chars().any(char::is_control) {
+                return Err(invalid(key, "A user name has at most 200 characters, on one line.".into()));
+            }
+            ("smtp_username", v.to_string())
+        }
+        "smtp_from" => {
+            let v = value.trim();
+            if !v.is_empty() {
+                crate::email::parse_mailbox(v).map_err(|e| e.with_field(key))?;
+            }
+            ("smtp_from", v.to_string())
+        }
+        "notify_buyers" => ("notify_buyers", parse_bool(key, value)?.to_string()),
         other => {
             return Err(Error::new(
                 ErrorCode::SettingsUnknownKey,
@@ -242,6 +305,12 @@ impl Settings {
             "server_enabled" => self.server_enabled = v == "true",
             "server_bind" => self.server_bind = v.to_string(),
             "public_url" => self.public_url = v.to_string(),
+            "smtp_host" => self.smtp_host = v.to_string(),
+            "smtp_port" => self.smtp_port = v.parse().unwrap_or(self.smtp_port),
+            "smtp_security" => self.smtp_security = SmtpSecurity::parse(v).unwrap_or(self.smtp_security),
+            "smtp_username" => self.smtp_username = v.to_string(),
+            "smtp_from" => self.smtp_from = v.to_string(),
+            "notify_buyers" => self.notify_buyers = v == "true",
             _ => {}
         }
     }
@@ -261,6 +330,12 @@ impl Settings {
             "server_enabled" => self.server_enabled.to_string(),
             "server_bind" => self.server_bind.clone(),
             "public_url" => self.public_url.clone(),
+            "smtp_host" => self.smtp_host.clone(),
+            "smtp_port" => self.smtp_port.to_string(),
+            "smtp_security" => self.smtp_security.as_str().to_string(),
+            "smtp_username" => self.smtp_username.clone(),
+            "smtp_from" => self.smtp_from.clone(),
+            "notify_buyers" => self.notify_buyers.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -314,6 +389,17 @@ mod tests {
         check("public_url", "", Ok(""));
         check("public_url", "https://u:p@x.example", Err(SettingsInvalidValue));
         check("public_url", "ftp://x.example", Err(SettingsInvalidValue));
+        check("smtp_host", " SMTP.Example.com ", Ok("smtp.example.com"));
+        check("smtp_host", "", Ok(""));
+        check("smtp_host", "smtp example", Err(SettingsInvalidValue));
+        check("smtp_port", "465", Ok("465"));
+        check("smtp_port", "70000", Err(SettingsInvalidValue));
+        check("smtp_security", "STARTTLS", Ok("starttls"));
+        check("smtp_security", "ssl", Err(SettingsInvalidValue));
+        check("smtp_from", "Acme Themes <store@acme.example>", Ok("Acme Themes <store@acme.example>"));
+        check("smtp_from", "store@acme.example", Ok("store@acme.example"));
+        check("smtp_from", "store at acme", Err(EmailInvalidAddress));
+        check("notify_buyers", "on", Ok("true"));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

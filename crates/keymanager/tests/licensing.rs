@@ -201,7 +201,11 @@ fn seeded(n: usize) -> (Store, i64, Vec<i64>) {
     let ids = (0..n)
         .map(|i| {
             s.issue_license(
-                &keymanager::store::NewLicense { product_id: p.id, buyer: Some(format!("buyer{i:03}")) },
+                &keymanager::store::NewLicense {
+                    product_id: p.id,
+                    buyer: Some(format!("buyer{i:03}")),
+                    ..Default::default()
+                },
                 now(),
             )
             .unwrap()
@@ -460,7 +464,9 @@ fn racing_license(limit: u32) -> (tempfile::TempDir, String, i64) {
     let p = s
         .create_product(&NewProduct { name: "Race".into(), activation_limit: Some(limit), ..Default::default() }, now())
         .unwrap();
-    let l = s.issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None }, now()).unwrap();
+    let l = s
+        .issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None, ..Default::default() }, now())
+        .unwrap();
     (dir, l.license_key, l.id)
 }
 

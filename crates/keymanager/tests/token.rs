@@ -196,7 +196,9 @@ async fn removing_forgets_the_token_and_keeps_licenses() {
     let now = time::parse("2026-11-28T10:00:00Z").unwrap();
     let p =
         store.create_product(&keymanager::model::NewProduct { name: "P".into(), ..Default::default() }, now).unwrap();
-    store.issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None }, now).unwrap();
+    store
+        .issue_license(&keymanager::store::NewLicense { product_id: p.id, buyer: None, ..Default::default() }, now)
+        .unwrap();
     let (report, _, token) = validate(&sb.base_url(), data::SELLER_TOKEN).await;
     account::save(&mut store, &keychain, &token.unwrap(), &report, now).unwrap();
     let status = account::remove(&mut store, &keychain, now).unwrap();

@@ -19,4 +19,12 @@ envato_flag: string | null,
 /**
  * The Envato item's name when it sold.
  */
-item_name: string | null, };
+item_name: string | null, 
+/**
+ * The buyer's e-mail (Envato gives none): typed by the seller or left on the buyer page.
+ */
+buyer_email: string | null, 
+/**
+ * The seller's note.
+ */
+note: string | null, };

@@ -70,6 +70,7 @@ pub fn activate(ctx: &Ctx, key: &str, instance: &str, label: Option<&str>, out: 
     let svc = service(ctx)?;
     let days = ctx.store()?.settings()?.certificate_days;
     let answer = runtime()?.block_on(svc.activate(&body(key, Some(instance), label), days, time::now()));
+    ctx.deliver_after_change();
     finish(out, answer, &[ApiCode::Activated, ApiCode::AlreadyActivated])
 }
 
@@ -77,6 +78,7 @@ pub fn deactivate(ctx: &Ctx, key: &str, instance: &str, out: &mut Out) -> CmdRes
     // The seller's own command: the buyers' daily limit does not apply.
     let svc = service(ctx)?;
     let answer = runtime()?.block_on(svc.deactivate(&body(key, Some(instance), None), u32::MAX, time::now()));
+    ctx.deliver_after_change();
     finish(out, answer, &[ApiCode::Deactivated])
 }
 

@@ -3,7 +3,7 @@ use crate::context::Ctx;
 use crate::output::{clip, CmdResult, Failure, Out};
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::model::{License, LicenseStatus};
-use keymanager::store::{LicenseFilter, LicenseQuery, NewLicense};
+use keymanager::store::{LicenseFilter, LicenseQuery};
 use keymanager::{export, time, Error, Store};
 use std::io::{self, Write};
 
@@ -54,10 +54,35 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
                 }
             }
         }
-        LicensesCmd::Issue { product, buyer } => {
-            let l =
-                ctx.store()?.issue_license(&NewLicense { product_id: *product, buyer: buyer.clone() }, time::now())?;
+        LicensesCmd::Issue { product, buyer, buyer_email, note } => {
+            let l = licensing::issue(
+                &mut ctx.store()?,
+                *product,
+                buyer.as_deref(),
+                buyer_email.as_deref(),
+                note.as_deref(),
+                time::now(),
+            )?;
+            ctx.deliver_after_change();
             out.emit(&l, |w| writeln!(w, "{}", l.license_key))
+        }
+        LicensesCmd::Edit { id, buyer_email, note } => {
+            let mut store = ctx.store()?;
+            let current = store.license(*id)?.ok_or_else(|| {
+                Error::new(keymanager::ErrorCode::LicenseNotFound, format!("There is no license with ID {id}."))
+            })?;
+            let email = buyer_email.clone().unwrap_or_else(|| current.buyer_email.clone().unwrap_or_default());
+            let note = note.clone().unwrap_or_else(|| current.note.clone().unwrap_or_default());
+            let l = licensing::set_details(&mut store, *id, &email, &note, time::now())?;
+            out.emit(&l, |w| {
+                writeln!(
+                    w,
+                    "License {}: buyer e-mail {}, note {}.",
+                    l.id,
+                    l.buyer_email.as_deref().unwrap_or("(none)"),
+                    l.note.as_deref().unwrap_or("(none)")
+                )
+            })
         }
     }
 }
@@ -70,6 +95,7 @@ fn change(ctx: &Ctx, c: &StatusChange, action: Option<LicenseAction>, out: &mut 
         Some(a) => licensing::change_status(&mut store, c.id, a, &c.reason, now)?,
         None => licensing::regenerate_key(&mut store, c.id, &c.reason, now)?,
     };
+    ctx.deliver_after_change();
     out.emit(&l, |w| writeln!(w, "License {} is {}; key {}.", l.id, l.status.as_str(), l.license_key))
 }
 

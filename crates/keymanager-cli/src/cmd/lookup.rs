@@ -17,6 +17,7 @@ pub fn run(ctx: &Ctx, code: &str, out: &mut Out) -> CmdResult {
     if let Some(e) = failed {
         eprintln!("(Could not refresh from Envato: {}; showing the stored data.)", e.message);
     }
+    ctx.deliver_after_change();
     out.emit(&r, |w| print(w, &r))?;
     out.flush()?;
     if r.verdict == LookupVerdict::Valid {

@@ -1,13 +1,16 @@
 //! One file per command group; each turns its arguments into one core call and prints the answer.
 
 pub mod activations;
+pub mod email;
 pub mod info;
 pub mod keys;
 pub mod licenses;
 pub mod lookup;
+pub mod outbox;
 pub mod products;
 pub mod review;
 pub mod serve;
 pub mod settings;
 pub mod sync;
 pub mod token;
+pub mod webhooks;

@@ -1,6 +1,8 @@
 use crate::context::Ctx;
 use crate::output::{CmdResult, Out};
 use keymanager::api::{http, signing, LicensingService};
+use keymanager::outbox::{Deliverer, OutboxWorker};
+use keymanager::secrets::Secrets;
 use keymanager::sync::worker::{ClientSource, SyncWorker};
 use keymanager::sync::SharedStore;
 use keymanager::{time, Error, ErrorCode};
@@ -32,11 +34,14 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         writeln!(out.w, "listening on http://{addr}")?;
         out.flush()?;
         let worker = SyncWorker::spawn(shared.clone(), clients, Arc::new(time::now), Duration::from_secs(5));
+        // Webhooks and e-mails: delivered while the server runs, as the app does.
+        let deliverer = Deliverer::new(shared.clone(), Secrets::for_data_dir(&dir), Arc::new(time::now))?;
+        let outbox = OutboxWorker::spawn(Arc::new(deliverer), Duration::from_secs(5));
         let router = http::router(service, shared, Arc::new(time::now), &options, Default::default());
         http::serve(listener, router, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;
-        drop(worker);
+        drop((worker, outbox));
         eprintln!("stopped");
         Ok(())
     })

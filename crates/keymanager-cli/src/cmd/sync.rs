@@ -21,6 +21,8 @@ pub fn run(ctx: &Ctx, out: &mut Out) -> CmdResult {
             }
         },
     ))?;
+    drop(shared);
+    ctx.deliver_after_change();
     out.emit(&summary, |w| {
         writeln!(
             w,

@@ -62,21 +62,8 @@ pub fn run(ctx: &Ctx, cmd: &TokenCmd, out: &mut Out) -> CmdResult {
     }
 }
 
-/// Reads the token from standard input: hidden when typed at a terminal, else one line. The
-/// buffer is wiped when dropped.
 fn read_token() -> Result<Zeroizing<String>, Error> {
-    use std::io::IsTerminal;
-    if io::stdin().is_terminal() {
-        eprint!("Paste your Envato personal token (input is hidden), then press Enter: ");
-        return rpassword::read_password()
-            .map(Zeroizing::new)
-            .map_err(|e| Error::invalid_input(format!("Cannot read the token: {e}.")));
-    }
-    let mut line = Zeroizing::new(String::with_capacity(128));
-    io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| Error::invalid_input(format!("Cannot read the token from standard input: {e}.")))?;
-    Ok(line)
+    crate::context::read_secret("Paste your Envato personal token (input is hidden), then press Enter: ", "the token")
 }
 
 /// Prints each validation step on stderr as it completes, so stdout stays clean for --json.

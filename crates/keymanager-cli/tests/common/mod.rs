@@ -16,12 +16,20 @@ pub struct Env {
     pub log: &'static str,
     /// Everything the runs printed (stdout and stderr), in order.
     pub printed: RefCell<Vec<u8>>,
+    /// More environment for every run.
+    pub vars: Vec<(&'static str, String)>,
 }
 
 impl Env {
     /// No Envato at all: commands that would call it fail as they would offline.
     pub fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap(), base: None, log: "warn", printed: RefCell::default() }
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            base: None,
+            log: "warn",
+            printed: RefCell::default(),
+            vars: Vec::new(),
+        }
     }
 
     /// Envato is the sandbox at `base`.
@@ -37,9 +45,16 @@ impl Env {
         self
     }
 
+    /// Every run gets `name=value`.
+    pub fn with_var(mut self, name: &'static str, value: impl Into<String>) -> Env {
+        self.vars.push((name, value.into()));
+        self
+    }
+
     pub fn cmd<I: AsRef<OsStr>>(&self, args: &[I]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_keymanager"));
         c.args(args).env("KEYMANAGER_DATA_DIR", self.dir.path()).env("KEYMANAGER_LOG", self.log);
+        c.envs(self.vars.iter().map(|(k, v)| (k, v)));
         match &self.base {
             Some(base) => c.env("KEYMANAGER_ENVATO_API_BASE", base),
             None => c.env_remove("KEYMANAGER_ENVATO_API_BASE"),

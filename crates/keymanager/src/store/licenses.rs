@@ -1,8 +1,10 @@
 //! The `licenses` and `activations` tables.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::outbox::emit;
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, EventType};
 use crate::license_key::LicenseKey;
 use crate::model::{License, LicenseStatus};
 use crate::money::format_cents;
@@ -14,7 +16,8 @@ pub(super) const SELECT: &str =
     "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
         (SELECT count(*) FROM activations a WHERE a.license_id = l.id),
         l.source, l.purchase_code, l.envato_item_id, l.marketplace, l.buyer, l.purchase_count, l.envato_license,
-        l.amount_cents, l.sold_at, l.supported_until, l.created_at, l.envato_checked_at, l.envato_flag, l.item_name
+        l.amount_cents, l.sold_at, l.supported_until, l.created_at, l.envato_checked_at, l.envato_flag, l.item_name,
+        l.buyer_email, l.note
      FROM licenses l JOIN products p ON p.id = l.product_id";
 
 pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
@@ -41,6 +44,8 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
         envato_checked_at: r.get(19)?,
         envato_flag: r.get(20)?,
         item_name: r.get(21)?,
+        buyer_email: r.get(22)?,
+        note: r.get(23)?,
     })
 }
 
@@ -49,6 +54,9 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
 pub struct NewLicense {
     pub product_id: i64,
     pub buyer: Option<String>,
+    /// Checked by `licensing::issue` (an address), stored as given here.
+    pub buyer_email: Option<String>,
+    pub note: Option<String>,
 }
 
 /// Which licenses to list: newest first, `after_id` continues from the last row of the
@@ -80,12 +88,14 @@ fn license_type_for(envato_license: &str, product_type: &str) -> &'static str {
 }
 
 /// Writes one license for a sale, unless the sale (by key or code) is already there.
-/// Returns the new license's id.
+/// Returns the new license's id. `new_sale`: the sale is recorded now (`sale.synced` precedes
+/// `license.created`); a sale promoted from the review queue was announced when it was queued.
 pub(crate) fn insert_sale_license(
     tx: &Transaction<'_>,
     s: &SaleRecord,
     product_id: i64,
     run_id: Option<i64>,
+    new_sale: bool,
     now: Timestamp,
 ) -> Result<Option<i64>> {
     let (limit, ptype): (u32, String) = tx
@@ -143,9 +153,21 @@ pub(crate) fn insert_sale_license(
                 .license(id)
                 .product(product_id),
             )?;
+            if new_sale {
+                emit(tx, now, EventType::SaleSynced, Some(id), None, |_| Ok(events::sale_data(s)))?;
+            }
+            emit_license_created(tx, id, now)?;
             return Ok(Some(Some(id)));
         }
         Ok(None)
+    })
+}
+
+/// `license.created` for the license `id`, in the transaction that issued it.
+pub(crate) fn emit_license_created(tx: &rusqlite::Connection, id: i64, now: Timestamp) -> Result<()> {
+    emit(tx, now, EventType::LicenseCreated, Some(id), None, |c| {
+        let l = license_in(c, id)?.ok_or_else(|| Error::internal("The new license vanished."))?;
+        Ok(events::license_data(&l))
     })
 }
 
@@ -203,9 +225,11 @@ impl Store {
         let id = self.write(|tx| {
             with_unique_key(|key| {
                 let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, buyer, created_at, updated_at)
-                     VALUES (?1, ?2, 'active', ?3, ?4, 'manual', ?5, ?6, ?6)",
-                    params![key.as_str(), product.id, product.license_type.as_str(), product.activation_limit, buyer, to_db(now)],
+                    "INSERT OR IGNORE INTO licenses (license_key, product_id, status, license_type, activation_limit, source, buyer, created_at, updated_at,
+                        buyer_email, note)
+                     VALUES (?1, ?2, 'active', ?3, ?4, 'manual', ?5, ?6, ?6, ?7, ?8)",
+                    params![key.as_str(), product.id, product.license_type.as_str(), product.activation_limit, buyer, to_db(now),
+                        new.buyer_email, new.note],
                 )?;
                 if inserted == 1 {
                     let id = tx.last_insert_rowid();
@@ -215,12 +239,38 @@ impl Store {
                             .license(id)
                             .product(product.id),
                     )?;
+                    emit_license_created(tx, id, now)?;
                     return Ok(Some(id));
                 }
                 Ok(None)
             })
         })?;
         self.license(id)?.ok_or_else(|| Error::internal("The new license vanished."))
+    }
+
+    /// Sets the buyer's e-mail and the seller's note (None clears), values already checked.
+    pub fn update_license_details(
+        &mut self,
+        id: i64,
+        buyer_email: Option<&str>,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<License> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE licenses SET buyer_email = ?2, note = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, buyer_email, note, to_db(now)],
+            )?;
+            if n == 0 {
+                return Err(Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {id}.")));
+            }
+            insert_audit(
+                tx,
+                &AuditEntry::new(now, AuditLevel::Info, "license.details_changed", "Buyer e-mail or note changed.")
+                    .license(id),
+            )?;
+            license_in(tx, id)?.ok_or_else(|| Error::internal("The license vanished."))
+        })
     }
 
     pub fn license(&self, id: i64) -> Result<Option<License>> {
@@ -262,8 +312,12 @@ mod tests {
             .unwrap();
         let mut keys = std::collections::HashSet::new();
         for i in 0..25 {
-            let l =
-                store.issue_license(&NewLicense { product_id: p.id, buyer: Some(format!("buyer{i}")) }, now).unwrap();
+            let l = store
+                .issue_license(
+                    &NewLicense { product_id: p.id, buyer: Some(format!("buyer{i}")), ..Default::default() },
+                    now,
+                )
+                .unwrap();
             assert_eq!(l.activation_limit, 3);
             assert_eq!(l.status, LicenseStatus::Active);
             assert!(keys.insert(l.license_key.clone()));
@@ -284,7 +338,8 @@ mod tests {
         let audit = store.audit_for_license(seen[0]).unwrap();
         assert_eq!(audit[0].action, "license.created");
 
-        let err = store.issue_license(&NewLicense { product_id: 999, buyer: None }, now).unwrap_err();
+        let err =
+            store.issue_license(&NewLicense { product_id: 999, buyer: None, ..Default::default() }, now).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProductNotFound);
     }
 }

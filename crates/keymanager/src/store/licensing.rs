@@ -3,8 +3,10 @@
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
 use super::licenses::{license_by_key_in, license_in, row_to_license, with_unique_key, SELECT};
+use super::outbox::emit;
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, EventType};
 use crate::license_key::LicenseKey;
 use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus};
 use crate::time::{to_db, Timestamp};
@@ -171,13 +173,17 @@ fn remove_activation(
     let (id, inst) = found.ok_or_else(|| {
         Error::new(ErrorCode::ActivationNotFound, "This license has no such activation; nothing was changed.")
     })?;
+    let label: Option<String> = tx.query_row("SELECT label FROM activations WHERE id = ?1", [id], |r| r.get(0))?;
     tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
     insert_audit(
         tx,
         &AuditEntry::new(now, AuditLevel::Info, "activation.removed", format!("Deactivated “{inst}”."))
             .license(license_id),
     )?;
-    Ok(())
+    emit(tx, now, EventType::ActivationDeleted, Some(license_id), None, |c| {
+        let key: String = c.query_row("SELECT license_key FROM licenses WHERE id = ?1", [license_id], |r| r.get(0))?;
+        Ok(events::activation_data(&key, &inst, label.as_deref()))
+    })
 }
 
 impl Store {
@@ -323,7 +329,13 @@ impl Store {
                 return Err(Error::internal("The license changed during the update; nothing was written."));
             }
             insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, action, reason.to_string()).license(id))?;
-            license_in(tx, id)?.ok_or_else(|| not_found(id))
+            let after = license_in(tx, id)?.ok_or_else(|| not_found(id))?;
+            if let Some(kind) = EventType::parse(action).filter(|k| k.is_lifecycle()) {
+                emit(tx, now, kind, Some(id), after.buyer_email.as_deref(), |_| {
+                    Ok(events::status_data(&after, reason))
+                })?;
+            }
+            Ok(after)
         })
     }
 
@@ -390,6 +402,8 @@ impl Store {
         admit: impl FnOnce(&License) -> Result<()>,
         now: Timestamp,
     ) -> Result<(License, Activation, bool)> {
+        // A refusal at the limit is itself an event (`activation.limit_reached`): it is committed,
+        // and the refusal returned after.
         self.write(|tx| {
             let license = license_with_key(tx, key)?;
             admit(&license)?;
@@ -407,10 +421,13 @@ impl Store {
                 None => {
                     let used: u32 = tx.query_row("SELECT count(*) FROM activations WHERE license_id = ?1", [license_id], |r| r.get(0))?;
                     if used >= limit {
-                        return Err(Error::new(
+                        emit(tx, now, EventType::ActivationLimitReached, Some(license_id), None, |_| {
+                            Ok(events::limit_data(&license.license_key, instance, limit))
+                        })?;
+                        return Ok(Err(Error::new(
                             ErrorCode::LicenseActivationLimit,
                             format!("This license is already active on {used} of {limit} allowed installations. Deactivate one first."),
-                        ));
+                        )));
                     }
                     tx.execute(
                         "INSERT INTO activations (license_id, instance_id, label, activated_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -418,6 +435,9 @@ impl Store {
                     )?;
                     let id = tx.last_insert_rowid();
                     insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "activation.created", format!("Activated on “{instance}”.")).license(license_id))?;
+                    emit(tx, now, EventType::ActivationCreated, Some(license_id), None, |_| {
+                        Ok(events::activation_data(&license.license_key, instance, label))
+                    })?;
                     (id, true)
                 }
             };
@@ -425,8 +445,8 @@ impl Store {
                 .prepare_cached("SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE id = ?1")?
                 .query_row([id], row_to_activation)?;
             let after = license_in(tx, license_id)?.ok_or_else(|| not_found(license_id))?;
-            Ok((after, a, new))
-        })
+            Ok(Ok((after, a, new)))
+        })?
     }
 
     /// Frees the activation of `instance` on the license with `key`; returns the license after.

@@ -9,6 +9,7 @@ mod account;
 mod audit;
 mod licenses;
 mod licensing;
+mod outbox;
 mod pending;
 mod products;
 mod sales;
@@ -19,6 +20,10 @@ pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
 pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
+pub use outbox::{
+    next_attempt, Channel, Delivery, DeliveryStatus, DueMessage, FailingDestination, NewlyFailing, OutboxCounts,
+    Outcome, WebhookEndpoint, RETRY_DELAYS_SECS,
+};
 pub use pending::ReviewItem;
 pub use sales::PageCounts;
 pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
@@ -37,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_licensing.sql"),
     include_str!("migrations/0005_license_sort_indexes.sql"),
     include_str!("migrations/0006_no_api_base_setting.sql"),
+    include_str!("migrations/0007_outbox.sql"),
 ];
 
 /// The schema version this build writes.
@@ -260,16 +266,19 @@ mod tests {
             [
                 "activations",
                 "audit_log",
+                "delivery_health",
                 "envato_account",
                 "license_key_history",
                 "licenses",
                 "lookups",
+                "outbox",
                 "pending_sales",
                 "product_envato_items",
                 "products",
                 "settings",
                 "sync_runs",
-                "sync_state"
+                "sync_state",
+                "webhook_endpoints"
             ]
         );
         let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();

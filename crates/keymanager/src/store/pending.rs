@@ -54,7 +54,7 @@ pub(crate) fn promote_pending(tx: &Transaction<'_>, item_id: i64, product_id: i6
         .collect::<rusqlite::Result<_>>()?;
     let mut n = 0;
     for (sale, run_id) in &waiting {
-        if insert_sale_license(tx, sale, product_id, *run_id, now)?.is_some() {
+        if insert_sale_license(tx, sale, product_id, *run_id, false, now)?.is_some() {
             n += 1;
         }
     }

@@ -2,9 +2,11 @@
 //! stop). `apply_sync_page` commits one page's plan (`sales::apply_ops`) and counts it on the run.
 
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
+use super::outbox::emit;
 use super::sales::{apply_ops, PageCounts};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, EventType};
 use crate::sync::plan::PagePlan;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension};
@@ -140,6 +142,9 @@ impl Store {
                         tx,
                         &AuditEntry::new(now, AuditLevel::Error, "sync.failed", format!("[{}] {}", e.code, e.message)).run(Some(run_id)),
                     )?;
+                    emit(tx, now, EventType::SyncFailed, None, None, |_| {
+                        Ok(events::sync_failed_data(e.code.as_str(), &e.message))
+                    })?;
                 }
             }
             Ok(())

@@ -1,0 +1,182 @@
+//! The events of shared/docs/webhooks-email.md: their types, and the exact body every webhook
+//! message carries (`{"type", "timestamp", "data"}`). Pure: the store writes them to the outbox in
+//! the same transaction as the change they describe, and `outbox` delivers them.
+
+use crate::model::License;
+use crate::money::format_cents;
+use crate::sync::plan::SaleRecord;
+use crate::time::{to_db, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use ts_rs::TS;
+
+crate::text_enum! {
+    /// Every event type of the contract, by its wire name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+    pub enum EventType {
+        SaleSynced = "sale.synced",
+        LicenseCreated = "license.created",
+        LicenseSuspended = "license.suspended",
+        LicenseRevoked = "license.revoked",
+        LicenseReactivated = "license.reactivated",
+        ActivationCreated = "activation.created",
+        ActivationDeleted = "activation.deleted",
+        ActivationLimitReached = "activation.limit_reached",
+        SyncFailed = "sync.failed",
+        WebhookTest = "webhook.test",
+    }
+}
+
+impl EventType {
+    /// The status changes a buyer is told about when `notify_buyers` is on.
+    pub fn is_lifecycle(self) -> bool {
+        matches!(self, EventType::LicenseSuspended | EventType::LicenseRevoked | EventType::LicenseReactivated)
+    }
+}
+
+/// What an e-mail in the outbox is: the license key for the buyer, a lifecycle notice, or the
+/// seller's test. Stored as the message's `event_type`.
+pub const EMAIL_LICENSE_KEY: &str = "email.license_key";
+pub const EMAIL_TEST: &str = "email.test";
+
+/// The body of one event, byte for byte what a webhook receives.
+pub fn body(kind: EventType, at: Timestamp, data: Value) -> String {
+    // In the contract's order (serde_json's maps sort their keys).
+    format!(r#"{{"type":"{}","timestamp":"{}","data":{}}}"#, kind.as_str(), to_db(at), data)
+}
+
+/// A license as events describe it (no Envato token, no other buyer: this license only).
+pub fn license_data(l: &License) -> Value {
+    json!({
+        "id": l.id,
+        "key": l.license_key,
+        "status": l.status.as_str(),
+        "product": {"id": l.product_id, "name": l.product_name},
+        "activation_limit": l.activation_limit,
+        "activations_used": l.activations_used,
+        "license_type": l.license_type.as_str(),
+        "purchase_code": l.purchase_code,
+        "item_id": l.envato_item_id,
+        "buyer": l.buyer,
+        "buyer_email": l.buyer_email,
+        "supported_until": l.supported_until,
+        "created_at": l.created_at,
+    })
+}
+
+/// A license and the reason of its status change.
+pub fn status_data(l: &License, reason: &str) -> Value {
+    json!({"license": license_data(l), "reason": reason})
+}
+
+/// A sale recorded from Envato. The amount is a string of dollars ("19.84").
+pub fn sale_data(s: &SaleRecord) -> Value {
+    json!({
+        "item_id": s.item_id,
+        "item_name": s.item_name,
+        "marketplace": s.marketplace,
+        "amount": format_cents(s.amount_cents),
+        "sold_at": to_db(s.sold_at),
+        "license_type": s.license,
+        "buyer": s.buyer,
+        "purchase_code": s.code,
+        "supported_until": s.supported_until.map(to_db),
+    })
+}
+
+pub fn activation_data(license_key: &str, fingerprint: &str, label: Option<&str>) -> Value {
+    json!({"license_key": license_key, "fingerprint": fingerprint, "label": label})
+}
+
+pub fn limit_data(license_key: &str, fingerprint: &str, limit: u32) -> Value {
+    json!({"license_key": license_key, "fingerprint": fingerprint, "activation_limit": limit})
+}
+
+pub fn sync_failed_data(code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message})
+}
+
+/// Which events an endpoint receives: every one (`*`), or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventFilter {
+    All,
+    Only(Vec<EventType>),
+}
+
+impl EventFilter {
+    /// Reads `--events a,b` or the stored text: empty or `*` is every event; an unknown type is
+    /// an error naming it. `webhook.test` is always delivered and need not be listed.
+    pub fn parse(text: &str) -> crate::Result<EventFilter> {
+        let text = text.trim();
+        if text.is_empty() || text == "*" {
+            return Ok(EventFilter::All);
+        }
+        let mut types = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let t = EventType::parse(part).ok_or_else(|| {
+                crate::Error::new(
+                    crate::ErrorCode::WebhookUnknownEvent,
+                    format!(
+                        "“{}” is not an event type. Types are: {}.",
+                        part.chars().take(40).collect::<String>(),
+                        EventType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .with_field("events")
+            })?;
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        Ok(if types.is_empty() { EventFilter::All } else { EventFilter::Only(types) })
+    }
+
+    pub fn to_stored(&self) -> String {
+        match self {
+            EventFilter::All => "*".into(),
+            EventFilter::Only(t) => t.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(","),
+        }
+    }
+
+    pub fn wants(&self, kind: EventType) -> bool {
+        kind == EventType::WebhookTest
+            || match self {
+                EventFilter::All => true,
+                EventFilter::Only(t) => t.contains(&kind),
+            }
+    }
+
+    /// The listed types (every type for `All`), for the UI and `--json`.
+    pub fn types(&self) -> Vec<EventType> {
+        match self {
+            EventFilter::All => EventType::ALL.to_vec(),
+            EventFilter::Only(t) => t.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_store_and_match() {
+        assert_eq!(EventFilter::parse("").unwrap(), EventFilter::All);
+        assert_eq!(EventFilter::parse(" * ").unwrap(), EventFilter::All);
+        let f = EventFilter::parse("license.created, sale.synced,license.created").unwrap();
+        assert_eq!(f.to_stored(), "license.created,sale.synced");
+        assert!(f.wants(EventType::LicenseCreated));
+        assert!(!f.wants(EventType::LicenseRevoked));
+        assert!(f.wants(EventType::WebhookTest), "Test reaches every endpoint");
+        let err = EventFilter::parse("license.created,license.deleted").unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::WebhookUnknownEvent);
+        assert!(err.message.contains("license.deleted"));
+    }
+
+    #[test]
+    fn a_body_is_type_timestamp_and_data() {
+        let at = crate::time::parse("2026-12-01T10:00:00Z").unwrap();
+        let b = body(EventType::WebhookTest, at, json!({}));
+        assert_eq!(b, r#"{"type":"webhook.test","timestamp":"2026-12-01T10:00:00Z","data":{}}"#);
+    }
+}
