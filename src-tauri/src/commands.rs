@@ -5,14 +5,20 @@ use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
 use keymanager::api::ServerStatus;
 use keymanager::dashboard::Dashboard;
+use keymanager::email;
 use keymanager::envato::scopes;
+use keymanager::events::EventFilter;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, NewProduct, Product};
 use keymanager::secret::SecretText;
+use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::settings::Settings;
-use keymanager::store::{LicenseFilter, LicensePage, LookupHistoryEntry, ReviewItem, SyncRun};
+use keymanager::store::{
+    Channel, Delivery, LicenseFilter, LicensePage, LookupHistoryEntry, ReviewItem, SyncRun, WebhookEndpoint,
+};
 use keymanager::sync::worker::SyncStatus;
+use keymanager::webhooks::{self, NewEndpoint};
 use keymanager::{time, Error};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -216,7 +222,9 @@ pub async fn license_change_status(
     action: LicenseAction,
     reason: String,
 ) -> Reply<License> {
-    state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await
+    let l = state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await?;
+    kick(&state);
+    Ok(l)
 }
 
 #[tauri::command]
@@ -284,4 +292,143 @@ pub async fn server_set_enabled(state: State<'_, AppState>, enabled: bool) -> Re
     let value = enabled.to_string();
     state.with_store(move |s| s.update_settings(&[("server_enabled".into(), value)], time::now())).await?;
     state.apply_server_setting().await
+}
+
+// ---- Webhooks and e-mail (shared/docs/webhooks-email.md) ------------------------------------
+
+#[tauri::command]
+pub async fn webhooks_list(state: State<'_, AppState>) -> Reply<Vec<WebhookEndpoint>> {
+    state.with_reader(|s| s.webhook_endpoints()).await
+}
+
+/// Adds an endpoint; the answer carries its secret, the only time it is shown in full.
+#[tauri::command]
+pub async fn webhook_add(state: State<'_, AppState>, url: String, events: String) -> Reply<NewEndpoint> {
+    state.with_store_and_secrets(move |s, k| webhooks::add(s, k, &url, &events, time::now())).await
+}
+
+#[tauri::command]
+pub async fn webhook_update(
+    state: State<'_, AppState>,
+    id: i64,
+    events: Option<String>,
+    enabled: Option<bool>,
+) -> Reply<WebhookEndpoint> {
+    let filter = events.as_deref().map(EventFilter::parse).transpose()?;
+    let ep = state.with_store(move |s| s.update_webhook_endpoint(id, filter.as_ref(), enabled, time::now())).await?;
+    kick(&state);
+    Ok(ep)
+}
+
+#[tauri::command]
+pub async fn webhook_remove(state: State<'_, AppState>, id: i64) -> Reply<()> {
+    state.with_store_and_secrets(move |s, k| webhooks::remove(s, k, id, time::now())).await
+}
+
+#[tauri::command]
+pub async fn webhook_rotate_secret(state: State<'_, AppState>, id: i64) -> Reply<NewEndpoint> {
+    state.with_store_and_secrets(move |s, k| webhooks::rotate(s, k, id, time::now())).await
+}
+
+/// Queues a `webhook.test` and delivers it now; the answer is its row in the log.
+#[tauri::command]
+pub async fn webhook_test(state: State<'_, AppState>, id: i64) -> Reply<Delivery> {
+    let message = state.with_store(move |s| s.queue_webhook_test(id, time::now())).await?;
+    state.deliverer()?.deliver_now(&message).await
+}
+
+#[tauri::command]
+pub async fn deliveries(
+    state: State<'_, AppState>,
+    endpoint_id: Option<i64>,
+    channel: Option<Channel>,
+    limit: Option<u32>,
+) -> Reply<Vec<Delivery>> {
+    state.with_reader(move |s| s.deliveries(endpoint_id, channel, limit.unwrap_or(100))).await
+}
+
+#[tauri::command]
+pub async fn delivery_replay(state: State<'_, AppState>, message_id: String) -> Reply<Delivery> {
+    let d = state.with_store(move |s| s.replay_message(&message_id, time::now())).await?;
+    state.deliverer()?.deliver_now(&d.message_id).await
+}
+
+/// Stores the SMTP password in the keychain (never sent back).
+#[tauri::command]
+pub async fn email_set_password(state: State<'_, AppState>, password: SecretText) -> Reply<bool> {
+    let secrets = state.secrets()?;
+    let password = password.expose_secret().to_string();
+    let password = zeroize::Zeroizing::new(password);
+    blocking(move || {
+        if password.is_empty() {
+            secrets.delete(SMTP_PASSWORD)?;
+            return Ok(false);
+        }
+        secrets.save(SMTP_PASSWORD, &password).map(|()| true)
+    })
+    .await
+}
+
+/// Whether an SMTP password is stored (it is never shown).
+#[tauri::command]
+pub async fn email_password_set(state: State<'_, AppState>) -> Reply<bool> {
+    let secrets = state.secrets()?;
+    blocking(move || Ok(secrets.load(SMTP_PASSWORD)?.is_some())).await
+}
+
+/// "Send test e-mail": sent now with the saved settings; answers with the address it went to.
+#[tauri::command]
+pub async fn email_send_test(state: State<'_, AppState>, to: Option<String>) -> Reply<String> {
+    let settings = state.with_reader(|s| s.settings()).await?;
+    let secrets = state.secrets()?;
+    let password = blocking(move || secrets.load(SMTP_PASSWORD)).await?;
+    email::send_test(&settings, password.as_deref().map(|p| p.as_str()), to.as_deref()).await
+}
+
+/// "E-mail key to buyer": queued in the outbox, delivered now; the answer is its row.
+#[tauri::command]
+pub async fn license_send_key(state: State<'_, AppState>, id: i64, to: Option<String>) -> Reply<Delivery> {
+    let message = state.with_store(move |s| email::queue_key(s, id, to.as_deref(), time::now())).await?;
+    state.deliverer()?.deliver_now(&message).await
+}
+
+#[tauri::command]
+pub async fn license_update_details(
+    state: State<'_, AppState>,
+    id: i64,
+    buyer_email: String,
+    note: String,
+) -> Reply<License> {
+    state.with_store(move |s| licensing::set_details(s, id, &buyer_email, &note, time::now())).await
+}
+
+/// A license made by hand (a sale outside Envato).
+#[tauri::command]
+pub async fn license_issue(
+    state: State<'_, AppState>,
+    product_id: i64,
+    buyer: Option<String>,
+    buyer_email: Option<String>,
+    note: Option<String>,
+) -> Reply<License> {
+    let l = state
+        .with_store(move |s| {
+            licensing::issue(s, product_id, buyer.as_deref(), buyer_email.as_deref(), note.as_deref(), time::now())
+        })
+        .await?;
+    kick(&state);
+    Ok(l)
+}
+
+/// Wakes the outbox after a change that may have queued messages.
+fn kick(state: &AppState) {
+    if let Some(o) = &state.outbox {
+        o.kick();
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
 }

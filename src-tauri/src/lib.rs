@@ -50,6 +50,7 @@ pub fn run() {
         .setup(|app| {
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
+            let outbox = state.outbox.as_ref().map(|o| o.subscribe());
             app.manage(state);
             // The licensing server runs while the app is open, when the seller switched it on.
             let handle = app.handle().clone();
@@ -69,6 +70,9 @@ pub fn run() {
             };
             if let Some(rx) = status {
                 status::spawn(app.handle().clone(), rx, handles);
+            }
+            if let Some(rx) = outbox {
+                status::spawn_outbox(app.handle().clone(), rx);
             }
             Ok(())
         })
@@ -113,6 +117,20 @@ pub fn run() {
             commands::server_status,
             commands::server_set_enabled,
             commands::ui_ready,
+            commands::webhooks_list,
+            commands::webhook_add,
+            commands::webhook_update,
+            commands::webhook_remove,
+            commands::webhook_rotate_secret,
+            commands::webhook_test,
+            commands::deliveries,
+            commands::delivery_replay,
+            commands::email_set_password,
+            commands::email_password_set,
+            commands::email_send_test,
+            commands::license_send_key,
+            commands::license_update_details,
+            commands::license_issue,
         ])
         .build(tauri::generate_context!());
 

@@ -7,6 +7,8 @@ use keymanager::api::http::{RunningServer, ServeOptions};
 use keymanager::api::{signing, LicensingService, ServerStatus};
 use keymanager::envato::{ApiBase, ClientConfig, EnvatoClient};
 use keymanager::keychain::Keychain;
+use keymanager::outbox::{Deliverer, OutboxWorker};
+use keymanager::secrets::Secrets;
 use keymanager::sync::worker::{ClientSource, SyncWorker};
 use keymanager::sync::SharedStore;
 use keymanager::{paths, time, Error, Store};
@@ -30,6 +32,11 @@ pub struct AppState {
     /// Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
     pub api: Result<ApiBase, Error>,
     pub server: tokio::sync::Mutex<ServerSlot>,
+    /// The seller's webhook secrets and SMTP password (keychain).
+    pub secrets: Option<Secrets>,
+    /// Webhooks and e-mails: delivered in the background while the app runs.
+    pub deliverer: Option<Arc<Deliverer>>,
+    pub outbox: Option<OutboxWorker>,
 }
 
 impl AppState {
@@ -56,7 +63,54 @@ impl AppState {
             }
             _ => None,
         };
-        AppState { store, keychain, worker, data_dir: dir.ok(), api, server: Default::default() }
+        let secrets = dir.as_ref().ok().map(|d| Secrets::for_data_dir(d));
+        let deliverer = match (&store, &secrets) {
+            (Ok(store), Some(secrets)) => {
+                Deliverer::new(store.clone(), secrets.clone(), Arc::new(time::now)).ok().map(Arc::new)
+            }
+            _ => None,
+        };
+        let outbox = deliverer.clone().map(|d| {
+            let _guard = tauri::async_runtime::handle().inner().enter();
+            OutboxWorker::spawn(d, Duration::from_secs(5))
+        });
+        AppState {
+            store,
+            keychain,
+            worker,
+            data_dir: dir.ok(),
+            api,
+            server: Default::default(),
+            secrets,
+            deliverer,
+            outbox,
+        }
+    }
+
+    pub fn secrets(&self) -> Result<Secrets, Error> {
+        match (&self.secrets, &self.store) {
+            (Some(s), _) => Ok(s.clone()),
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(_)) => Err(Error::internal("No data folder.")),
+        }
+    }
+
+    pub fn deliverer(&self) -> Result<Arc<Deliverer>, Error> {
+        match (&self.deliverer, &self.store) {
+            (Some(d), _) => Ok(d.clone()),
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(_)) => Err(Error::internal("Delivery is not running.")),
+        }
+    }
+
+    /// Runs `f` with the store and the secrets on a blocking thread (the keychain blocks on D-Bus).
+    pub async fn with_store_and_secrets<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &Secrets) -> Result<T, Error> + Send + 'static,
+    {
+        let secrets = self.secrets()?;
+        self.with_store(move |s| f(s, &secrets)).await
     }
 
     pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {

@@ -94,6 +94,27 @@ pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, t
     });
 }
 
+pub const OUTBOX_STATUS_EVENT: &str = "outbox-status";
+
+/// Follows the outbox: each pass that did something reaches the window (`outbox-status`), and
+/// a destination that starts failing (or an endpoint disabled by 410) gets one native
+/// notification; the store tells each once, not per message.
+pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymanager::outbox::OutboxStatus>) {
+    tauri::async_runtime::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let status = rx.borrow_and_update().clone();
+            let _ = app.emit(OUTBOX_STATUS_EVENT, &status);
+            for f in &status.newly_failing {
+                let title = if f.disabled { "Webhook endpoint turned off" } else { "Delivery failing" };
+                let body = format!("{}: {}", f.label, f.error);
+                if let Err(e) = app.notification().builder().title(title).body(body).show() {
+                    tracing::debug!(%e, "no notification shown");
+                }
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

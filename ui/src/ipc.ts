@@ -23,6 +23,10 @@ import type { NewProduct } from "./bindings/NewProduct";
 import type { Product } from "./bindings/Product";
 import type { Settings } from "./bindings/Settings";
 import type { ServerStatus } from "./bindings/ServerStatus";
+import type { WebhookEndpoint } from "./bindings/WebhookEndpoint";
+import type { NewEndpoint } from "./bindings/NewEndpoint";
+import type { Delivery } from "./bindings/Delivery";
+import type { Channel } from "./bindings/Channel";
 
 export class IpcError extends Error {
   readonly code: ErrorCode;
@@ -95,6 +99,29 @@ export const ipc = {
   serverStatus: () => call<ServerStatus>("server_status"),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
+  webhooksList: () => call<WebhookEndpoint[]>("webhooks_list"),
+  /** Adds an endpoint; the answer carries its secret, shown this once. `events`: "" for all, else "a,b". */
+  webhookAdd: (url: string, events: string) => call<NewEndpoint>("webhook_add", { url, events }),
+  webhookUpdate: (id: number, change: { events?: string; enabled?: boolean }) =>
+    call<WebhookEndpoint>("webhook_update", { id, events: change.events ?? null, enabled: change.enabled ?? null }),
+  webhookRemove: (id: number) => call<void>("webhook_remove", { id }),
+  webhookRotateSecret: (id: number) => call<NewEndpoint>("webhook_rotate_secret", { id }),
+  /** Sends `webhook.test` now; answers with its row in the delivery log. */
+  webhookTest: (id: number) => call<Delivery>("webhook_test", { id }),
+  deliveries: (endpointId: number | null, channel: Channel | null, limit = 100) =>
+    call<Delivery[]>("deliveries", { endpointId, channel, limit }),
+  deliveryReplay: (messageId: string) => call<Delivery>("delivery_replay", { messageId }),
+  /** Stores the SMTP password in the keychain (empty removes it); answers whether one is stored. */
+  emailSetPassword: (password: string) => call<boolean>("email_set_password", { password }),
+  emailPasswordSet: () => call<boolean>("email_password_set"),
+  /** Sends a test e-mail now; answers with the address it went to. */
+  emailSendTest: (to: string | null) => call<string>("email_send_test", { to }),
+  /** "E-mail key to buyer" (to the license's buyer e-mail, or `to`). */
+  licenseSendKey: (id: number, to: string | null) => call<Delivery>("license_send_key", { id, to }),
+  licenseUpdateDetails: (id: number, buyerEmail: string, note: string) =>
+    call<License>("license_update_details", { id, buyerEmail, note }),
+  licenseIssue: (productId: number, buyer: string | null, buyerEmail: string | null, note: string | null) =>
+    call<License>("license_issue", { productId, buyer, buyerEmail, note }),
   /** Tells Rust the first frame is on screen (start-up time is logged once). */
   uiReady: () => call<void>("ui_ready"),
   /** Every change of the background sync's status (progress, last run, paused…). */

@@ -14,6 +14,11 @@ export const keys = {
   dashboard: ["dashboard"],
   lookupHistory: ["lookup_history"],
   serverStatus: ["server_status"],
+  webhooks: ["webhooks"],
+  /** Every delivery log, whatever its filter. */
+  deliveries: ["deliveries"],
+  deliveriesOf: (endpointId: number | null, channel: string | null) => ["deliveries", endpointId, channel] as const,
+  emailPasswordSet: ["email_password_set"],
   /** Every page of the licenses list, whatever its filter. */
   licenses: ["licenses"],
   licensesFiltered: (filter: LicenseFilter) => ["licenses", filter] as const,

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod data;
+pub mod receivers;
 
 use axum::body::Body;
 use axum::extract::{Query, State};

@@ -244,6 +244,16 @@ impl Deliverer {
     }
 }
 
+impl Deliverer {
+    /// Delivers what is due now (at most 20 s) and answers with `message_id`'s row: Test,
+    /// "E-mail key to buyer" and replay show their outcome at once.
+    pub async fn deliver_now(&self, message_id: &str) -> Result<crate::store::Delivery> {
+        self.run_due(Some(Duration::from_secs(20))).await?;
+        let id = message_id.to_string();
+        self.store.read(move |s| s.delivery(&id)).await
+    }
+}
+
 /// What the app and `serve` show of the outbox.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
 pub struct OutboxStatus {

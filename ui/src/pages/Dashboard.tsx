@@ -15,6 +15,16 @@ export function Dashboard() {
     <section>
       <header className="page-head"><h1>Dashboard</h1></header>
       {data.isError && <div className="banner error" role="alert">{data.error.message}</div>}
+      {d && d.outbox.failing.map((f) => (
+        <div key={f.destination} className="banner warn" role="alert" data-testid="outbox-failing">
+          Delivery to {f.label} is failing since {new Date(f.since).toLocaleString()}: {f.last_error} Messages are kept and retried.
+        </div>
+      ))}
+      {d && (d.outbox.pending > 0 || d.outbox.failed > 0) && (
+        <p className="muted" data-testid="outbox-counts">
+          Webhooks and e-mails: {d.outbox.pending} waiting, {d.outbox.failed} failed (see Settings › Webhooks and Email).
+        </p>
+      )}
       <div className="stats">
         <Stat label="Active licenses" value={d ? String(d.licenses.active) : "…"} testid="stat-active" />
         <Stat label="Suspended / revoked" value={d ? `${d.licenses.suspended} / ${d.licenses.revoked}` : "…"} testid="stat-suspended" />

@@ -9,6 +9,7 @@ import type { LicenseSort } from "../bindings/LicenseSort";
 import type { SupportFilter } from "../bindings/SupportFilter";
 import type { LicenseAction } from "../bindings/LicenseAction";
 import { LicenseFacts } from "./LicenseFacts";
+import type { License } from "../bindings/License";
 
 const ROW_HEIGHT = 44;
 
@@ -183,6 +184,7 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
         <div className="banner warn" data-testid="not-recognised">Envato no longer recognises this purchase (refund or reversal?). Decide whether to suspend or revoke it.</div>
       )}
       <LicenseFacts license={l} support={support} />
+      <LicenseContact key={`${l.id}-${l.buyer_email ?? ""}-${l.note ?? ""}`} license={l} onSaved={refresh} />
       <div className="form-actions wrap">
         {actions.filter((a) => a.show).map((a) => (
           <button key={a.action} type="button" className={a.action === "revoke" ? "danger" : "secondary"} data-testid={`action-${a.action}`}
@@ -226,5 +228,51 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
         ))}
       </ol>
     </aside>
+  );
+}
+
+/** The buyer's e-mail and the seller's note, edited in place, and "E-mail key to buyer". */
+function LicenseContact({ license: l, onSaved }: { license: License; onSaved: () => void }) {
+  const [email, setEmail] = useState(l.buyer_email ?? "");
+  const [note, setNote] = useState(l.note ?? "");
+  const [error, setError] = useState<IpcError | null>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const dirty = email !== (l.buyer_email ?? "") || note !== (l.note ?? "");
+  const save = useMutation({
+    mutationFn: () => ipc.licenseUpdateDetails(l.id, email, note),
+    onSuccess: () => { setError(null); onSaved(); },
+    onError: (e: IpcError) => setError(e),
+  });
+  const send = useMutation({
+    mutationFn: () => ipc.licenseSendKey(l.id, null),
+    onSuccess: (d) => {
+      setError(null);
+      setSent(d.status === "delivered" ? `Sent to ${d.destination}.` : `Not sent yet (kept and retried): ${d.last_error ?? "waiting"}`);
+      onSaved();
+    },
+    onError: (e: IpcError) => { setSent(null); setError(e); },
+  });
+  return (
+    <form className="contact" noValidate onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+      <div className={error?.field === "buyer_email" ? "field has-error" : "field"}>
+        <label htmlFor="buyer-email" className="field-label">Buyer e-mail</label>
+        <input id="buyer-email" data-testid="buyer-email" type="email" value={email} placeholder="Envato does not share it"
+          onChange={(e) => { setEmail(e.target.value); setError(null); }} />
+        {error?.field === "buyer_email" && <p className="field-error" role="alert" data-testid="buyer-email-error">{error.message}</p>}
+      </div>
+      <div className="field">
+        <label htmlFor="license-note" className="field-label">Note</label>
+        <textarea id="license-note" data-testid="license-note" rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+      </div>
+      <div className="form-actions wrap">
+        <button type="submit" className="secondary" data-testid="contact-save" disabled={!dirty || save.isPending}>Save</button>
+        <button type="button" className="secondary" data-testid="send-key" disabled={!l.buyer_email || dirty || send.isPending}
+          title={l.buyer_email ? undefined : "Add the buyer's e-mail first"} onClick={() => send.mutate()}>
+          {send.isPending ? "Sending…" : "E-mail key to buyer"}
+        </button>
+      </div>
+      {sent && <p role="status" data-testid="send-key-result">{sent}</p>}
+      {error && error.field !== "buyer_email" && <div className="banner error" role="alert" data-testid="contact-error">{error.message}</div>}
+    </form>
   );
 }

@@ -2,6 +2,8 @@ import { useState } from "react";
 import { SettingsForm, type FieldDef } from "./SettingsForm";
 import { EnvatoTab } from "./EnvatoTab";
 import { ServerTab } from "./ServerTab";
+import { WebhooksTab } from "./WebhooksTab";
+import { EmailTab } from "./EmailTab";
 
 const TABS = [
   { id: "general", label: "General" },
@@ -9,6 +11,7 @@ const TABS = [
   { id: "envato", label: "Envato Integration" },
   { id: "server", label: "Licensing server" },
   { id: "webhooks", label: "Webhooks" },
+  { id: "email", label: "Email" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -45,12 +48,8 @@ export function SettingsPage() {
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
         {tab === "envato" && <EnvatoTab />}
         {tab === "server" && <ServerTab />}
-        {tab === "webhooks" && (
-          <div className="empty" data-testid="webhooks-empty">
-            <h3>Webhooks</h3>
-            <p className="muted">Triggering your own actions on Envato purchases is not available yet.</p>
-          </div>
-        )}
+        {tab === "webhooks" && <WebhooksTab />}
+        {tab === "email" && <EmailTab />}
       </div>
     </section>
   );

@@ -14,7 +14,7 @@ const LICENSE: License = {
   purchase_code: "a67f4582-95d6-4019-81f3-75d1ebe3a071", envato_item_id: 20929979, marketplace: "themeforest.net",
   buyer: null, purchase_count: 2, envato_license: "Regular License", amount: "41.30", sold_at: "2026-11-01T10:00:00Z",
   supported_until: null, created_at: "2026-11-01T10:05:00Z", envato_checked_at: "2026-11-28T10:00:00Z",
-  envato_flag: null, item_name: "Modern Portfolio Pro - WordPress Theme",
+  envato_flag: null, item_name: "Modern Portfolio Pro - WordPress Theme", buyer_email: null, note: null,
 };
 
 function wrap(ui: React.ReactNode) {

@@ -19,6 +19,12 @@ const DEFAULTS: Settings = {
   server_enabled: false,
   server_bind: "127.0.0.1:8787",
   public_url: "",
+  smtp_host: "",
+  smtp_port: 587,
+  smtp_security: "starttls",
+  smtp_username: "",
+  smtp_from: "",
+  notify_buyers: false,
 };
 
 function renderPage() {
@@ -50,7 +56,7 @@ describe("Settings page", () => {
   it("shows the four tabs of the admin portal", async () => {
     fakeBackend();
     renderPage();
-    for (const name of ["General", "License", "Envato Integration", "Licensing server", "Webhooks"]) {
+    for (const name of ["General", "License", "Envato Integration", "Licensing server", "Webhooks", "Email"]) {
       expect(screen.getByRole("tab", { name })).toBeTruthy();
     }
     await waitFor(() => expect(screen.getByTestId("setting-sync_interval_minutes")).toHaveProperty("value", "30"));

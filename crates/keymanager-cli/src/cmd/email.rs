@@ -19,12 +19,7 @@ pub fn run(ctx: &Ctx, cmd: &EmailCmd, out: &mut Out) -> CmdResult {
         EmailCmd::SendKey { license_id, to } => {
             let id = email::queue_key(&mut ctx.store()?, *license_id, to.as_deref(), time::now())?;
             ctx.deliver_outbox(Duration::from_secs(30))?;
-            let d = ctx
-                .store()?
-                .deliveries(None, Some(keymanager::store::Channel::Email), 1000)?
-                .into_iter()
-                .find(|d| d.message_id == id)
-                .ok_or_else(|| Error::internal("The message vanished."))?;
+            let d = ctx.store()?.delivery(&id)?;
             out.emit(&d, |w| super::webhooks::print_delivery(w, &d))?;
             if d.status == keymanager::store::DeliveryStatus::Delivered {
                 Ok(())

@@ -103,12 +103,7 @@ pub fn print_delivery(w: &mut dyn Write, d: &Delivery) -> std::io::Result<()> {
 
 /// One message after a delivery attempt: its row, exit 1 when it did not get through.
 fn show_message(ctx: &Ctx, message_id: &str, out: &mut Out) -> CmdResult {
-    let d = ctx
-        .store()?
-        .deliveries(None, None, 1000)?
-        .into_iter()
-        .find(|d| d.message_id == message_id)
-        .ok_or_else(|| keymanager::Error::internal("The message vanished."))?;
+    let d = ctx.store()?.delivery(message_id)?;
     out.emit(&d, |w| print_delivery(w, &d))?;
     if d.status == keymanager::store::DeliveryStatus::Delivered {
         Ok(())

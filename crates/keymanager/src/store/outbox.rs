@@ -15,7 +15,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
     pub enum Channel {
         Webhook = "webhook",
         Email = "email",
@@ -243,6 +243,35 @@ const ENDPOINT_SELECT: &str = "SELECT e.id, e.url, e.events, e.enabled, e.disabl
         (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.status = 'failed'),
         h.failing_since, h.last_error
      FROM webhook_endpoints e LEFT JOIN delivery_health h ON h.destination = 'webhook:' || e.id";
+
+const DELIVERY_SELECT: &str =
+    "SELECT o.message_id, o.channel, o.endpoint_id, coalesce(e.url, o.recipient, ''), o.event_type, o.status, o.attempts,
+            o.last_status, o.last_error, o.next_attempt_at, o.created_at, o.delivered_at
+     FROM outbox o LEFT JOIN webhook_endpoints e ON e.id = o.endpoint_id";
+
+fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        message_id: r.get(0)?,
+        channel: r.get(1)?,
+        endpoint_id: r.get(2)?,
+        destination: r.get(3)?,
+        event_type: r.get(4)?,
+        status: r.get(5)?,
+        attempts: r.get(6)?,
+        last_status: r.get(7)?,
+        last_error: r.get(8)?,
+        next_attempt_at: r.get(9)?,
+        created_at: r.get(10)?,
+        delivered_at: r.get(11)?,
+    })
+}
+
+fn message_not_found(message_id: &str) -> Error {
+    Error::new(
+        ErrorCode::OutboxMessageNotFound,
+        format!("There is no message {} in the outbox.", message_id.trim().chars().take(40).collect::<String>()),
+    )
+}
 
 fn endpoint_not_found(id: i64) -> Error {
     Error::new(ErrorCode::WebhookNotFound, format!("There is no webhook endpoint with ID {id}."))
@@ -501,32 +530,23 @@ impl Store {
 
     /// The delivery log, newest first; `endpoint` narrows it to one endpoint.
     pub fn deliveries(&self, endpoint: Option<i64>, channel: Option<Channel>, limit: u32) -> Result<Vec<Delivery>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT o.message_id, o.channel, o.endpoint_id, coalesce(e.url, o.recipient, ''), o.event_type, o.status, o.attempts,
-                    o.last_status, o.last_error, o.next_attempt_at, o.created_at, o.delivered_at
-             FROM outbox o LEFT JOIN webhook_endpoints e ON e.id = o.endpoint_id
-             WHERE (?1 IS NULL OR o.endpoint_id = ?1) AND (?2 IS NULL OR o.channel = ?2)
-             ORDER BY o.id DESC LIMIT ?3",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DELIVERY_SELECT} WHERE (?1 IS NULL OR o.endpoint_id = ?1) AND (?2 IS NULL OR o.channel = ?2)
+             ORDER BY o.id DESC LIMIT ?3"
+        ))?;
         let rows = stmt
-            .query_map(params![endpoint, channel, limit.clamp(1, 1000)], |r| {
-                Ok(Delivery {
-                    message_id: r.get(0)?,
-                    channel: r.get(1)?,
-                    endpoint_id: r.get(2)?,
-                    destination: r.get(3)?,
-                    event_type: r.get(4)?,
-                    status: r.get(5)?,
-                    attempts: r.get(6)?,
-                    last_status: r.get(7)?,
-                    last_error: r.get(8)?,
-                    next_attempt_at: r.get(9)?,
-                    created_at: r.get(10)?,
-                    delivered_at: r.get(11)?,
-                })
-            })?
+            .query_map(params![endpoint, channel, limit.clamp(1, 1000)], delivery_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// One message of the log; `outbox.message_not_found` when there is none.
+    pub fn delivery(&self, message_id: &str) -> Result<Delivery> {
+        self.conn
+            .prepare_cached(&format!("{DELIVERY_SELECT} WHERE o.message_id = ?1"))?
+            .query_row([message_id.trim()], delivery_row)
+            .optional()?
+            .ok_or_else(|| message_not_found(message_id))
     }
 
     /// Sends a message again with the same `webhook-id` (a receiver that already has it keeps one):
@@ -538,17 +558,11 @@ impl Store {
                 params![message_id.trim(), to_db(now)],
             )?;
             if n == 0 {
-                return Err(Error::new(
-                    ErrorCode::OutboxMessageNotFound,
-                    format!("There is no message {} in the outbox.", message_id.trim().chars().take(40).collect::<String>()),
-                ));
+                return Err(message_not_found(message_id));
             }
             Ok(())
         })?;
-        self.deliveries(None, None, 1000)?
-            .into_iter()
-            .find(|d| d.message_id == message_id.trim())
-            .ok_or_else(|| Error::internal("The replayed message vanished."))
+        self.delivery(message_id)
     }
 
     /// Messages waiting and failed, and failing destinations.
