@@ -376,6 +376,72 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
     assert_eq!(css.status(), 200);
 }
 
+/// The buyer leaves an e-mail on the buyer page (only with the consent box ticked); `serve`'s own
+/// outbox delivers the key to a real SMTP server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buyer_page_mails_the_key_to_an_address_left_with_consent() {
+    let sb = sandbox().await;
+    let mail = tempfile::tempdir().unwrap();
+    let sink = envato_sandbox::receivers::SmtpSink::start(mail.path(), "seller", "pw-buyer-page");
+    let env = Env::with_sandbox(&sb.base_url())
+        .with_var("KEYMANAGER_SECRETS_DIR", mail.path().join("secrets").to_string_lossy().to_string());
+    env.set_token();
+    for (k, v) in [
+        ("auto_create_products", "on".to_string()),
+        ("store_name", "Acme Themes".into()),
+        ("smtp_host", "127.0.0.1".into()),
+        ("smtp_port", sink.port.to_string()),
+        ("smtp_security", "none".into()),
+        ("smtp_username", "seller".into()),
+        ("smtp_from", "Acme Themes <store@acme.example>".into()),
+    ] {
+        assert!(env.run(&["settings", "set", k, &v], "").status.success());
+    }
+    assert!(env.run(&["email", "password"], "pw-buyer-page\n").status.success());
+    let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some()).unwrap();
+    let server = Server::start(&env);
+    let form = |path: &str, fields: &[(&str, &str)]| {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        server
+            .http
+            .post(format!("{}{path}", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let shown = form("/", &[("purchase_code", &sale.code)]).await.unwrap().text().await.unwrap();
+    assert!(shown.contains("E-mail me this key") && shown.contains("Acme Themes may keep this address"), "{shown}");
+
+    // Without the box ticked nothing is kept.
+    let shown = form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example")])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("Tick the box"), "{shown}");
+    assert!(env.licenses()[0]["buyer_email"].is_null());
+
+    let shown = form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example"), ("consent", "yes")])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("on its way to buyer@shop.example"), "{shown}");
+    let key = env.licenses()[0]["license_key"].as_str().unwrap().to_string();
+    assert_eq!(env.licenses()[0]["buyer_email"], "buyer@shop.example");
+    // Delivered by the server's background outbox within seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sink.messages().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no e-mail arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let m = &sink.messages()[0];
+    assert!(m.contains("X-Rcpt: buyer@shop.example"));
+    assert!(envato_sandbox::receivers::decoded(m).contains(&key));
+}
+
 /// A server with no keychain: the signing key and the Envato token come from credential files
 /// (as systemd's LoadCredential provides them), and a file others can read is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

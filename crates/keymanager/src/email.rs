@@ -289,7 +289,7 @@ pub fn queue_key(
         })?,
     };
     SmtpConfig::from_settings(&store.settings()?)?;
-    let body = crate::events::body(EventType::LicenseCreated, now, crate::events::license_data(&license));
+    let body = crate::events::body(EventType::LicenseCreated, now, &crate::events::license_data(&license));
     store.queue_email(&to, EMAIL_LICENSE_KEY, &body, Some(license_id), now)
 }
 
@@ -349,7 +349,7 @@ mod tests {
         let body = crate::events::body(
             EventType::LicenseCreated,
             crate::time::parse("2026-12-01T10:00:00Z").unwrap(),
-            serde_json::json!({"key": "KM-ABCD", "product": {"name": "Pixel <Theme>"}, "activation_limit": 2,
+            &serde_json::json!({"key": "KM-ABCD", "product": {"name": "Pixel <Theme>"}, "activation_limit": 2,
                 "supported_until": "2027-06-01T00:00:00Z"}),
         );
         let m = render(&cfg(), EMAIL_LICENSE_KEY, &body).unwrap();
@@ -370,7 +370,7 @@ mod tests {
         let body = crate::events::body(
             EventType::LicenseRevoked,
             crate::time::parse("2026-12-01T10:00:00Z").unwrap(),
-            serde_json::json!({"license": {"key": "KM-X", "product": {"name": "Plugin"}}, "reason": "Refunded"}),
+            &serde_json::json!({"license": {"key": "KM-X", "product": {"name": "Plugin"}}, "reason": "Refunded"}),
         );
         let m = render(&cfg(), "license.revoked", &body).unwrap();
         assert_eq!(m.subject, "Your license for Plugin was revoked");

@@ -40,48 +40,92 @@ pub const EMAIL_LICENSE_KEY: &str = "email.license_key";
 pub const EMAIL_TEST: &str = "email.test";
 
 /// The body of one event, byte for byte what a webhook receives.
-pub fn body(kind: EventType, at: Timestamp, data: Value) -> String {
-    // In the contract's order (serde_json's maps sort their keys).
+pub fn body(kind: EventType, at: Timestamp, data: &impl Serialize) -> String {
+    // In the contract's order; the data is serialised straight from borrowed fields (a sync
+    // writes two events a sale: no intermediate JSON tree).
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_string());
     format!(r#"{{"type":"{}","timestamp":"{}","data":{}}}"#, kind.as_str(), to_db(at), data)
 }
 
+#[derive(Serialize)]
+pub struct ProductData<'a> {
+    pub id: i64,
+    pub name: &'a str,
+}
+
 /// A license as events describe it (no Envato token, no other buyer: this license only).
-pub fn license_data(l: &License) -> Value {
-    json!({
-        "id": l.id,
-        "key": l.license_key,
-        "status": l.status.as_str(),
-        "product": {"id": l.product_id, "name": l.product_name},
-        "activation_limit": l.activation_limit,
-        "activations_used": l.activations_used,
-        "license_type": l.license_type.as_str(),
-        "purchase_code": l.purchase_code,
-        "item_id": l.envato_item_id,
-        "buyer": l.buyer,
-        "buyer_email": l.buyer_email,
-        "supported_until": l.supported_until,
-        "created_at": l.created_at,
-    })
+#[derive(Serialize)]
+pub struct LicenseData<'a> {
+    pub id: i64,
+    pub key: &'a str,
+    pub status: &'static str,
+    pub product: ProductData<'a>,
+    pub activation_limit: u32,
+    pub activations_used: u32,
+    pub license_type: &'static str,
+    pub purchase_code: Option<&'a str>,
+    pub item_id: Option<i64>,
+    pub buyer: Option<&'a str>,
+    pub buyer_email: Option<&'a str>,
+    pub supported_until: Option<&'a str>,
+    pub created_at: &'a str,
+}
+
+pub fn license_data(l: &License) -> LicenseData<'_> {
+    LicenseData {
+        id: l.id,
+        key: &l.license_key,
+        status: l.status.as_str(),
+        product: ProductData { id: l.product_id, name: &l.product_name },
+        activation_limit: l.activation_limit,
+        activations_used: l.activations_used,
+        license_type: l.license_type.as_str(),
+        purchase_code: l.purchase_code.as_deref(),
+        item_id: l.envato_item_id,
+        buyer: l.buyer.as_deref(),
+        buyer_email: l.buyer_email.as_deref(),
+        supported_until: l.supported_until.as_deref(),
+        created_at: &l.created_at,
+    }
 }
 
 /// A license and the reason of its status change.
-pub fn status_data(l: &License, reason: &str) -> Value {
-    json!({"license": license_data(l), "reason": reason})
+#[derive(Serialize)]
+pub struct StatusData<'a> {
+    pub license: LicenseData<'a>,
+    pub reason: &'a str,
+}
+
+pub fn status_data<'a>(l: &'a License, reason: &'a str) -> StatusData<'a> {
+    StatusData { license: license_data(l), reason }
 }
 
 /// A sale recorded from Envato. The amount is a string of dollars ("19.84").
-pub fn sale_data(s: &SaleRecord) -> Value {
-    json!({
-        "item_id": s.item_id,
-        "item_name": s.item_name,
-        "marketplace": s.marketplace,
-        "amount": format_cents(s.amount_cents),
-        "sold_at": to_db(s.sold_at),
-        "license_type": s.license,
-        "buyer": s.buyer,
-        "purchase_code": s.code,
-        "supported_until": s.supported_until.map(to_db),
-    })
+#[derive(Serialize)]
+pub struct SaleData<'a> {
+    pub item_id: i64,
+    pub item_name: &'a str,
+    pub marketplace: Option<&'a str>,
+    pub amount: String,
+    pub sold_at: String,
+    pub license_type: &'a str,
+    pub buyer: Option<&'a str>,
+    pub purchase_code: Option<&'a str>,
+    pub supported_until: Option<String>,
+}
+
+pub fn sale_data(s: &SaleRecord) -> SaleData<'_> {
+    SaleData {
+        item_id: s.item_id,
+        item_name: &s.item_name,
+        marketplace: s.marketplace.as_deref(),
+        amount: format_cents(s.amount_cents),
+        sold_at: to_db(s.sold_at),
+        license_type: &s.license,
+        buyer: s.buyer.as_deref(),
+        purchase_code: s.code.as_deref(),
+        supported_until: s.supported_until.map(to_db),
+    }
 }
 
 pub fn activation_data(license_key: &str, fingerprint: &str, label: Option<&str>) -> Value {
@@ -176,7 +220,7 @@ mod tests {
     #[test]
     fn a_body_is_type_timestamp_and_data() {
         let at = crate::time::parse("2026-12-01T10:00:00Z").unwrap();
-        let b = body(EventType::WebhookTest, at, json!({}));
+        let b = body(EventType::WebhookTest, at, &json!({}));
         assert_eq!(b, r#"{"type":"webhook.test","timestamp":"2026-12-01T10:00:00Z","data":{}}"#);
     }
 }

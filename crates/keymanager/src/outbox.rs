@@ -30,6 +30,8 @@ const IN_FLIGHT: usize = 32;
 /// How long a claimed message is held: longer than a batch can take at 15 s per attempt.
 const LEASE_SECS: i64 = 600;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// Delivered messages stay in the log this long.
+pub const KEEP_DELIVERED_DAYS: i64 = 30;
 
 /// What one delivery pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
@@ -276,7 +278,15 @@ impl OutboxWorker {
         let (tx, status) = watch::channel(OutboxStatus::default());
         let w = wake.clone();
         tokio::spawn(async move {
+            let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
+                if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                    pruned_at = Some(tokio::time::Instant::now());
+                    let before = (deliverer.clock)() - chrono::Duration::days(KEEP_DELIVERED_DAYS);
+                    if let Err(e) = deliverer.store.run(move |s| s.prune_delivered(before)).await {
+                        tracing::warn!(code = %e.code, "outbox pruning failed: {}", e.message);
+                    }
+                }
                 match deliverer.run_due(Some(Duration::from_secs(60))).await {
                     Ok(report) => {
                         if report != DeliveryReport::default() || !tx.borrow().newly_failing.is_empty() {

@@ -45,6 +45,8 @@ pub enum Shown {
         code: String,
         licenses: Vec<(License, Vec<Activation>, SupportWindow)>,
         notice: Option<String>,
+        /// E-mail is set up: the buyer may leave an address to be sent the key (opt-in).
+        can_email: bool,
     },
 }
 
@@ -64,12 +66,15 @@ pub fn page(store_name: &str, code: &str, shown: &Shown) -> String {
                 escape(text)
             ));
         }
-        Shown::Licenses { code, licenses, notice } => {
+        Shown::Licenses { code, licenses, notice, can_email } => {
             if let Some(n) = notice {
                 body.push_str(&format!("<p class=\"message good\" role=\"status\">{}</p>", escape(n)));
             }
             for (l, acts, support) in licenses {
                 body.push_str(&license_card(code, l, acts, support));
+                if *can_email {
+                    body.push_str(&email_form(code, l, store_name));
+                }
             }
         }
     }
@@ -87,6 +92,22 @@ pub fn page(store_name: &str, code: &str, shown: &Shown) -> String {
          <script src=\"/buyer.js\" defer></script></body></html>\n",
         title = escape(&title),
         code = escape(code),
+    )
+}
+
+/// "E-mail me this key": the buyer leaves an address, with explicit consent (opt-in).
+fn email_form(code: &str, l: &License, store_name: &str) -> String {
+    let who = if store_name.is_empty() { "The seller".to_string() } else { escape(store_name) };
+    format!(
+        "<form method=\"post\" action=\"/email\" class=\"email\">\
+         <input type=\"hidden\" name=\"purchase_code\" value=\"{code}\">\
+         <label for=\"email-{id}\">E-mail me this key</label>\
+         <input id=\"email-{id}\" type=\"email\" name=\"email\" required maxlength=\"254\" autocomplete=\"email\">\
+         <label class=\"consent\"><input type=\"checkbox\" name=\"consent\" value=\"yes\" required> \
+         {who} may keep this address to send me this key and notices about this license.</label>\
+         <button type=\"submit\">Send me the key</button></form>",
+        code = escape(code),
+        id = l.id,
     )
 }
 
@@ -148,7 +169,17 @@ impl LicensingService {
                 let id = l.id;
                 let acts = self.store.read(move |s| s.activations(id)).await.unwrap_or_default();
                 let support = SupportWindow::at(l.supported_until.as_deref(), now);
-                Shown::Licenses { code: code.as_str().to_string(), licenses: vec![(*l, acts, support)], notice }
+                let can_email = self
+                    .store
+                    .read(|s| s.settings())
+                    .await
+                    .is_ok_and(|s| crate::email::SmtpConfig::from_settings(&s).is_ok());
+                Shown::Licenses {
+                    code: code.as_str().to_string(),
+                    licenses: vec![(*l, acts, support)],
+                    notice,
+                    can_email,
+                }
             }
             Ok(Resolved::Pending) => Shown::Message {
                 text: "Your purchase is genuine; the seller is still setting up its product. Please come back later."
@@ -164,6 +195,35 @@ impl LicensingService {
                 text: "The purchase could not be checked just now. Please try again in a few minutes.".into(),
                 good: false,
             },
+        }
+    }
+
+    /// "E-mail me this key": with the buyer's consent, keeps the address on the license of this
+    /// purchase code and queues the key for it. Returns the sentence to show with the page.
+    pub async fn buyer_email(&self, code: &str, address: &str, consent: bool, now: Timestamp) -> String {
+        if !consent {
+            return "Tick the box to agree that the seller keeps your address; nothing was saved.".into();
+        }
+        let address = match crate::email::parse_address(address) {
+            Ok(a) => a,
+            Err(_) => return "That is not an e-mail address; nothing was saved.".into(),
+        };
+        let Ok(code) = PurchaseCode::parse(code) else { return "That is not a purchase code.".into() };
+        let named = super::request::LicenseRef::PurchaseCode(code.as_str().to_string());
+        let Ok(Resolved::License(l)) = self.resolve(&named, now).await else {
+            return "No license has this purchase code yet; nothing was saved.".into();
+        };
+        let (id, note, to) = (l.id, l.note.clone().unwrap_or_default(), address.clone());
+        let queued = self
+            .store
+            .run(move |s| {
+                crate::licensing::set_details(s, id, &to, &note, now)?;
+                crate::email::queue_key(s, id, None, now)
+            })
+            .await;
+        match queued {
+            Ok(_) => format!("Your key is on its way to {address}."),
+            Err(_) => "Your key could not be sent just now. Please try again later.".into(),
         }
     }
 

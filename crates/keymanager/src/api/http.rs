@@ -122,6 +122,7 @@ pub fn router(
         .route("/v1/retrieve", post(retrieve))
         .route("/", get(buyer_page).post(buyer_lookup))
         .route("/deactivate", post(buyer_deactivate))
+        .route("/email", post(buyer_email))
         .route("/buyer.css", get(|| async { asset(super::buyer::CSS, "text/css; charset=utf-8") }))
         .route("/buyer.js", get(|| async { asset(super::buyer::JS, "text/javascript; charset=utf-8") }))
         .fallback(no_such_path)
@@ -357,26 +358,51 @@ async fn buyer_page(State(s): State<Served>) -> Response {
     html(super::buyer::page(&store_name(&s).await, "", &super::buyer::Shown::Nothing))
 }
 
+/// A submitted buyer form's fields, or the page that says it was too large.
+async fn read_form(req: Request<Body>, name: &str) -> Result<std::collections::HashMap<String, String>, Response> {
+    match to_bytes(req.into_body(), BODY_LIMIT).await {
+        Ok(bytes) => Ok(form(&bytes)),
+        Err(_) => {
+            let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
+            Err(html(super::buyer::page(name, "", &shown)))
+        }
+    }
+}
+
 async fn buyer_lookup(State(s): State<Served>, req: Request<Body>) -> Response {
     let name = store_name(&s).await;
-    let Ok(bytes) = to_bytes(req.into_body(), BODY_LIMIT).await else {
-        let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
-        return html(super::buyer::page(&name, "", &shown));
+    let fields = match read_form(req, &name).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let fields = form(&bytes);
     let code = fields.get("purchase_code").map(String::as_str).unwrap_or("").trim().to_string();
     let shown = s.service.buyer_lookup(&code, None, (s.clock)()).await;
     let shown_code: String = code.chars().take(100).collect();
     html(super::buyer::page(&name, &shown_code, &shown))
 }
 
+async fn buyer_email(State(s): State<Served>, req: Request<Body>) -> Response {
+    let name = store_name(&s).await;
+    let fields = match read_form(req, &name).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let code = fields.get("purchase_code").cloned().unwrap_or_default();
+    let address = fields.get("email").cloned().unwrap_or_default();
+    let consent = fields.get("consent").is_some_and(|v| v == "yes");
+    let now = (s.clock)();
+    let said = s.service.buyer_email(&code, &address, consent, now).await;
+    let shown = s.service.buyer_lookup(&code, Some(said), now).await;
+    let shown_code: String = code.chars().take(100).collect();
+    html(super::buyer::page(&name, &shown_code, &shown))
+}
+
 async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
     let name = store_name(&s).await;
-    let Ok(bytes) = to_bytes(req.into_body(), BODY_LIMIT).await else {
-        let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
-        return html(super::buyer::page(&name, "", &shown));
+    let fields = match read_form(req, &name).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let fields = form(&bytes);
     let code = fields.get("purchase_code").cloned().unwrap_or_default();
     let fingerprint = fields.get("fingerprint").cloned().unwrap_or_default();
     let (_, per_day) = limits(&s).await;

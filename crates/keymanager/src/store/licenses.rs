@@ -98,9 +98,9 @@ pub(crate) fn insert_sale_license(
     new_sale: bool,
     now: Timestamp,
 ) -> Result<Option<i64>> {
-    let (limit, ptype): (u32, String) = tx
-        .prepare_cached("SELECT activation_limit, license_type FROM products WHERE id = ?1")?
-        .query_row([product_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    let (limit, ptype, product_name): (u32, String, String) = tx
+        .prepare_cached("SELECT activation_limit, license_type, name FROM products WHERE id = ?1")?
+        .query_row([product_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or_else(|| Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {product_id}.")))?;
     let exists: bool = tx
@@ -156,7 +156,46 @@ pub(crate) fn insert_sale_license(
             if new_sale {
                 emit(tx, now, EventType::SaleSynced, Some(id), None, |_| Ok(events::sale_data(s)))?;
             }
-            emit_license_created(tx, id, now)?;
+            // The license as just written, without reading it back (a sync writes thousands).
+            emit(
+                tx,
+                now,
+                EventType::LicenseCreated,
+                Some(id),
+                None,
+                |_| -> Result<Box<serde_json::value::RawValue>> {
+                    let license_type = crate::settings::LicenseType::parse(license_type_for(&s.license, &ptype))
+                        .unwrap_or(crate::settings::LicenseType::Regular);
+                    let l = License {
+                        id,
+                        license_key: key.as_str().to_string(),
+                        product_id,
+                        product_name: product_name.clone(),
+                        status: LicenseStatus::Active,
+                        license_type,
+                        activation_limit: limit,
+                        activations_used: 0,
+                        source: crate::model::LicenseSource::Envato,
+                        purchase_code: s.code.clone(),
+                        envato_item_id: Some(s.item_id),
+                        marketplace: s.marketplace.clone(),
+                        buyer: s.buyer.clone(),
+                        purchase_count: s.purchase_count,
+                        envato_license: Some(s.license.clone()),
+                        amount: Some(format_cents(s.amount_cents)),
+                        sold_at: Some(to_db(s.sold_at)),
+                        supported_until: s.supported_until.map(to_db),
+                        created_at: at.clone(),
+                        envato_checked_at: None,
+                        envato_flag: None,
+                        item_name: Some(s.item_name.clone()),
+                        buyer_email: None,
+                        note: None,
+                    };
+                    Ok(serde_json::value::to_raw_value(&events::license_data(&l))
+                        .map_err(|e| Error::internal(e.to_string()))?)
+                },
+            )?;
             return Ok(Some(Some(id)));
         }
         Ok(None)
@@ -165,9 +204,9 @@ pub(crate) fn insert_sale_license(
 
 /// `license.created` for the license `id`, in the transaction that issued it.
 pub(crate) fn emit_license_created(tx: &rusqlite::Connection, id: i64, now: Timestamp) -> Result<()> {
-    emit(tx, now, EventType::LicenseCreated, Some(id), None, |c| {
+    emit(tx, now, EventType::LicenseCreated, Some(id), None, |c| -> Result<Box<serde_json::value::RawValue>> {
         let l = license_in(c, id)?.ok_or_else(|| Error::internal("The new license vanished."))?;
-        Ok(events::license_data(&l))
+        Ok(serde_json::value::to_raw_value(&events::license_data(&l)).map_err(|e| Error::internal(e.to_string()))?)
     })
 }
 

@@ -40,7 +40,8 @@ CREATE TABLE outbox (
     CHECK ((channel = 'webhook' AND endpoint_id IS NOT NULL) OR (channel = 'email' AND recipient IS NOT NULL))
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
-CREATE INDEX outbox_endpoint ON outbox (endpoint_id, id);
+-- (No index by endpoint: a sync writes thousands of messages, and the per-endpoint counts scan
+-- only the pending and failed ones through outbox_due.)
 
 -- A destination ('webhook:<id>' or 'email') whose last delivery failed: one row from the first
 -- failure to the next success, so the seller is told once per destination, not per message.
