@@ -4,6 +4,7 @@
 use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
 use keymanager::api::ServerStatus;
+use keymanager::backup::{self, BackupFile, BackupList, RestoreReport};
 use keymanager::dashboard::Dashboard;
 use keymanager::email;
 use keymanager::envato::scopes;
@@ -15,7 +16,8 @@ use keymanager::secret::SecretText;
 use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::settings::Settings;
 use keymanager::store::{
-    Channel, Delivery, LicenseFilter, LicensePage, LookupHistoryEntry, ReviewItem, SyncRun, WebhookEndpoint,
+    Channel, Delivery, LicenseFilter, LicensePage, LookupHistoryEntry, OutboxCounts, ReviewItem, SyncRun,
+    WebhookEndpoint,
 };
 use keymanager::sync::worker::SyncStatus;
 use keymanager::webhooks::{self, NewEndpoint};
@@ -418,6 +420,48 @@ pub async fn license_issue(
         .await?;
     kick(&state);
     Ok(l)
+}
+
+/// Messages waiting and failed, and the destinations now failing (Sync log, dashboard).
+#[tauri::command]
+pub async fn outbox_counts(state: State<'_, AppState>) -> Reply<OutboxCounts> {
+    state.with_reader(|s| s.outbox_counts()).await
+}
+
+/// The backup folder and its automatic backups, newest first.
+#[tauri::command]
+pub async fn backups_list(state: State<'_, AppState>) -> Reply<BackupList> {
+    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
+    state
+        .with_reader(move |s| {
+            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
+            Ok(BackupList { folder: dir.display().to_string(), files: backup::list(&dir)? })
+        })
+        .await
+}
+
+/// "Back up now": a consistent copy into the backup folder (a sync may run meanwhile).
+#[tauri::command]
+pub async fn backup_now(state: State<'_, AppState>) -> Reply<BackupFile> {
+    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
+    state
+        .with_reader(move |s| {
+            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
+            backup::backup_now(s, &dir, time::now())
+        })
+        .await
+}
+
+/// "Restore": the file checked, the current data kept aside, then replaced in one step.
+#[tauri::command]
+pub async fn backup_restore(state: State<'_, AppState>, path: String) -> Reply<RestoreReport> {
+    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
+    state
+        .with_store(move |s| {
+            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
+            backup::restore(s, &dir, std::path::Path::new(&path), time::now())
+        })
+        .await
 }
 
 /// Wakes the outbox after a change that may have queued messages.

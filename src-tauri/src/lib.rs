@@ -51,6 +51,11 @@ pub fn run() {
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
             let outbox = state.outbox.as_ref().map(|o| o.subscribe());
+            // The daily automatic backup while the app runs.
+            if let (Ok(store), Some(dir)) = (state.shared_store(), state.data_dir.clone()) {
+                let _guard = tauri::async_runtime::handle().inner().enter();
+                keymanager::backup::spawn_daily(store, dir, std::sync::Arc::new(keymanager::time::now));
+            }
             app.manage(state);
             // The licensing server runs while the app is open, when the seller switched it on.
             let handle = app.handle().clone();
@@ -131,6 +136,10 @@ pub fn run() {
             commands::license_send_key,
             commands::license_update_details,
             commands::license_issue,
+            commands::outbox_counts,
+            commands::backups_list,
+            commands::backup_now,
+            commands::backup_restore,
         ])
         .build(tauri::generate_context!());
 

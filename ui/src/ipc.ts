@@ -27,6 +27,10 @@ import type { WebhookEndpoint } from "./bindings/WebhookEndpoint";
 import type { NewEndpoint } from "./bindings/NewEndpoint";
 import type { Delivery } from "./bindings/Delivery";
 import type { Channel } from "./bindings/Channel";
+import type { OutboxCounts } from "./bindings/OutboxCounts";
+import type { BackupFile } from "./bindings/BackupFile";
+import type { BackupList } from "./bindings/BackupList";
+import type { RestoreReport } from "./bindings/RestoreReport";
 
 export class IpcError extends Error {
   readonly code: ErrorCode;
@@ -99,6 +103,11 @@ export const ipc = {
   serverStatus: () => call<ServerStatus>("server_status"),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
+  backupsList: () => call<BackupList>("backups_list"),
+  backupNow: () => call<BackupFile>("backup_now"),
+  /** Replaces the data with a backup (checked first; the current data is kept aside). */
+  backupRestore: (path: string) => call<RestoreReport>("backup_restore", { path }),
+  outboxCounts: () => call<OutboxCounts>("outbox_counts"),
   webhooksList: () => call<WebhookEndpoint[]>("webhooks_list"),
   /** Adds an endpoint; the answer carries its secret, shown this once. `events`: "" for all, else "a,b". */
   webhookAdd: (url: string, events: string) => call<NewEndpoint>("webhook_add", { url, events }),

@@ -15,6 +15,8 @@ export const keys = {
   lookupHistory: ["lookup_history"],
   serverStatus: ["server_status"],
   webhooks: ["webhooks"],
+  outboxCounts: ["outbox_counts"],
+  backups: ["backups"],
   /** Every delivery log, whatever its filter. */
   deliveries: ["deliveries"],
   deliveriesOf: (endpointId: number | null, channel: string | null) => ["deliveries", endpointId, channel] as const,

@@ -88,6 +88,15 @@ pub enum Command {
     /// The outbox of webhooks and e-mails.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Back the database up (consistent while a sync runs): into the backup folder (the last 14
+    /// are kept), or to --to FILE.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+    /// Restore a backup: checked first (integrity, not from a newer KeyManager), the current
+    /// data kept aside in the backup folder. Secrets stay in the keychain and are not restored.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand)]

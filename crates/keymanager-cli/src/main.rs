@@ -60,5 +60,7 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
         Command::Webhooks(c) => cmd::webhooks::run(&ctx, c, out),
         Command::Email(c) => cmd::email::run(&ctx, c, out),
         Command::Outbox(c) => cmd::outbox::run(&ctx, c, out),
+        Command::Backup { to } => cmd::backup::backup(&ctx, to.as_deref(), out),
+        Command::Restore { file } => cmd::backup::restore(&ctx, file, out),
     }
 }

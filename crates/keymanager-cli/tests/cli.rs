@@ -133,3 +133,34 @@ fn licenses_list_without_limit_prints_every_match_across_pages() {
     assert!(ids.windows(2).all(|w| w[0] > w[1]));
     assert_eq!(env.ok(&["licenses", "list", "--limit", "1001"]).lines().count(), 1002);
 }
+
+#[test]
+fn backup_and_restore_keep_the_current_data_aside_and_refuse_a_bad_file() {
+    let env = Env::new();
+    let p = env.json(&["products", "add", "--name", "Plugin", "--json"]);
+    let id = p["id"].to_string();
+    env.ok(&["licenses", "issue", "--product", &id]);
+    let b = env.json(&["backup", "--json"]);
+    let path = b["path"].as_str().unwrap().to_string();
+    assert!(path.contains("/backups/keymanager-"), "{path}");
+    env.ok(&["licenses", "issue", "--product", &id]);
+    assert_eq!(env.licenses().len(), 2);
+
+    let r = env.json(&["restore", &path, "--json"]);
+    assert_eq!(r["licenses"], 1);
+    assert!(r["note"].as_str().unwrap().contains("keychain"));
+    assert_eq!(env.licenses().len(), 1, "the backup's data is back");
+    let aside = r["kept_aside"].as_str().unwrap();
+    assert_eq!(keymanager::Store::open(std::path::Path::new(aside)).unwrap().license_counts().unwrap().total, 2);
+
+    let to = env.dir.path().join("copy.sqlite3");
+    env.ok(&["backup", "--to", to.to_str().unwrap()]);
+    let (code, _, err) = env.out(&["backup", "--to", to.to_str().unwrap()]);
+    assert_eq!(code, 1, "an existing file is not replaced: {err}");
+    let junk = env.dir.path().join("junk.sqlite3");
+    std::fs::write(&junk, "not a database, just some text that is long enough to have a header").unwrap();
+    let (code, _, err) = env.out(&["restore", junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("error[store.corrupt]"), "{err}");
+    assert_eq!(env.licenses().len(), 1, "nothing changed");
+}

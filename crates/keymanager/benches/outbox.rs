@@ -14,7 +14,6 @@ use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::receivers::Receiver;
 use envato_sandbox::{RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
-use keymanager::events::EventFilter;
 use keymanager::outbox::Deliverer;
 use keymanager::secret::Token;
 use keymanager::secrets::Secrets;

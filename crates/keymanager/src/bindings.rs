@@ -96,6 +96,9 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<NewlyFailing>(),
         one::<DeliveryReport>(),
         one::<OutboxStatus>(),
+        one::<crate::backup::BackupFile>(),
+        one::<crate::backup::BackupList>(),
+        one::<crate::backup::RestoreReport>(),
     ]
 }
 

@@ -47,6 +47,12 @@ pub fn body(kind: EventType, at: Timestamp, data: &impl Serialize) -> String {
     format!(r#"{{"type":"{}","timestamp":"{}","data":{}}}"#, kind.as_str(), to_db(at), data)
 }
 
+/// Data serialised now, for a caller whose borrowed fields do not outlive it.
+pub fn raw(data: &impl Serialize) -> crate::Result<Box<serde_json::value::RawValue>> {
+    serde_json::value::to_raw_value(data)
+        .map_err(|e| crate::Error::internal(format!("An event could not be written: {e}.")))
+}
+
 #[derive(Serialize)]
 pub struct ProductData<'a> {
     pub id: i64,

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api;
+pub mod backup;
 pub mod bindings;
 pub mod dashboard;
 pub mod email;

@@ -40,6 +40,8 @@ pub struct Settings {
     pub smtp_from: String,
     /// Mail suspensions, revocations and reactivations to buyers with an e-mail.
     pub notify_buyers: bool,
+    /// Where the daily backups go (empty: `backups` in the data folder).
+    pub backup_folder: String,
 }
 
 crate::text_enum! {
@@ -84,6 +86,7 @@ impl Default for Settings {
             smtp_username: String::new(),
             smtp_from: String::new(),
             notify_buyers: false,
+            backup_folder: String::new(),
         }
     }
 }
@@ -108,6 +111,7 @@ pub const KEYS: &[&str] = &[
     "smtp_username",
     "smtp_from",
     "notify_buyers",
+    "backup_folder",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -258,6 +262,20 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             ("smtp_from", v.to_string())
         }
         "notify_buyers" => ("notify_buyers", parse_bool(key, value)?.to_string()),
+        "backup_folder" => {
+            let v = value.trim();
+            if !v.is_empty()
+                && (!std::path::Path::new(v).is_absolute()
+                    || v.chars().count() > 1000
+                    || v.chars().any(char::is_control))
+            {
+                return Err(invalid(
+                    key,
+                    format!("“{}” is not a full folder path, such as /home/me/Backups/KeyManager.", shorten(v)),
+                ));
+            }
+            ("backup_folder", v.to_string())
+        }
         other => {
             return Err(Error::new(
                 ErrorCode::SettingsUnknownKey,
@@ -311,6 +329,7 @@ impl Settings {
             "smtp_username" => self.smtp_username = v.to_string(),
             "smtp_from" => self.smtp_from = v.to_string(),
             "notify_buyers" => self.notify_buyers = v == "true",
+            "backup_folder" => self.backup_folder = v.to_string(),
             _ => {}
         }
     }
@@ -336,6 +355,7 @@ impl Settings {
             "smtp_username" => self.smtp_username.clone(),
             "smtp_from" => self.smtp_from.clone(),
             "notify_buyers" => self.notify_buyers.to_string(),
+            "backup_folder" => self.backup_folder.clone(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -400,6 +420,9 @@ mod tests {
         check("smtp_from", "store@acme.example", Ok("store@acme.example"));
         check("smtp_from", "store at acme", Err(EmailInvalidAddress));
         check("notify_buyers", "on", Ok("true"));
+        check("backup_folder", "", Ok(""));
+        check("backup_folder", "/srv/backups", Ok("/srv/backups"));
+        check("backup_folder", "backups", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

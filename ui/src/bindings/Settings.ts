@@ -50,4 +50,8 @@ smtp_from: string,
 /**
  * Mail suspensions, revocations and reactivations to buyers with an e-mail.
  */
-notify_buyers: boolean, };
+notify_buyers: boolean, 
+/**
+ * Where the daily backups go (empty: `backups` in the data folder).
+ */
+backup_folder: string, };

@@ -10,6 +10,7 @@ import type { SupportFilter } from "../bindings/SupportFilter";
 import type { LicenseAction } from "../bindings/LicenseAction";
 import { LicenseFacts } from "./LicenseFacts";
 import type { License } from "../bindings/License";
+import type { Product } from "../bindings/Product";
 
 const ROW_HEIGHT = 44;
 
@@ -26,6 +27,7 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
   const [selected, setSelected] = useState<number | null>(open?.id ?? null);
   const [exported, setExported] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
 
   // Search as you type, without a query per keystroke.
   useEffect(() => {
@@ -76,8 +78,15 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
     <section className="licenses-page">
       <header className="page-head">
         <h1>Licenses</h1>
-        <button type="button" className="secondary" data-testid="export-csv" onClick={() => exportCsv.mutate()} disabled={exportCsv.isPending}>Export CSV</button>
+        <div className="form-actions">
+          <button type="button" className="secondary" data-testid="new-license" onClick={() => setCreating((c) => !c)}>New license</button>
+          <button type="button" className="secondary" data-testid="export-csv" onClick={() => exportCsv.mutate()} disabled={exportCsv.isPending}>Export CSV</button>
+        </div>
       </header>
+      {creating && (
+        <NewLicenseForm products={products.data ?? []} onCancel={() => setCreating(false)}
+          onCreated={(l) => { setCreating(false); setSearchText(l.license_key); setSearch(l.license_key); setSelected(l.id); }} />
+      )}
       <div className="filters">
         <input aria-label="Search" data-testid="license-search" placeholder="Search key, purchase code or buyer" value={searchText} onChange={(e) => setSearchText(e.target.value)} />
         <select aria-label="Status" data-testid="filter-status" value={status} onChange={(e) => setStatus(e.target.value as LicenseStatus | "")}>
@@ -273,6 +282,61 @@ function LicenseContact({ license: l, onSaved }: { license: License; onSaved: ()
       </div>
       {sent && <p role="status" data-testid="send-key-result">{sent}</p>}
       {error && error.field !== "buyer_email" && <div className="banner error" role="alert" data-testid="contact-error">{error.message}</div>}
+    </form>
+  );
+}
+
+/** A license made by hand, for a sale outside Envato: product, buyer, e-mail and a note. */
+function NewLicenseForm({ products, onCreated, onCancel }: { products: Product[]; onCreated: (l: License) => void; onCancel: () => void }) {
+  const queryClient = useQueryClient();
+  const active = products.filter((p) => p.status === "active");
+  const [product, setProduct] = useState(active[0] ? String(active[0].id) : "");
+  const [buyer, setBuyer] = useState("");
+  const [email, setEmail] = useState("");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState<IpcError | null>(null);
+  const create = useMutation({
+    mutationFn: () => ipc.licenseIssue(Number(product), buyer.trim() || null, email.trim() || null, note.trim() || null),
+    onSuccess: (l) => {
+      void queryClient.invalidateQueries({ queryKey: keys.licenses });
+      void queryClient.invalidateQueries({ queryKey: keys.dashboard });
+      onCreated(l);
+    },
+    onError: (e: IpcError) => setError(e),
+  });
+  if (active.length === 0) {
+    return <div className="banner warn" role="status" data-testid="new-license-no-products">Create a product first (Products page): a license belongs to one.</div>;
+  }
+  const fieldError = (f: string) => error?.field === f ? <p className="field-error" role="alert" data-testid={`new-license-${f}-error`}>{error.message}</p> : null;
+  return (
+    <form className="card new-license" data-testid="new-license-form" noValidate onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
+      <h3>New license</h3>
+      <p className="muted">For a sale outside Envato. It takes the product's activation limit and license type.</p>
+      <div className="field">
+        <label htmlFor="nl-product" className="field-label">Product</label>
+        <select id="nl-product" data-testid="new-license-product" value={product} onChange={(e) => setProduct(e.target.value)}>
+          {active.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+        </select>
+      </div>
+      <div className={error?.field === "buyer" ? "field has-error" : "field"}>
+        <label htmlFor="nl-buyer" className="field-label">Buyer</label>
+        <input id="nl-buyer" data-testid="new-license-buyer" type="text" value={buyer} onChange={(e) => setBuyer(e.target.value)} autoFocus />
+        {fieldError("buyer")}
+      </div>
+      <div className={error?.field === "buyer_email" ? "field has-error" : "field"}>
+        <label htmlFor="nl-email" className="field-label">Buyer e-mail</label>
+        <input id="nl-email" data-testid="new-license-email" type="email" value={email} onChange={(e) => { setEmail(e.target.value); setError(null); }} />
+        {fieldError("buyer_email")}
+      </div>
+      <div className="field">
+        <label htmlFor="nl-note" className="field-label">Note</label>
+        <textarea id="nl-note" data-testid="new-license-note" rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+      </div>
+      {error && !["buyer", "buyer_email"].includes(error.field ?? "") && <div className="banner error" role="alert">{error.message}</div>}
+      <div className="form-actions">
+        <button type="submit" className="primary" data-testid="new-license-create" disabled={create.isPending}>Create license</button>
+        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+      </div>
     </form>
   );
 }

@@ -39,6 +39,7 @@ export function SyncLog() {
         </div>
       </header>
       {s && <SyncBanner status={s} />}
+      <DeliveryWarnings />
       {error && <div className="banner error" role="alert">{error}</div>}
       <div className="two-columns">
         <div>
@@ -142,6 +143,21 @@ function ReviewRow({ item, products, onCreate, onMap }: {
         </select>
         <button type="button" className="secondary" disabled={!target} onClick={() => onMap(Number(target))}>Map</button>
       </div>
+    </div>
+  );
+}
+
+/** Webhook endpoints or the mail server that are failing: one line each, until they recover. */
+function DeliveryWarnings() {
+  const counts = useQuery({ queryKey: keys.outboxCounts, queryFn: ipc.outboxCounts, refetchInterval: 10000 });
+  const c = counts.data;
+  if (!c || (c.failing.length === 0 && c.failed === 0)) return null;
+  return (
+    <div className="banner warn" role="alert" data-testid="delivery-warnings">
+      {c.failing.map((f) => (
+        <div key={f.destination}>Delivery to {f.label} is failing since {when(f.since)}: {f.last_error}</div>
+      ))}
+      <div>{c.pending} message{c.pending === 1 ? "" : "s"} waiting, {c.failed} failed for good (Settings › Webhooks and Email).</div>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { EnvatoTab } from "./EnvatoTab";
 import { ServerTab } from "./ServerTab";
 import { WebhooksTab } from "./WebhooksTab";
 import { EmailTab } from "./EmailTab";
+import { Backups } from "./Backups";
 
 const TABS = [
   { id: "general", label: "General" },
@@ -20,6 +21,8 @@ const GENERAL: FieldDef[] = [
     help: "How often KeyManager checks Envato for new sales in the background: 15 to 1440 minutes." },
   { key: "history_days", label: "First sync history", kind: "number", min: 1, max: 365, suffix: "days",
     help: "How far back the first sync reaches for existing sales: 1 to 365 days (30 to 90 is typical)." },
+  { key: "backup_folder", label: "Backup folder", kind: "text", placeholder: "The data folder's backups folder",
+    help: "Where the daily backups go: a full path, for example a synced or external drive. Empty: inside the data folder." },
 ];
 
 const LICENSE: FieldDef[] = [
@@ -44,7 +47,7 @@ export function SettingsPage() {
         ))}
       </div>
       <div className="tab-panel" role="tabpanel" data-testid={`tabpanel-${tab}`}>
-        {tab === "general" && <SettingsForm key="general" fields={GENERAL} />}
+        {tab === "general" && <><SettingsForm key="general" fields={GENERAL} /><Backups /></>}
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
         {tab === "envato" && <EnvatoTab />}
         {tab === "server" && <ServerTab />}

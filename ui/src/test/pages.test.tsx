@@ -136,4 +136,50 @@ describe("Licenses page", () => {
     await userEvent.type(screen.getByTestId("license-search"), "buyer12");
     await waitFor(() => expect(calls.some((c) => c.cmd === "licenses_page" && (c.args as { filter: { search?: string } }).filter.search === "buyer12")).toBe(true));
   });
+
+  it("makes a license by hand, saves the buyer's e-mail and mails the key", async () => {
+    const PRODUCT = { id: 3, name: "Desktop App", description: "", sku: null, envato_item_ids: [], activation_limit: 2,
+      license_type: "regular", status: "active", license_count: 0, created_at: "2026-12-01T10:00:00Z", updated_at: "2026-12-01T10:00:00Z" };
+    let current: License = { ...LICENSE, id: 9, source: "manual", purchase_code: null, envato_item_id: null, marketplace: null,
+      buyer: "bank-transfer-buyer", product_id: 3, product_name: "Desktop App" };
+    const issued: unknown[] = [];
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "products_list": return [PRODUCT];
+        case "marketplaces": return [];
+        case "licenses_page": return { licenses: issued.length ? [current] : [], next_cursor: null };
+        case "license_issue": {
+          const a = args as { buyerEmail: string | null };
+          if (a.buyerEmail === "not-an-address") throw { code: "email.invalid_address", message: "not an e-mail address", field: "buyer_email" };
+          issued.push(args);
+          return current;
+        }
+        case "license_detail": return { license: current, activations: [], audit: [], key_history: [], support: { until: null, days_left: null, expired: false } };
+        case "license_update_details": current = { ...current, buyer_email: (args as { buyerEmail: string }).buyerEmail }; return current;
+        case "license_send_key": sent.push(args); return { message_id: "msg_1", channel: "email", endpoint_id: null, destination: "pay@buyer.example",
+          event_type: "email.license_key", status: "delivered", attempts: 1, last_status: null, last_error: null, next_attempt_at: null,
+          created_at: "2026-12-01T10:00:00Z", delivered_at: "2026-12-01T10:00:01Z" };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await userEvent.click(await screen.findByTestId("new-license"));
+    const form = await screen.findByTestId("new-license-form");
+    await userEvent.type(within(form).getByTestId("new-license-buyer"), "bank-transfer-buyer");
+    await userEvent.type(within(form).getByTestId("new-license-email"), "not-an-address");
+    await userEvent.click(within(form).getByTestId("new-license-create"));
+    expect((await within(form).findByTestId("new-license-buyer_email-error")).textContent).toContain("not an e-mail address");
+    await userEvent.clear(within(form).getByTestId("new-license-email"));
+    await userEvent.type(within(form).getByTestId("new-license-note"), "Paid by bank transfer");
+    await userEvent.click(within(form).getByTestId("new-license-create"));
+    const panel = await screen.findByTestId("license-panel");
+    expect(issued).toEqual([{ productId: 3, buyer: "bank-transfer-buyer", buyerEmail: null, note: "Paid by bank transfer" }]);
+    expect(within(panel).getByTestId("send-key")).toHaveProperty("disabled", true);
+    await userEvent.type(within(panel).getByTestId("buyer-email"), "pay@buyer.example");
+    await userEvent.click(within(panel).getByTestId("contact-save"));
+    await waitFor(() => expect(within(screen.getByTestId("license-panel")).getByTestId("send-key")).toHaveProperty("disabled", false));
+    await userEvent.click(within(screen.getByTestId("license-panel")).getByTestId("send-key"));
+    expect((await screen.findByTestId("send-key-result")).textContent).toBe("Sent to pay@buyer.example.");
+    expect(sent).toEqual([{ id: 9, to: null }]);
+  });
 });

@@ -25,6 +25,7 @@ const DEFAULTS: Settings = {
   smtp_username: "",
   smtp_from: "",
   notify_buyers: false,
+  backup_folder: "",
 };
 
 function renderPage() {
@@ -122,5 +123,34 @@ describe("Settings page", () => {
     // Typing again clears the stale error.
     await userEvent.type(input, "5");
     await waitFor(() => expect(screen.queryByTestId("setting-default_activation_limit-error")).toBeNull());
+  });
+
+  it("backs up now and restores a backup only after a confirmation", async () => {
+    const files = [{ path: "/data/backups/keymanager-20261201-100000.sqlite3", at: "2026-12-01T10:00:00Z", size_bytes: 204800 }];
+    const restored: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "settings_get") return DEFAULTS;
+      if (cmd === "backups_list") return { folder: "/data/backups", files: [...files] };
+      if (cmd === "backup_now") {
+        const f = { path: "/data/backups/keymanager-20261202-100000.sqlite3", at: "2026-12-02T10:00:00Z", size_bytes: 3 * 1024 * 1024 };
+        files.unshift(f);
+        return f;
+      }
+      if (cmd === "backup_restore") {
+        restored.push((args as { path: string }).path);
+        return { restored_from: files[1].path, kept_aside: "/data/backups/before-restore-keymanager-20261202-100100.sqlite3",
+          schema_version: 7, licenses: 42, products: 3, note: "Secrets are not in backups." };
+      }
+    });
+    renderPage();
+    expect((await screen.findByTestId("backup-folder")).textContent).toBe("/data/backups");
+    await userEvent.click(screen.getByTestId("backup-now"));
+    expect((await screen.findByTestId("backup-done")).textContent).toBe("Backed up (3.0 MB)");
+    await waitFor(() => expect(screen.getAllByTestId("backup-file")).toHaveLength(2));
+    await userEvent.click(screen.getAllByTestId("backup-restore")[1]);
+    expect(restored).toEqual([]);
+    await userEvent.click(screen.getByTestId("backup-restore-confirm"));
+    expect((await screen.findByTestId("restore-done")).textContent).toContain("Restored 42 licenses and 3 products");
+    expect(restored).toEqual(["/data/backups/keymanager-20261201-100000.sqlite3"]);
   });
 });

@@ -1,6 +1,7 @@
 //! One file per command group; each turns its arguments into one core call and prints the answer.
 
 pub mod activations;
+pub mod backup;
 pub mod email;
 pub mod info;
 pub mod keys;

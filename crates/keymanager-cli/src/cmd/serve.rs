@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         // Webhooks and e-mails: delivered while the server runs, as the app does.
         let deliverer = Deliverer::new(shared.clone(), Secrets::for_data_dir(&dir), Arc::new(time::now))?;
         let outbox = OutboxWorker::spawn(Arc::new(deliverer), Duration::from_secs(5));
+        keymanager::backup::spawn_daily(shared.clone(), dir.clone(), Arc::new(time::now));
         let router = http::router(service, shared, Arc::new(time::now), &options, Default::default());
         http::serve(listener, router, shutdown())
             .await

@@ -192,8 +192,7 @@ pub(crate) fn insert_sale_license(
                         buyer_email: None,
                         note: None,
                     };
-                    Ok(serde_json::value::to_raw_value(&events::license_data(&l))
-                        .map_err(|e| Error::internal(e.to_string()))?)
+                    events::raw(&events::license_data(&l))
                 },
             )?;
             return Ok(Some(Some(id)));
@@ -206,7 +205,7 @@ pub(crate) fn insert_sale_license(
 pub(crate) fn emit_license_created(tx: &rusqlite::Connection, id: i64, now: Timestamp) -> Result<()> {
     emit(tx, now, EventType::LicenseCreated, Some(id), None, |c| -> Result<Box<serde_json::value::RawValue>> {
         let l = license_in(c, id)?.ok_or_else(|| Error::internal("The new license vanished."))?;
-        Ok(serde_json::value::to_raw_value(&events::license_data(&l)).map_err(|e| Error::internal(e.to_string()))?)
+        events::raw(&events::license_data(&l))
     })
 }
 

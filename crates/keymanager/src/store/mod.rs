@@ -7,6 +7,7 @@
 
 mod account;
 mod audit;
+mod backup;
 mod licenses;
 mod licensing;
 mod outbox;
@@ -18,6 +19,7 @@ mod sync;
 
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
+pub use backup::BackupCheck;
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
 pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
 pub use outbox::{
