@@ -265,6 +265,12 @@ pub async fn product_update(state: State<'_, AppState>, id: i64, product: NewPro
     state.with_store(move |s| s.update_product(id, &product, time::now())).await
 }
 
+/// "Mark reviewed" on an auto-created product.
+#[tauri::command]
+pub async fn product_mark_reviewed(state: State<'_, AppState>, id: i64) -> Reply<Product> {
+    state.with_store(move |s| s.mark_product_reviewed(id, time::now())).await
+}
+
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> Reply<Dashboard> {
     state.with_reader(|s| keymanager::dashboard::dashboard(s, time::now())).await

@@ -140,6 +140,7 @@ pub fn run() {
             commands::backups_list,
             commands::backup_now,
             commands::backup_restore,
+            commands::product_mark_reviewed,
         ])
         .build(tauri::generate_context!());
 

@@ -103,6 +103,7 @@ export const ipc = {
   serverStatus: () => call<ServerStatus>("server_status"),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
+  productMarkReviewed: (id: number) => call<Product>("product_mark_reviewed", { id }),
   backupsList: () => call<BackupList>("backups_list"),
   backupNow: () => call<BackupFile>("backup_now"),
   /** Replaces the data with a backup (checked first; the current data is kept aside). */

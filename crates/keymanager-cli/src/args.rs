@@ -218,8 +218,14 @@ pub enum ProductsCmd {
         #[arg(long)]
         inactive: bool,
     },
-    /// List products.
-    List,
+    /// List products (STATUS "review": auto-created and not reviewed yet).
+    List {
+        /// Only auto-created products not reviewed yet.
+        #[arg(long)]
+        needs_review: bool,
+    },
+    /// Mark an auto-created product reviewed.
+    MarkReviewed { id: i64 },
 }
 
 #[derive(Subcommand)]

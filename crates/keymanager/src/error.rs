@@ -23,6 +23,7 @@ crate::text_enum! {
         ProductNotFound = "product.not_found",
         ProductDuplicateSku = "product.duplicate_sku",
         ProductItemTaken = "product.item_taken",
+        ProductInactive = "product.inactive",
         LicenseNotFound = "license.not_found",
         LicenseKeyMalformed = "license.key_malformed",
         EnvatoTokenFormat = "envato.token_format",

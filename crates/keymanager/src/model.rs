@@ -30,6 +30,10 @@ pub struct Product {
     pub license_count: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Created by Auto-Create from an Envato item.
+    pub auto_created: bool,
+    /// An auto-created product the seller has not reviewed yet.
+    pub needs_review: bool,
 }
 
 /// What a seller fills in to create a product. Absent limit and type take the settings' defaults.

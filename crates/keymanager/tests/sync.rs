@@ -388,3 +388,49 @@ async fn runs_left_running_by_a_dead_process_are_marked_interrupted() {
     let runs = st.lock().sync_runs(5).unwrap();
     assert_eq!(runs.iter().find(|r| r.id == id).unwrap().status, SyncRunStatus::Interrupted);
 }
+
+#[tokio::test]
+async fn auto_created_products_wait_for_review_and_an_inactive_product_issues_nothing_new() {
+    let sb = sandbox(60, 60).await;
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    sync(&st, &sb).await;
+    let products = st.lock().products().unwrap();
+    assert!(!products.is_empty());
+    assert!(products.iter().all(|p| p.auto_created && p.needs_review), "auto-created products wait for review");
+    let p = st.lock().mark_product_reviewed(products[0].id, now()).unwrap();
+    assert!(p.auto_created && !p.needs_review);
+    assert_eq!(st.lock().products().unwrap().iter().filter(|p| p.needs_review).count(), products.len() - 1);
+
+    // Made inactive: no new licenses (a new sale waits for review), no activations, but its
+    // licenses still validate.
+    let item = p.envato_item_ids[0];
+    let new = NewProduct {
+        name: p.name.clone(),
+        envato_item_ids: Some(p.envato_item_ids.clone()),
+        status: Some(keymanager::model::ProductStatus::Inactive),
+        ..Default::default()
+    };
+    st.lock().update_product(p.id, &new, now()).unwrap();
+    let before = st.lock().license_counts().unwrap().total;
+    sb.add_sale(NewSale {
+        item_id: item,
+        buyer: Some("after-inactive".into()),
+        sold_at: Some(now()),
+        ..Default::default()
+    })
+    .unwrap();
+    let s = sync(&st, &sb).await;
+    assert_eq!((s.licenses_created, s.sales_queued), (0, 1));
+    assert_eq!(st.lock().license_counts().unwrap().total, before);
+    assert!(st.lock().review_queue().unwrap().iter().any(|r| r.item_id == item));
+
+    let err = st.lock().issue_license(&keymanager::store::NewLicense { product_id: p.id, ..Default::default() }, now());
+    assert_eq!(err.unwrap_err().code, ErrorCode::ProductInactive);
+    let existing =
+        st.lock().licenses(&LicenseQuery { product_id: Some(p.id), limit: 1, ..Default::default() }).unwrap().remove(0);
+    let err = keymanager::licensing::activate(&mut st.lock(), &existing.license_key, "new-site.example", None, now());
+    assert_eq!(err.unwrap_err().code, ErrorCode::ProductInactive);
+    let v = keymanager::licensing::validate(&st.lock(), &existing.license_key, None).unwrap();
+    assert!(v.valid, "licenses already sold keep working");
+}

@@ -2,4 +2,12 @@
 import type { LicenseType } from "./LicenseType";
 import type { ProductStatus } from "./ProductStatus";
 
-export type Product = { id: number, name: string, description: string, sku: string | null, envato_item_ids: Array<number>, activation_limit: number, license_type: LicenseType, status: ProductStatus, license_count: number, created_at: string, updated_at: string, };
+export type Product = { id: number, name: string, description: string, sku: string | null, envato_item_ids: Array<number>, activation_limit: number, license_type: LicenseType, status: ProductStatus, license_count: number, created_at: string, updated_at: string, 
+/**
+ * Created by Auto-Create from an Envato item.
+ */
+auto_created: boolean, 
+/**
+ * An auto-created product the seller has not reviewed yet.
+ */
+needs_review: boolean, };

@@ -29,6 +29,14 @@ export function Products() {
   const [editing, setEditing] = useState<number | "new" | null>(null);
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [error, setError] = useState<IpcError | null>(null);
+  const [onlyReview, setOnlyReview] = useState(false);
+  const reviewed = useMutation({
+    mutationFn: (id: number) => ipc.productMarkReviewed(id),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.products }),
+    onError: (e: IpcError) => setError(e),
+  });
+  const toReview = products.data?.filter((p) => p.needs_review).length ?? 0;
+  const shown = (products.data ?? []).filter((p) => !onlyReview || p.needs_review);
 
   const save = useMutation({
     mutationFn: () => {
@@ -57,7 +65,7 @@ export function Products() {
   return (
     <section>
       <header className="page-head">
-        <h1>Products</h1>
+        <h1>Products {toReview > 0 && <span className="badge" data-testid="review-badge" title="Auto-created products not reviewed yet">{toReview} to review</span>}</h1>
         <button type="button" className="primary" data-testid="new-product" onClick={() => { setEditing("new"); setDraft(EMPTY); setError(null); }}>New product</button>
       </header>
       <div className="two-columns">
@@ -86,20 +94,29 @@ export function Products() {
           {products.isError && <div className="banner error" role="alert">{products.error.message}</div>}
           {products.data && products.data.length === 0 && <div className="empty"><p className="muted">No products yet. Create one, or let synced sales create them (Auto-Create Products).</p></div>}
           {products.data && products.data.length > 0 && (
+            <label className="check" data-testid="filter-review-label">
+              <input type="checkbox" data-testid="filter-review" checked={onlyReview} onChange={(e) => setOnlyReview(e.target.checked)} />
+              {" "}Only auto-created products to review (the seed's advice: review them weekly)
+            </label>
+          )}
+          {products.data && products.data.length > 0 && (
             <div className="table-scroll">
               <table className="table" data-testid="products-table">
                 <thead><tr><th>Name</th><th>SKU</th><th>Envato items</th><th>Limit</th><th>Type</th><th>Status</th><th>Licenses</th><th></th></tr></thead>
                 <tbody>
-                  {products.data.map((p) => (
-                    <tr key={p.id}>
-                      <td>{p.name}</td>
+                  {shown.map((p) => (
+                    <tr key={p.id} data-testid="product-row">
+                      <td>{p.name} {p.needs_review && <span className="pill suspended" data-testid="needs-review">Auto-created · review</span>}</td>
                       <td>{p.sku ?? "—"}</td>
                       <td>{p.envato_item_ids.join(", ") || "—"}</td>
                       <td>{p.activation_limit}</td>
                       <td>{p.license_type}</td>
                       <td><span className={`pill ${p.status}`}>{p.status}</span></td>
                       <td>{p.license_count}</td>
-                      <td><button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); }}>Edit</button></td>
+                      <td>
+                        <button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); }}>Edit</button>
+                        {p.needs_review && <> <button type="button" className="link" data-testid="mark-reviewed" onClick={() => reviewed.mutate(p.id)}>Mark reviewed</button></>}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -5,6 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { Lookup } from "../pages/Lookup";
 import { Licenses } from "../pages/Licenses";
+import { Products } from "../pages/Products";
 import type { License } from "../bindings/License";
 import type { LookupResult } from "../bindings/LookupResult";
 
@@ -181,5 +182,35 @@ describe("Licenses page", () => {
     await userEvent.click(within(screen.getByTestId("license-panel")).getByTestId("send-key"));
     expect((await screen.findByTestId("send-key-result")).textContent).toBe("Sent to pay@buyer.example.");
     expect(sent).toEqual([{ id: 9, to: null }]);
+  });
+});
+
+describe("Products page", () => {
+  it("badges auto-created products to review, filters them, and marks one reviewed", async () => {
+    const base = { description: "", sku: null, activation_limit: 1, license_type: "regular", status: "active", license_count: 3,
+      created_at: "2026-12-01T10:00:00Z", updated_at: "2026-12-01T10:00:00Z" };
+    let products = [
+      { ...base, id: 1, name: "Hand Made", envato_item_ids: [], auto_created: false, needs_review: false },
+      { ...base, id: 2, name: "Synced Theme", envato_item_ids: [111], auto_created: true, needs_review: true },
+    ];
+    const marked: number[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "products_list") return products;
+      if (cmd === "review_queue") return [];
+      if (cmd === "product_mark_reviewed") {
+        const id = (args as { id: number }).id;
+        marked.push(id);
+        products = products.map((p) => p.id === id ? { ...p, needs_review: false } : p);
+        return products.find((p) => p.id === id);
+      }
+    });
+    wrap(<Products />);
+    expect((await screen.findByTestId("review-badge")).textContent).toBe("1 to review");
+    await userEvent.click(screen.getByTestId("filter-review"));
+    await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(1));
+    expect(screen.getByTestId("product-row").textContent).toContain("Synced Theme");
+    await userEvent.click(screen.getByTestId("mark-reviewed"));
+    await waitFor(() => expect(screen.queryByTestId("review-badge")).toBeNull());
+    expect(marked).toEqual([2]);
   });
 });

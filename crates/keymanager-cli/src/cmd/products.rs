@@ -30,9 +30,16 @@ pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
             let p = ctx.store()?.create_product(&new, time::now())?;
             out.emit(&p, |w| writeln!(w, "Created product {} “{}”.", p.id, p.name))
         }
-        ProductsCmd::List => {
-            let products = ctx.store()?.products()?;
+        ProductsCmd::List { needs_review } => {
+            let mut products = ctx.store()?.products()?;
+            if *needs_review {
+                products.retain(|p| p.needs_review);
+            }
             out.emit(&products, |w| print_products(w, &products))
+        }
+        ProductsCmd::MarkReviewed { id } => {
+            let p = ctx.store()?.mark_product_reviewed(*id, time::now())?;
+            out.emit(&p, |w| writeln!(w, "Product {} “{}” is reviewed.", p.id, p.name))
         }
     }
 }
@@ -56,7 +63,7 @@ fn print_products(out: &mut dyn Write, products: &[Product]) -> io::Result<()> {
             clip(p.sku.as_deref().unwrap_or("-"), 12),
             p.activation_limit,
             p.license_type.as_str(),
-            p.status.as_str(),
+            if p.needs_review { "review" } else { p.status.as_str() },
             if ids.is_empty() { "-".to_string() } else { ids.join(",") }
         )?;
     }

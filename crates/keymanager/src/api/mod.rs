@@ -48,6 +48,9 @@ crate::text_enum! {
         /// Not in the contract's list: a failure of KeyManager itself (the database). Proposed as
         /// an addition; the detail never carries internals.
         InternalError = "INTERNAL_ERROR",
+        /// Not in the contract's list: the license's product is inactive and takes no new
+        /// activations (existing ones still validate). Proposed as an addition.
+        ProductInactive = "PRODUCT_INACTIVE",
     }
 }
 
@@ -448,6 +451,14 @@ impl LicensingService {
                     answer(403, ApiCode::Suspended, "This license is suspended.", nonce, now, json!({}))
                 }
                 ErrorCode::LicenseNotFound => answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({})),
+                ErrorCode::ProductInactive => answer(
+                    403,
+                    ApiCode::ProductInactive,
+                    "This product no longer takes new activations.",
+                    nonce,
+                    now,
+                    json!({}),
+                ),
                 ErrorCode::LicenseActivationLimit => {
                     let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
                     let now_license =

@@ -256,6 +256,13 @@ impl Store {
         let product = self.product(new.product_id)?.ok_or_else(|| {
             Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {}.", new.product_id))
         })?;
+        if product.status == crate::model::ProductStatus::Inactive {
+            return Err(Error::new(
+                ErrorCode::ProductInactive,
+                format!("“{}” is inactive: it issues no new licenses. Make it active first.", product.name),
+            )
+            .with_field("product_id"));
+        }
         let buyer = new.buyer.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_string);
         if buyer.as_ref().is_some_and(|b| b.chars().count() > 100 || b.chars().any(char::is_control)) {
             return Err(Error::invalid_input("A buyer name has at most 100 characters.").with_field("buyer"));

@@ -4,6 +4,7 @@
 use super::audit::{insert_audit, AuditEntry, AuditLevel};
 use super::licenses::{license_by_key_in, license_in, row_to_license, with_unique_key, SELECT};
 use super::outbox::emit;
+use super::products::product_inactive;
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, EventType};
@@ -407,6 +408,12 @@ impl Store {
         self.write(|tx| {
             let license = license_with_key(tx, key)?;
             admit(&license)?;
+            if product_inactive(tx, license.product_id)? {
+                return Err(Error::new(
+                    ErrorCode::ProductInactive,
+                    "This product no longer takes new activations (it is inactive).",
+                ));
+            }
             let (license_id, limit) = (license.id, license.activation_limit);
             let at = to_db(now);
             let existing = tx

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_license_sort_indexes.sql"),
     include_str!("migrations/0006_no_api_base_setting.sql"),
     include_str!("migrations/0007_outbox.sql"),
+    include_str!("migrations/0008_product_review.sql"),
 ];
 
 /// The schema version this build writes.

@@ -13,7 +13,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 const SELECT: &str = "SELECT p.id, p.name, p.description, p.sku, p.activation_limit, p.license_type, p.status,
         p.created_at, p.updated_at,
         (SELECT group_concat(item_id) FROM (SELECT item_id FROM product_envato_items e WHERE e.product_id = p.id ORDER BY item_id)),
-        (SELECT count(*) FROM licenses l WHERE l.product_id = p.id)
+        (SELECT count(*) FROM licenses l WHERE l.product_id = p.id),
+        p.auto_created, p.reviewed_at IS NULL
      FROM products p";
 
 fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
@@ -30,6 +31,8 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
         updated_at: r.get(8)?,
         envato_item_ids: ids.map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect()).unwrap_or_default(),
         license_count: r.get(10)?,
+        auto_created: r.get(11)?,
+        needs_review: r.get::<_, bool>(11)? && r.get::<_, bool>(12)?,
     })
 }
 
@@ -51,8 +54,8 @@ pub(crate) fn insert_product_for_item(
     }
     let at = to_db(now);
     tx.prepare_cached(
-        "INSERT INTO products (name, description, sku, activation_limit, license_type, status, created_at, updated_at)
-         VALUES (?1, ?2, NULL, ?3, ?4, 'active', ?5, ?5)",
+        "INSERT INTO products (name, description, sku, activation_limit, license_type, status, created_at, updated_at, auto_created)
+         VALUES (?1, ?2, NULL, ?3, ?4, 'active', ?5, ?5, 1)",
     )?
     .execute(params![
         truncate_chars(name, NAME_MAX),
@@ -100,7 +103,35 @@ pub(crate) fn product_index_in(conn: &rusqlite::Connection) -> Result<ProductInd
     Ok(index)
 }
 
+/// Whether the product is inactive (it issues no new licenses and takes no activations).
+pub(crate) fn product_inactive(conn: &rusqlite::Connection, id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT status = 'inactive' FROM products WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
 impl Store {
+    /// "Mark reviewed": an auto-created product the seller has checked (name, limit, type).
+    pub fn mark_product_reviewed(&mut self, id: i64, now: Timestamp) -> Result<Product> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE products SET reviewed_at = coalesce(reviewed_at, ?2) WHERE id = ?1",
+                params![id, to_db(now)],
+            )?;
+            if n == 0 {
+                return Err(Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {id}.")));
+            }
+            insert_audit(
+                tx,
+                &AuditEntry::new(now, AuditLevel::Info, "product.reviewed", "Marked reviewed.").product(id),
+            )?;
+            Ok(())
+        })?;
+        self.product(id)?.ok_or_else(|| Error::internal("The product vanished."))
+    }
+
     /// The products as matching needs them.
     pub fn product_index(&self) -> Result<ProductIndex> {
         product_index_in(&self.conn)

@@ -8,7 +8,7 @@ use super::licenses::{insert_sale_license, license_in};
 use super::licensing::insert_lookup;
 use super::outbox::emit;
 use super::pending::{pending_has_code, promote_pending, queue_sale};
-use super::products::{insert_product_for_item, product_index_in};
+use super::products::{insert_product_for_item, product_inactive, product_index_in};
 use super::settings::settings_in;
 use super::Store;
 use crate::error::{Error, Result};
@@ -59,7 +59,14 @@ pub(crate) fn apply_ops(
                         .get(item)
                         .ok_or_else(|| Error::internal("A plan issued a license for a product it did not create."))?,
                 };
-                if insert_sale_license(tx, sale, product_id, run_id, true, now)?.is_some() {
+                // An inactive product issues no new licenses: its sales wait in the review queue.
+                if product_inactive(tx, product_id)? {
+                    if queue_sale(tx, sale, run_id, now)? {
+                        counts.sales_queued += 1;
+                        emit(tx, now, EventType::SaleSynced, None, None, |_| Ok(events::sale_data(sale)))?;
+                        queued_items.entry(sale.item_id).or_insert_with(|| (sale.item_name.clone(), 0)).1 += 1;
+                    }
+                } else if insert_sale_license(tx, sale, product_id, run_id, true, now)?.is_some() {
                     counts.licenses_created += 1;
                 }
             }
