@@ -229,6 +229,19 @@ pub async fn license_change_status(
     Ok(l)
 }
 
+/// Bulk suspend/revoke/reactivate of a selection, with one reason.
+#[tauri::command]
+pub async fn licenses_change_status(
+    state: State<'_, AppState>,
+    ids: Vec<i64>,
+    action: LicenseAction,
+    reason: String,
+) -> Reply<licensing::BulkResult> {
+    let r = state.with_store(move |s| licensing::change_status_many(s, &ids, action, &reason, time::now())).await?;
+    kick(&state);
+    Ok(r)
+}
+
 #[tauri::command]
 pub async fn license_regenerate_key(state: State<'_, AppState>, id: i64, reason: String) -> Reply<License> {
     state.with_store(move |s| licensing::regenerate_key(s, id, &reason, time::now())).await
@@ -263,6 +276,12 @@ pub async fn licenses_export(state: State<'_, AppState>, filter: LicenseFilter) 
 #[tauri::command]
 pub async fn product_update(state: State<'_, AppState>, id: i64, product: NewProduct) -> Reply<Product> {
     state.with_store(move |s| s.update_product(id, &product, time::now())).await
+}
+
+/// Merges product `from` into `into` (its Envato items and licenses move; `from` is removed).
+#[tauri::command]
+pub async fn product_merge(state: State<'_, AppState>, from: i64, into: i64) -> Reply<Product> {
+    state.with_store(move |s| s.merge_products(from, into, time::now()).map(|(p, _)| p)).await
 }
 
 /// "Mark reviewed" on an auto-created product.

@@ -141,6 +141,8 @@ pub fn run() {
             commands::backup_now,
             commands::backup_restore,
             commands::product_mark_reviewed,
+            commands::product_merge,
+            commands::licenses_change_status,
         ])
         .build(tauri::generate_context!());
 

@@ -29,6 +29,7 @@ import type { Delivery } from "./bindings/Delivery";
 import type { Channel } from "./bindings/Channel";
 import type { OutboxCounts } from "./bindings/OutboxCounts";
 import type { BackupFile } from "./bindings/BackupFile";
+import type { BulkResult } from "./bindings/BulkResult";
 import type { BackupList } from "./bindings/BackupList";
 import type { RestoreReport } from "./bindings/RestoreReport";
 
@@ -94,6 +95,9 @@ export const ipc = {
   licensesPage: (filter: LicenseFilter) => call<LicensePage>("licenses_page", { filter }),
   licenseDetail: (id: number) => call<LicenseDetail>("license_detail", { id }),
   licenseChangeStatus: (id: number, action: LicenseAction, reason: string) => call<License>("license_change_status", { id, action, reason }),
+  /** Bulk suspend/revoke/reactivate with one reason; those that cannot change are reported. */
+  licensesChangeStatus: (ids: number[], action: LicenseAction, reason: string) =>
+    call<BulkResult>("licenses_change_status", { ids, action, reason }),
   licenseRegenerateKey: (id: number, reason: string) => call<License>("license_regenerate_key", { id, reason }),
   licenseFreeSlot: (licenseId: number, activationId: number) => call<LicenseDetail>("license_free_slot", { licenseId, activationId }),
   marketplaces: () => call<string[]>("marketplaces"),
@@ -103,6 +107,8 @@ export const ipc = {
   serverStatus: () => call<ServerStatus>("server_status"),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
+  /** Merges `from` into `into`: its Envato items and licenses move, `from` is removed. */
+  productMerge: (from: number, into: number) => call<Product>("product_merge", { from, into }),
   productMarkReviewed: (id: number) => call<Product>("product_mark_reviewed", { id }),
   backupsList: () => call<BackupList>("backups_list"),
   backupNow: () => call<BackupFile>("backup_now"),

@@ -226,6 +226,12 @@ pub enum ProductsCmd {
     },
     /// Mark an auto-created product reviewed.
     MarkReviewed { id: i64 },
+    /// Merge product FROM into --into (its Envato items and licenses move; FROM is removed).
+    Merge {
+        from: i64,
+        #[arg(long, value_name = "PRODUCT_ID")]
+        into: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,6 +253,17 @@ pub enum LicensesCmd {
     Revoke(StatusChange),
     /// Reactivate a suspended or revoked license.
     Reactivate(StatusChange),
+    /// Suspend, revoke or reactivate several licenses with one reason (each one judged on its
+    /// own; those that cannot change are listed, not fatal).
+    Bulk {
+        /// suspend, revoke or reactivate
+        #[arg(value_parser = parse_action)]
+        action: keymanager::licensing::LicenseAction,
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<i64>,
+        #[arg(long)]
+        reason: String,
+    },
     /// Give a license a new key (the old one is kept in its history).
     RegenerateKey(StatusChange),
     /// Write the matching licenses as CSV (to a file, or standard output). No secrets.
@@ -294,6 +311,16 @@ pub struct StatusChange {
 
 fn parse_license_type(s: &str) -> Result<LicenseType, String> {
     LicenseType::parse(s).ok_or_else(|| "use regular or extended".to_string())
+}
+
+fn parse_action(s: &str) -> Result<keymanager::licensing::LicenseAction, String> {
+    use keymanager::licensing::LicenseAction::*;
+    match s.trim().to_ascii_lowercase().as_str() {
+        "suspend" => Ok(Suspend),
+        "revoke" => Ok(Revoke),
+        "reactivate" => Ok(Reactivate),
+        _ => Err("use suspend, revoke or reactivate".to_string()),
+    }
 }
 
 fn parse_status(s: &str) -> Result<LicenseStatus, String> {

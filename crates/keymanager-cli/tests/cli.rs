@@ -164,3 +164,22 @@ fn backup_and_restore_keep_the_current_data_aside_and_refuse_a_bad_file() {
     assert!(err.contains("error[store.corrupt]"), "{err}");
     assert_eq!(env.licenses().len(), 1, "nothing changed");
 }
+
+#[test]
+fn bulk_changes_a_selection_with_one_reason_and_lists_what_it_skipped() {
+    let env = Env::new();
+    let p = env.json(&["products", "add", "--name", "Plugin", "--json"]);
+    let id = p["id"].to_string();
+    let ids: Vec<String> =
+        (0..3).map(|_| env.json(&["licenses", "issue", "--product", &id, "--json"])["id"].to_string()).collect();
+    env.ok(&["licenses", "suspend", &ids[0], "--reason", "first"]);
+    let r = env.json(&["licenses", "bulk", "suspend", &ids[0], &ids[1], &ids[2], "--reason", "Chargeback batch", "--json"]);
+    assert_eq!(r["changed"].as_array().unwrap().len(), 2);
+    assert_eq!(r["skipped"][0]["id"].to_string(), ids[0]);
+    assert!(env.licenses().iter().all(|l| l["status"] == "suspended"));
+    let shown = env.json(&["licenses", "show", &ids[1], "--json"]);
+    assert!(shown["audit"].as_array().unwrap().iter().any(|a| a["message"] == "Chargeback batch"));
+    let (code, _, err) = env.out(&["licenses", "bulk", "revoke", &ids[1], "--reason", " "]);
+    assert_eq!(code, 1);
+    assert!(err.contains("input.invalid"), "{err}");
+}

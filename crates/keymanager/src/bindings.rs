@@ -97,6 +97,8 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<DeliveryReport>(),
         one::<OutboxStatus>(),
         one::<crate::backup::BackupFile>(),
+        one::<crate::licensing::BulkResult>(),
+        one::<crate::licensing::BulkSkip>(),
         one::<crate::backup::BackupList>(),
         one::<crate::backup::RestoreReport>(),
     ]

@@ -128,6 +128,52 @@ pub fn issue(
     store.issue_license(&new, now)
 }
 
+/// What a bulk status change did: the licenses changed, and those left as they were (a
+/// transition that does not apply, say reactivating an active license) with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct BulkResult {
+    #[ts(type = "Array<number>")]
+    pub changed: Vec<i64>,
+    pub skipped: Vec<BulkSkip>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct BulkSkip {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub message: String,
+}
+
+/// Bulk suspend/revoke/reactivate of a selection with one reason. Each license changes in its own
+/// transaction, judged there like a single change; one that cannot change is skipped, not fatal.
+pub fn change_status_many(
+    store: &mut Store,
+    ids: &[i64],
+    action: LicenseAction,
+    reason: &str,
+    now: Timestamp,
+) -> Result<BulkResult> {
+    let reason = check_reason(reason)?;
+    if ids.is_empty() {
+        return Err(Error::invalid_input("Select at least one license.").with_field("ids"));
+    }
+    if ids.len() > 10_000 {
+        return Err(Error::invalid_input("At most 10,000 licenses at once.").with_field("ids"));
+    }
+    let mut out = BulkResult { changed: Vec::new(), skipped: Vec::new() };
+    let mut seen = std::collections::HashSet::new();
+    for &id in ids.iter().filter(|id| seen.insert(**id)) {
+        match store.change_license_status(id, |from| transition(from, action), action.audit_name(), &reason, now) {
+            Ok(_) => out.changed.push(id),
+            Err(e) if matches!(e.code, ErrorCode::LicenseInvalidTransition | ErrorCode::LicenseNotFound) => {
+                out.skipped.push(BulkSkip { id, message: e.message })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) -> Result<License> {
     let reason = check_reason(reason)?;
     license(store, id)?;

@@ -434,3 +434,39 @@ async fn auto_created_products_wait_for_review_and_an_inactive_product_issues_no
     let v = keymanager::licensing::validate(&st.lock(), &existing.license_key, None).unwrap();
     assert!(v.valid, "licenses already sold keep working");
 }
+
+#[tokio::test]
+async fn merging_two_products_moves_their_items_and_licenses() {
+    // The seed's Scenario 3: one plugin sold on two marketplaces became two products.
+    let sb = sandbox(80, 60).await;
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    sync(&st, &sb).await;
+    let products = st.lock().products().unwrap();
+    assert!(products.len() >= 2);
+    let (a, b) = (&products[0], &products[1]);
+    let a_licenses = st.lock().licenses(&LicenseQuery { product_id: Some(a.id), limit: 10_000, ..Default::default() }).unwrap();
+    let some = &a_licenses[0];
+    keymanager::licensing::activate(&mut st.lock(), &some.license_key, "site.example", None, now()).unwrap();
+
+    let err = st.lock().merge_products(a.id, a.id, now()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InputInvalid);
+    let (merged, moved) = st.lock().merge_products(a.id, b.id, now()).unwrap();
+    assert_eq!(moved as usize, a_licenses.len());
+    assert_eq!(merged.license_count as usize, a_licenses.len() + b.license_count as usize);
+    let mut items = a.envato_item_ids.clone();
+    items.extend(&b.envato_item_ids);
+    items.sort();
+    assert_eq!(merged.envato_item_ids, items);
+    assert!(st.lock().product(a.id).unwrap().is_none(), "the merged product is gone");
+    let after = st.lock().license(some.id).unwrap().unwrap();
+    assert_eq!((after.product_id, after.license_key.as_str(), after.activations_used), (b.id, some.license_key.as_str(), 1));
+
+    // The next sale of the merged product's item is licensed to the product it went into.
+    sb.add_sale(NewSale { item_id: a.envato_item_ids[0], buyer: Some("after-merge".into()), sold_at: Some(now()), ..Default::default() })
+        .unwrap();
+    let s = sync(&st, &sb).await;
+    assert_eq!(s.licenses_created, 1);
+    let newest = st.lock().licenses(&LicenseQuery { limit: 1, ..Default::default() }).unwrap().remove(0);
+    assert_eq!(newest.product_id, b.id);
+}

@@ -28,6 +28,9 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
   const [exported, setExported] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  const [picked, setPicked] = useState<Set<number>>(new Set());
+  const [bulkSaid, setBulkSaid] = useState<string | null>(null);
+  const toggle = (id: number) => setPicked((p) => { const n = new Set(p); if (n.has(id)) n.delete(id); else n.add(id); return n; });
 
   // Search as you type, without a query per keystroke.
   useEffect(() => {
@@ -107,12 +110,17 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
           <option value="newest">Newest first</option><option value="oldest">Oldest first</option><option value="sold_desc">Sold: latest</option><option value="sold_asc">Sold: earliest</option>
         </select>
       </div>
+      {picked.size > 0 && <BulkBar ids={[...picked]} onDone={(said) => { setPicked(new Set()); setBulkSaid(said); }} />}
+      {bulkSaid && <div className="banner ok" role="status" data-testid="bulk-result">{bulkSaid}</div>}
       {exported && <div className="banner ok" data-testid="export-done">Exported to {exported}</div>}
       {exportError && <div className="banner error" role="alert">{exportError}</div>}
       {pages.isError && <div className="banner error" role="alert">{pages.error.message}</div>}
       <div className="licenses-layout">
         <div className="vtable" role="table" aria-label="Licenses">
           <div className="vrow vhead" role="row">
+            <span><input type="checkbox" aria-label="Select all shown" data-testid="select-all"
+              checked={rows.length > 0 && rows.every((l) => picked.has(l.id))}
+              onChange={(e) => setPicked(e.target.checked ? new Set(rows.map((l) => l.id)) : new Set())} /></span>
             <span>Key</span><span>Product</span><span>Buyer</span><span>Status</span><span>Activations</span><span>Sold</span>
           </div>
           {rows.length === 0 && pages.isSuccess && <div className="empty"><p className="muted">No licenses match. They appear here as sales sync from Envato.</p></div>}
@@ -135,6 +143,10 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
                         if (next instanceof HTMLElement) next.focus();
                       }
                     }}>
+                    <span onClick={(e) => e.stopPropagation()}>
+                      <input type="checkbox" aria-label={`Select ${l.license_key}`} data-testid="pick-license" checked={picked.has(l.id)}
+                        onChange={() => toggle(l.id)} />
+                    </span>
                     <span className="mono">{l.license_key}</span>
                     <span>{l.product_name}</span>
                     <span>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>
@@ -338,5 +350,36 @@ function NewLicenseForm({ products, onCreated, onCancel }: { products: Product[]
         <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
       </div>
     </form>
+  );
+}
+
+/** Suspend, revoke or reactivate the selected licenses with one reason. */
+function BulkBar({ ids, onDone }: { ids: number[]; onDone: (said: string | null) => void }) {
+  const queryClient = useQueryClient();
+  const [action, setAction] = useState<LicenseAction>("suspend");
+  const [reason, setReason] = useState("");
+  const apply = useMutation({
+    mutationFn: () => ipc.licensesChangeStatus(ids, action, reason),
+    onSuccess: (r) => {
+      const skipped = r.skipped.length ? `; ${r.skipped.length} left as they were (${r.skipped[0].message})` : "";
+      void queryClient.invalidateQueries({ queryKey: keys.licenses });
+      void queryClient.invalidateQueries({ queryKey: ["license"] });
+      void queryClient.invalidateQueries({ queryKey: keys.dashboard });
+      onDone(`${r.changed.length} license${r.changed.length === 1 ? "" : "s"} changed${skipped}.`);
+    },
+  });
+  return (
+    <>
+      <form className="bulk-bar card" data-testid="bulk-bar" onSubmit={(e) => { e.preventDefault(); apply.mutate(); }}>
+        <strong data-testid="bulk-count">{ids.length} selected</strong>
+        <select aria-label="Action" data-testid="bulk-action" value={action} onChange={(e) => setAction(e.target.value as LicenseAction)}>
+          <option value="suspend">Suspend</option><option value="revoke">Revoke</option><option value="reactivate">Reactivate</option>
+        </select>
+        <input aria-label="Reason" data-testid="bulk-reason" placeholder="Reason (kept in each audit trail)" value={reason} onChange={(e) => setReason(e.target.value)} />
+        <button type="submit" className={action === "revoke" ? "danger" : "primary"} data-testid="bulk-apply" disabled={apply.isPending}>Apply</button>
+        <button type="button" className="secondary" onClick={() => onDone(null)}>Clear selection</button>
+      </form>
+      {apply.isError && <div className="banner error" role="alert" data-testid="bulk-error">{(apply.error as IpcError).message}</div>}
+    </>
   );
 }

@@ -89,6 +89,12 @@ export function Products() {
                 <button type="submit" className="primary" data-testid="product-save" disabled={save.isPending}>Save</button>
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>Cancel</button>
               </div>
+              {typeof editing === "number" && (
+                <MergeInto from={editing} products={products.data ?? []} onMerged={() => {
+                  setEditing(null);
+                  for (const key of CHANGED_BY_PRODUCTS) void queryClient.invalidateQueries({ queryKey: key });
+                }} />
+              )}
             </form>
           )}
           {products.isError && <div className="banner error" role="alert">{products.error.message}</div>}
@@ -127,5 +133,36 @@ export function Products() {
         <ReviewQueue />
       </div>
     </section>
+  );
+}
+
+/** "Merge into…": the same product sold on two marketplaces becomes one (items and licenses move). */
+function MergeInto({ from, products, onMerged }: { from: number; products: Product[]; onMerged: () => void }) {
+  const others = products.filter((p) => p.id !== from);
+  const [into, setInto] = useState(others[0] ? String(others[0].id) : "");
+  const [confirming, setConfirming] = useState(false);
+  const merge = useMutation({ mutationFn: () => ipc.productMerge(from, Number(into)), onSuccess: onMerged });
+  if (others.length === 0) return null;
+  const self = products.find((p) => p.id === from);
+  const target = others.find((p) => String(p.id) === into);
+  return (
+    <div className="merge" data-testid="merge">
+      <label className="field">Merge into another product
+        <select data-testid="merge-into" value={into} onChange={(e) => { setInto(e.target.value); setConfirming(false); }}>
+          {others.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+        </select>
+      </label>
+      {confirming ? (
+        <p>
+          {self?.license_count ?? 0} licenses and the Envato items {self?.envato_item_ids.join(", ") || "(none)"} move to “{target?.name}”,
+          and “{self?.name}” is removed. Keys and activations stay as they are.{" "}
+          <button type="button" className="danger" data-testid="merge-confirm" disabled={merge.isPending} onClick={() => merge.mutate()}>Merge</button>{" "}
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>Cancel</button>
+        </p>
+      ) : (
+        <button type="button" className="secondary" data-testid="merge-start" onClick={() => setConfirming(true)}>Merge…</button>
+      )}
+      {merge.isError && <div className="banner error" role="alert">{(merge.error as IpcError).message}</div>}
+    </div>
   );
 }

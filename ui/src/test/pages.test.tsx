@@ -185,6 +185,39 @@ describe("Licenses page", () => {
   });
 });
 
+describe("Licenses bulk actions", () => {
+  beforeAll(() => {
+    Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });
+    Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 900 });
+  });
+
+  it("suspends a selection with one reason and says what was skipped", async () => {
+    const rows = [1, 2, 3].map((id) => ({ ...LICENSE, id, license_key: `KEY-${id}`, status: id === 3 ? "suspended" as const : "active" as const }));
+    const asked: unknown[] = [];
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "products_list": return [];
+        case "marketplaces": return [];
+        case "licenses_page": return { licenses: rows, next_cursor: null };
+        case "licenses_change_status": asked.push(args); return { changed: [1, 2], skipped: [{ id: 3, message: "A suspended license cannot be suspended." }] };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await waitFor(() => expect(screen.getAllByTestId("license-row")).toHaveLength(3));
+    await userEvent.click(screen.getByTestId("select-all"));
+    expect(screen.getByTestId("bulk-count").textContent).toBe("3 selected");
+    await userEvent.click(screen.getAllByTestId("pick-license")[0]);
+    expect(screen.getByTestId("bulk-count").textContent).toBe("2 selected");
+    expect(screen.queryByTestId("license-panel")).toBeNull();
+    await userEvent.click(screen.getAllByTestId("pick-license")[0]);
+    await userEvent.type(screen.getByTestId("bulk-reason"), "Chargeback batch");
+    await userEvent.click(screen.getByTestId("bulk-apply"));
+    expect((await screen.findByTestId("bulk-result")).textContent).toBe("2 licenses changed; 1 left as they were (A suspended license cannot be suspended.).");
+    expect(asked).toEqual([{ ids: [2, 3, 1], action: "suspend", reason: "Chargeback batch" }]);
+    expect(screen.queryByTestId("bulk-bar")).toBeNull();
+  });
+});
+
 describe("Products page", () => {
   it("badges auto-created products to review, filters them, and marks one reviewed", async () => {
     const base = { description: "", sku: null, activation_limit: 1, license_type: "regular", status: "active", license_count: 3,

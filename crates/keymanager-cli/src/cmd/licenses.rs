@@ -29,6 +29,17 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
         LicensesCmd::Revoke(c) => change(ctx, c, Some(LicenseAction::Revoke), out),
         LicensesCmd::Reactivate(c) => change(ctx, c, Some(LicenseAction::Reactivate), out),
         LicensesCmd::RegenerateKey(c) => change(ctx, c, None, out),
+        LicensesCmd::Bulk { action, ids, reason } => {
+            let r = licensing::change_status_many(&mut ctx.store()?, ids, *action, reason, time::now())?;
+            ctx.deliver_after_change();
+            out.emit(&r, |w| {
+                writeln!(w, "Changed {} license(s).", r.changed.len())?;
+                for s in &r.skipped {
+                    writeln!(w, "Skipped {}: {}", s.id, s.message)?;
+                }
+                Ok(())
+            })
+        }
         LicensesCmd::Export { status, product, marketplace, search, output } => {
             let store = ctx.store()?;
             let filter = LicenseFilter {

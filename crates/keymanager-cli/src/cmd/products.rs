@@ -37,6 +37,10 @@ pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
             }
             out.emit(&products, |w| print_products(w, &products))
         }
+        ProductsCmd::Merge { from, into } => {
+            let (p, moved) = ctx.store()?.merge_products(*from, *into, time::now())?;
+            out.emit(&p, |w| writeln!(w, "Merged product {from} into {} “{}”: {moved} licenses moved.", p.id, p.name))
+        }
         ProductsCmd::MarkReviewed { id } => {
             let p = ctx.store()?.mark_product_reviewed(*id, time::now())?;
             out.emit(&p, |w| writeln!(w, "Product {} “{}” is reviewed.", p.id, p.name))

@@ -113,6 +113,47 @@ pub(crate) fn product_inactive(conn: &rusqlite::Connection, id: i64) -> Result<b
 }
 
 impl Store {
+    /// Merges `from` into `into` (the same product sold on two marketplaces): `from`'s Envato
+    /// items and licenses move to `into`, and `from` is removed, in one transaction. The
+    /// licenses keep their keys, limits and activations.
+    pub fn merge_products(&mut self, from: i64, into: i64, now: Timestamp) -> Result<(Product, u32)> {
+        if from == into {
+            return Err(Error::invalid_input("Choose two different products to merge.").with_field("into"));
+        }
+        let (a, b) = (self.product(from)?, self.product(into)?);
+        let missing = |id: i64| Error::new(ErrorCode::ProductNotFound, format!("There is no product with ID {id}."));
+        let a = a.ok_or_else(|| missing(from))?;
+        let b = b.ok_or_else(|| missing(into))?;
+        let moved = self.write(|tx| {
+            tx.execute("UPDATE product_envato_items SET product_id = ?2 WHERE product_id = ?1", params![from, into])?;
+            let moved = tx.execute(
+                "UPDATE licenses SET product_id = ?2, updated_at = ?3 WHERE product_id = ?1",
+                params![from, into, to_db(now)],
+            )?;
+            tx.execute("UPDATE audit_log SET product_id = ?2 WHERE product_id = ?1", params![from, into])?;
+            tx.execute("DELETE FROM products WHERE id = ?1", [from])?;
+            tx.execute("UPDATE products SET updated_at = ?2 WHERE id = ?1", params![into, to_db(now)])?;
+            insert_audit(
+                tx,
+                &AuditEntry::new(
+                    now,
+                    AuditLevel::Info,
+                    "product.merged",
+                    format!(
+                        "“{}” merged into “{}”: Envato items {:?} and {moved} license{} moved.",
+                        a.name,
+                        b.name,
+                        a.envato_item_ids,
+                        if moved == 1 { "" } else { "s" }
+                    ),
+                )
+                .product(into),
+            )?;
+            Ok(moved as u32)
+        })?;
+        Ok((self.product(into)?.ok_or_else(|| missing(into))?, moved))
+    }
+
     /// "Mark reviewed": an auto-created product the seller has checked (name, limit, type).
     pub fn mark_product_reviewed(&mut self, id: i64, now: Timestamp) -> Result<Product> {
         self.write(|tx| {
