@@ -173,7 +173,8 @@ fn bulk_changes_a_selection_with_one_reason_and_lists_what_it_skipped() {
     let ids: Vec<String> =
         (0..3).map(|_| env.json(&["licenses", "issue", "--product", &id, "--json"])["id"].to_string()).collect();
     env.ok(&["licenses", "suspend", &ids[0], "--reason", "first"]);
-    let r = env.json(&["licenses", "bulk", "suspend", &ids[0], &ids[1], &ids[2], "--reason", "Chargeback batch", "--json"]);
+    let r =
+        env.json(&["licenses", "bulk", "suspend", &ids[0], &ids[1], &ids[2], "--reason", "Chargeback batch", "--json"]);
     assert_eq!(r["changed"].as_array().unwrap().len(), 2);
     assert_eq!(r["skipped"][0]["id"].to_string(), ids[0]);
     assert!(env.licenses().iter().all(|l| l["status"] == "suspended"));

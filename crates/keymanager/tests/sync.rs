@@ -445,7 +445,8 @@ async fn merging_two_products_moves_their_items_and_licenses() {
     let products = st.lock().products().unwrap();
     assert!(products.len() >= 2);
     let (a, b) = (&products[0], &products[1]);
-    let a_licenses = st.lock().licenses(&LicenseQuery { product_id: Some(a.id), limit: 10_000, ..Default::default() }).unwrap();
+    let a_licenses =
+        st.lock().licenses(&LicenseQuery { product_id: Some(a.id), limit: 10_000, ..Default::default() }).unwrap();
     let some = &a_licenses[0];
     keymanager::licensing::activate(&mut st.lock(), &some.license_key, "site.example", None, now()).unwrap();
 
@@ -460,11 +461,19 @@ async fn merging_two_products_moves_their_items_and_licenses() {
     assert_eq!(merged.envato_item_ids, items);
     assert!(st.lock().product(a.id).unwrap().is_none(), "the merged product is gone");
     let after = st.lock().license(some.id).unwrap().unwrap();
-    assert_eq!((after.product_id, after.license_key.as_str(), after.activations_used), (b.id, some.license_key.as_str(), 1));
+    assert_eq!(
+        (after.product_id, after.license_key.as_str(), after.activations_used),
+        (b.id, some.license_key.as_str(), 1)
+    );
 
     // The next sale of the merged product's item is licensed to the product it went into.
-    sb.add_sale(NewSale { item_id: a.envato_item_ids[0], buyer: Some("after-merge".into()), sold_at: Some(now()), ..Default::default() })
-        .unwrap();
+    sb.add_sale(NewSale {
+        item_id: a.envato_item_ids[0],
+        buyer: Some("after-merge".into()),
+        sold_at: Some(now()),
+        ..Default::default()
+    })
+    .unwrap();
     let s = sync(&st, &sb).await;
     assert_eq!(s.licenses_created, 1);
     let newest = st.lock().licenses(&LicenseQuery { limit: 1, ..Default::default() }).unwrap().remove(0);
