@@ -38,6 +38,8 @@ async fn steps() {
     // A license made by hand.
     app.click("[data-testid=nav-licenses]").await;
     app.click("[data-testid=new-license]").await;
+    app.wait_for("[data-testid=new-license-form]").await;
+    app.screenshot("license-new-form").await;
     app.click(&format!("[data-testid=new-license-product] option[value='{}']", b.id)).await;
     app.type_into("[data-testid=new-license-buyer]", "bank-transfer").await;
     app.type_into("[data-testid=new-license-email]", "pay@bank.example").await;
