@@ -133,6 +133,14 @@ async fn a_receiver_down_gets_the_same_webhook_id_later_and_410_disables() {
     let list = env.json(&["webhooks", "list", "--json"]);
     assert!(list[0]["failing_since"].is_null(), "healthy again");
 
+    // A redirect is not followed: it is a failed attempt like any other non-2xx.
+    r.set(|s| s.script = vec![302]);
+    let (code, _, _) = env.out(&["webhooks", "test", &id.to_string()]);
+    assert_eq!(code, 1);
+    let d = &deliveries(&env)[0];
+    assert_eq!(d["last_status"], 302);
+    assert!(d["last_error"].as_str().unwrap().contains("redirects are not followed"), "{d}");
+
     // 410 Gone disables the endpoint; new events are not queued for it.
     r.set(|s| s.script = vec![410]);
     let (code, _, _) = env.out(&["webhooks", "test", &id.to_string()]);
@@ -142,7 +150,7 @@ async fn a_receiver_down_gets_the_same_webhook_id_later_and_410_disables() {
     assert!(list[0]["disabled_reason"].as_str().unwrap().contains("410"));
     let p = env.json(&["products", "add", "--name", "Plugin", "--json"]);
     env.ok(&["licenses", "issue", "--product", &p["id"].to_string()]);
-    assert_eq!(deliveries(&env).len(), 2, "no message for a disabled endpoint");
+    assert_eq!(deliveries(&env).len(), 3, "no message for a disabled endpoint");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
