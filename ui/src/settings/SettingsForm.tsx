@@ -1,4 +1,7 @@
-import { useEffect, useState } from "react";
+import { createContext, useContext, useEffect, useState } from "react";
+
+/** Where a form says it has unsaved edits (the Settings page listens; elsewhere nobody does). */
+export const DirtyContext = createContext<(dirty: boolean) => void>(() => {});
 import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError, type SettingKey } from "../ipc";
@@ -20,6 +23,7 @@ function toDraft(settings: Settings, fields: FieldDef[]): Draft {
 
 /** A settings tab: its fields, inline errors from Rust's validation, and Save Settings. */
 export function SettingsForm({ fields, children, onSaved }: { fields: FieldDef[]; children?: React.ReactNode; onSaved?: () => void }) {
+  const reportDirty = useContext(DirtyContext);
   const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [draft, setDraft] = useState<Draft>({});
@@ -52,6 +56,13 @@ export function SettingsForm({ fields, children, onSaved }: { fields: FieldDef[]
       }
     },
   });
+
+  // Tell the page whether there are edits not saved yet (it warns before a tab switch drops them).
+  const dirty = !!settings.data && fields.some((f) => draft[f.key] !== undefined && draft[f.key] !== String(settings.data[f.key]));
+  useEffect(() => {
+    reportDirty(dirty);
+    return () => reportDirty(false);
+  }, [dirty, reportDirty]);
 
   if (settings.isPending) return <p className="muted">Loading settings…</p>;
   if (settings.isError) return <div className="banner error" role="alert">{settings.error.message}</div>;

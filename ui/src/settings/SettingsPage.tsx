@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { SettingsForm, type FieldDef } from "./SettingsForm";
+import { useCallback, useState } from "react";
+import { DirtyContext, SettingsForm, type FieldDef } from "./SettingsForm";
 import { EnvatoTab } from "./EnvatoTab";
 import { ServerTab } from "./ServerTab";
 import { WebhooksTab } from "./WebhooksTab";
@@ -35,17 +35,33 @@ const LICENSE: FieldDef[] = [
 
 export function SettingsPage() {
   const [tab, setTab] = useState<TabId>("general");
+  const [dirty, setDirty] = useState(false);
+  const [leaving, setLeaving] = useState<TabId | null>(null);
+  const report = useCallback((d: boolean) => setDirty(d), []);
+  const go = (t: TabId) => {
+    if (t === tab) return;
+    if (dirty) setLeaving(t);
+    else setTab(t);
+  };
   return (
     <section>
       <header className="page-head"><h1>Settings</h1></header>
       <div className="tabs" role="tablist">
         {TABS.map((t) => (
           <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} data-testid={`tab-${t.id}`}
-            className={tab === t.id ? "tab active" : "tab"} onClick={() => setTab(t.id)}>
+            className={tab === t.id ? "tab active" : "tab"} onClick={() => go(t.id)}>
             {t.label}
           </button>
         ))}
       </div>
+      {leaving && (
+        <div className="banner warn" role="alertdialog" aria-label="Unsaved changes" data-testid="unsaved-warning">
+          You have changes on this tab that are not saved. Leave them?{" "}
+          <button type="button" className="danger" data-testid="unsaved-discard" onClick={() => { setDirty(false); setTab(leaving); setLeaving(null); }}>Discard changes</button>{" "}
+          <button type="button" className="secondary" data-testid="unsaved-stay" autoFocus onClick={() => setLeaving(null)}>Keep editing</button>
+        </div>
+      )}
+      <DirtyContext.Provider value={report}>
       <div className="tab-panel" role="tabpanel" data-testid={`tabpanel-${tab}`}>
         {tab === "general" && <><SettingsForm key="general" fields={GENERAL} /><Backups /></>}
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
@@ -54,6 +70,7 @@ export function SettingsPage() {
         {tab === "webhooks" && <WebhooksTab />}
         {tab === "email" && <EmailTab />}
       </div>
+      </DirtyContext.Provider>
     </section>
   );
 }

@@ -153,4 +153,27 @@ describe("Settings page", () => {
     expect((await screen.findByTestId("restore-done")).textContent).toContain("Restored 42 licenses and 3 products");
     expect(restored).toEqual(["/data/backups/keymanager-20261201-100000.sqlite3"]);
   });
+
+  it("warns before a tab switch drops unsaved edits", async () => {
+    const backend = fakeBackend();
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "License" }));
+    const input = await screen.findByTestId("setting-default_activation_limit");
+    // No edits: tabs switch freely.
+    await userEvent.click(screen.getByRole("tab", { name: "General" }));
+    expect(screen.queryByTestId("unsaved-warning")).toBeNull();
+    await userEvent.click(screen.getByRole("tab", { name: "License" }));
+    const again = await screen.findByTestId("setting-default_activation_limit");
+    await userEvent.clear(again);
+    await userEvent.type(again, "7");
+    await userEvent.click(screen.getByRole("tab", { name: "General" }));
+    expect(await screen.findByTestId("unsaved-warning")).toBeTruthy();
+    await userEvent.click(screen.getByTestId("unsaved-stay"));
+    expect((screen.getByTestId("setting-default_activation_limit") as HTMLInputElement).value).toBe("7");
+    await userEvent.click(screen.getByRole("tab", { name: "General" }));
+    await userEvent.click(await screen.findByTestId("unsaved-discard"));
+    await screen.findByTestId("setting-sync_interval_minutes");
+    expect(backend.calls).toEqual([]);
+    void input;
+  });
 });
