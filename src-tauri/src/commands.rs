@@ -145,6 +145,14 @@ pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
     Ok(())
 }
 
+/// Cancels the running sync (it stops after the current page; the next run completes it).
+#[tauri::command]
+pub async fn sync_cancel(state: State<'_, AppState>) -> Reply<SyncStatus> {
+    let worker = state.worker()?;
+    worker.cancel();
+    Ok(worker.status())
+}
+
 #[tauri::command]
 pub async fn sync_status(state: State<'_, AppState>) -> Reply<SyncStatus> {
     Ok(state.worker()?.status())

@@ -143,6 +143,7 @@ pub fn run() {
             commands::product_mark_reviewed,
             commands::product_merge,
             commands::licenses_change_status,
+            commands::sync_cancel,
         ])
         .build(tauri::generate_context!());
 

@@ -13,6 +13,9 @@ pub const SYNC_STATUS_EVENT: &str = "sync-status";
 
 /// "Last sync 5 min ago: 3 new licenses", or what stops syncing.
 pub fn status_line(s: &SyncStatus, now: keymanager::time::Timestamp) -> String {
+    if s.running && s.cancelling {
+        return "Cancelling the sync after this page…".to_string();
+    }
     if s.running {
         return match &s.progress {
             Some(p) => format!("Syncing… page {}, {} new licenses", p.pages_fetched, p.licenses_created),
@@ -150,5 +153,7 @@ mod tests {
         s.needs_token = true;
         assert_eq!(status_line(&s, now), "Not syncing: no Envato token");
         assert_eq!(status_line(&SyncStatus::default(), now), "Not synced yet");
+        let cancelling = SyncStatus { running: true, cancelling: true, ..Default::default() };
+        assert_eq!(status_line(&cancelling, now), "Cancelling the sync after this page…");
     }
 }

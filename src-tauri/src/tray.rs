@@ -12,18 +12,21 @@ enum TrayItem {
     Open,
     SyncNow,
     Status,
+    Cancel,
     Pause,
     Quit,
 }
 
 impl TrayItem {
-    const ALL: [TrayItem; 5] = [TrayItem::Open, TrayItem::SyncNow, TrayItem::Status, TrayItem::Pause, TrayItem::Quit];
+    const ALL: [TrayItem; 6] =
+        [TrayItem::Open, TrayItem::SyncNow, TrayItem::Status, TrayItem::Cancel, TrayItem::Pause, TrayItem::Quit];
 
     fn id(self) -> &'static str {
         match self {
             TrayItem::Open => "open",
             TrayItem::SyncNow => "sync_now",
             TrayItem::Status => "status",
+            TrayItem::Cancel => "cancel_sync",
             TrayItem::Pause => "pause",
             TrayItem::Quit => "quit",
         }
@@ -39,6 +42,7 @@ pub struct TrayHandles {
     status: MenuItem<Wry>,
     pause: CheckMenuItem<Wry>,
     sync_now: MenuItem<Wry>,
+    cancel: MenuItem<Wry>,
 }
 
 pub fn show_main_window(app: &AppHandle) {
@@ -68,10 +72,11 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
     let open = MenuItem::with_id(app, TrayItem::Open.id(), "Open KeyManager", true, None::<&str>)?;
     let sync_now = MenuItem::with_id(app, TrayItem::SyncNow.id(), "Sync now", true, None::<&str>)?;
     let status = MenuItem::with_id(app, TrayItem::Status.id(), "Not synced yet", false, None::<&str>)?;
+    let cancel = MenuItem::with_id(app, TrayItem::Cancel.id(), "Cancel sync", false, None::<&str>)?;
     let pause = CheckMenuItem::with_id(app, TrayItem::Pause.id(), "Pause syncing", true, false, None::<&str>)?;
     let quit = MenuItem::with_id(app, TrayItem::Quit.id(), "Quit", true, None::<&str>)?;
     let sep = || PredefinedMenuItem::separator(app);
-    let menu = Menu::with_items(app, &[&open, &sep()?, &status, &sync_now, &pause, &sep()?, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &sep()?, &status, &sync_now, &cancel, &pause, &sep()?, &quit])?;
 
     let mut builder = TrayIconBuilder::with_id("main")
         .tooltip("KeyManager")
@@ -82,6 +87,11 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
             Some(TrayItem::SyncNow) => {
                 if let Ok(w) = app.state::<AppState>().worker() {
                     w.sync_now();
+                }
+            }
+            Some(TrayItem::Cancel) => {
+                if let Ok(w) = app.state::<AppState>().worker() {
+                    w.cancel();
                 }
             }
             Some(TrayItem::Pause) => toggle_pause(app),
@@ -97,7 +107,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
-    Ok(TrayHandles { status, pause, sync_now })
+    Ok(TrayHandles { status, pause, sync_now, cancel })
 }
 
 /// Shows a status in the tray: the status line, the tooltip, the pause check and "Sync now".
@@ -109,5 +119,6 @@ pub fn show(app: &AppHandle, handles: Option<&TrayHandles>, status: &SyncStatus,
         let _ = h.status.set_text(line);
         let _ = h.pause.set_checked(status.paused);
         let _ = h.sync_now.set_enabled(!status.running && !status.needs_token);
+        let _ = h.cancel.set_enabled(status.running && !status.cancelling);
     }
 }

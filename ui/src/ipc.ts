@@ -83,6 +83,8 @@ export const ipc = {
   openCreateTokenPage: () => call<void>("open_create_token_page"),
   syncNow: () => call<void>("sync_now"),
   syncStatus: () => call<SyncStatus>("sync_status"),
+  /** Cancels the running sync: it stops after the current page; the next sync completes it. */
+  syncCancel: () => call<SyncStatus>("sync_cancel"),
   syncSetPaused: (paused: boolean) => call<SyncStatus>("sync_set_paused", { paused }),
   syncRuns: (limit = 50) => call<SyncRun[]>("sync_runs", { limit }),
   reviewQueue: () => call<ReviewItem[]>("review_queue"),

@@ -479,3 +479,40 @@ async fn merging_two_products_moves_their_items_and_licenses() {
     let newest = st.lock().licenses(&LicenseQuery { limit: 1, ..Default::default() }).unwrap().remove(0);
     assert_eq!(newest.product_id, b.id);
 }
+
+#[tokio::test]
+async fn a_cancelled_sync_stops_after_the_current_page_and_the_next_one_completes_it() {
+    let sb = sandbox(400, 60).await;
+    sb.update_switches(|s| s.variants.page_size = 50);
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let s = keymanager::sync::run_sync_with(
+        &st,
+        &client(&sb),
+        SyncTrigger::Manual,
+        &now,
+        &mut |p| {
+            if p.pages_fetched == 2 {
+                cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        },
+        keymanager::sync::MAX_PAGES,
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.status, SyncRunStatus::Interrupted);
+    assert!(s.error.is_none(), "a cancel is not a failure");
+    assert_eq!(s.pages_fetched, 2, "it stopped after the page it was applying");
+    let kept = st.lock().license_counts().unwrap().total;
+    assert_eq!(kept, s.licenses_created, "what the finished pages committed stays");
+    assert!(kept > 0 && kept < 400);
+    let run = &st.lock().sync_runs(1).unwrap()[0];
+    assert_eq!(run.status, SyncRunStatus::Interrupted);
+    assert!(st.lock().sync_state().unwrap().watermark.is_none(), "the watermark did not move");
+
+    let next = sync(&st, &sb).await;
+    assert_eq!(next.status, SyncRunStatus::Succeeded);
+    assert_exactly_once(&st, &sb, 60);
+}

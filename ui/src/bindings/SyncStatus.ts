@@ -10,4 +10,8 @@ needs_token: boolean,
 /**
  * Envato rejected the token: periodic syncing waits until a new token is saved.
  */
-auth_failed: boolean, next_run_at: string | null, };
+auth_failed: boolean, next_run_at: string | null, 
+/**
+ * Cancel was asked for the running sync: it stops after the page being applied.
+ */
+cancelling: boolean, };

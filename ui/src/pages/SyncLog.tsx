@@ -21,6 +21,11 @@ export function SyncLog() {
     onSuccess: (s) => queryClient.setQueryData(keys.syncStatus, s),
     onError: (e: IpcError) => setError(e.message),
   });
+  const cancel = useMutation({
+    mutationFn: ipc.syncCancel,
+    onSuccess: (st) => queryClient.setQueryData(keys.syncStatus, st),
+    onError: (e: IpcError) => setError(e.message),
+  });
   const s = status.data;
 
   return (
@@ -31,6 +36,11 @@ export function SyncLog() {
           {s && (
             <button type="button" className="secondary" data-testid="pause-sync" onClick={() => pause.mutate(!s.paused)}>
               {s.paused ? "Resume syncing" : "Pause syncing"}
+            </button>
+          )}
+          {s?.running && (
+            <button type="button" className="secondary" data-testid="sync-cancel" disabled={s.cancelling || cancel.isPending} onClick={() => cancel.mutate()}>
+              {s.cancelling ? "Stopping after this page…" : "Cancel sync"}
             </button>
           )}
           <button type="button" className="primary" data-testid="sync-now" disabled={!s || s.running || s.needs_token} onClick={() => syncNow.mutate()}>

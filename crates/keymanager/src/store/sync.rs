@@ -107,6 +107,29 @@ impl Store {
         })
     }
 
+    /// Closes a run the seller cancelled: interrupted, the watermark left where it was (the next
+    /// run completes it); what its pages committed stays.
+    pub fn cancel_sync_run(&mut self, run_id: i64, now: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2,
+                        error_message = 'Cancelled; the next sync completes it.' WHERE id = ?1",
+                params![run_id, to_db(now)],
+            )?;
+            insert_audit(
+                tx,
+                &AuditEntry::new(
+                    now,
+                    AuditLevel::Info,
+                    "sync.cancelled",
+                    "Sync cancelled; the next sync completes it.",
+                )
+                .run(Some(run_id)),
+            )?;
+            Ok(())
+        })
+    }
+
     /// Closes a run. Success moves the watermark (so the next run stops where this one began);
     /// a failure leaves it, so nothing this run missed is skipped next time.
     pub fn finish_sync_run(

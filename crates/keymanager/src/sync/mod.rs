@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::store::{PageCounts, Store, SyncRunStatus, SyncTrigger};
 use crate::time::Timestamp;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
@@ -202,6 +203,21 @@ pub async fn run_sync_limited(
     on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
     max_pages: u32,
 ) -> Result<SyncSummary> {
+    run_sync_with(store, client, trigger, now, on_progress, max_pages, &AtomicBool::new(false)).await
+}
+
+/// `run_sync` that stops when `cancel` is set: after the page being applied (its transaction
+/// commits whole), without moving the watermark, so the next run completes it. The run is logged
+/// as interrupted, not failed.
+pub async fn run_sync_with(
+    store: &SharedStore,
+    client: &EnvatoClient,
+    trigger: SyncTrigger,
+    now: &(dyn Fn() -> Timestamp + Send + Sync),
+    on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    max_pages: u32,
+    cancel: &AtomicBool,
+) -> Result<SyncSummary> {
     let start = now();
     let (settings, state) = store.read(|s| Ok((s.settings()?, s.sync_state()?))).await?;
     let trigger =
@@ -228,8 +244,13 @@ pub async fn run_sync_limited(
     let (mut fetch_time, mut apply_time) = (Duration::ZERO, Duration::ZERO);
     on_progress(&progress);
 
+    let mut cancelled = false;
     let outcome: Result<()> = async {
         for page_no in 1u32.. {
+            if cancel.load(Ordering::SeqCst) {
+                cancelled = true;
+                break;
+            }
             if page_no > max_pages {
                 tracing::error!(run_id, max_pages, "the sales list did not end: stopping the sync");
                 return Err(Error::new(
@@ -295,7 +316,11 @@ pub async fn run_sync_limited(
     let end = now();
     let error = outcome.err();
     let recorded = error.clone();
-    store.run(move |s| s.finish_sync_run(run_id, recorded.as_ref().map_or(Ok(newest), Err), end)).await?;
+    if cancelled && error.is_none() {
+        store.run(move |s| s.cancel_sync_run(run_id, end)).await?;
+    } else {
+        store.run(move |s| s.finish_sync_run(run_id, recorded.as_ref().map_or(Ok(newest), Err), end)).await?;
+    }
     progress.phase = if error.is_some() { SyncPhase::Failed } else { SyncPhase::Finished };
     on_progress(&progress);
     if let Some(e) = &error {
@@ -303,7 +328,13 @@ pub async fn run_sync_limited(
     }
     Ok(SyncSummary {
         run_id,
-        status: if error.is_some() { SyncRunStatus::Failed } else { SyncRunStatus::Succeeded },
+        status: if error.is_some() {
+            SyncRunStatus::Failed
+        } else if cancelled {
+            SyncRunStatus::Interrupted
+        } else {
+            SyncRunStatus::Succeeded
+        },
         pages_fetched: progress.pages_fetched,
         sales_seen: progress.sales_seen,
         licenses_created: total.licenses_created,

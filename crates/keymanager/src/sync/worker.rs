@@ -4,13 +4,14 @@
 //! ones; a failing run is logged and retried at the next tick, never ending the loop.
 //! Observers (tray, window) watch `SyncStatus`.
 
-use super::{run_sync, SharedStore, SyncProgress, SyncSummary};
+use super::{run_sync_with, SharedStore, SyncProgress, SyncSummary, MAX_PAGES};
 use crate::envato::{ClientConfig, EnvatoClient};
 use crate::error::{Error, Result};
 use crate::keychain::Keychain;
 use crate::store::SyncTrigger;
 use crate::time::{to_db, Timestamp};
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -28,6 +29,8 @@ pub struct SyncStatus {
     /// Envato rejected the token: periodic syncing waits until a new token is saved.
     pub auth_failed: bool,
     pub next_run_at: Option<String>,
+    /// Cancel was asked for the running sync: it stops after the page being applied.
+    pub cancelling: bool,
 }
 
 /// Where the worker gets its Envato client. Both calls may block (the keychain answers over
@@ -113,6 +116,8 @@ enum Request {
 pub struct SyncWorker {
     requests: mpsc::UnboundedSender<Request>,
     status: watch::Receiver<SyncStatus>,
+    status_tx: Arc<watch::Sender<SyncStatus>>,
+    cancel: Arc<AtomicBool>,
 }
 
 impl SyncWorker {
@@ -121,6 +126,9 @@ impl SyncWorker {
     pub fn spawn(store: SharedStore, clients: ClientSource, clock: Clock, first_delay: Duration) -> SyncWorker {
         let (requests, mut rx) = mpsc::unbounded_channel();
         let (status_tx, status) = watch::channel(SyncStatus::default());
+        let status_tx = Arc::new(status_tx);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (status_out, cancel_out) = (status_tx.clone(), cancel.clone());
         tokio::spawn(async move {
             let mut next = tokio::time::Instant::now() + first_delay;
             loop {
@@ -156,20 +164,31 @@ impl SyncWorker {
                         continue;
                     }
                 };
+                cancel.store(false, Ordering::SeqCst);
                 status_tx.send_modify(|s| {
                     s.running = true;
+                    s.cancelling = false;
                     s.progress = None;
                 });
                 let tx = status_tx.clone();
-                let result = run_sync(&store, &client, trigger, &*clock, &mut |p| {
-                    tx.send_modify(|s| s.progress = Some(p.clone()));
-                })
+                let result = run_sync_with(
+                    &store,
+                    &client,
+                    trigger,
+                    &*clock,
+                    &mut |p| {
+                        tx.send_modify(|s| s.progress = Some(p.clone()));
+                    },
+                    MAX_PAGES,
+                    &cancel,
+                )
                 .await;
                 // "Sync now" requests made during the run are answered by it.
                 // (Refresh requests need nothing more: the loop refreshes the status next.)
                 while rx.try_recv().is_ok() {}
                 status_tx.send_modify(|s| {
                     s.running = false;
+                    s.cancelling = false;
                     match result {
                         Ok(summary) => s.last = Some(summary),
                         Err(e) => tracing::error!(code = %e.code, "sync could not run: {}", e.message),
@@ -177,7 +196,18 @@ impl SyncWorker {
                 });
             }
         });
-        SyncWorker { requests, status }
+        SyncWorker { requests, status, status_tx: status_out, cancel: cancel_out }
+    }
+
+    /// Cancels the running sync: it stops after the page being applied and loses nothing; the
+    /// next run completes it. Nothing happens when no sync runs.
+    pub fn cancel(&self) -> bool {
+        if !self.status.borrow().running {
+            return false;
+        }
+        self.cancel.store(true, Ordering::SeqCst);
+        self.status_tx.send_modify(|s| s.cancelling = true);
+        true
     }
 
     /// "Sync now": runs at once, or joins the run in progress.
