@@ -145,6 +145,24 @@ pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
     Ok(())
 }
 
+/// Whether KeyManager starts at login (the OS's login items are the truth, not a setting).
+#[tauri::command]
+pub async fn autostart_get(app: AppHandle) -> Reply<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| Error::internal(format!("Cannot read the login items: {e}.")))
+}
+
+/// Switches starting at login on or off; records that it was offered (asked once).
+#[tauri::command]
+pub async fn autostart_set(app: AppHandle, state: State<'_, AppState>, enabled: bool) -> Reply<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let done = if enabled { launcher.enable() } else { launcher.disable() };
+    done.map_err(|e| Error::internal(format!("Cannot change the login items: {e}.")))?;
+    state.with_store(|s| s.update_settings(&[("autostart_offered".into(), "true".into())], time::now())).await?;
+    launcher.is_enabled().map_err(|e| Error::internal(format!("Cannot read the login items: {e}.")))
+}
+
 /// Cancels the running sync (it stops after the current page; the next run completes it).
 #[tauri::command]
 pub async fn sync_cancel(state: State<'_, AppState>) -> Reply<SyncStatus> {

@@ -10,6 +10,9 @@ mod tray;
 use state::AppState;
 use tauri::{Manager, WindowEvent};
 
+/// The argument the login item starts the app with: straight into the tray, no window.
+const MINIMIZED_ARG: &str = "--minimized";
+
 /// When the process started, for the "first paint" figure (see `commands::ui_ready`).
 pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
@@ -47,7 +50,20 @@ pub fn run() {
             tray::show_main_window(app);
         }))
         .plugin(tauri_plugin_notification::init())
+        // Starts at login when the seller switches it on (General), straight into the tray.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![MINIMIZED_ARG]),
+        ))
+        // The window's size and position, remembered between runs.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
+            // Started at login: stay in the tray until the seller opens the window.
+            if std::env::args().any(|a| a == MINIMIZED_ARG) {
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.hide();
+                }
+            }
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
             let outbox = state.outbox.as_ref().map(|o| o.subscribe());
@@ -144,6 +160,8 @@ pub fn run() {
             commands::product_merge,
             commands::licenses_change_status,
             commands::sync_cancel,
+            commands::autostart_get,
+            commands::autostart_set,
         ])
         .build(tauri::generate_context!());
 

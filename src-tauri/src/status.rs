@@ -153,6 +153,10 @@ mod tests {
         s.needs_token = true;
         assert_eq!(status_line(&s, now), "Not syncing: no Envato token");
         assert_eq!(status_line(&SyncStatus::default(), now), "Not synced yet");
+        use crate::tray::TrayState;
+        assert_eq!(TrayState::for_status(&SyncStatus::default()), TrayState::Normal);
+        assert_eq!(TrayState::for_status(&SyncStatus { running: true, ..Default::default() }), TrayState::Syncing);
+        assert_eq!(TrayState::for_status(&SyncStatus { auth_failed: true, ..Default::default() }), TrayState::Error);
         let cancelling = SyncStatus { running: true, cancelling: true, ..Default::default() };
         assert_eq!(status_line(&cancelling, now), "Cancelling the sync after this page…");
     }

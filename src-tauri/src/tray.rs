@@ -43,7 +43,34 @@ pub struct TrayHandles {
     pause: CheckMenuItem<Wry>,
     sync_now: MenuItem<Wry>,
     cancel: MenuItem<Wry>,
+    /// The icon shown now, so it is replaced only when the state changes.
+    icon: std::sync::Mutex<TrayState>,
 }
+
+/// What the tray icon says: all is well, a sync is running, or syncing needs the seller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayState {
+    Normal,
+    Syncing,
+    Error,
+}
+
+impl TrayState {
+    pub fn for_status(s: &SyncStatus) -> TrayState {
+        if s.running {
+            TrayState::Syncing
+        } else if s.auth_failed || s.last.as_ref().is_some_and(|l| l.error.is_some()) {
+            TrayState::Error
+        } else {
+            TrayState::Normal
+        }
+    }
+}
+
+/// The badged icons, as raw 64x64 RGBA (icons/tray-*.png, converted by ImageMagick: no PNG
+/// decoder needed at run time).
+const SYNCING_RGBA: &[u8] = include_bytes!("../../icons/tray-syncing.rgba");
+const ERROR_RGBA: &[u8] = include_bytes!("../../icons/tray-error.rgba");
 
 pub fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
@@ -107,7 +134,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
-    Ok(TrayHandles { status, pause, sync_now, cancel })
+    Ok(TrayHandles { status, pause, sync_now, cancel, icon: std::sync::Mutex::new(TrayState::Normal) })
 }
 
 /// Shows a status in the tray: the status line, the tooltip, the pause check and "Sync now".
@@ -116,6 +143,21 @@ pub fn show(app: &AppHandle, handles: Option<&TrayHandles>, status: &SyncStatus,
         let _ = tray.set_tooltip(Some(format!("KeyManager: {line}")));
     }
     if let Some(h) = handles {
+        let want = TrayState::for_status(status);
+        let mut shown = h.icon.lock().unwrap_or_else(|p| p.into_inner());
+        if *shown != want {
+            let image = match want {
+                TrayState::Syncing => Some(tauri::image::Image::new(SYNCING_RGBA, 64, 64)),
+                TrayState::Error => Some(tauri::image::Image::new(ERROR_RGBA, 64, 64)),
+                TrayState::Normal => app.default_window_icon().cloned(),
+            };
+            if let (Some(tray), Some(image)) = (app.tray_by_id("main"), image) {
+                if tray.set_icon(Some(image)).is_ok() {
+                    *shown = want;
+                }
+            }
+        }
+        drop(shown);
         let _ = h.status.set_text(line);
         let _ = h.pause.set_checked(status.paused);
         let _ = h.sync_now.set_enabled(!status.running && !status.needs_token);

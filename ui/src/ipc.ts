@@ -84,6 +84,10 @@ export const ipc = {
   syncNow: () => call<void>("sync_now"),
   syncStatus: () => call<SyncStatus>("sync_status"),
   /** Cancels the running sync: it stops after the current page; the next sync completes it. */
+  /** Whether KeyManager starts at login (the OS's login items). */
+  autostartGet: () => call<boolean>("autostart_get"),
+  /** Switches starting at login; answers the state after (and records that it was offered). */
+  autostartSet: (enabled: boolean) => call<boolean>("autostart_set", { enabled }),
   syncCancel: () => call<SyncStatus>("sync_cancel"),
   syncSetPaused: (paused: boolean) => call<SyncStatus>("sync_set_paused", { paused }),
   syncRuns: (limit = 50) => call<SyncRun[]>("sync_runs", { limit }),

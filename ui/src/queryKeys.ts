@@ -17,6 +17,7 @@ export const keys = {
   webhooks: ["webhooks"],
   outboxCounts: ["outbox_counts"],
   backups: ["backups"],
+  autostart: ["autostart"],
   /** Every delivery log, whatever its filter. */
   deliveries: ["deliveries"],
   deliveriesOf: (endpointId: number | null, channel: string | null) => ["deliveries", endpointId, channel] as const,

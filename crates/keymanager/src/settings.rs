@@ -42,6 +42,8 @@ pub struct Settings {
     pub notify_buyers: bool,
     /// Where the daily backups go (empty: `backups` in the data folder).
     pub backup_folder: String,
+    /// The app offered "start at login" (once, after the token was saved).
+    pub autostart_offered: bool,
 }
 
 crate::text_enum! {
@@ -87,6 +89,7 @@ impl Default for Settings {
             smtp_from: String::new(),
             notify_buyers: false,
             backup_folder: String::new(),
+            autostart_offered: false,
         }
     }
 }
@@ -112,6 +115,7 @@ pub const KEYS: &[&str] = &[
     "smtp_from",
     "notify_buyers",
     "backup_folder",
+    "autostart_offered",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -262,6 +266,7 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             ("smtp_from", v.to_string())
         }
         "notify_buyers" => ("notify_buyers", parse_bool(key, value)?.to_string()),
+        "autostart_offered" => ("autostart_offered", parse_bool(key, value)?.to_string()),
         "backup_folder" => {
             let v = value.trim();
             if !v.is_empty()
@@ -330,6 +335,7 @@ impl Settings {
             "smtp_from" => self.smtp_from = v.to_string(),
             "notify_buyers" => self.notify_buyers = v == "true",
             "backup_folder" => self.backup_folder = v.to_string(),
+            "autostart_offered" => self.autostart_offered = v == "true",
             _ => {}
         }
     }
@@ -356,6 +362,7 @@ impl Settings {
             "smtp_from" => self.smtp_from.clone(),
             "notify_buyers" => self.notify_buyers.to_string(),
             "backup_folder" => self.backup_folder.clone(),
+            "autostart_offered" => self.autostart_offered.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }

@@ -54,4 +54,8 @@ notify_buyers: boolean,
 /**
  * Where the daily backups go (empty: `backups` in the data folder).
  */
-backup_folder: string, };
+backup_folder: string, 
+/**
+ * The app offered "start at login" (once, after the token was saved).
+ */
+autostart_offered: boolean, };

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { AutostartOffer } from "./Autostart";
 import { ipc, IpcError } from "../ipc";
 import type { StepKind } from "../bindings/StepKind";
 import type { ValidationReport } from "../bindings/ValidationReport";
@@ -228,6 +229,7 @@ export function EnvatoTab() {
         </button>
         {saved && <span className="saved" role="status" data-testid="saved">Saved</span>}
       </div>
+      {saved && <AutostartOffer />}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { ServerTab } from "./ServerTab";
 import { WebhooksTab } from "./WebhooksTab";
 import { EmailTab } from "./EmailTab";
 import { Backups } from "./Backups";
+import { AutostartSwitch } from "./Autostart";
 
 const TABS = [
   { id: "general", label: "General" },
@@ -63,7 +64,7 @@ export function SettingsPage() {
       )}
       <DirtyContext.Provider value={report}>
       <div className="tab-panel" role="tabpanel" data-testid={`tabpanel-${tab}`}>
-        {tab === "general" && <><SettingsForm key="general" fields={GENERAL} /><Backups /></>}
+        {tab === "general" && <><AutostartSwitch /><SettingsForm key="general" fields={GENERAL} /><Backups /></>}
         {tab === "license" && <SettingsForm key="license" fields={LICENSE} />}
         {tab === "envato" && <EnvatoTab />}
         {tab === "server" && <ServerTab />}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { render, screen } from "@testing-library/react";
+import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
@@ -79,5 +79,31 @@ describe("Envato Integration tab", () => {
     expect((await screen.findByTestId("token-hint")).textContent).toBe("••••0001");
     expect(screen.getByTestId("token-account").textContent).toBe("demo-author");
     expect(screen.getByTestId("rotation-reminder").textContent).toContain("over a year old");
+  });
+
+  it("offers start at login once, after the token is saved", async () => {
+    let settings = { ...SETTINGS, smtp_host: "", smtp_port: 587, smtp_security: "starttls", smtp_username: "", smtp_from: "",
+      notify_buyers: false, backup_folder: "", autostart_offered: false };
+    const OK: ValidationReport = { ...MISSING, ok: true, steps: MISSING.steps.map((st) => ({ ...st, state: "passed" as const, cause: null, solution: null, code: null })),
+      missing_scopes: [], error: null };
+    const asked: string[] = [];
+    mockIPC((cmd, args) => {
+      asked.push(cmd);
+      if (cmd === "token_status") return NONE;
+      if (cmd === "settings_get") return settings;
+      if (cmd === "envato_settings_save") return { saved: true, report: OK, status: { ...NONE, configured: true }, settings };
+      if (cmd === "autostart_set") {
+        expect(args).toEqual({ enabled: true });
+        settings = { ...settings, autostart_offered: true };
+        return true;
+      }
+    }, { shouldMockEvents: true });
+    renderTab();
+    await userEvent.type(await screen.findByTestId("envato-token"), "sandboxSellerToken00000000000001");
+    await userEvent.click(screen.getByTestId("save-settings"));
+    await screen.findByTestId("saved");
+    await userEvent.click(await screen.findByTestId("autostart-offer-yes"));
+    await waitFor(() => expect(screen.queryByTestId("autostart-offer")).toBeNull());
+    expect(asked).toContain("autostart_set");
   });
 });

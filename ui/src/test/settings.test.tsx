@@ -26,6 +26,7 @@ const DEFAULTS: Settings = {
   smtp_from: "",
   notify_buyers: false,
   backup_folder: "",
+  autostart_offered: false,
 };
 
 function renderPage() {
@@ -175,5 +176,27 @@ describe("Settings page", () => {
     await screen.findByTestId("setting-sync_interval_minutes");
     expect(backend.calls).toEqual([]);
     void input;
+  });
+
+  it("switches start at login from General", async () => {
+    let on = false;
+    const asked: boolean[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "settings_get") return DEFAULTS;
+      if (cmd === "backups_list") return { folder: "/data/backups", files: [] };
+      if (cmd === "autostart_get") return on;
+      if (cmd === "autostart_set") {
+        on = (args as { enabled: boolean }).enabled;
+        asked.push(on);
+        return on;
+      }
+    });
+    renderPage();
+    const toggle = await screen.findByTestId("autostart");
+    await waitFor(() => expect(toggle).toHaveProperty("disabled", false));
+    expect(toggle).toHaveProperty("checked", false);
+    await userEvent.click(toggle);
+    await waitFor(() => expect(screen.getByTestId("autostart")).toHaveProperty("checked", true));
+    expect(asked).toEqual([true]);
   });
 });
