@@ -12,6 +12,7 @@ use keymanager::events::EventFilter;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, NewProduct, Product};
+use keymanager::recheck::RecheckProgress;
 use keymanager::secret::SecretText;
 use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::settings::Settings;
@@ -142,6 +143,49 @@ pub async fn open_create_token_page() -> Reply<()> {
 #[tauri::command]
 pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
     state.worker()?.sync_now();
+    Ok(())
+}
+
+/// Starts the refund watch (one product's codes, or all) in the background; progress through
+/// `recheck_status`. One at a time.
+#[tauri::command]
+pub async fn recheck_start(state: State<'_, AppState>, product_id: Option<i64>) -> Reply<RecheckProgress> {
+    use std::sync::atomic::Ordering;
+    let client = state.envato_client().await?.ok_or_else(account::not_configured)?;
+    let store = state.shared_store()?;
+    {
+        let mut p = state.recheck.lock().unwrap_or_else(|p| p.into_inner());
+        if p.running {
+            return Ok(p.clone());
+        }
+        *p = RecheckProgress { running: true, ..Default::default() };
+    }
+    state.recheck_cancel.store(false, Ordering::SeqCst);
+    let (progress, cancel) = (state.recheck.clone(), state.recheck_cancel.clone());
+    tauri::async_runtime::spawn(async move {
+        let shared = progress.clone();
+        let result = keymanager::recheck::recheck(&store, &client, product_id, &time::now, &cancel, &mut |p| {
+            *shared.lock().unwrap_or_else(|e| e.into_inner()) = p.clone();
+        })
+        .await;
+        let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        p.running = false;
+        if let Err(e) = result {
+            p.last_error = Some(e.message);
+        }
+    });
+    Ok(state.recheck.lock().unwrap_or_else(|p| p.into_inner()).clone())
+}
+
+#[tauri::command]
+pub async fn recheck_status(state: State<'_, AppState>) -> Reply<RecheckProgress> {
+    Ok(state.recheck.lock().unwrap_or_else(|p| p.into_inner()).clone())
+}
+
+/// Stops the refund watch after the code being checked.
+#[tauri::command]
+pub async fn recheck_cancel(state: State<'_, AppState>) -> Reply<()> {
+    state.recheck_cancel.store(true, std::sync::atomic::Ordering::SeqCst);
     Ok(())
 }
 

@@ -162,6 +162,9 @@ pub fn run() {
             commands::sync_cancel,
             commands::autostart_get,
             commands::autostart_set,
+            commands::recheck_start,
+            commands::recheck_status,
+            commands::recheck_cancel,
         ])
         .build(tauri::generate_context!());
 

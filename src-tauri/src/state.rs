@@ -37,6 +37,9 @@ pub struct AppState {
     /// Webhooks and e-mails: delivered in the background while the app runs.
     pub deliverer: Option<Arc<Deliverer>>,
     pub outbox: Option<OutboxWorker>,
+    /// The refund watch in progress (or last run), and its cancel flag.
+    pub recheck: Arc<std::sync::Mutex<keymanager::recheck::RecheckProgress>>,
+    pub recheck_cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -84,6 +87,8 @@ impl AppState {
             secrets,
             deliverer,
             outbox,
+            recheck: Default::default(),
+            recheck_cancel: Default::default(),
         }
     }
 

@@ -30,6 +30,7 @@ import type { Channel } from "./bindings/Channel";
 import type { OutboxCounts } from "./bindings/OutboxCounts";
 import type { BackupFile } from "./bindings/BackupFile";
 import type { BulkResult } from "./bindings/BulkResult";
+import type { RecheckProgress } from "./bindings/RecheckProgress";
 import type { BackupList } from "./bindings/BackupList";
 import type { RestoreReport } from "./bindings/RestoreReport";
 
@@ -88,6 +89,10 @@ export const ipc = {
   autostartGet: () => call<boolean>("autostart_get"),
   /** Switches starting at login; answers the state after (and records that it was offered). */
   autostartSet: (enabled: boolean) => call<boolean>("autostart_set", { enabled }),
+  /** Starts the refund watch (a product's codes, or all); progress via recheckStatus. */
+  recheckStart: (productId: number | null) => call<RecheckProgress>("recheck_start", { productId }),
+  recheckStatus: () => call<RecheckProgress>("recheck_status"),
+  recheckCancel: () => call<void>("recheck_cancel"),
   syncCancel: () => call<SyncStatus>("sync_cancel"),
   syncSetPaused: (paused: boolean) => call<SyncStatus>("sync_set_paused", { paused }),
   syncRuns: (limit = 50) => call<SyncRun[]>("sync_runs", { limit }),

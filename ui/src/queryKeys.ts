@@ -18,6 +18,7 @@ export const keys = {
   outboxCounts: ["outbox_counts"],
   backups: ["backups"],
   autostart: ["autostart"],
+  recheck: ["recheck"],
   /** Every delivery log, whatever its filter. */
   deliveries: ["deliveries"],
   deliveriesOf: (endpointId: number | null, channel: string | null) => ["deliveries", endpointId, channel] as const,

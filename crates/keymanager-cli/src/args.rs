@@ -291,6 +291,12 @@ pub enum LicensesCmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Re-check purchase codes with Envato (refund watch): codes it no longer recognises are
+    /// flagged for your review; nothing is suspended. One product, or every license.
+    Recheck {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+    },
     /// Set a license's buyer e-mail and note (an empty value clears it).
     Edit {
         id: i64,

@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod paths;
 pub mod private_files;
 pub mod process;
+pub mod recheck;
 pub mod secret;
 pub mod secrets;
 pub mod settings;

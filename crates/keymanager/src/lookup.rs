@@ -273,17 +273,21 @@ pub async fn refresh_if_stale(
     }
 }
 
-/// Re-verifies a code the database has: refreshes buyer, purchase count and support, or flags
-/// the license when Envato no longer finds the sale. Never revokes.
-pub async fn refresh(store: &SharedStore, client: &EnvatoClient, code: &str, now: Timestamp) -> Result<LookupResult> {
-    let code = PurchaseCode::parse(code)?;
-    let c = code.as_str().to_string();
-    let license = store.read(move |s| s.license_by_code(&c)).await?.ok_or_else(|| {
-        Error::new(ErrorCode::LicenseNotFound, "No license has this purchase code yet; look it up first.")
-    })?;
-    let id = license.id;
-    match client.sale_by_code(&code).await? {
-        None => store.run(move |s| s.flag_not_recognised(id, now)).await?,
+/// Asks Envato about the code of license `id` again: a sale found refreshes what may change (and
+/// clears a flag); none found flags the license for the seller. Never suspends or revokes.
+/// Returns whether Envato recognised it.
+pub async fn reverify(
+    store: &SharedStore,
+    client: &EnvatoClient,
+    id: i64,
+    code: &PurchaseCode,
+    now: Timestamp,
+) -> Result<bool> {
+    match client.sale_by_code(code).await? {
+        None => {
+            store.run(move |s| s.flag_not_recognised(id, now)).await?;
+            Ok(false)
+        }
         Some(sale) => {
             store
                 .run(move |s| {
@@ -296,9 +300,22 @@ pub async fn refresh(store: &SharedStore, client: &EnvatoClient, code: &str, now
                         now,
                     )
                 })
-                .await?
+                .await?;
+            Ok(true)
         }
     }
+}
+
+/// Re-verifies a code the database has: refreshes buyer, purchase count and support, or flags
+/// the license when Envato no longer finds the sale. Never revokes.
+pub async fn refresh(store: &SharedStore, client: &EnvatoClient, code: &str, now: Timestamp) -> Result<LookupResult> {
+    let code = PurchaseCode::parse(code)?;
+    let c = code.as_str().to_string();
+    let license = store.read(move |s| s.license_by_code(&c)).await?.ok_or_else(|| {
+        Error::new(ErrorCode::LicenseNotFound, "No license has this purchase code yet; look it up first.")
+    })?;
+    let id = license.id;
+    reverify(store, client, id, &code, now).await?;
     let (l, acts) = store
         .run(move |s| Ok((s.license(id)?.ok_or_else(|| Error::internal("The license vanished."))?, s.activations(id)?)))
         .await?;

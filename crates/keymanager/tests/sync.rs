@@ -516,3 +516,42 @@ async fn a_cancelled_sync_stops_after_the_current_page_and_the_next_one_complete
     assert_eq!(next.status, SyncRunStatus::Succeeded);
     assert_exactly_once(&st, &sb, 60);
 }
+
+#[tokio::test]
+async fn the_refund_watch_flags_codes_envato_no_longer_recognises_and_changes_nothing_else() {
+    let sb = sandbox(40, 60).await;
+    sb.update_switches(|s| s.variants.sales_include_code = true);
+    let st = store();
+    set(&st, "auto_create_products", "true");
+    sync(&st, &sb).await;
+    let licenses = all_licenses(&st);
+    let coded: Vec<_> = licenses.iter().filter(|l| l.purchase_code.is_some()).collect();
+    assert!(coded.len() >= 10);
+    let refunded: Vec<&str> = coded.iter().take(3).map(|l| l.purchase_code.as_deref().unwrap()).collect();
+    for c in &refunded {
+        sb.refund(c).unwrap();
+    }
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let p = keymanager::recheck::recheck(&st, &client(&sb), None, &now, &cancel, &mut |p| seen.push(p.checked))
+        .await
+        .unwrap();
+    assert_eq!(p.checked as usize, coded.len());
+    assert_eq!(p.not_recognised, 3);
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress only goes up");
+    let page = st
+        .lock()
+        .license_page(&keymanager::store::LicenseFilter { flagged: Some(true), ..Default::default() }, now())
+        .unwrap();
+    let mut flagged: Vec<_> = page.licenses.iter().map(|l| l.purchase_code.clone().unwrap()).collect();
+    flagged.sort();
+    let mut want: Vec<String> = refunded.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(flagged, want, "the flagged list is exactly the refunded codes");
+    assert!(page.licenses.iter().all(|l| l.status == keymanager::model::LicenseStatus::Active), "never suspended");
+
+    // Cancelled before the first code: nothing checked.
+    cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    let p = keymanager::recheck::recheck(&st, &client(&sb), None, &now, &cancel, &mut |_| {}).await.unwrap();
+    assert!(p.cancelled && p.checked == 0);
+}

@@ -10,4 +10,8 @@ export type LicenseFilter = { status?: LicenseStatus, product_id?: number, marke
 /**
  * A license key (or its start), a purchase code, or the start of a buyer's username.
  */
-search?: string, sort?: LicenseSort, cursor?: string, limit?: number, };
+search?: string, sort?: LicenseSort, cursor?: string, 
+/**
+ * Only licenses Envato no longer recognises (the refund watch's list).
+ */
+flagged?: boolean, limit?: number, };

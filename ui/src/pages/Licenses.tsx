@@ -28,6 +28,7 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
   const [exported, setExported] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  const [flagged, setFlagged] = useState(false);
   const [picked, setPicked] = useState<Set<number>>(new Set());
   const [bulkSaid, setBulkSaid] = useState<string | null>(null);
   const toggle = (id: number) => setPicked((p) => { const n = new Set(p); if (n.has(id)) n.delete(id); else n.add(id); return n; });
@@ -44,9 +45,10 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
     marketplace: marketplace || undefined,
     support: support || undefined,
     search: search || undefined,
+    flagged: flagged || undefined,
     sort,
     limit: 200,
-  }), [status, product, marketplace, support, search, sort]);
+  }), [status, product, marketplace, support, search, sort, flagged]);
 
   const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
   const markets = useQuery({ queryKey: keys.marketplaces, queryFn: ipc.marketplaces });
@@ -106,10 +108,15 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
         <select aria-label="Support" value={support} onChange={(e) => setSupport(e.target.value as SupportFilter | "")}>
           <option value="">Any support</option><option value="active">Support active</option><option value="expired">Support expired</option><option value="none">No support</option>
         </select>
+        <label className="check inline-check">
+          <input type="checkbox" data-testid="filter-flagged" checked={flagged} onChange={(e) => setFlagged(e.target.checked)} />
+          {" "}Not recognised by Envato
+        </label>
         <select aria-label="Sort" value={sort} onChange={(e) => setSort(e.target.value as LicenseSort)}>
           <option value="newest">Newest first</option><option value="oldest">Oldest first</option><option value="sold_desc">Sold: latest</option><option value="sold_asc">Sold: earliest</option>
         </select>
       </div>
+      <RefundWatch productId={product ? Number(product) : null} productName={products.data?.find((p) => String(p.id) === product)?.name ?? null} />
       {picked.size > 0 && <BulkBar ids={[...picked]} onDone={(said) => { setPicked(new Set()); setBulkSaid(said); }} />}
       {bulkSaid && <div className="banner ok" role="status" data-testid="bulk-result">{bulkSaid}</div>}
       {exported && <div className="banner ok" data-testid="export-done">Exported to {exported}</div>}
@@ -202,7 +209,15 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
         <button type="button" className="link" onClick={onClose}>Close</button>
       </div>
       {l.envato_flag === "not_recognised" && (
-        <div className="banner warn" data-testid="not-recognised">Envato no longer recognises this purchase (refund or reversal?). Decide whether to suspend or revoke it.</div>
+        <div className="banner warn" data-testid="not-recognised">
+          Envato no longer recognises this purchase (refund or reversal?). Decide whether to suspend or revoke it.{" "}
+          {l.status === "active" && (
+            <button type="button" className="secondary" data-testid="flag-suspend"
+              onClick={() => { setPending("suspend"); setReason("Envato no longer recognises the purchase (refund?)"); setError(null); }}>
+              Suspend…
+            </button>
+          )}
+        </div>
       )}
       <LicenseFacts license={l} support={support} />
       <LicenseContact key={`${l.id}-${l.buyer_email ?? ""}-${l.note ?? ""}`} license={l} onSaved={refresh} />
@@ -381,5 +396,52 @@ function BulkBar({ ids, onDone }: { ids: number[]; onDone: (said: string | null)
       </form>
       {apply.isError && <div className="banner error" role="alert" data-testid="bulk-error">{(apply.error as IpcError).message}</div>}
     </>
+  );
+}
+
+/** The refund watch: re-check purchase codes with Envato (a product's, or all), with progress. */
+function RefundWatch({ productId, productName }: { productId: number | null; productName: string | null }) {
+  const queryClient = useQueryClient();
+  const status = useQuery({
+    queryKey: keys.recheck,
+    queryFn: ipc.recheckStatus,
+    refetchInterval: (q) => (q.state.data?.running ? 1000 : false),
+  });
+  const start = useMutation({
+    mutationFn: () => ipc.recheckStart(productId),
+    onSuccess: (p) => queryClient.setQueryData(keys.recheck, p),
+  });
+  const cancel = useMutation({ mutationFn: ipc.recheckCancel });
+  const p = status.data;
+  const [wasRunning, setWasRunning] = useState(false);
+  useEffect(() => {
+    if (p?.running) setWasRunning(true);
+    if (wasRunning && p && !p.running) {
+      setWasRunning(false);
+      void queryClient.invalidateQueries({ queryKey: keys.licenses });
+    }
+  }, [p, wasRunning, queryClient]);
+  return (
+    <div className="refund-watch" data-testid="refund-watch">
+      {!p?.running && (
+        <button type="button" className="secondary" data-testid="recheck-start" disabled={start.isPending} onClick={() => start.mutate()}>
+          Re-check purchase codes{productName ? ` of ${productName}` : ""}
+        </button>
+      )}
+      {p?.running && (
+        <div className="recheck-progress" role="status" data-testid="recheck-progress">
+          <progress max={Math.max(1, Number(p.total))} value={Number(p.checked)} />
+          <span>{p.checked} of {p.total} checked, {p.not_recognised} not recognised</span>
+          <button type="button" className="link" data-testid="recheck-cancel" onClick={() => cancel.mutate()}>Stop</button>
+        </div>
+      )}
+      {p && !p.running && Number(p.checked) > 0 && (
+        <span className="muted" data-testid="recheck-result">
+          {p.cancelled ? "Stopped: " : "Done: "}{p.checked} checked, {p.not_recognised} no longer recognised by Envato
+          {Number(p.failed) > 0 ? `, ${p.failed} could not be checked (${p.last_error ?? ""})` : ""}. Nothing was suspended: use the filter to review them.
+        </span>
+      )}
+      {start.isError && <span className="field-error" role="alert">{(start.error as IpcError).message}</span>}
+    </div>
   );
 }

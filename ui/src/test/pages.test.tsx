@@ -218,6 +218,32 @@ describe("Licenses bulk actions", () => {
   });
 });
 
+describe("Refund watch", () => {
+  it("re-checks codes with a progress bar, then filters the flagged ones", async () => {
+    let calls = 0;
+    const pages: unknown[] = [];
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "products_list": return [];
+        case "marketplaces": return [];
+        case "licenses_page": pages.push((args as { filter: unknown }).filter); return { licenses: [], next_cursor: null };
+        case "recheck_start": return { total: 4, checked: 0, not_recognised: 0, failed: 0, running: true, cancelled: false, last_error: null };
+        case "recheck_status":
+          calls += 1;
+          if (calls === 1) return { total: 0, checked: 0, not_recognised: 0, failed: 0, running: false, cancelled: false, last_error: null };
+          if (calls === 2) return { total: 4, checked: 2, not_recognised: 1, failed: 0, running: true, cancelled: false, last_error: null };
+          return { total: 4, checked: 4, not_recognised: 1, failed: 0, running: false, cancelled: false, last_error: null };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await userEvent.click(await screen.findByTestId("recheck-start"));
+    expect((await screen.findByTestId("recheck-progress")).textContent).toContain("of 4 checked");
+    expect((await screen.findByTestId("recheck-result", {}, { timeout: 4000 })).textContent).toContain("4 checked, 1 no longer recognised");
+    await userEvent.click(screen.getByTestId("filter-flagged"));
+    await waitFor(() => expect(pages.some((f) => (f as { flagged?: boolean }).flagged === true)).toBe(true));
+  });
+});
+
 describe("Products page", () => {
   it("badges auto-created products to review, filters them, and marks one reviewed", async () => {
     const base = { description: "", sku: null, activation_limit: 1, license_type: "regular", status: "active", license_count: 3,

@@ -29,6 +29,30 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
         LicensesCmd::Revoke(c) => change(ctx, c, Some(LicenseAction::Revoke), out),
         LicensesCmd::Reactivate(c) => change(ctx, c, Some(LicenseAction::Reactivate), out),
         LicensesCmd::RegenerateKey(c) => change(ctx, c, None, out),
+        LicensesCmd::Recheck { product } => {
+            let client = ctx.stored_client(false)?.ok_or_else(keymanager::account::not_configured)?;
+            let shared = keymanager::sync::SharedStore::new(ctx.store()?);
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let p = crate::context::runtime()?.block_on(keymanager::recheck::recheck(
+                &shared,
+                &client,
+                *product,
+                &time::now,
+                &never,
+                &mut |p| {
+                    if p.checked % 50 == 0 && p.checked > 0 {
+                        eprintln!("  {} of {} checked, {} not recognised", p.checked, p.total, p.not_recognised);
+                    }
+                },
+            ))?;
+            out.emit(&p, |w| {
+                writeln!(
+                    w,
+                    "Checked {} purchase codes: {} no longer recognised by Envato (flagged; see `licenses list` and decide), {} could not be checked.",
+                    p.checked, p.not_recognised, p.failed
+                )
+            })
+        }
         LicensesCmd::Bulk { action, ids, reason } => {
             let r = licensing::change_status_many(&mut ctx.store()?, ids, *action, reason, time::now())?;
             ctx.deliver_after_change();

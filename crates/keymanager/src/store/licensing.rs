@@ -59,6 +59,10 @@ pub struct LicenseFilter {
     #[serde(default)]
     #[ts(optional)]
     pub cursor: Option<String>,
+    /// Only licenses Envato no longer recognises (the refund watch's list).
+    #[serde(default)]
+    #[ts(optional)]
+    pub flagged: Option<bool>,
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<u32>,
@@ -231,6 +235,9 @@ impl Store {
                     wheres.push(format!("l.supported_until <= {p}"));
                 }
             }
+        }
+        if f.flagged == Some(true) {
+            wheres.push("l.envato_flag IS NOT NULL".into());
         }
         match f.search.as_deref().and_then(read_search) {
             Some(Search::Key(k)) => {
@@ -560,6 +567,30 @@ impl Store {
             }
             Ok(())
         })
+    }
+
+    /// Licenses with a purchase code (of one product, or all), after `after_id`, in id order: the
+    /// refund watch's pages. Also how many there are in all.
+    pub fn codes_to_recheck(
+        &self,
+        product_id: Option<i64>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<(Vec<(i64, String)>, u64)> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT id, purchase_code FROM licenses
+                 WHERE purchase_code IS NOT NULL AND (?1 IS NULL OR product_id = ?1) AND id > ?2 ORDER BY id LIMIT ?3",
+            )?
+            .query_map(params![product_id, after_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let total: i64 = self.conn.query_row(
+            "SELECT count(*) FROM licenses WHERE purchase_code IS NOT NULL AND (?1 IS NULL OR product_id = ?1)",
+            [product_id],
+            |r| r.get(0),
+        )?;
+        Ok((rows, total as u64))
     }
 
     /// Envato no longer finds the code: flag it for the seller. Never revoked automatically.
