@@ -8,6 +8,7 @@ import { Licenses } from "./pages/Licenses";
 import { Lookup } from "./pages/Lookup";
 import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
+import { FirstRun } from "./pages/FirstRun";
 import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
 
 export const PAGES = [
@@ -43,6 +44,10 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
   const info = useQuery({ queryKey: keys.appInfo, queryFn: ipc.appInfo });
+  // No token yet: the dashboard is the guided setup (until skipped for this session).
+  const token = useQuery({ queryKey: keys.tokenStatus, queryFn: ipc.tokenStatus });
+  const [skipped, setSkipped] = useState(false);
+  const firstRun = !!token.data && !token.data.configured && !skipped;
   // The one listener to the background sync, for every page: lists refresh when a run ends.
   useSyncStatusEvents();
   const sync = useSyncStatus();
@@ -87,7 +92,10 @@ export function App() {
             {info.error.message}
           </div>
         )}
-        {page === "dashboard" && <Dashboard />}
+        {page === "dashboard" && firstRun && (
+          <FirstRun onDone={() => setPage("sync-log")} onSkip={() => setSkipped(true)} />
+        )}
+        {page === "dashboard" && !firstRun && <Dashboard />}
         {page === "products" && <Products />}
         {page === "licenses" && <Licenses key={openLicense?.id ?? 0} open={openLicense} />}
         {page === "lookup" && (
