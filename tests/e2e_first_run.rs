@@ -26,8 +26,9 @@ async fn steps() {
     let base = sb.base_url();
     let data = tempfile::tempdir().unwrap();
     let app = launch_with(data.path(), &[("KEYMANAGER_ENVATO_API_BASE", base.as_str())]).await;
+    let session = &app;
     let keys = |text: String| async move {
-        let focused = app.client.active_element().await.unwrap();
+        let focused = session.client.active_element().await.unwrap();
         focused.send_keys(&text).await.unwrap();
     };
 

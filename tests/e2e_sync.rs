@@ -73,8 +73,16 @@ async fn sync_now_shows_progress_licenses_and_the_run_steps() {
     app.screenshot("licenses-after-sync").await;
 
     app.click("[data-testid=nav-dashboard]").await;
-    let last = app.text_of("[data-testid=last-sync]").await;
-    assert!(last.contains("150 new licenses"), "{last}");
+    // The dashboard shows what it had, then what it refetches on opening: wait for the latter.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let last = app.text_of("[data-testid=last-sync]").await;
+        if last.contains("150 new licenses") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{last}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(app.text_of("[data-testid=stat-active] .stat-value").await, "153", "150 synced + 3 issued by the CLI");
     app.screenshot("dashboard-after-sync").await;
 
