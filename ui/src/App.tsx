@@ -47,7 +47,7 @@ export function App() {
   // No token yet: the dashboard is the guided setup (until skipped for this session).
   const token = useQuery({ queryKey: keys.tokenStatus, queryFn: ipc.tokenStatus });
   const [skipped, setSkipped] = useState(false);
-  const firstRun = !!token.data && !token.data.configured && !skipped;
+  const firstRun = !!token.data && !token.data.configured && !token.data.in_keychain && !skipped;
   // The one listener to the background sync, for every page: lists refresh when a run ends.
   useSyncStatusEvents();
   const sync = useSyncStatus();
