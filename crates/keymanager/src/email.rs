@@ -3,6 +3,7 @@
 //! tracking), and the sending. The password comes from `Secrets` and is never in a message, a
 //! log or an error (`scrub`).
 
+use crate::api::buyer::escape;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{EventType, EMAIL_LICENSE_KEY, EMAIL_TEST};
 use crate::settings::{Settings, SmtpSecurity};
@@ -97,21 +98,6 @@ pub struct Mail {
     pub html: String,
 }
 
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn text(v: &Value, path: &[&str]) -> String {
     let mut v = v;
     for p in path {
@@ -137,8 +123,8 @@ fn facts(rows: &[(&str, String)]) -> (String, String) {
         .map(|(k, v)| {
             format!(
                 "<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{}</td><td style=\"padding:4px 0\"><strong>{}</strong></td></tr>",
-                html_escape(k),
-                html_escape(v)
+                escape(k),
+                escape(v)
             )
         })
         .collect();
@@ -149,9 +135,9 @@ fn page(store: &str, intro: &str, table: &str, outro: &str) -> String {
     format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;font-size:15px;color:#222;max-width:560px\">\
          <p>{}</p>{table}<p>{}</p><p>— {}</p></body></html>",
-        html_escape(intro),
-        html_escape(outro),
-        html_escape(store)
+        escape(intro),
+        escape(outro),
+        escape(store)
     )
 }
 
