@@ -392,9 +392,14 @@ async fn buyer_email(State(s): State<Served>, req: Request<Body>) -> Response {
     let consent = fields.get("consent").is_some_and(|v| v == "yes");
     let now = (s.clock)();
     let said = s.service.buyer_email(&code, &address, consent, now).await;
-    let shown = s.service.buyer_lookup(&code, Some(said), now).await;
+    page_with_notice(&s, &name, &code, said, now).await
+}
+
+/// The buyer page for `code` again after an action, with the sentence the action said.
+async fn page_with_notice(s: &Served, name: &str, code: &str, said: String, now: Timestamp) -> Response {
+    let shown = s.service.buyer_lookup(code, Some(said), now).await;
     let shown_code: String = code.chars().take(100).collect();
-    html(super::buyer::page(&name, &shown_code, &shown))
+    html(super::buyer::page(name, &shown_code, &shown))
 }
 
 async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -408,9 +413,7 @@ async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Respon
     let (_, per_day) = limits(&s).await;
     let now = (s.clock)();
     let said = s.service.buyer_deactivate(&code, &fingerprint, per_day, now).await;
-    let shown = s.service.buyer_lookup(&code, Some(said), now).await;
-    let shown_code: String = code.chars().take(100).collect();
-    html(super::buyer::page(&name, &shown_code, &shown))
+    page_with_notice(&s, &name, &code, said, now).await
 }
 
 #[cfg(test)]
