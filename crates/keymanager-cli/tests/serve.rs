@@ -21,6 +21,20 @@ struct Server {
 }
 
 impl Server {
+    /// Submits a buyer-page form, as a browser does.
+    fn form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    }
+
     fn start(env: &Env) -> Server {
         Server::start_with(env, &[])
     }
@@ -334,15 +348,7 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         r.text().await.unwrap()
     };
-    let form = |path: &str, fields: &[(&str, &str)]| {
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        server
-            .http
-            .post(format!("{}{path}", server.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-    };
+    let form = |path: &str, fields: &[(&str, &str)]| server.form(path, fields);
 
     let home = page(server.http.get(format!("{}/", server.base)).send().await.unwrap()).await;
     assert!(home.contains("Acme &lt;Themes&gt;: your license keys"), "the store name, escaped");
@@ -400,15 +406,7 @@ async fn the_buyer_page_mails_the_key_to_an_address_left_with_consent() {
     assert!(env.run(&["email", "password"], "pw-buyer-page\n").status.success());
     let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some()).unwrap();
     let server = Server::start(&env);
-    let form = |path: &str, fields: &[(&str, &str)]| {
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        server
-            .http
-            .post(format!("{}{path}", server.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-    };
+    let form = |path: &str, fields: &[(&str, &str)]| server.form(path, fields);
     let shown = form("/", &[("purchase_code", &sale.code)]).await.unwrap().text().await.unwrap();
     assert!(shown.contains("E-mail me this key") && shown.contains("Acme Themes may keep this address"), "{shown}");
 
