@@ -5,7 +5,6 @@
 use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
-use keymanager::keychain::Keychain;
 use keymanager::Store;
 use keymanager_e2e::fantoccini::key::Key;
 use keymanager_e2e::fantoccini::Locator;
@@ -75,8 +74,5 @@ async fn steps() {
     drop(store);
     let log = app.close().await;
     assert!(!log.contains(data::SELLER_TOKEN));
-    Keychain::for_data_dir(data.path(), &keymanager::envato::ApiBase::parse_override(&base).unwrap())
-        .unwrap()
-        .delete()
-        .unwrap();
+    keymanager_e2e::forget_sandbox_token(data.path(), &base);
 }

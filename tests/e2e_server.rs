@@ -8,7 +8,6 @@
 use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{NewSale, RunningSandbox, Switches};
-use keymanager::keychain::Keychain;
 use keymanager::Store;
 use keymanager_e2e::launch_with;
 use std::process::Command;
@@ -141,8 +140,5 @@ async fn steps() {
     let _ = sale;
     let log = app.close().await;
     assert!(!log.contains(data::SELLER_TOKEN));
-    Keychain::for_data_dir(data.path(), &keymanager::envato::ApiBase::parse_override(&base).unwrap())
-        .unwrap()
-        .delete()
-        .unwrap();
+    keymanager_e2e::forget_sandbox_token(data.path(), &base);
 }

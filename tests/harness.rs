@@ -25,6 +25,12 @@ pub async fn within<F: std::future::Future<Output = ()>>(secs: u64, test: F) {
 /// The app and the drivers allow one instance at a time, so sessions take turns.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Removes the sandbox token a test saved for `data_dir` from the session's keychain.
+pub fn forget_sandbox_token(data_dir: &Path, sandbox_base: &str) {
+    let api = keymanager::envato::ApiBase::parse_override(sandbox_base).unwrap();
+    keymanager::keychain::Keychain::for_data_dir(data_dir, &api).unwrap().delete().unwrap();
+}
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
