@@ -95,6 +95,7 @@ async fn a_receiver_down_gets_the_same_webhook_id_later_and_410_disables() {
 
     let (code, _, err) = env.out(&["webhooks", "test", &id.to_string()]);
     assert_eq!(code, 1, "not delivered: {err}");
+    assert!(err.contains("error[webhook.delivery_failed]"), "{err}");
     let d = deliveries(&env);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["status"], "pending");

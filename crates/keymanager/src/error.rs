@@ -51,6 +51,7 @@ crate::text_enum! {
         WebhookNotFound = "webhook.not_found",
         WebhookUrlRefused = "webhook.url_refused",
         WebhookUnknownEvent = "webhook.unknown_event",
+        WebhookDeliveryFailed = "webhook.delivery_failed",
         OutboxMessageNotFound = "outbox.message_not_found",
         EmailInvalidAddress = "email.invalid_address",
         EmailNotConfigured = "email.not_configured",

@@ -19,20 +19,7 @@ pub fn run(ctx: &Ctx, cmd: &EmailCmd, out: &mut Out) -> CmdResult {
         EmailCmd::SendKey { license_id, to } => {
             let id = email::queue_key(&mut ctx.store()?, *license_id, to.as_deref(), time::now())?;
             ctx.deliver_outbox(Duration::from_secs(30))?;
-            let d = ctx.store()?.delivery(&id)?;
-            out.emit(&d, |w| super::webhooks::print_delivery(w, &d))?;
-            if d.status == keymanager::store::DeliveryStatus::Delivered {
-                Ok(())
-            } else {
-                Err(Error::new(
-                    keymanager::ErrorCode::EmailSendFailed,
-                    format!(
-                        "Not sent yet (it stays in the outbox and is retried): {}",
-                        d.last_error.as_deref().unwrap_or("waiting")
-                    ),
-                )
-                .into())
-            }
+            super::webhooks::show_message(ctx, &id, keymanager::ErrorCode::EmailSendFailed, out)
         }
         EmailCmd::Test { to } => {
             let settings = ctx.store()?.settings()?;

@@ -52,12 +52,12 @@ pub fn run(ctx: &Ctx, cmd: &WebhooksCmd, out: &mut Out) -> CmdResult {
         WebhooksCmd::Test { id } => {
             let message_id = ctx.store()?.queue_webhook_test(*id, now)?;
             ctx.deliver_outbox(Duration::from_secs(20))?;
-            show_message(ctx, &message_id, out)
+            show_message(ctx, &message_id, keymanager::ErrorCode::WebhookDeliveryFailed, out)
         }
         WebhooksCmd::Replay { message_id } => {
             let d = ctx.store()?.replay_message(message_id, now)?;
             ctx.deliver_outbox(Duration::from_secs(20))?;
-            show_message(ctx, &d.message_id, out)
+            show_message(ctx, &d.message_id, keymanager::ErrorCode::WebhookDeliveryFailed, out)
         }
         WebhooksCmd::Deliveries { endpoint, limit } => {
             let store = ctx.store()?;
@@ -101,16 +101,20 @@ pub fn print_delivery(w: &mut dyn Write, d: &Delivery) -> std::io::Result<()> {
     )
 }
 
-/// One message after a delivery attempt: its row, exit 1 when it did not get through.
-fn show_message(ctx: &Ctx, message_id: &str, out: &mut Out) -> CmdResult {
+/// One message after a delivery attempt: its row, and exit 1 (with `code`) when it did not get
+/// through yet; it stays in the outbox and is retried.
+pub fn show_message(ctx: &Ctx, message_id: &str, code: keymanager::ErrorCode, out: &mut Out) -> CmdResult {
     let d = ctx.store()?.delivery(message_id)?;
     out.emit(&d, |w| print_delivery(w, &d))?;
     if d.status == keymanager::store::DeliveryStatus::Delivered {
         Ok(())
     } else {
         Err(keymanager::Error::new(
-            keymanager::ErrorCode::EmailSendFailed,
-            format!("Not delivered yet: {}", d.last_error.as_deref().unwrap_or("it waits for its next attempt.")),
+            code,
+            format!(
+                "Not delivered yet (it stays in the outbox and is retried): {}",
+                d.last_error.as_deref().unwrap_or("it waits for its next attempt.")
+            ),
         )
         .into())
     }
