@@ -23,24 +23,9 @@ use keymanager::{time, webhooks, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn row(what: &str, value: String, target: &str, ok: Option<bool>) {
-    let verdict = match ok {
-        Some(true) => "met",
-        Some(false) => "MISSED",
-        None => "",
-    };
-    println!("| {what:<58} | {value:>16} | {target:>10} | {verdict:<6} |");
-}
-
-fn fresh_store(dir: &std::path::Path) -> Store {
-    let mut s = Store::open_in_dir(dir).unwrap();
-    s.update_settings(
-        &[("auto_create_products".into(), "true".into()), ("history_days".into(), "365".into())],
-        time::now(),
-    )
-    .unwrap();
-    s
-}
+#[path = "sync_common/mod.rs"]
+mod common;
+use common::{fresh_store, row};
 
 /// A first sync into a fresh database, with or without an endpoint for every event.
 async fn timed_sync(sb: &RunningSandbox, endpoint: Option<&Receiver>) -> (Duration, u32) {

@@ -13,30 +13,19 @@ use keymanager::secret::Token;
 use keymanager::store::SyncTrigger;
 use keymanager::sync::plan::{self, PlanContext};
 use keymanager::sync::{run_sync, SharedStore};
-use keymanager::{time, Store};
+use keymanager::time;
 use std::time::{Duration, Instant};
 
 fn client(sb: &RunningSandbox) -> EnvatoClient {
     EnvatoClient::new(ClientConfig::new(&sb.base_url()), Token::parse(data::SELLER_TOKEN).unwrap()).unwrap()
 }
 
-fn fresh_store(dir: &std::path::Path) -> SharedStore {
-    let mut s = Store::open_in_dir(dir).unwrap();
-    s.update_settings(
-        &[("auto_create_products".into(), "true".into()), ("history_days".into(), "365".into())],
-        time::now(),
-    )
-    .unwrap();
-    SharedStore::new(s)
-}
+#[path = "sync_common/mod.rs"]
+mod common;
+use common::row;
 
-fn row(what: &str, value: String, target: &str, ok: Option<bool>) {
-    let verdict = match ok {
-        Some(true) => "met",
-        Some(false) => "MISSED",
-        None => "",
-    };
-    println!("| {what:<58} | {value:>16} | {target:>10} | {verdict:<6} |");
+fn fresh_store(dir: &std::path::Path) -> SharedStore {
+    SharedStore::new(common::fresh_store(dir))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
