@@ -57,8 +57,12 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Two distinct free ports: both listeners are held until both are known, so the driver and the
+/// native driver never get the same one.
+fn two_free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
 }
 
 pub struct AppSession {
@@ -84,8 +88,7 @@ pub async fn launch_with(data_dir: &Path, env: &[(&str, &str)]) -> AppSession {
         "{} is missing: build it first with `cargo build --workspace --features keymanager-app/custom-protocol` (make test does)",
         app.display()
     );
-    let port = free_port();
-    let native_port = free_port();
+    let (port, native_port) = two_free_ports();
     let log = tempfile::NamedTempFile::new().unwrap();
     let driver = Command::new("tauri-driver")
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
@@ -98,10 +101,19 @@ pub async fn launch_with(data_dir: &Path, env: &[(&str, &str)]) -> AppSession {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start tauri-driver ({e}); run scripts/setup.sh --test"));
 
+    // tauri-driver listens at once but forwards to WebKitWebDriver, which it starts at the same
+    // moment; a session asked for before the native driver listens is dropped mid-answer
+    // (hyper's IncompleteMessage). Wait for both.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for (who, p) in [("tauri-driver", port), ("WebKitWebDriver", native_port)] {
+        while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{who} did not listen on {p}; its output:\n{}",
+                String::from_utf8_lossy(&std::fs::read(log.path()).unwrap_or_default())
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     let mut caps = serde_json::Map::new();
@@ -112,7 +124,12 @@ pub async fn launch_with(data_dir: &Path, env: &[(&str, &str)]) -> AppSession {
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
-        .expect("cannot open a WebDriver session on the app");
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot open a WebDriver session on the app: {e:?}; the drivers' output:\n{}",
+                String::from_utf8_lossy(&std::fs::read(log.path()).unwrap_or_default())
+            )
+        });
     let session = AppSession { client, driver, log, data_dir: data_dir.to_path_buf(), _turn: turn };
     // The UI is up once the navigation has rendered.
     session.wait_for("[data-testid=nav-dashboard]").await;
@@ -174,6 +191,23 @@ impl AppSession {
         }
     }
 
+    /// Waits until the element exists and is not disabled (a re-render between looking it up and
+    /// reading it is retried, not a failure).
+    pub async fn wait_enabled(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let enabled = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => matches!(e.attr("disabled").await, Ok(None)),
+                Err(_) => false,
+            };
+            if enabled {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} stayed disabled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the element's text equals `want`.
     pub async fn wait_text(&self, css: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -229,6 +263,43 @@ impl AppSession {
     }
 }
 
+impl AppSession {
+    /// Ends an app whose WebDriver session is already gone (WebKit ends the automation session
+    /// with its network process): SIGTERM to the app, then the drivers. Returns the log.
+    pub async fn terminate(mut self) -> String {
+        if let Some(pid) = app_pid(&self.data_dir) {
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while app_running_on(&self.data_dir) {
+            assert!(Instant::now() < deadline, "the app did not exit on SIGTERM");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stop_driver(&mut self.driver);
+        self.log_text()
+    }
+
+    /// Waits until the app's log holds `n` lines containing `text`; answers those lines.
+    pub async fn wait_log_lines(&self, text: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let lines: Vec<String> = self.log_file().lines().filter(|l| l.contains(text)).map(str::to_string).collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            assert!(Instant::now() < deadline, "{n} log lines with {text:?} expected; the log:\n{}", self.log_file());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A PNG of the whole (virtual) screen, for when no WebDriver session can take one.
+pub fn screenshot_screen(name: &str) {
+    let path = artifacts_dir().join(format!("{name}.png"));
+    let ok = Command::new("import").args(["-window", "root"]).arg(&path).status().map(|s| s.success());
+    assert!(matches!(ok, Ok(true)), "ImageMagick's import could not take a screenshot");
+}
+
 /// SIGTERM, never SIGKILL: a killed tauri-driver orphans WebKitWebDriver, which keeps CI's
 /// output pipe open.
 fn stop_driver(driver: &mut Child) {
@@ -246,19 +317,44 @@ fn stop_driver(driver: &mut Child) {
 
 /// Whether an app process started with this data folder is still alive.
 fn app_running_on(data_dir: &Path) -> bool {
+    app_pid(data_dir).is_some()
+}
+
+/// The app process started with this data folder, if one runs.
+pub fn app_pid(data_dir: &Path) -> Option<u32> {
     let needle = format!("KEYMANAGER_DATA_DIR={}", data_dir.display());
     let app = app_binary();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.flatten().any(|e| {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    entries.flatten().find_map(|e| {
         let p = e.path();
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
         let is_app = std::fs::read_link(p.join("exe")).map(|exe| exe == app).unwrap_or(false);
-        is_app
+        let ours = is_app
             && std::fs::read(p.join("environ"))
                 .map(|env| env.split(|&b| b == 0).any(|kv| kv == needle.as_bytes()))
-                .unwrap_or(false)
+                .unwrap_or(false);
+        ours.then_some(pid)
     })
+}
+
+/// The live child processes of `pid` whose name (comm, at most 15 characters) starts with `name`,
+/// such as WebKit's "WebKitWebProces".
+pub fn children_named(pid: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // pid (comm) state ppid ...: comm may hold spaces, so read from the last ')'.
+            let (head, tail) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1;
+            let mut fields = tail.split_whitespace();
+            let state = fields.next()?;
+            let ppid: u32 = fields.next()?.parse().ok()?;
+            (ppid == pid && state != "Z" && comm.starts_with(name)).then_some(child)
+        })
+        .collect()
 }
 
 impl Drop for AppSession {

@@ -22,7 +22,7 @@ use keymanager::store::{
 };
 use keymanager::sync::worker::SyncStatus;
 use keymanager::webhooks::{self, NewEndpoint};
-use keymanager::{time, Error};
+use keymanager::{time, Error, ErrorCode};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Emitter, State};
@@ -367,13 +367,32 @@ pub async fn dashboard(state: State<'_, AppState>) -> Reply<Dashboard> {
 
 /// The window has painted its first frame: logs the start-up time once (`make bench` reads it).
 #[tauri::command]
-pub async fn ui_ready() -> Reply<()> {
-    static LOGGED: std::sync::Once = std::sync::Once::new();
-    LOGGED.call_once(|| {
-        if let Some(start) = crate::STARTED.get() {
-            tracing::info!(ms = start.elapsed().as_millis() as u64, "first paint");
-        }
-    });
+pub async fn ui_ready(memory: State<'_, crate::window::WindowMemory>, page: String) -> Reply<()> {
+    if let Some(waited) = memory.take_open_time() {
+        let page = crate::window::page_name(&page).unwrap_or("?");
+        tracing::info!(ms = waited.as_millis() as u64, page, "first paint");
+    }
+    Ok(())
+}
+
+/// Closes the window the way its close button does (Ctrl+W); KeyManager stays in the tray.
+/// `discard`: the seller chose to drop unsaved edits, so the close no longer asks.
+#[tauri::command]
+pub async fn window_close(
+    window: tauri::WebviewWindow,
+    memory: State<'_, crate::window::WindowMemory>,
+    discard: bool,
+) -> Reply<()> {
+    if discard {
+        memory.set_unsaved(false);
+    }
+    window.close().map_err(|e| Error::new(ErrorCode::Internal, format!("cannot close the window: {e}")))
+}
+
+/// The UI holds edits that are not saved (or no longer does): closing the window asks first.
+#[tauri::command]
+pub async fn ui_set_unsaved(memory: State<'_, crate::window::WindowMemory>, unsaved: bool) -> Reply<()> {
+    memory.set_unsaved(unsaved);
     Ok(())
 }
 

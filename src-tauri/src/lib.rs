@@ -6,15 +6,13 @@ mod commands;
 mod state;
 mod status;
 mod tray;
+mod window;
 
 use state::AppState;
 use tauri::{Manager, WindowEvent};
 
 /// The argument the login item starts the app with: straight into the tray, no window.
 const MINIMIZED_ARG: &str = "--minimized";
-
-/// When the process started, for the "first paint" figure (see `commands::ui_ready`).
-pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// Logs go to stderr and to `logs/keymanager.log` in the data folder (0600, rotated at 5 MB),
 /// at the level KEYMANAGER_LOG asks for (default: info).
@@ -41,13 +39,13 @@ fn init_logging() {
 pub fn run() {
     // No core dumps: a crash must not write secrets or buyers' data to disk.
     keymanager::process::harden();
-    STARTED.get_or_init(std::time::Instant::now);
+    let started = std::time::Instant::now();
     init_logging();
 
     let app = tauri::Builder::default()
         // A second launch focuses the running instance instead of opening another window.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_main_window(app);
+            window::show(app);
         }))
         .plugin(tauri_plugin_notification::init())
         // Starts at login when the seller switches it on (General), straight into the tray.
@@ -57,13 +55,8 @@ pub fn run() {
         ))
         // The window's size and position, remembered between runs.
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .setup(|app| {
-            // Started at login: stay in the tray until the seller opens the window.
-            if std::env::args().any(|a| a == MINIMIZED_ARG) {
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.hide();
-                }
-            }
+        .setup(move |app| {
+            app.manage(window::WindowMemory::default());
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
             let outbox = state.outbox.as_ref().map(|o| o.subscribe());
@@ -95,14 +88,20 @@ pub fn run() {
             if let Some(rx) = outbox {
                 status::spawn_outbox(app.handle().clone(), rx);
             }
+            // Started at login: stay in the tray until the seller opens the window.
+            if !std::env::args().any(|a| a == MINIMIZED_ARG) {
+                window::show_asked_at(app.handle(), started);
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps KeyManager running in the tray; Quit is in the tray menu.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if window.label() == "main" {
-                    api.prevent_close();
-                    let _ = window.hide();
+            // Closing the window destroys it (and WebKit's processes with it); KeyManager keeps
+            // running in the tray, and Quit is in the tray menu.
+            if window.label() == window::MAIN {
+                match event {
+                    WindowEvent::CloseRequested { api, .. } => window::on_close_requested(window, api),
+                    WindowEvent::Destroyed => window::on_destroyed(window.app_handle()),
+                    _ => {}
                 }
             }
         })
@@ -165,11 +164,19 @@ pub fn run() {
             commands::recheck_start,
             commands::recheck_status,
             commands::recheck_cancel,
+            commands::window_close,
+            commands::ui_set_unsaved,
         ])
         .build(tauri::generate_context!());
 
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|_, event| {
+            // The last window closing asks to exit (with no code); the tray keeps the app. An
+            // exit with a code (Quit in the tray) goes ahead.
+            if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
+                api.prevent_exit();
+            }
+        }),
         Err(err) => {
             eprintln!("KeyManager could not start: {err}");
             std::process::exit(1);

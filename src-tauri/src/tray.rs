@@ -72,14 +72,6 @@ impl TrayState {
 const SYNCING_RGBA: &[u8] = include_bytes!("../../icons/tray-syncing.rgba");
 const ERROR_RGBA: &[u8] = include_bytes!("../../icons/tray-error.rgba");
 
-pub fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
 fn toggle_pause(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -110,7 +102,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match TrayItem::from_id(event.id().as_ref()) {
-            Some(TrayItem::Open) => show_main_window(app),
+            Some(TrayItem::Open) => crate::window::show(app),
             Some(TrayItem::SyncNow) => {
                 if let Ok(w) = app.state::<AppState>().worker() {
                     w.sync_now();
@@ -127,7 +119,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
         })
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
-                show_main_window(tray.app_handle());
+                crate::window::show(tray.app_handle());
             }
         });
     if let Some(icon) = app.default_window_icon() {

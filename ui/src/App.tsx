@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { keys } from "./queryKeys";
 import { useQuery } from "@tanstack/react-query";
 import { ipc } from "./ipc";
@@ -22,22 +22,60 @@ export const PAGES = [
 
 export type PageId = (typeof PAGES)[number]["id"];
 
+/** The page named in the URL's fragment (`#licenses`): a window reopened from the tray is built on
+ * the page the seller left, which Rust read from the fragment when the window closed. */
+export function pageFromHash(hash: string): PageId {
+  const id = hash.replace(/^#\/?/, "");
+  return PAGES.find((p) => p.id === id)?.id ?? "dashboard";
+}
+
 export function App() {
-  const [page, setPage] = useState<PageId>("dashboard");
+  const [page, setPage] = useState<PageId>(() => pageFromHash(window.location.hash));
+  useEffect(() => { window.history.replaceState(null, "", `#${page}`); }, [page]);
+  // Unsaved Settings edits: a page switch or a window close asks first.
+  const [unsaved, setUnsaved] = useState(false);
+  const [leaving, setLeaving] = useState<PageId | "close" | null>(null);
+  useEffect(() => { void ipc.uiSetUnsaved(unsaved).catch(() => {}); }, [unsaved]);
+  useEffect(() => {
+    const off = ipc.onCloseBlocked(() => setLeaving("close"));
+    return () => { void off.then((f) => f()); };
+  }, []);
+  const go = (p: PageId) => {
+    if (p === page) return;
+    if (unsaved) { setLeaving(p); return; }
+    setOpenLicense(null);
+    setPage(p);
+  };
+  const discardAndLeave = () => {
+    const to = leaving;
+    setLeaving(null);
+    setUnsaved(false);
+    if (to === "close") void ipc.windowClose(true).catch(() => {});
+    else if (to) { setOpenLicense(null); setPage(to); }
+  };
+  const goRef = useRef(go);
+  goRef.current = go;
   // A license opened from a lookup result: the Licenses page shows it at once.
   const [openLicense, setOpenLicense] = useState<{ id: number; key: string } | null>(null);
   const [lookupFocus, setLookupFocus] = useState(0);
-  // After the first frame is painted, report it (start-up time).
+  // After the first frame is painted, report it and the page it shows (start-up and reopen time).
+  const firstPage = useRef(page);
   useEffect(() => {
-    requestAnimationFrame(() => requestAnimationFrame(() => void ipc.uiReady().catch(() => {})));
+    requestAnimationFrame(() => requestAnimationFrame(() => void ipc.uiReady(firstPage.current).catch(() => {})));
   }, []);
-  // Ctrl+K (Cmd+K on macOS) jumps to the lookup from anywhere.
+  // Ctrl+K (Cmd+K on macOS) jumps to the lookup from anywhere; Ctrl+W closes the window to the
+  // tray, as its close button does.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+      if (!(e.ctrlKey || e.metaKey)) return;
+      const key = e.key.toLowerCase();
+      if (key === "k") {
         e.preventDefault();
-        setPage("lookup");
+        goRef.current("lookup");
         setLookupFocus((n) => n + 1);
+      } else if (key === "w") {
+        e.preventDefault();
+        void ipc.windowClose(false).catch(() => {});
       }
     };
     window.addEventListener("keydown", onKey);
@@ -67,7 +105,7 @@ export function App() {
                 data-testid={`nav-${p.id}`}
                 className={page === p.id ? "nav-item active" : "nav-item"}
                 aria-current={page === p.id ? "page" : undefined}
-                onClick={() => { setOpenLicense(null); setPage(p.id); }}
+                onClick={() => go(p.id)}
               >
                 <span className="nav-icon" aria-hidden>{p.icon}</span>
                 {p.label}
@@ -87,6 +125,19 @@ export function App() {
             KEYMANAGER_ENVATO_API_BASE). Tokens saved now are kept apart from your real one.
           </div>
         )}
+        {leaving && (
+          <div className="banner warn" role="alertdialog" aria-label="Unsaved changes" data-testid="leave-warning">
+            {leaving === "close"
+              ? "Closing the window drops the Settings changes that are not saved."
+              : "You have Settings changes that are not saved. Leave them?"}{" "}
+            <button type="button" className="danger" data-testid="leave-discard" onClick={discardAndLeave}>
+              {leaving === "close" ? "Discard and close" : "Discard changes"}
+            </button>{" "}
+            <button type="button" className="secondary" data-testid="leave-stay" autoFocus onClick={() => setLeaving(null)}>
+              Keep editing
+            </button>
+          </div>
+        )}
         {info.isError && (
           <div className="banner error" role="alert" data-testid="startup-error">
             {info.error.message}
@@ -102,7 +153,7 @@ export function App() {
           <Lookup focusSignal={lookupFocus} onOpenLicense={(id, key) => { setOpenLicense({ id, key }); setPage("licenses"); }} />
         )}
         {page === "sync-log" && <SyncLog />}
-        {page === "settings" && <SettingsPage />}
+        {page === "settings" && <SettingsPage onDirtyChange={setUnsaved} />}
       </main>
     </div>
   );

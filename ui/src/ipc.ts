@@ -84,7 +84,6 @@ export const ipc = {
   openCreateTokenPage: () => call<void>("open_create_token_page"),
   syncNow: () => call<void>("sync_now"),
   syncStatus: () => call<SyncStatus>("sync_status"),
-  /** Cancels the running sync: it stops after the current page; the next sync completes it. */
   /** Whether KeyManager starts at login (the OS's login items). */
   autostartGet: () => call<boolean>("autostart_get"),
   /** Switches starting at login; answers the state after (and records that it was offered). */
@@ -93,6 +92,7 @@ export const ipc = {
   recheckStart: (productId: number | null) => call<RecheckProgress>("recheck_start", { productId }),
   recheckStatus: () => call<RecheckProgress>("recheck_status"),
   recheckCancel: () => call<void>("recheck_cancel"),
+  /** Cancels the running sync: it stops after the current page; the next sync completes it. */
   syncCancel: () => call<SyncStatus>("sync_cancel"),
   syncSetPaused: (paused: boolean) => call<SyncStatus>("sync_set_paused", { paused }),
   syncRuns: (limit = 50) => call<SyncRun[]>("sync_runs", { limit }),
@@ -149,8 +149,15 @@ export const ipc = {
     call<License>("license_update_details", { id, buyerEmail, note }),
   licenseIssue: (productId: number, buyer: string | null, buyerEmail: string | null, note: string | null) =>
     call<License>("license_issue", { productId, buyer, buyerEmail, note }),
-  /** Tells Rust the first frame is on screen (start-up time is logged once). */
-  uiReady: () => call<void>("ui_ready"),
+  /** Tells Rust the first frame is on screen (the time since the window was asked for is logged). */
+  uiReady: (page: string) => call<void>("ui_ready", { page }),
+  /** Closes the window as its close button does (Ctrl+W); KeyManager keeps running in the tray.
+   * `discard`: drop unsaved edits instead of asking. */
+  windowClose: (discard = false) => call<void>("window_close", { discard }),
+  /** Whether the window holds unsaved edits: closing it then asks first (onCloseBlocked). */
+  uiSetUnsaved: (unsaved: boolean) => call<void>("ui_set_unsaved", { unsaved }),
+  /** The seller closed the window while edits were unsaved; the window stays until they choose. */
+  onCloseBlocked: (cb: () => void) => listen<null>("close-blocked", () => cb()),
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */

@@ -1,4 +1,4 @@
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { DirtyContext, SettingsForm, type FieldDef } from "./SettingsForm";
 import { EnvatoTab } from "./EnvatoTab";
 import { ServerTab } from "./ServerTab";
@@ -34,9 +34,13 @@ const LICENSE: FieldDef[] = [
     help: "The license type given to new products unless you choose another." },
 ];
 
-export function SettingsPage() {
+/** `onDirtyChange`: told whenever the open tab gains or loses unsaved edits (and false when the
+ * page goes away), so the app can ask before a page switch or a window close drops them. */
+export function SettingsPage({ onDirtyChange }: { onDirtyChange?: (dirty: boolean) => void } = {}) {
   const [tab, setTab] = useState<TabId>("general");
   const [dirty, setDirty] = useState(false);
+  useEffect(() => { onDirtyChange?.(dirty); }, [dirty, onDirtyChange]);
+  useEffect(() => () => onDirtyChange?.(false), [onDirtyChange]);
   const [leaving, setLeaving] = useState<TabId | null>(null);
   const report = useCallback((d: boolean) => setDirty(d), []);
   const go = (t: TabId) => {
