@@ -5,6 +5,7 @@ use chrono::{Duration as CDuration, TimeZone, Utc};
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{NewSale, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
+use keymanager::license_key::LicenseKey;
 use keymanager::licensing::{self, LicenseAction};
 use keymanager::lookup::{self, LookupVerdict};
 use keymanager::model::{LicenseStatus, NewProduct};
@@ -246,6 +247,23 @@ fn lifecycle_transitions_are_audited_with_their_reasons() {
     let d = licensing::detail(&s, id, now()).unwrap();
     assert_eq!(d.key_history[0].license_key, old);
     assert!(d.audit.iter().any(|a| a.action == "license.key_regenerated"));
+}
+
+#[test]
+fn a_validation_reads_the_license_and_its_activation_in_one_statement() {
+    let (mut s, _, ids) = seeded(2);
+    let key = LicenseKey::parse(&s.license(ids[0]).unwrap().unwrap().license_key).unwrap();
+    let other = LicenseKey::parse(&s.license(ids[1]).unwrap().unwrap().license_key).unwrap();
+    licensing::activate(&mut s, key.as_str(), "site-a.example", None, now()).unwrap();
+    licensing::activate(&mut s, other.as_str(), "site-b.example", None, now()).unwrap();
+    let (l, activated) = s.license_by_key_checking(&key, None).unwrap().unwrap();
+    assert_eq!((l.id, l.activations_used, activated), (ids[0], 1, None));
+    assert_eq!(l, s.license(ids[0]).unwrap().unwrap(), "the same license as every other read gives");
+    assert_eq!(s.license_by_key_checking(&key, Some("site-a.example")).unwrap().unwrap().1, Some(true));
+    // Another license's activation is not this one's.
+    assert_eq!(s.license_by_key_checking(&key, Some("site-b.example")).unwrap().unwrap().1, Some(false));
+    let unknown = LicenseKey::generate().unwrap();
+    assert!(s.license_by_key_checking(&unknown, Some("site-a.example")).unwrap().is_none());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! read-only WAL connections and never wait for the writer, however long it is busy.
 
 use keymanager::model::NewProduct;
-use keymanager::sync::{SharedStore, READERS};
+use keymanager::sync::{readers, SharedStore};
 use keymanager::{time, Store};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ async fn reads_never_wait_for_the_writer() {
         released.recv().ok();
     });
     is_held.recv().unwrap();
-    let reads: Vec<_> = (0..3 * READERS)
+    let reads: Vec<_> = (0..3 * readers())
         .map(|_| {
             let shared = shared.clone();
             tokio::spawn(async move { shared.read(|s| s.products()).await })

@@ -325,19 +325,15 @@ impl LicensingService {
                 Err(_) => (Resolved::NotFound, None),
                 Ok(key) => {
                     let fp = req.fingerprint.clone();
-                    let (found, activated) = self
+                    let found = self
                         .store
-                        .read(move |s| {
-                            let l = s.license_by_key(&key)?;
-                            let activated = match (&l, fp) {
-                                (Some(l), Some(fp)) => Some(s.is_activated(l.id, &fp)?),
-                                _ => None,
-                            };
-                            Ok((l, activated))
-                        })
+                        .read(move |s| s.license_by_key_checking(&key, fp.as_deref()))
                         .await
                         .map_err(Failure::Internal)?;
-                    (found.map_or(Resolved::NotFound, |l| Resolved::License(Box::new(l))), activated)
+                    match found {
+                        Some((l, activated)) => (Resolved::License(Box::new(l)), activated),
+                        None => (Resolved::NotFound, None),
+                    }
                 }
             },
             LicenseRef::PurchaseCode(_) => (self.resolve(&req.license, now).await?, None),

@@ -326,6 +326,26 @@ impl Store {
         license_by_key_in(&self.conn, key)
     }
 
+    /// The license with this key and, when `instance` is given, whether it is among the
+    /// license's activations: what a validation needs, in one statement.
+    pub fn license_by_key_checking(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&str>,
+    ) -> Result<Option<(License, Option<bool>)>> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            let activated = ", CASE WHEN ?2 IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM activations a \
+                             WHERE a.license_id = l.id AND a.instance_id = ?2) END FROM licenses l JOIN";
+            format!("{} WHERE l.license_key = ?1", SELECT.replacen(" FROM licenses l JOIN", activated, 1))
+        });
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params![key.as_str(), instance], |r| Ok((row_to_license(r)?, r.get::<_, Option<bool>>(24)?)))
+            .optional()?)
+    }
+
     /// One page of licenses, newest first.
     pub fn licenses(&self, q: &LicenseQuery) -> Result<Vec<License>> {
         let mut stmt = self.conn.prepare_cached(&format!(

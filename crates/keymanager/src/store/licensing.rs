@@ -254,10 +254,12 @@ impl Store {
                 wheres.push(format!("l.purchase_code = {p}"));
             }
             Some(Search::Buyer(b)) => {
-                // A prefix LIKE on the NOCASE index; % and _ typed by the user are literal.
-                let escaped = b.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                let p = arg(Value::Text(format!("{escaped}%")), &mut args);
-                wheres.push(format!("l.buyer LIKE {p} ESCAPE '\\'"));
+                // A prefix range on the NOCASE index: what LIKE 'b%' means (ASCII letters in any
+                // case), with % and _ typed by the user literal. Not LIKE itself: with stable plans
+                // (see store::stable_plans) SQLite cannot use an index for a bound LIKE pattern.
+                let hi = arg(Value::Text(prefix_end(&b)), &mut args);
+                let lo = arg(Value::Text(b), &mut args);
+                wheres.push(format!("l.buyer >= {lo} COLLATE NOCASE AND l.buyer < {hi} COLLATE NOCASE"));
             }
             None => {}
         }

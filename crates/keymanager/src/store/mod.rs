@@ -120,6 +120,7 @@ impl Store {
         // through a memory map (no read() call and copy per page), and a larger page cache each.
         conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
         conn.pragma_update(None, "cache_size", -16 * 1024)?;
+        stable_plans(&conn)?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(newer_schema(version));
@@ -212,6 +213,15 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    stable_plans(conn)
+}
+
+/// Plans that do not depend on bound values (SQLite's query planner stability guarantee). Without
+/// it, a cached statement whose plan could depend on a bound value (a text compared with an
+/// indexed column, an expression index) is compiled again at each new binding: a licensing
+/// server's key look-up spent most of its time in SQLite's parser.
+fn stable_plans(conn: &Connection) -> Result<()> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
 }
 
@@ -253,6 +263,31 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_statements_are_not_compiled_again_for_each_binding() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_dir(dir.path()).unwrap();
+        for conn in [&store.conn, &Store::open_reader(&dir.path().join(DB_FILE_NAME)).unwrap().conn] {
+            // The licensing server's key look-up.
+            let sql = format!("{} WHERE l.license_key = ?1", licenses::SELECT);
+            for key in ["KM-A", "KM-B", "KM-C"] {
+                let mut stmt = conn.prepare_cached(&sql).unwrap();
+                let _ = stmt.query_row([key], licenses::row_to_license);
+                assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "compiled again for {key}");
+            }
+        }
+        // The buyer search still walks its index.
+        let plan: Vec<String> = store
+            .conn
+            .prepare("EXPLAIN QUERY PLAN SELECT id FROM licenses WHERE buyer >= ?1 COLLATE NOCASE AND buyer < ?2 COLLATE NOCASE")
+            .unwrap()
+            .query_map(["jo", "jo\u{10FFFF}"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("licenses_buyer")), "{plan:?}");
+    }
 
     #[test]
     fn builds_the_schema_from_empty() {

@@ -17,71 +17,92 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
 
-/// A store shared by async code: every call runs on tokio's blocking pool, never on an async
-/// worker. Writes go through the one writer connection (`run`); reads (pages, lookups, exports,
-/// validations) through a small pool of read-only WAL connections (`read`), so a long write
-/// never stalls them. A store with no file (tests) reads through the writer.
+/// A store shared by async code: no call runs on an async worker. Writes go through the one
+/// writer connection (`run`, on tokio's blocking pool); reads (pages, lookups, exports,
+/// validations) go to a few reader threads, each with its own read-only WAL connection (`read`),
+/// so a long write never stalls them. A store with no file (tests) reads through the writer.
 #[derive(Clone)]
 pub struct SharedStore {
     writer: Arc<Mutex<Store>>,
-    readers: Option<Arc<ReaderPool>>,
+    readers: Option<Arc<Readers>>,
 }
 
-/// Read-only connections, opened on demand up to `max`, each used by one caller at a time.
-struct ReaderPool {
-    path: std::path::PathBuf,
-    max: usize,
-    idle: Mutex<Vec<Store>>,
-    opened: Mutex<usize>,
-    returned: std::sync::Condvar,
-    /// Async callers wait here, on the runtime, for a free connection, rather than parking a
-    /// blocking-pool thread each: under load that keeps the threads (and context switches) few.
-    permits: tokio::sync::Semaphore,
+/// How many reads may run at once beside the writer (one reader thread and connection each):
+/// one per core, from 2 to 4. More threads than cores only added context switches to the
+/// licensing server's look-ups, which are served from memory.
+pub fn readers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4)
 }
 
-/// How many reads may run at once beside the writer.
-pub const READERS: usize = 4;
+/// A read queued for a reader thread: it gets that thread's connection (or why it could not be
+/// opened) and sends its own answer.
+type ReadJob = Box<dyn FnOnce(Result<&Store>) + Send>;
 
-impl ReaderPool {
-    fn take(&self) -> Result<Store> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if let Some(s) = idle.pop() {
-                return Ok(s);
-            }
-            {
-                let mut opened = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-                if *opened < self.max {
-                    *opened += 1;
-                    drop(opened);
-                    drop(idle);
-                    return Store::open_reader(&self.path).inspect_err(|_| {
-                        *self.opened.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
-                    });
+/// The reader threads and their queue. Under load a thread takes queued reads one after another
+/// without a wake-up or a hand-over to tokio's blocking pool for each, which is what a licensing
+/// server answering thousands of validations a second needs. The threads end when the last
+/// `SharedStore` clone (holding the queue's sender) is dropped.
+struct Readers {
+    jobs: crossbeam_channel::Sender<ReadJob>,
+}
+
+impl Readers {
+    /// Starts the reader threads; each opens its connection on its first read (and again after
+    /// a failed open). None if no thread could be started: reads then go through the writer.
+    fn start(path: &std::path::Path) -> Option<Readers> {
+        let (jobs, queue) = crossbeam_channel::unbounded::<ReadJob>();
+        let mut started = 0;
+        for i in 0..readers() {
+            let (queue, path) = (queue.clone(), path.to_path_buf());
+            let spawned = std::thread::Builder::new().name(format!("store-reader-{i}")).spawn(move || {
+                let mut conn: Option<Store> = None;
+                while let Ok(job) = queue.recv() {
+                    let store = match conn.take() {
+                        Some(s) => Ok(s),
+                        None => Store::open_reader(&path),
+                    };
+                    match store {
+                        Ok(s) => {
+                            // A read that panics (a bug) fails its caller, not the thread.
+                            let run = std::panic::AssertUnwindSafe(|| job(Ok(&s)));
+                            let _ = std::panic::catch_unwind(run);
+                            conn = Some(s);
+                        }
+                        Err(e) => job(Err(e)),
+                    }
                 }
+            });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::warn!(%e, "cannot start a store reader thread"),
             }
-            idle = self.returned.wait(idle).unwrap_or_else(|p| p.into_inner());
         }
+        (started > 0).then_some(Readers { jobs })
     }
 
-    fn give_back(&self, s: Store) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(s);
-        self.returned.notify_one();
+    /// Queues `f` and gives the channel its answer arrives on.
+    fn queue<T, F>(&self, f: F) -> Result<tokio::sync::oneshot::Receiver<Result<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |store: Result<&Store>| {
+                let _ = tx.send(store.and_then(f));
+            }))
+            .map_err(|_| Error::internal("The store's readers have stopped."))?;
+        Ok(rx)
     }
+}
+
+fn reader_lost<E>(_: E) -> Error {
+    Error::internal("A read of the store failed before it answered.")
 }
 
 impl SharedStore {
     pub fn new(store: Store) -> SharedStore {
-        let readers = store.path().map(|p| {
-            Arc::new(ReaderPool {
-                path: p.to_path_buf(),
-                max: READERS,
-                idle: Mutex::new(Vec::new()),
-                opened: Mutex::new(0),
-                returned: std::sync::Condvar::new(),
-                permits: tokio::sync::Semaphore::new(READERS),
-            })
-        });
+        let readers = store.path().and_then(Readers::start).map(Arc::new);
         SharedStore { writer: Arc::new(Mutex::new(store)), readers }
     }
 
@@ -97,32 +118,31 @@ impl SharedStore {
             .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
     }
 
-    /// Runs `f` with a read-only connection, on the blocking pool.
+    /// Runs `f` with a read-only connection, on a reader thread.
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T> + Send + 'static,
     {
-        let this = self.clone();
-        // At most READERS reads go to the blocking pool at once; the rest wait asynchronously.
-        let _permit = match &self.readers {
-            Some(pool) => Some(pool.permits.acquire().await.map_err(|_| Error::internal("The store was closed."))?),
-            None => None,
-        };
-        tokio::task::spawn_blocking(move || this.read_blocking(f))
-            .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+        match &self.readers {
+            Some(readers) => readers.queue(f)?.await.map_err(reader_lost)?,
+            None => {
+                let store = self.writer.clone();
+                tokio::task::spawn_blocking(move || f(&store.lock().unwrap_or_else(|p| p.into_inner())))
+                    .await
+                    .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+            }
+        }
     }
 
     /// `read` for synchronous callers already off the async workers.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
         match &self.readers {
-            Some(pool) => {
-                let reader = pool.take()?;
-                let out = f(&reader);
-                pool.give_back(reader);
-                out
-            }
+            Some(readers) => readers.queue(f)?.blocking_recv().map_err(reader_lost)?,
             None => f(&self.lock()),
         }
     }
