@@ -10,7 +10,7 @@ want_test=0
 
 build_pkgs=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev
   libxdo-dev libdbus-1-dev build-essential pkg-config file curl)
-test_pkgs=(xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools keyutils dbus fonts-dejavu-core imagemagick psmisc php-cli python3-aiosmtpd python3-xlib)
+test_pkgs=(xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools keyutils dbus fonts-dejavu-core imagemagick psmisc php-cli python3-aiosmtpd python3-xlib python3-dbus python3-gi)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want_test" = 1 ] && pkgs+=("${test_pkgs[@]}")

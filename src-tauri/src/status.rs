@@ -7,7 +7,6 @@ use keymanager::sync::worker::SyncStatus;
 use keymanager::time;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
-use tauri_plugin_notification::NotificationExt;
 
 pub const SYNC_STATUS_EVENT: &str = "sync-status";
 
@@ -83,10 +82,7 @@ pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, t
                     None => None,
                 };
                 if let Some((title, text)) = body {
-                    // No notification daemon (a bare X server) is not an error worth more than a log line.
-                    if let Err(e) = app.notification().builder().title(title).body(text).show() {
-                        tracing::debug!(%e, "no notification shown");
-                    }
+                    notify(&app, &title, &text);
                 }
             }
             tokio::select! {
@@ -109,13 +105,48 @@ pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymana
             let _ = app.emit(OUTBOX_STATUS_EVENT, &status);
             for f in &status.newly_failing {
                 let title = if f.disabled { "Webhook endpoint turned off" } else { "Delivery failing" };
-                let body = format!("{}: {}", f.label, f.error);
-                if let Err(e) = app.notification().builder().title(title).body(body).show() {
-                    tracing::debug!(%e, "no notification shown");
-                }
+                notify(&app, title, &format!("{}: {}", f.label, f.error));
             }
         }
     });
+}
+
+/// Shows a native notification; a click on it opens the window (on Linux, through the
+/// notification's default action). No notification daemon (a bare X server) is not an error
+/// worth more than a log line.
+#[cfg(target_os = "linux")]
+pub fn notify(app: &AppHandle, title: &str, body: &str) {
+    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
+    // The answer (a click, or the notification closing) is awaited on a thread of its own.
+    let spawned = std::thread::Builder::new().name("notification".into()).spawn(move || {
+        let shown = notify_rust::Notification::new()
+            .appname("KeyManager")
+            .summary(&title)
+            .body(&body)
+            .action("default", "Open KeyManager")
+            .show();
+        match shown {
+            Ok(handle) => handle.wait_for_action(|action| {
+                if action == "default" {
+                    tracing::info!("notification clicked: opening the window");
+                    let main = app.clone();
+                    let _ = app.run_on_main_thread(move || crate::window::show(&main));
+                }
+            }),
+            Err(e) => tracing::debug!(%e, "no notification shown"),
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::debug!(%e, "no notification shown");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn notify(app: &AppHandle, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::debug!(%e, "no notification shown");
+    }
 }
 
 #[cfg(test)]
