@@ -1,10 +1,11 @@
 //! The main window's life: built when the seller opens it, destroyed when they close it.
 //!
-//! A hidden window would keep WebKit's web process (about 150 MB) alive all day in the tray, so
+//! A hidden window would keep WebKit's web process (about 190 MB) alive all day in the tray, so
 //! closing the window destroys it; the app keeps running in the tray and syncing. "Open" in the
-//! tray, a second launch, or a tray click builds it again from the window config, on the page the
-//! seller left (the UI keeps its page in the URL's fragment, read here just before the close).
-//! After the close, the heap the window used goes back to the system.
+//! tray, a tray click, a second launch or a notification click builds it again from the window
+//! config, on the page the seller left (the UI keeps its page in the URL's fragment, read here
+//! just before the close). After the close, WebKit's network process is ended and the memory the
+//! window used goes back to the system (`on_destroyed`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
