@@ -5,7 +5,7 @@ Usage: notification_daemon.py LOG_FILE
 
 It owns org.freedesktop.Notifications (as GNOME Shell or KDE's Plasma do), writes each
 notification it is asked to show to LOG_FILE as one JSON line, and on SIGUSR1 clicks every one
-shown so far (again at each signal) the way a person clicks a notification's body: it sends ActionInvoked(id, "default").
+shown so far the way a person clicks a notification's body: it sends ActionInvoked(id, "default").
 """
 import json
 import signal
