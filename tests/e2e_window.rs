@@ -8,7 +8,8 @@
 //! window is checked through what it reports itself (its first paint and the page it shows, in
 //! the app's log), its processes, and a screenshot of the screen.
 
-use keymanager_e2e::{app_binary, app_pid, children_named, launch, screenshot_screen, workspace_root};
+use keymanager::process::children_named;
+use keymanager_e2e::{app_binary, app_pid, launch, screenshot_screen, workspace_root};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

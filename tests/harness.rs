@@ -337,26 +337,6 @@ pub fn app_pid(data_dir: &Path) -> Option<u32> {
     })
 }
 
-/// The live child processes of `pid` whose name (comm, at most 15 characters) starts with `name`,
-/// such as WebKit's "WebKitWebProces".
-pub fn children_named(pid: u32, name: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let child: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            // pid (comm) state ppid ...: comm may hold spaces, so read from the last ')'.
-            let (head, tail) = stat.rsplit_once(')')?;
-            let comm = head.split_once('(')?.1;
-            let mut fields = tail.split_whitespace();
-            let state = fields.next()?;
-            let ppid: u32 = fields.next()?.parse().ok()?;
-            (ppid == pid && state != "Z" && comm.starts_with(name)).then_some(child)
-        })
-        .collect()
-}
-
 impl Drop for AppSession {
     fn drop(&mut self) {
         // A failed test still must not leave drivers behind.

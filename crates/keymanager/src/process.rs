@@ -79,32 +79,48 @@ pub fn page_out_code() -> usize {
     }
 }
 
-/// Ends (SIGTERM) this process's child processes whose name starts with `name` (Linux names are
-/// cut at 15 bytes). The desktop app ends WebKit's network process once no window is open; WebKit
-/// starts a new one with the next window. Returns how many were signalled.
-pub fn terminate_children_named(name: &str) -> usize {
+/// The live child processes of `parent` whose name starts with `name` (Linux cuts names at 15
+/// bytes, so WebKit's network process is "WebKitNetworkPr"). Empty where /proc cannot be read.
+pub fn children_named(parent: u32, name: &str) -> Vec<u32> {
     #[cfg(target_os = "linux")]
     {
-        let me = std::process::id();
-        let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
-        let mut signalled = 0;
-        for e in entries.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
-            // pid (comm) state ppid ...: comm may hold spaces, so split at the last ')'.
-            let Some((head, tail)) = stat.rsplit_once(')') else { continue };
-            let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("");
-            let ppid = tail.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
-            if ppid == Some(me) && comm.starts_with(&name[..name.len().min(15)]) {
-                // SAFETY: kill only sends a signal to a child of ours.
-                if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
-                    signalled += 1;
-                }
-            }
-        }
-        signalled
+        let prefix = &name[..name.len().min(15)];
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let child: u32 = e.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+                // pid (comm) state ppid ...: comm may hold spaces, so read from the last ')'.
+                let (head, tail) = stat.rsplit_once(')')?;
+                let comm = head.split_once('(')?.1;
+                let mut fields = tail.split_whitespace();
+                let state = fields.next()?;
+                let ppid: u32 = fields.next()?.parse().ok()?;
+                (ppid == parent && state != "Z" && comm.starts_with(prefix)).then_some(child)
+            })
+            .collect()
     }
     #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (parent, name);
+        Vec::new()
+    }
+}
+
+/// Ends (SIGTERM) this process's live child processes whose name starts with `name`. The desktop
+/// app ends WebKit's network process once no window is open; WebKit starts a new one with the
+/// next window. Returns how many were signalled.
+pub fn terminate_children_named(name: &str) -> usize {
+    #[cfg(unix)]
+    {
+        children_named(std::process::id(), name)
+            .into_iter()
+            // SAFETY: kill only sends a signal to a child of ours.
+            .filter(|&pid| unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) } == 0)
+            .count()
+    }
+    #[cfg(not(unix))]
     {
         let _ = name;
         0

@@ -96,10 +96,6 @@ impl Readers {
     }
 }
 
-fn reader_lost<E>(_: E) -> Error {
-    Error::internal("A read of the store failed before it answered.")
-}
-
 impl SharedStore {
     pub fn new(store: Store) -> SharedStore {
         let readers = store.path().and_then(Readers::start).map(Arc::new);
@@ -125,25 +121,16 @@ impl SharedStore {
         F: FnOnce(&Store) -> Result<T> + Send + 'static,
     {
         match &self.readers {
-            Some(readers) => readers.queue(f)?.await.map_err(reader_lost)?,
+            Some(readers) => readers
+                .queue(f)?
+                .await
+                .map_err(|_| Error::internal("A read of the store failed before it answered."))?,
             None => {
                 let store = self.writer.clone();
                 tokio::task::spawn_blocking(move || f(&store.lock().unwrap_or_else(|p| p.into_inner())))
                     .await
                     .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
             }
-        }
-    }
-
-    /// `read` for synchronous callers already off the async workers.
-    pub fn read_blocking<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T> + Send + 'static,
-    {
-        match &self.readers {
-            Some(readers) => readers.queue(f)?.blocking_recv().map_err(reader_lost)?,
-            None => f(&self.lock()),
         }
     }
 
