@@ -8,10 +8,9 @@
 use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
-use keymanager::envato::{ClientConfig, EnvatoClient, Sale};
+use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::secret::Token;
 use keymanager::store::SyncTrigger;
-use keymanager::sync::plan::{self, PlanContext};
 use keymanager::sync::{run_sync, SharedStore};
 use keymanager::time;
 use std::time::{Duration, Instant};
@@ -39,14 +38,7 @@ async fn main() {
     // 1. Fetch alone: every page, decoded, nothing stored.
     let c = client(&sb);
     let t = Instant::now();
-    let mut pages: Vec<Vec<Sale>> = Vec::new();
-    for p in 1u32.. {
-        let page = c.sales_page(p).await.unwrap();
-        if page.is_empty() {
-            break;
-        }
-        pages.push(page);
-    }
+    let pages = common::fetch_pages(&c).await;
     let fetch = t.elapsed();
     assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), n);
 
@@ -54,34 +46,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = fresh_store(dir.path());
     let t = Instant::now();
-    {
-        let mut s = store.lock();
-        let run_id = s.begin_sync_run(SyncTrigger::Manual, time::now()).unwrap();
-        let ctx = PlanContext {
-            run_id,
-            auto_create: true,
-            history_cutoff: time::now() - chrono::Duration::days(365),
-            watermark: None,
-        };
-        let mut memory = plan::RunMemory::default();
-        for page in &pages {
-            let records = match plan::keyed(page, &mut memory) {
-                plan::Keyed::Records(r) => r,
-                // The pages were fetched once, unchanged: nothing shifted.
-                plan::Keyed::CheckPreviousPage => {
-                    memory.measure_shift(&[]);
-                    match plan::keyed(page, &mut memory) {
-                        plan::Keyed::Records(r) => r,
-                        plan::Keyed::CheckPreviousPage => unreachable!(),
-                    }
-                }
-            };
-            let known = s.known_sales(&records).unwrap();
-            let products = s.product_index().unwrap();
-            let p = plan::plan_page(&records, &known, &products, &ctx);
-            s.apply_sync_page(run_id, &p, time::now()).unwrap();
-        }
-    }
+    common::apply_pages(&mut store.lock(), &pages);
     let insert = t.elapsed();
     assert_eq!(store.lock().license_counts().unwrap().total as usize, n);
     drop(pages);

@@ -156,45 +156,28 @@ pub(crate) fn insert_sale_license(
             if new_sale {
                 emit(tx, now, EventType::SaleSynced, Some(id), None, |_| Ok(events::sale_data(s)))?;
             }
-            // The license as just written, without reading it back (a sync writes thousands).
-            emit(
-                tx,
-                now,
-                EventType::LicenseCreated,
-                Some(id),
-                None,
-                |_| -> Result<Box<serde_json::value::RawValue>> {
-                    let license_type = crate::settings::LicenseType::parse(license_type_for(&s.license, &ptype))
-                        .unwrap_or(crate::settings::LicenseType::Regular);
-                    let l = License {
-                        id,
-                        license_key: key.as_str().to_string(),
-                        product_id,
-                        product_name: product_name.clone(),
-                        status: LicenseStatus::Active,
-                        license_type,
-                        activation_limit: limit,
-                        activations_used: 0,
-                        source: crate::model::LicenseSource::Envato,
-                        purchase_code: s.code.clone(),
-                        envato_item_id: Some(s.item_id),
-                        marketplace: s.marketplace.clone(),
-                        buyer: s.buyer.clone(),
-                        purchase_count: s.purchase_count,
-                        envato_license: Some(s.license.clone()),
-                        amount: Some(format_cents(s.amount_cents)),
-                        sold_at: Some(to_db(s.sold_at)),
-                        supported_until: s.supported_until.map(to_db),
-                        created_at: at.clone(),
-                        envato_checked_at: None,
-                        envato_flag: None,
-                        item_name: Some(s.item_name.clone()),
-                        buyer_email: None,
-                        note: None,
-                    };
-                    events::raw(&events::license_data(&l))
-                },
-            )?;
+            // The license as just written, without reading it back or copying it (a sync writes
+            // thousands); `license_data` of the stored row gives the same bytes (tested).
+            let supported_until = s.supported_until.map(to_db);
+            emit(tx, now, EventType::LicenseCreated, Some(id), None, |_| {
+                Ok(events::LicenseData {
+                    id,
+                    key: key.as_str(),
+                    status: LicenseStatus::Active.as_str(),
+                    product: events::ProductData { id: product_id, name: &product_name },
+                    activation_limit: limit,
+                    activations_used: 0,
+                    license_type: crate::settings::LicenseType::parse(license_type_for(&s.license, &ptype))
+                        .unwrap_or(crate::settings::LicenseType::Regular)
+                        .as_str(),
+                    purchase_code: s.code.as_deref(),
+                    item_id: Some(s.item_id),
+                    buyer: s.buyer.as_deref(),
+                    buyer_email: None,
+                    supported_until: supported_until.as_deref(),
+                    created_at: &at,
+                })
+            })?;
             return Ok(Some(Some(id)));
         }
         Ok(None)
@@ -406,5 +389,81 @@ mod tests {
         let err =
             store.issue_license(&NewLicense { product_id: 999, buyer: None, ..Default::default() }, now).unwrap_err();
         assert_eq!(err.code, ErrorCode::ProductNotFound);
+    }
+
+    /// A sync writes `license.created` from the fields it just inserted, without reading the
+    /// license back: the body must be the one the stored license gives, byte for byte.
+    #[test]
+    fn a_synced_license_created_event_is_the_stored_license() {
+        use crate::envato::{Item, Sale};
+        use crate::events::EventFilter;
+        use crate::store::SyncTrigger;
+        use crate::sync::plan;
+        let now = parse("2026-11-28T10:00:00Z").unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        store.update_settings(&[("auto_create_products".into(), "true".into())], now).unwrap();
+        store.add_webhook_endpoint("https://x.example/h", &EventFilter::All, now).unwrap();
+        let sale = |code: Option<&str>, buyer: Option<&str>, license: &str, support: Option<&str>| Sale {
+            code: code.map(str::to_string),
+            amount_cents: 2450,
+            sold_at: parse("2026-11-27T09:30:00Z").unwrap(),
+            license: license.into(),
+            support_amount_cents: Some(0),
+            supported_until: support.map(|t| parse(t).unwrap()),
+            item: Item {
+                id: 4242,
+                name: "Quote \"Pro\" — ünïcode".into(),
+                description: String::new(),
+                site: Some("codecanyon.net".into()),
+                classification: None,
+                price_cents: None,
+                number_of_sales: None,
+                author_username: None,
+                url: None,
+                rating: None,
+                updated_at: None,
+                published_at: None,
+            },
+            buyer: buyer.map(str::to_string),
+            purchase_count: Some(1),
+        };
+        let page = [
+            sale(
+                Some("c0ffee00-1111-2222-3333-444455556666"),
+                Some("ana"),
+                "Regular License",
+                Some("2027-05-27T09:30:00Z"),
+            ),
+            sale(None, None, "Extended License", None),
+        ];
+        let run_id = store.begin_sync_run(SyncTrigger::Manual, now).unwrap();
+        let ctx = plan::PlanContext {
+            run_id,
+            auto_create: true,
+            history_cutoff: now - chrono::Duration::days(365),
+            watermark: None,
+        };
+        let plan::Keyed::Records(records) = plan::keyed(&page, &mut plan::RunMemory::default()) else {
+            panic!("one page, no shift");
+        };
+        let known = store.known_sales(&records).unwrap();
+        let products = store.product_index().unwrap();
+        let p = plan::plan_page(&records, &known, &products, &ctx);
+        assert_eq!(store.apply_sync_page(run_id, &p, now).unwrap().licenses_created, 2);
+
+        let due = store.claim_due(now, 100, chrono::Duration::seconds(60)).unwrap();
+        let created: Vec<_> = due.iter().filter(|m| m.event_type == "license.created").collect();
+        assert_eq!(created.len(), 2);
+        for m in created {
+            let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+            let id = body["data"]["id"].as_i64().unwrap();
+            let stored = store.license(id).unwrap().unwrap();
+            assert_eq!(m.body, events::body(EventType::LicenseCreated, now, &events::license_data(&stored)));
+        }
+        let synced: Vec<_> = due.iter().filter(|m| m.event_type == "sale.synced").collect();
+        assert_eq!(synced.len(), 2);
+        for (m, r) in synced.iter().zip(&records) {
+            assert_eq!(m.body, events::body(EventType::SaleSynced, now, &events::sale_data(r)));
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod account;
 mod audit;
 mod backup;
+mod checkpoint;
 mod licenses;
 mod licensing;
 mod outbox;
@@ -20,6 +21,7 @@ mod sync;
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
+pub use checkpoint::LOG_LIMIT;
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
 pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
 pub use outbox::{
@@ -56,6 +58,8 @@ pub const DB_FILE_NAME: &str = "keymanager.sqlite3";
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Set once checkpoints moved to their own thread.
+    checkpoints: Option<std::sync::Arc<checkpoint::Progress>>,
 }
 
 impl Store {
@@ -128,7 +132,7 @@ impl Store {
         if version < SCHEMA_VERSION {
             return Err(Error::internal("The database is not up to date; open it for writing first."));
         }
-        Ok(Store { conn, path: Some(path.to_path_buf()) })
+        Ok(Store { conn, path: Some(path.to_path_buf()), checkpoints: None })
     }
 
     /// A private in-memory database, for tests.
@@ -139,7 +143,22 @@ impl Store {
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
         configure(&conn)?;
         migrate(&mut conn)?;
-        Ok(Store { conn, path })
+        Ok(Store { conn, path, checkpoints: None })
+    }
+
+    /// Moves this writer's WAL checkpoints to a thread of their own (`checkpoint`): for a
+    /// long-lived writer such as the app's or `serve`'s. Nothing to do for an in-memory store.
+    pub fn checkpoint_in_background(&mut self) -> Result<()> {
+        if let (Some(path), None) = (self.path.clone(), &self.checkpoints) {
+            self.checkpoints = Some(checkpoint::in_background(&mut self.conn, &path)?);
+        }
+        Ok(())
+    }
+
+    /// Checkpoints run so far by the background thread and by the writer itself (when the
+    /// thread fell behind); None while the writer checkpoints as SQLite does by default.
+    pub fn checkpoint_counts(&self) -> Option<(u64, u64)> {
+        self.checkpoints.as_ref().map(|p| p.counts())
     }
 
     pub fn path(&self) -> Option<&Path> {

@@ -97,7 +97,11 @@ impl Readers {
 }
 
 impl SharedStore {
-    pub fn new(store: Store) -> SharedStore {
+    pub fn new(mut store: Store) -> SharedStore {
+        // A sync commits hundreds of pages a second: it should not wait for the disk's flushes.
+        if let Err(e) = store.checkpoint_in_background() {
+            tracing::warn!(code = %e.code, "checkpoints stay in the writer: {}", e.message);
+        }
         let readers = store.path().and_then(Readers::start).map(Arc::new);
         SharedStore { writer: Arc::new(Mutex::new(store)), readers }
     }
