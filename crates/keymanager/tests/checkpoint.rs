@@ -65,3 +65,57 @@ fn a_shared_store_checkpoints_on_its_own_thread_and_the_thread_ends_with_it() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// SQLite's checkpoint lock (byte 121 of the -shm file: `UNIX_SHM_BASE` 120 + `WAL_CKPT_LOCK` 1)
+/// held by another process, as another KeyManager checkpointing would hold it: every checkpoint
+/// here answers BUSY. A commit must still succeed (it has happened; the checkpoint after it is
+/// extra), the log grows meanwhile, and once the lock is free the writer's next commit copies it.
+#[test]
+fn a_busy_checkpoint_never_fails_a_commit() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let shared = SharedStore::new(Store::open_in_dir(dir.path()).unwrap());
+    let now = keymanager::time::now();
+    shared.lock().add_webhook_endpoint("https://x.example/h", &EventFilter::All, now).unwrap();
+    let shm = dir.path().join("keymanager.sqlite3-shm");
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys\n\
+             f = open(sys.argv[1], 'r+b')\n\
+             fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 121, 0)\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()",
+        ])
+        .arg(&shm)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 (installed by scripts/setup.sh)");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "locked");
+
+    // Past the 32 MiB limit with every checkpoint refused.
+    let data = serde_json::json!({ "note": "x".repeat(200_000) });
+    let wal = dir.path().join("keymanager.sqlite3-wal");
+    let mut commits = 0;
+    while std::fs::metadata(&wal).unwrap().len() < (LOG_LIMIT as u64 + 500) * 4_096 {
+        shared
+            .lock()
+            .emit_event(EventType::SyncFailed, data.clone(), now)
+            .expect("a commit never fails for a checkpoint");
+        commits += 1;
+        assert!(commits < 1_000);
+    }
+    assert_eq!(shared.lock().checkpoint_counts(), Some((0, 0)), "nothing could be copied");
+    assert_eq!(shared.lock().outbox_counts().unwrap().pending, commits, "every commit is there");
+
+    // The lock freed: the next commit copies the log (the writer steps in at the limit).
+    holder.stdin.take().unwrap().write_all(b"").unwrap();
+    holder.wait().unwrap();
+    shared.lock().emit_event(EventType::SyncFailed, serde_json::json!({}), now).unwrap();
+    let (_, by_writer) = shared.lock().checkpoint_counts().unwrap();
+    assert_eq!(by_writer, 1);
+}

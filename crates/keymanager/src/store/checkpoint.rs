@@ -106,9 +106,16 @@ pub(super) fn in_background(conn: &mut Connection, path: &Path) -> Result<Arc<Pr
         let step_in = pages as i64 >= LOG_LIMIT
             || (waiting >= CHECKPOINT_AFTER && matches!(wake.try_send(()), Err(TrySendError::Disconnected(()))));
         if step_in {
-            let (_, copied) = wal.checkpoint_v2(CheckpointMode::PASSIVE)?;
-            progress.copied.store(copied.max(0) as i64, Ordering::Relaxed);
-            progress.by_writer.fetch_add(1, Ordering::Relaxed);
+            // The commit has happened whatever this does: an error here must not report it as
+            // failed. BUSY means the thread (or another process) is checkpointing right now;
+            // the next commit tries again.
+            match wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+                Ok((_, copied)) => {
+                    progress.copied.store(copied.max(0) as i64, Ordering::Relaxed);
+                    progress.by_writer.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => tracing::debug!(%e, "checkpoint at the log's limit skipped"),
+            }
         }
         Ok(())
     }))?;
