@@ -57,8 +57,9 @@ impl Progress {
 }
 
 /// Hands the checkpoints of `conn` (the writer of the database at `path`) to a new thread. The
-/// thread ends when `conn` is closed. Fails only if the thread cannot be started, leaving
-/// SQLite's own checkpoints in place.
+/// thread ends when `conn` is closed (the hook holds the only sender of its wake-ups). Fails
+/// only if the thread cannot be started or the hook set, leaving SQLite's own checkpoints in
+/// place.
 pub(super) fn in_background(conn: &mut Connection, path: &Path) -> Result<Arc<Progress>> {
     let (wake, woken) = sync_channel::<()>(1);
     let progress =

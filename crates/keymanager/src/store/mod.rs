@@ -155,8 +155,9 @@ impl Store {
         Ok(())
     }
 
-    /// Checkpoints run so far by the background thread and by the writer itself (when the
-    /// thread fell behind); None while the writer checkpoints as SQLite does by default.
+    /// Checkpoints run so far by the background thread and by the writer itself (at the log's
+    /// limit, or when the thread could not start); None while the writer checkpoints as SQLite
+    /// does by default.
     pub fn checkpoint_counts(&self) -> Option<(u64, u64)> {
         self.checkpoints.as_ref().map(|p| p.counts())
     }
