@@ -9,8 +9,8 @@ use crate::time::{self, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
-/// An Envato Market item (a theme, plugin, video…).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An Envato Market item (a theme, plugin, video…). `Default` is for test fixtures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Item {
     pub id: i64,
     pub name: String,

@@ -413,16 +413,8 @@ mod tests {
             item: Item {
                 id: 4242,
                 name: "Quote \"Pro\" — ünïcode".into(),
-                description: String::new(),
                 site: Some("codecanyon.net".into()),
-                classification: None,
-                price_cents: None,
-                number_of_sales: None,
-                author_username: None,
-                url: None,
-                rating: None,
-                updated_at: None,
-                published_at: None,
+                ..Default::default()
             },
             buyer: buyer.map(str::to_string),
             purchase_count: Some(1),
