@@ -59,7 +59,8 @@ final class KeyManagerLicense
     {
         $body = $this->named($keyOrCode) + array('fingerprint' => $fingerprint);
         if ($label !== null) {
-            $body['label'] = $label;
+            // The server takes at most 200 characters (shown to the seller); cut, never refused.
+            $body['label'] = self::cut((string) $label, 200);
         }
         $answer = $this->call('/v1/activations', $body);
         if (in_array($answer['code'], array('ACTIVATED', 'ALREADY_ACTIVATED'), true)) {
@@ -85,8 +86,8 @@ final class KeyManagerLicense
         if (!$state) {
             return array('code' => 'NOT_ACTIVATED', 'detail' => 'No license has been activated here.');
         }
-        $answer = $this->call('/v1/licenses/validate', array('key' => $state['key'], 'fingerprint' => $state['fingerprint']));
-        if (!in_array($answer['code'], array('UNREACHABLE', 'BAD_SIGNATURE', 'RATE_LIMITED', 'INTERNAL_ERROR'), true)) {
+        $answer = $this->call('/v1/licenses/validate', $this->withItem(array('key' => $state['key'], 'fingerprint' => $state['fingerprint'])));
+        if (!in_array($answer['code'], self::$undecided, true)) {
             // A genuine answer decides; an unreachable server leaves the certificate in charge.
             $state['status'] = $answer['code'];
             $state['checked_at'] = time();
@@ -102,7 +103,7 @@ final class KeyManagerLicense
         if (!$state) {
             return array('code' => 'NOT_ACTIVATED', 'detail' => 'No license has been activated here.');
         }
-        $answer = $this->call('/v1/activations/deactivate', array('key' => $state['key'], 'fingerprint' => $state['fingerprint']));
+        $answer = $this->call('/v1/activations/deactivate', $this->withItem(array('key' => $state['key'], 'fingerprint' => $state['fingerprint'])));
         if (in_array($answer['code'], array('DEACTIVATED', 'NOT_ACTIVATED'), true)) {
             call_user_func($this->save, array());
         }
@@ -151,16 +152,55 @@ final class KeyManagerLicense
         return $claims;
     }
 
+    /** Answers that decide nothing about the license: the stored state stays as it was. */
+    private static $undecided = array('UNREACHABLE', 'BAD_SIGNATURE', 'RATE_LIMITED', 'INTERNAL_ERROR',
+        'ENVATO_UNAVAILABLE', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'METHOD_NOT_ALLOWED', 'NOT_FOUND_PATH', 'BAD_REQUEST');
+
+    /**
+     * Signed answers the server gives before it has read the body, so without the nonce
+     * (contract 1.1): accepted without one, and only these.
+     */
+    private static $beforeBody = array('PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNSUPPORTED_MEDIA_TYPE');
+
     private function named($keyOrCode)
     {
-        $keyOrCode = trim($keyOrCode);
+        $keyOrCode = self::plain((string) $keyOrCode);
         $named = preg_match('/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i', $keyOrCode)
             ? array('purchase_code' => $keyOrCode)
             : array('key' => $keyOrCode);
+        return $this->withItem($named);
+    }
+
+    /** The product's Envato item ID on every request, so a key for another product is refused. */
+    private function withItem(array $body)
+    {
         if ($this->itemId !== null) {
-            $named['item_id'] = $this->itemId;
+            $body['item_id'] = $this->itemId;
         }
-        return $named;
+        return $body;
+    }
+
+    /**
+     * A pasted key or code in plain ASCII: full-width letters, digits and dashes (an East Asian
+     * keyboard, a copied PDF) become their ASCII forms, and surrounding spaces go, as the
+     * server's NFKC does; PHP's intl extension is not needed.
+     */
+    public static function plain($text)
+    {
+        $text = preg_replace_callback('/[\x{FF01}-\x{FF5E}]/u', function ($m) {
+            $cp = (ord($m[0][0]) & 0x0F) << 12 | (ord($m[0][1]) & 0x3F) << 6 | (ord($m[0][2]) & 0x3F);
+            return chr($cp - 0xFEE0);
+        }, $text);
+        return (string) preg_replace('/^[\s\x{00A0}\x{3000}]+|[\s\x{00A0}\x{3000}]+$/u', '', (string) $text);
+    }
+
+    /** At most $max characters of UTF-8 text (without mbstring). */
+    private static function cut($text, $max)
+    {
+        if (preg_match_all('/./us', $text, $chars) === false || count($chars[0]) <= $max) {
+            return $text;
+        }
+        return implode('', array_slice($chars[0], 0, $max));
     }
 
     /** POSTs a request; returns the decoded answer only when its signature is genuine. */
@@ -177,7 +217,9 @@ final class KeyManagerLicense
             return array('code' => 'UNREACHABLE', 'detail' => 'The license server could not be reached.');
         }
         $signature = null;
+        $headersLower = array();
         foreach ($headers as $name => $value) {
+            $headersLower[strtolower($name)] = $value;
             if (strtolower($name) === 'keymanager-signature' && strpos($value, 'ed25519=') === 0) {
                 $signature = base64_decode(substr($value, 8), true);
             }
@@ -191,10 +233,27 @@ final class KeyManagerLicense
         if (!is_array($answer) || !isset($answer['code'])) {
             return array('code' => 'BAD_SIGNATURE', 'detail' => 'The answer is not a licensing answer.');
         }
-        if (!isset($answer['nonce']) || $answer['nonce'] !== $nonce) {
+        $early = !isset($answer['nonce']) && in_array($answer['code'], self::$beforeBody, true);
+        if (!$early && (!isset($answer['nonce']) || $answer['nonce'] !== $nonce)) {
             return array('code' => 'BAD_SIGNATURE', 'detail' => 'The answer is a replay of another request.');
         }
+        // The answer must be about this question (contract 1.1's `request`): a proxy cannot
+        // drop the fingerprint or the item and pass a genuine VALID for another question off.
+        if (!$early && in_array($path, array('/v1/licenses/validate', '/v1/activations', '/v1/activations/deactivate'), true)
+            && !in_array($answer['code'], array('BAD_REQUEST'), true)) {
+            $asked = isset($answer['request']) && is_array($answer['request']) ? $answer['request'] : null;
+            $same = $asked !== null
+                && (isset($asked['fingerprint']) ? $asked['fingerprint'] : null) === (isset($body['fingerprint']) ? $body['fingerprint'] : null)
+                && (isset($asked['item_id']) ? $asked['item_id'] : null) === (isset($body['item_id']) ? $body['item_id'] : null)
+                && (isset($asked['product_id']) ? $asked['product_id'] : null) === (isset($body['product_id']) ? $body['product_id'] : null);
+            if (!$same) {
+                return array('code' => 'BAD_SIGNATURE', 'detail' => 'The answer is about another question: ignored.');
+            }
+        }
         $answer['http_status'] = $status;
+        if ($status === 429 || $status === 503) {
+            $answer['retry_after'] = isset($headersLower['retry-after']) ? (int) $headersLower['retry-after'] : null;
+        }
         return $answer;
     }
 

@@ -257,7 +257,8 @@ pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
 pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) -> Reply<LookupResult> {
     let store = state.shared_store()?;
     let client = state.envato_client().await?;
-    let result = lookup::lookup(&store, client.as_ref(), &code, time::now()).await?;
+    let verifier = client.as_ref().and(state.verifier.as_ref());
+    let result = lookup::lookup(&store, verifier, &code, time::now()).await?;
     if let (true, Some(client)) = (result.stale, client) {
         let stale = result.clone();
         tauri::async_runtime::spawn(async move {

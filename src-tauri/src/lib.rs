@@ -39,6 +39,8 @@ fn init_logging() {
 pub fn run() {
     // No core dumps: a crash must not write secrets or buyers' data to disk.
     keymanager::process::harden();
+    // The licensing server the app may run holds a descriptor per connection.
+    keymanager::process::raise_open_files_limit();
     let started = std::time::Instant::now();
     init_logging();
 

@@ -11,6 +11,7 @@ use keymanager::outbox::{Deliverer, OutboxWorker};
 use keymanager::secrets::Secrets;
 use keymanager::sync::worker::{ClientSource, SyncWorker};
 use keymanager::sync::SharedStore;
+use keymanager::verify::Verifier;
 use keymanager::{paths, time, Error, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub struct AppState {
     store: Result<SharedStore, Error>,
     keychain: Result<Arc<Keychain>, Error>,
     pub worker: Option<SyncWorker>,
+    /// The one way this process asks Envato about purchase codes (the window's lookups and the
+    /// licensing server share its client, single flight, caches and budgets).
+    pub verifier: Option<Verifier>,
     pub data_dir: Option<PathBuf>,
     /// Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
     pub api: Result<ApiBase, Error>,
@@ -58,12 +62,20 @@ impl AppState {
             (Ok(d), Ok(api)) => Keychain::for_data_dir(d, api).map(Arc::new),
             (Err(e), _) | (_, Err(e)) => Err(e.clone()),
         };
-        let worker = match (&store, &keychain, &api) {
-            (Ok(store), Ok(keychain), Ok(api)) => {
-                let clients = ClientSource::keychain(keychain.clone(), ClientConfig::new(api.as_str()));
+        // One Envato client for the whole process: the sync, the lookups and the server.
+        let clients = match (&keychain, &api) {
+            (Ok(keychain), Ok(api)) => Some(ClientSource::keychain(keychain.clone(), ClientConfig::new(api.as_str()))),
+            _ => None,
+        };
+        let worker = match (&store, &clients) {
+            (Ok(store), Some(clients)) => {
                 let _guard = tauri::async_runtime::handle().inner().enter();
-                Some(SyncWorker::spawn(store.clone(), clients, Arc::new(time::now), Duration::from_secs(5)))
+                Some(SyncWorker::spawn(store.clone(), clients.clone(), Arc::new(time::now), Duration::from_secs(5)))
             }
+            _ => None,
+        };
+        let verifier = match (&store, clients) {
+            (Ok(store), Some(clients)) => Some(Verifier::new(store.clone(), clients)),
             _ => None,
         };
         let secrets = dir.as_ref().ok().map(|d| Secrets::for_data_dir(d));
@@ -81,6 +93,7 @@ impl AppState {
             store,
             keychain,
             worker,
+            verifier,
             data_dir: dir.ok(),
             api,
             server: Default::default(),
@@ -174,14 +187,18 @@ impl AppState {
         self.store.clone()
     }
 
-    /// A client for the stored token (interactive limits: fail in seconds), or None without one.
+    /// The process's client for the stored token, with interactive limits (fail in seconds), or
+    /// None without one.
     pub async fn envato_client(&self) -> Result<Option<EnvatoClient>, Error> {
-        let keychain = self.keychain()?;
-        let cfg = keymanager::account::interactive(self.client_config().await?);
-        // The keychain answers over D-Bus and the client sets up TLS: both off the async workers.
-        tauri::async_runtime::spawn_blocking(move || keychain.load()?.map(|t| EnvatoClient::new(cfg, t)).transpose())
-            .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+        Ok(self.verifier()?.client().await?.map(|c| c.interactive()))
+    }
+
+    pub fn verifier(&self) -> Result<&Verifier, Error> {
+        match (&self.verifier, &self.store, &self.keychain, &self.api) {
+            (Some(v), _, _, _) => Ok(v),
+            (None, Err(e), _, _) | (None, _, Err(e), _) | (None, _, _, Err(e)) => Err(e.clone()),
+            (None, Ok(_), Ok(_), Ok(_)) => Err(Error::internal("Envato is not set up.")),
+        }
     }
 
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
@@ -217,17 +234,14 @@ impl AppState {
 
     async fn start_server(&self, settings: &keymanager::settings::Settings) -> Result<(RunningServer, String), Error> {
         let dir = self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
-        let api = self.api.clone()?;
-        let (signer, clients) = tauri::async_runtime::spawn_blocking(move || {
-            Ok::<_, Error>((signing::load_or_create(&dir)?, ClientSource::for_profile(&dir, &api)?))
-        })
-        .await
-        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
-        let public_key = signer.public_key();
+        let signer = tauri::async_runtime::spawn_blocking(move || signing::SignerCell::load(&dir))
+            .await
+            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
+        let public_key = signer.current().public_key();
         let store = self.shared_store()?;
-        let service = LicensingService::new(store.clone(), Some(clients), Arc::new(signer));
-        let options =
-            ServeOptions { requests_per_minute: settings.serve_requests_per_minute, trusted_proxies: Vec::new() };
+        let service = LicensingService::new(store.clone(), Some(self.verifier()?.clone()), Arc::new(signer));
+        // A tunnel or reverse proxy on this machine names the client (Settings > Licensing server).
+        let options = ServeOptions::from_settings(settings, settings.trusted_proxy_list());
         let running =
             RunningServer::start(&settings.server_bind, service, store, Arc::new(time::now), &options).await?;
         Ok((running, public_key))

@@ -116,7 +116,8 @@ pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymana
 /// worth more than a log line.
 #[cfg(target_os = "linux")]
 pub fn notify(app: &AppHandle, title: &str, body: &str) {
-    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
+    // Notification servers read markup in the body: text from elsewhere is shown as text.
+    let (app, title, body) = (app.clone(), title.to_string(), keymanager::text::notification_body(body));
     // The answer (a click, or the notification closing) is awaited on a thread of its own.
     let spawned = std::thread::Builder::new().name("notification".into()).spawn(move || {
         let shown = notify_rust::Notification::new()

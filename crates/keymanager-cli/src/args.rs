@@ -158,6 +158,11 @@ pub enum KeysCmd {
     Verify { certificate: String },
     /// Make a new key pair. Products that pinned the old public key must be updated.
     Rotate,
+    /// Make the first key pair in a credential file for a server (never overwrites one).
+    Init {
+        #[arg(long, value_name = "PATH")]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

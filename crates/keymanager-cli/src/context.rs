@@ -4,7 +4,8 @@
 use crate::args::Cli;
 use keymanager::envato::{ApiBase, ClientConfig, EnvatoClient};
 use keymanager::keychain::Keychain;
-use keymanager::{account, paths, Error, Store};
+use keymanager::sync::worker::ClientSource;
+use keymanager::{paths, Error, Store};
 use std::path::PathBuf;
 
 pub struct Ctx {
@@ -39,12 +40,18 @@ impl Ctx {
         Ok(ClientConfig::new(self.api()?.as_str()))
     }
 
-    /// A client for the stored token, bound to the address it was validated against; None
-    /// without a stored token. Interactive limits (fail in seconds) for one-off commands.
+    /// Where this profile's token is: the credential file (`KEYMANAGER_ENVATO_TOKEN_FILE` or
+    /// systemd's credentials, what a server without a keychain uses), else the keychain.
+    pub fn clients(&self) -> Result<ClientSource, Error> {
+        ClientSource::for_profile(&self.data_dir()?, &self.api()?)
+    }
+
+    /// A client for the stored token (keychain or credential file), bound to the address it was
+    /// validated against; None without a stored token. Interactive limits (fail in seconds) for
+    /// one-off commands.
     pub fn stored_client(&self, interactive: bool) -> Result<Option<EnvatoClient>, Error> {
-        let cfg = self.client_config()?;
-        let cfg = if interactive { account::interactive(cfg) } else { cfg };
-        self.keychain()?.load()?.map(|token| EnvatoClient::new(cfg, token)).transpose()
+        let client = self.clients()?.client_blocking()?;
+        Ok(client.map(|c| if interactive { c.interactive() } else { c }))
     }
 }
 

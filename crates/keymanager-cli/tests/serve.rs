@@ -6,90 +6,10 @@ use envato_sandbox::data::GenSpec;
 use envato_sandbox::{RunningSandbox, Switches};
 use keymanager::api::signing;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 
 mod common;
+use common::server::Server;
 use common::Env;
-
-/// A running `keymanager serve` on a free port; stopped (SIGTERM) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    public_key: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    /// Submits a buyer-page form, as a browser does.
-    fn form(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-    }
-
-    fn start(env: &Env) -> Server {
-        Server::start_with(env, &[])
-    }
-
-    fn start_with(env: &Env, extra: &[&str]) -> Server {
-        let args = [&["serve", "--bind", "127.0.0.1:0"][..], extra].concat();
-        let mut child = env.cmd(&args).stdout(Stdio::piped()).spawn().unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let base =
-            first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {first:?}")).to_string();
-        let public_key = env.ok(&["keys", "public"]).trim().to_string();
-        Server { child, base, public_key, http: reqwest::Client::new() }
-    }
-
-    /// POSTs `body` (raw bytes) and checks the signature of the answer before returning it.
-    async fn post_raw(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).body(body).send().await.unwrap();
-        self.checked(r).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.post_raw(path, serde_json::to_vec(&body).unwrap()).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
-        self.checked(r).await
-    }
-
-    async fn checked(&self, r: reqwest::Response) -> (u16, Value) {
-        let status = r.status().as_u16();
-        let sig = r.headers().get("KeyManager-Signature").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let bytes = r.bytes().await.unwrap();
-        let sig = sig.expect("every /v1 answer is signed");
-        let sig = sig.strip_prefix("ed25519=").expect("ed25519=<base64>");
-        assert!(signing::verify(&self.public_key, &bytes, sig), "the signature matches the exact body");
-        // A tampered body no longer matches: what a product checks to spot a fake server.
-        let mut tampered = bytes.to_vec();
-        tampered.push(b' ');
-        assert!(!signing::verify(&self.public_key, &tampered, sig));
-        let v: Value = serde_json::from_slice(&bytes).unwrap();
-        for field in ["code", "detail", "ts"] {
-            assert!(v.get(field).is_some(), "every answer has {field}: {v}");
-        }
-        (status, v)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
-}
 
 async fn sandbox() -> RunningSandbox {
     RunningSandbox::start(GenSpec { seed: 77, items: 3, sales: 30, days: 60, now: Utc::now() }, Switches::default())
@@ -231,7 +151,9 @@ async fn a_purchase_code_not_seen_yet_is_verified_licensed_and_not_duplicated_by
 async fn fifty_racing_activations_never_pass_the_limit() {
     let env = Env::new();
     let key = license(&env, 5, None);
-    let server = std::sync::Arc::new(Server::start(&env));
+    // Fifty connections at once from one address: what a reverse proxy (exempt from the
+    // per-address connection cap) carries, not one browser.
+    let server = std::sync::Arc::new(Server::start_with(&env, &["--trusted-proxy", "127.0.0.1"]));
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let (server, key) = (server.clone(), key.clone());
@@ -382,10 +304,12 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
     assert_eq!(css.status(), 200);
 }
 
-/// The buyer leaves an e-mail on the buyer page (only with the consent box ticked); `serve`'s own
-/// outbox delivers the key to a real SMTP server.
+/// "E-mail me my key" on the buyer page: off unless the seller turns it on; then the key goes
+/// only to the address the seller has for the license, or to one the buyer confirms by a mailed
+/// link first (`serve`'s own outbox delivers both to a real SMTP server). A buyer never
+/// replaces the seller's address; each action is audited with the client's address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_buyer_page_mails_the_key_to_an_address_left_with_consent() {
+async fn the_buyer_page_mails_a_key_only_to_a_confirmed_or_the_sellers_address() {
     let sb = sandbox().await;
     let mail = tempfile::tempdir().unwrap();
     let sink = envato_sandbox::receivers::SmtpSink::start(mail.path(), "seller", "pw-buyer-page");
@@ -404,40 +328,116 @@ async fn the_buyer_page_mails_the_key_to_an_address_left_with_consent() {
         assert!(env.run(&["settings", "set", k, &v], "").status.success());
     }
     assert!(env.run(&["email", "password"], "pw-buyer-page\n").status.success());
-    let sale = sb.dataset().sales.into_iter().find(|s| s.buyer.is_some()).unwrap();
+    let mut sales = sb.dataset().sales.into_iter().filter(|s| s.buyer.is_some());
+    let (sale, other) = (sales.next().unwrap(), sales.next().unwrap());
     let server = Server::start(&env);
+    let text = |r: reqwest::Response| async move { r.text().await.unwrap() };
     let form = |path: &str, fields: &[(&str, &str)]| server.form(path, fields);
-    let shown = form("/", &[("purchase_code", &sale.code)]).await.unwrap().text().await.unwrap();
+
+    // Off by default: no form, and a post is refused without sending anything.
+    let shown = text(form("/", &[("purchase_code", &sale.code)]).await.unwrap()).await;
+    assert!(shown.contains("Not activated anywhere yet."), "positive control: the license is shown: {shown}");
+    assert!(!shown.contains("action=\"/email\""), "no e-mail form while it is off");
+    let shown = text(
+        form("/email", &[("purchase_code", &sale.code), ("email", "a@x.example"), ("consent", "yes")]).await.unwrap(),
+    )
+    .await;
+    assert!(shown.contains("does not send keys by e-mail"), "{shown}");
+
+    // On, with a public address for the confirmation links.
+    let public = server.base.clone();
+    assert!(env.run(&["settings", "set", "buyer_email_form", "on"], "").status.success());
+    assert!(env.run(&["settings", "set", "public_url", &public], "").status.success());
+    let shown = text(form("/", &[("purchase_code", &sale.code)]).await.unwrap()).await;
     assert!(shown.contains("E-mail me this key") && shown.contains("Acme Themes may keep this address"), "{shown}");
-
-    // Without the box ticked nothing is kept.
-    let shown = form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example")])
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown =
+        text(form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example")]).await.unwrap()).await;
     assert!(shown.contains("Tick the box"), "{shown}");
-    assert!(env.licenses()[0]["buyer_email"].is_null());
 
-    let shown = form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example"), ("consent", "yes")])
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(shown.contains("on its way to buyer@shop.example"), "{shown}");
-    let key = env.licenses()[0]["license_key"].as_str().unwrap().to_string();
-    assert_eq!(env.licenses()[0]["buyer_email"], "buyer@shop.example");
-    // Delivered by the server's background outbox within seconds.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sink.messages().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no e-mail arrived");
+    // No address yet: a confirmation link goes to the typed address, not the key.
+    let shown = text(
+        form("/email", &[("purchase_code", &sale.code), ("email", "buyer@shop.example"), ("consent", "yes")])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(shown.contains("We sent a link to buyer@shop.example"), "{shown}");
+    let licenses = env.licenses();
+    let mine = licenses.iter().find(|l| l["purchase_code"] == sale.code.as_str()).unwrap().clone();
+    let key = mine["license_key"].as_str().unwrap().to_string();
+    assert!(mine["buyer_email"].is_null(), "nothing is kept before the buyer confirms");
+    let confirm = wait_for_mail(&sink, 1).await.remove(0);
+    let body = envato_sandbox::receivers::decoded(&confirm);
+    assert!(confirm.contains("X-Rcpt: buyer@shop.example"));
+    assert!(!body.contains(&key), "the key is not in the confirmation mail");
+    let link = body.split_whitespace().find(|w| w.starts_with(&format!("{public}/email/confirm?token="))).unwrap();
+    let token = link.rsplit_once("token=").unwrap().1.trim_end_matches(['"', '>', '.']).to_string();
+    // Opening the link changes nothing (mail scanners open links); its button sends the key.
+    let page = text(server.http.get(link).send().await.unwrap()).await;
+    assert!(page.contains("Send my license key"), "{page}");
+    assert_eq!(sink.messages().len(), 1);
+    let shown = text(form("/email/confirm", &[("token", &token)]).await.unwrap()).await;
+    assert!(shown.contains("is on its way to b•••@shop.example"), "{shown}");
+    let keyed = wait_for_mail(&sink, 2).await.remove(1);
+    assert!(keyed.contains("X-Rcpt: buyer@shop.example"));
+    assert!(envato_sandbox::receivers::decoded(&keyed).contains(&key));
+    let shown = text(form("/email/confirm", &[("token", &token)]).await.unwrap()).await;
+    assert!(shown.contains("expired or was already used"), "a link works once: {shown}");
+
+    // The address is now the license's: an attacker's address is ignored, never stored.
+    let shown = text(
+        form("/email", &[("purchase_code", &sale.code), ("email", "attacker@evil.example"), ("consent", "yes")])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(shown.contains("the address the seller has for you (b•••@shop.example)"), "{shown}");
+    let mine = env.licenses().into_iter().find(|l| l["purchase_code"] == sale.code.as_str()).unwrap();
+    assert_eq!(mine["buyer_email"], "buyer@shop.example");
+    let third = wait_for_mail(&sink, 3).await.remove(2);
+    assert!(third.contains("X-Rcpt: buyer@shop.example") && !third.contains("evil.example"));
+
+    // The seller's own address wins too: a buyer cannot replace it.
+    let id =
+        env.licenses().into_iter().find(|l| l["purchase_code"] == other.code.as_str()).map(|l| l["id"].to_string());
+    let shown = text(form("/", &[("purchase_code", &other.code)]).await.unwrap()).await;
+    assert!(shown.contains("Send me a confirmation link"), "{shown}");
+    let id = id.unwrap_or_else(|| {
+        env.licenses().into_iter().find(|l| l["purchase_code"] == other.code.as_str()).unwrap()["id"].to_string()
+    });
+    assert!(env.run(&["licenses", "edit", &id, "--buyer-email", "seller-typed@shop.example"], "").status.success());
+    let shown = text(
+        form("/email", &[("purchase_code", &other.code), ("email", "attacker@evil.example"), ("consent", "yes")])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(shown.contains("(s•••@shop.example)"), "{shown}");
+    let fourth = wait_for_mail(&sink, 4).await.remove(3);
+    assert!(fourth.contains("X-Rcpt: seller-typed@shop.example"), "{fourth}");
+
+    // At most 3 mails a license a day (the first license has had 3: link, key, key).
+    let shown = text(form("/email", &[("purchase_code", &sale.code)]).await.unwrap()).await;
+    assert!(shown.contains("Enough e-mails were sent for this license today"), "{shown}");
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(sink.messages().len(), 4, "the refused mail was not sent");
+    // Audited with the client's address, and the seller is told of the cap.
+    let detail = env.json(&["licenses", "show", &mine["id"].to_string(), "--json"]);
+    let audit = detail["audit"].to_string();
+    assert!(audit.contains("buyer_page.email") && audit.contains("from 127.0.0.1"), "{audit}");
+    assert!(audit.contains("buyer_page.email_cap_license"), "{audit}");
+}
+
+async fn wait_for_mail(sink: &envato_sandbox::receivers::SmtpSink, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let m = sink.messages();
+        if m.len() >= n {
+            return m;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} of {n} e-mails arrived", m.len());
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let m = &sink.messages()[0];
-    assert!(m.contains("X-Rcpt: buyer@shop.example"));
-    assert!(envato_sandbox::receivers::decoded(m).contains(&key));
 }
 
 /// A server with no keychain: the signing key and the Envato token come from credential files
@@ -460,9 +460,23 @@ async fn headless_secrets_come_from_private_credential_files() {
     };
     let env = Env::with_sandbox(&sb.base_url());
     assert!(env.run(&["settings", "set", "auto_create_products", "on"], "").status.success());
-    // Made on first use, in the file, private.
+    // A named key file that does not exist is an error, never a new key.
+    let out = run(&env, &["keys", "public"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[credential_file.missing]"), "{out:?}");
+    assert!(!key_file.exists());
+    let out = run(&env, &["serve", "--bind", "127.0.0.1:0"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[credential_file.missing]"), "{out:?}");
+    // `keys init --file` makes it, private; never twice.
+    let init = env.run(&["keys", "init", "--file", key_file.to_str().unwrap()], "");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert_eq!(env.run(&["keys", "init", "--file", key_file.to_str().unwrap()], "").status.code(), Some(1));
     let public = run(&env, &["keys", "public"]);
     assert!(public.status.success(), "{}", String::from_utf8_lossy(&public.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&public.stdout).lines().next(),
+        String::from_utf8_lossy(&init.stdout).lines().next()
+    );
     assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
     let stored = signing::Signer::from_stored(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     assert_eq!(String::from_utf8_lossy(&public.stdout).trim(), stored.public_key());
@@ -476,4 +490,18 @@ async fn headless_secrets_come_from_private_credential_files() {
     let out = run(&env, &["keys", "public"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error[credential_file.unsafe]"), "{out:?}");
+    // `serve` refuses to start with a token file others can read (not at the first request).
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(&env, &["serve", "--bind", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[credential_file.unsafe]"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("envato-token"), "{out:?}");
+    // `lookup` and `sync` read the token file too (a VPS has no keychain to unlock).
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let second = sb.dataset().sales.into_iter().nth(1).unwrap();
+    let out = run(&env, &["lookup", &second.code]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(&env, &["sync"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("keychain"), "{out:?}");
 }

@@ -3,10 +3,10 @@
 //! tracking), and the sending. The password comes from `Secrets` and is never in a message, a
 //! log or an error (`scrub`).
 
-use crate::api::buyer::escape;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{EventType, EMAIL_LICENSE_KEY, EMAIL_TEST};
+use crate::events::{EventType, EMAIL_CONFIRM_ADDRESS, EMAIL_LICENSE_KEY, EMAIL_SELLER_NOTICE, EMAIL_TEST};
 use crate::settings::{Settings, SmtpSecurity};
+use crate::text::escape_html as escape;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -166,6 +166,38 @@ pub fn render(cfg: &SmtpConfig, kind: &str, body: &str) -> Result<Mail> {
                     "",
                 ),
             })
+        }
+        EMAIL_CONFIRM_ADDRESS => {
+            let link = text(data, &["link"]);
+            return Ok(Mail {
+                subject: format!("Confirm your address for {product}"),
+                text: format!(
+                    "Someone (we hope you) asked {store} to send the license key for {product} to this address.\n\n\
+                     Open this link within 24 hours to receive it:\n{link}\n\nIf it was not you, ignore this e-mail: \
+                     nothing is sent without the link.\n\n— {store}\n"
+                ),
+                html: page(
+                    store,
+                    &format!(
+                        "Someone (we hope you) asked {store} to send the license key for {product} to this address."
+                    ),
+                    &format!("<p><a href=\"{}\">Confirm and receive the key</a></p>", escape(&link)),
+                    "If it was not you, ignore this e-mail: nothing is sent without the link.",
+                ),
+            });
+        }
+        EMAIL_SELLER_NOTICE => {
+            let per_day = text(data, &["per_day"]);
+            let message = format!(
+                "The buyer page reached today's limit of {per_day} key e-mails for your store and refused more. \
+                 If your buyers did not ask for that many, someone may be using the form to send mail in your name; \
+                 you can turn the form off (Settings > Licensing server, \"E-mail keys from the buyer page\")."
+            );
+            return Ok(Mail {
+                subject: "KeyManager: the buyer page's daily e-mail limit was reached".to_string(),
+                text: format!("{message}\n\n— KeyManager\n"),
+                html: page("KeyManager", &message, "", ""),
+            });
         }
         EMAIL_LICENSE_KEY => {
             let limit = text(license, &["activation_limit"]);

@@ -48,6 +48,7 @@ crate::text_enum! {
         TooManyDeactivations = "activation.too_many_deactivations",
         SigningKeyUnavailable = "signing_key.unavailable",
         CredentialFileUnsafe = "credential_file.unsafe",
+        CredentialFileMissing = "credential_file.missing",
         WebhookNotFound = "webhook.not_found",
         WebhookUrlRefused = "webhook.url_refused",
         WebhookUnknownEvent = "webhook.unknown_event",

@@ -38,6 +38,10 @@ impl EventType {
 /// seller's test. Stored as the message's `event_type`.
 pub const EMAIL_LICENSE_KEY: &str = "email.license_key";
 pub const EMAIL_TEST: &str = "email.test";
+/// A buyer-page link that confirms an address before the key is sent to it.
+pub const EMAIL_CONFIRM_ADDRESS: &str = "email.confirm_address";
+/// To the seller: the buyer page reached the store's daily cap of key mails.
+pub const EMAIL_SELLER_NOTICE: &str = "email.seller_notice";
 
 /// The body of one event, byte for byte what a webhook receives.
 pub fn body(kind: EventType, at: Timestamp, data: &impl Serialize) -> String {

@@ -18,6 +18,7 @@ pub mod licensing;
 pub mod lookup;
 pub mod model;
 pub mod money;
+pub mod net;
 pub mod outbox;
 pub mod paths;
 pub mod private_files;
@@ -28,8 +29,10 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod text_enum;
 pub mod time;
+pub mod verify;
 pub mod webhooks;
 
 pub use error::{Error, ErrorCode, Result};

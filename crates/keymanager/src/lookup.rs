@@ -6,9 +6,11 @@
 use crate::envato::{EnvatoClient, PurchaseCode, Sale};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Activation, License, SupportWindow};
+use crate::store::PendingSale;
 use crate::sync::plan;
 use crate::sync::SharedStore;
 use crate::time::{parse, to_db, Timestamp};
+use crate::verify::{Asker, Verified, Verifier};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -163,10 +165,12 @@ fn summary(r: &LookupResult) -> String {
     }
 }
 
-/// Looks a code up. `client` is None without a token: codes in the database still answer.
+/// Looks a code up. A code the database holds (a license, or a sale waiting in the review
+/// queue) is answered from it; another is asked of Envato through the process's `verifier`
+/// (None without a token: codes in the database still answer).
 pub async fn lookup(
     store: &SharedStore,
-    client: Option<&EnvatoClient>,
+    verifier: Option<&Verifier>,
     input: &str,
     now: Timestamp,
 ) -> Result<LookupResult> {
@@ -179,35 +183,61 @@ pub async fn lookup(
         .read(move |s| match s.license_by_code(&c)? {
             Some(l) => {
                 let acts = s.activations(l.id)?;
-                Ok(Some((l, acts)))
+                Ok(Known::License(Box::new(l), acts))
             }
-            None => Ok(None),
+            None => Ok(s.pending_sale_by_code(&c)?.map_or(Known::Nothing, Known::Pending)),
         })
         .await?;
-    match known {
-        Some((l, acts)) => {
-            let result = result_for(l, acts, false, now);
-            let (c, r) = (code.as_str().to_string(), result.clone());
-            store
-                .run(move |s| {
-                    s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now)
-                })
-                .await?;
-            Ok(result)
-        }
-        None => {
-            let client = client.ok_or_else(crate::account::not_configured)?;
-            match client.sale_by_code(&code).await? {
-                None => {
-                    let result = not_a_sale(code.as_str());
-                    let (c, r) = (code.as_str().to_string(), result.clone());
-                    store.run(move |s| s.record_lookup(&c, r.verdict.as_str(), None, &summary(&r), now)).await?;
-                    Ok(result)
+    let result = match known {
+        Known::License(l, acts) => result_for(*l, acts, false, now),
+        Known::Pending(p) => pending_result(code.as_str(), &p, now),
+        Known::Nothing => {
+            let verifier = verifier.ok_or_else(crate::account::not_configured)?;
+            match verifier.verify(&code, Asker::Seller, now).await {
+                Verified::Sale(sale) => return record_verified(store, code.as_str(), *sale, now).await,
+                Verified::Unknown => not_a_sale(code.as_str()),
+                Verified::Unavailable { retry_after } | Verified::RateLimited { retry_after } => {
+                    return Err(Error::new(
+                        ErrorCode::EnvatoRateLimited,
+                        format!(
+                            "Envato is not answering purchase-code checks just now (rate limit or outage); try again in \
+                             {retry_after} s."
+                        ),
+                    ))
                 }
-                Some(sale) => record_verified(store, code.as_str(), sale, now).await,
+                Verified::Failed(e) => return Err(e),
             }
         }
-    }
+    };
+    let (c, r) = (code.as_str().to_string(), result.clone());
+    store
+        .run(move |s| s.record_lookup(&c, r.verdict.as_str(), r.license.as_ref().map(|l| l.id), &summary(&r), now))
+        .await?;
+    Ok(result)
+}
+
+/// What the database holds for a code.
+enum Known {
+    License(Box<License>, Vec<Activation>),
+    Pending(PendingSale),
+    Nothing,
+}
+
+/// A verified sale waiting in the review queue, answered from what was recorded.
+fn pending_result(code: &str, p: &PendingSale, now: Timestamp) -> LookupResult {
+    let shown = LookupSale {
+        item_id: Some(p.item_id),
+        item_name: Some(p.item_name.clone()),
+        marketplace: p.marketplace.clone(),
+        buyer: p.buyer.clone(),
+        envato_license: Some(p.envato_license.clone()),
+        sold_at: Some(p.sold_at.clone()),
+        amount: Some(crate::money::format_cents(p.amount_cents)),
+        currency: CURRENCY.to_string(),
+        purchase_count: p.purchase_count,
+        supported_until: p.supported_until.clone(),
+    };
+    waiting(code, &p.item_name, p.item_id, shown, p.supported_until.as_deref(), false, now)
 }
 
 /// Writes what Envato just confirmed, in one transaction with the lookup's history entry: the
@@ -237,19 +267,31 @@ async fn record_verified(store: &SharedStore, code: &str, sale: Sale, now: Times
 }
 
 fn waiting_for_product(code: &str, sale: &Sale, shown: &LookupSale, now: Timestamp) -> LookupResult {
+    let until = sale.supported_until.map(to_db);
+    waiting(code, &sale.item.name, sale.item.id, shown.clone(), until.as_deref(), true, now)
+}
+
+fn waiting(
+    code: &str,
+    item_name: &str,
+    item_id: i64,
+    shown: LookupSale,
+    supported_until: Option<&str>,
+    from_envato: bool,
+    now: Timestamp,
+) -> LookupResult {
     LookupResult {
         code: code.to_string(),
         verdict: LookupVerdict::Valid,
         message: format!(
-            "A genuine purchase of {} (item {}), but no product matches it and Auto-Create Products is off: \
-             it waits in the review queue.",
-            sale.item.name, sale.item.id
+            "A genuine purchase of {item_name} (item {item_id}), but no product matches it and Auto-Create Products \
+             is off: it waits in the review queue."
         ),
-        from_envato: true,
-        sale: Some(shown.clone()),
+        from_envato,
+        sale: Some(shown),
         license: None,
         activations: Vec::new(),
-        support: Some(SupportWindow::at(sale.supported_until.map(to_db).as_deref(), now)),
+        support: Some(SupportWindow::at(supported_until, now)),
         waiting_for_product: true,
         stale: false,
     }

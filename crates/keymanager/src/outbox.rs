@@ -33,6 +33,16 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// Delivered messages stay in the log this long.
 pub const KEEP_DELIVERED_DAYS: i64 = 30;
 
+/// What the seller's retention settings let go: delivered messages older than
+/// `outbox_keep_days` and audit entries older than `audit_keep_days`. Failed and waiting
+/// messages stay until the seller acts. Returns (messages, audit entries) removed.
+pub fn prune(store: &mut crate::Store, now: crate::time::Timestamp) -> crate::Result<(usize, usize)> {
+    let settings = store.settings()?;
+    let messages = store.prune_delivered(now - chrono::Duration::days(settings.outbox_keep_days as i64))?;
+    let audit = store.prune_audit(now - chrono::Duration::days(settings.audit_keep_days as i64))?;
+    Ok((messages, audit))
+}
+
 /// What one delivery pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
 pub struct DeliveryReport {
@@ -68,6 +78,8 @@ type CachedSecret = (i64, Arc<Zeroizing<String>>);
 fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // Names resolve to public addresses only (or this machine for `localhost`).
+        .dns_resolver(Arc::new(crate::webhooks::PublicOnly))
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(format!("KeyManager/{} (webhooks)", crate::VERSION))
@@ -287,8 +299,8 @@ impl OutboxWorker {
             loop {
                 if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                     pruned_at = Some(tokio::time::Instant::now());
-                    let before = (deliverer.clock)() - chrono::Duration::days(KEEP_DELIVERED_DAYS);
-                    if let Err(e) = deliverer.store.run(move |s| s.prune_delivered(before)).await {
+                    let now = (deliverer.clock)();
+                    if let Err(e) = deliverer.store.run(move |s| prune(s, now)).await {
                         tracing::warn!(code = %e.code, "outbox pruning failed: {}", e.message);
                     }
                 }

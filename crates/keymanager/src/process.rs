@@ -14,6 +14,46 @@ pub fn harden() {
     }
 }
 
+/// Raises the soft limit of open files to the hard one, so a server holding many connections
+/// runs out of descriptors only at the limit the administrator set (systemd's `LimitNOFILE=`),
+/// not at the soft default of 1024. Returns the soft limit now in force (None: unknown).
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit and setrlimit read and write the struct we own.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) != 0 {
+                return None;
+            }
+            if r.rlim_cur < r.rlim_max {
+                let raised = libc::rlimit { rlim_cur: r.rlim_max, rlim_max: r.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    r.rlim_cur = r.rlim_max;
+                }
+            }
+        }
+        Some(r.rlim_cur)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The soft limit of open files in force; None where it cannot be read.
+pub fn open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes into the struct we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0 {
+            return Some(r.rlim_cur);
+        }
+    }
+    None
+}
+
 /// The core-dump size limit in force (soft, hard); None where it cannot be read.
 pub fn core_dump_limit() -> Option<(u64, u64)> {
     #[cfg(unix)]

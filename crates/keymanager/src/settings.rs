@@ -44,6 +44,17 @@ pub struct Settings {
     pub backup_folder: String,
     /// The app offered "start at login" (once, after the token was saved).
     pub autostart_offered: bool,
+    /// Licensing API: connections open at once (over it, new ones are closed at once).
+    pub serve_max_connections: u32,
+    /// The app's licensing server: reverse proxies or tunnels on this machine whose
+    /// `X-Forwarded-For` names the client (`keymanager serve --trusted-proxy`), comma-separated.
+    pub trusted_proxies: String,
+    /// The buyer page offers "e-mail me my key" (off by default: it sends mail in the seller's name).
+    pub buyer_email_form: bool,
+    /// Delivered webhook and e-mail messages are kept this many days.
+    pub outbox_keep_days: u32,
+    /// The audit log keeps this many days (proposed addition).
+    pub audit_keep_days: u32,
 }
 
 crate::text_enum! {
@@ -90,6 +101,11 @@ impl Default for Settings {
             notify_buyers: false,
             backup_folder: String::new(),
             autostart_offered: false,
+            serve_max_connections: 1024,
+            trusted_proxies: String::new(),
+            buyer_email_form: false,
+            outbox_keep_days: 30,
+            audit_keep_days: 365,
         }
     }
 }
@@ -116,6 +132,11 @@ pub const KEYS: &[&str] = &[
     "notify_buyers",
     "backup_folder",
     "autostart_offered",
+    "serve_max_connections",
+    "trusted_proxies",
+    "buyer_email_form",
+    "outbox_keep_days",
+    "audit_keep_days",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -171,6 +192,30 @@ fn validate_public_url(key: &str, value: &str) -> Result<String> {
         return Err(bad());
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Trusted proxies: IP addresses separated by commas or spaces, stored as `a, b`.
+fn validate_proxies(key: &str, value: &str) -> Result<String> {
+    let mut out = Vec::new();
+    for part in value.split([',', ' ', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        let ip = part
+            .parse::<std::net::IpAddr>()
+            .map_err(|_| invalid(key, format!("“{}” is not an IP address such as 127.0.0.1 or ::1.", shorten(part))))?;
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    if out.len() > 16 {
+        return Err(invalid(key, "At most 16 trusted proxies.".into()));
+    }
+    Ok(out.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+}
+
+impl Settings {
+    /// The trusted proxies as addresses (the stored text is always valid).
+    pub fn trusted_proxy_list(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+    }
 }
 
 /// One validated change: the key and its canonical stored text.
@@ -266,6 +311,17 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             ("smtp_from", v.to_string())
         }
         "notify_buyers" => ("notify_buyers", parse_bool(key, value)?.to_string()),
+        "serve_max_connections" => {
+            ("serve_max_connections", parse_range(key, "Connections open at once", value, 16, 100_000, "")?.to_string())
+        }
+        "trusted_proxies" => ("trusted_proxies", validate_proxies(key, value)?),
+        "buyer_email_form" => ("buyer_email_form", parse_bool(key, value)?.to_string()),
+        "outbox_keep_days" => {
+            ("outbox_keep_days", parse_range(key, "Delivered messages", value, 1, 3650, " days")?.to_string())
+        }
+        "audit_keep_days" => {
+            ("audit_keep_days", parse_range(key, "The audit log", value, 30, 3650, " days")?.to_string())
+        }
         "autostart_offered" => ("autostart_offered", parse_bool(key, value)?.to_string()),
         "backup_folder" => {
             let v = value.trim();
@@ -336,6 +392,11 @@ impl Settings {
             "notify_buyers" => self.notify_buyers = v == "true",
             "backup_folder" => self.backup_folder = v.to_string(),
             "autostart_offered" => self.autostart_offered = v == "true",
+            "serve_max_connections" => self.serve_max_connections = v.parse().unwrap_or(self.serve_max_connections),
+            "trusted_proxies" => self.trusted_proxies = v.to_string(),
+            "buyer_email_form" => self.buyer_email_form = v == "true",
+            "outbox_keep_days" => self.outbox_keep_days = v.parse().unwrap_or(self.outbox_keep_days),
+            "audit_keep_days" => self.audit_keep_days = v.parse().unwrap_or(self.audit_keep_days),
             _ => {}
         }
     }
@@ -363,6 +424,11 @@ impl Settings {
             "notify_buyers" => self.notify_buyers.to_string(),
             "backup_folder" => self.backup_folder.clone(),
             "autostart_offered" => self.autostart_offered.to_string(),
+            "serve_max_connections" => self.serve_max_connections.to_string(),
+            "trusted_proxies" => self.trusted_proxies.clone(),
+            "buyer_email_form" => self.buyer_email_form.to_string(),
+            "outbox_keep_days" => self.outbox_keep_days.to_string(),
+            "audit_keep_days" => self.audit_keep_days.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -430,6 +496,13 @@ mod tests {
         check("backup_folder", "", Ok(""));
         check("backup_folder", "/srv/backups", Ok("/srv/backups"));
         check("backup_folder", "backups", Err(SettingsInvalidValue));
+        check("trusted_proxies", " 127.0.0.1,::1  127.0.0.1", Ok("127.0.0.1, ::1"));
+        check("trusted_proxies", "", Ok(""));
+        check("trusted_proxies", "proxy.example", Err(SettingsInvalidValue));
+        check("serve_max_connections", "1024", Ok("1024"));
+        check("serve_max_connections", "2", Err(SettingsInvalidValue));
+        check("buyer_email_form", "on", Ok("true"));
+        check("outbox_keep_days", "0", Err(SettingsInvalidValue));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

@@ -13,6 +13,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
+use std::net::IpAddr;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -41,9 +42,65 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Result<St
     Ok(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
 }
 
-/// Checks an endpoint's address: `https://` anywhere, `http://` only to this machine; no user
-/// name or password in it (they would sit in the database). Parsed, never matched as text.
+/// Whether a webhook may go to `ip`: never to a private, link-local (cloud metadata at
+/// 169.254.169.254), shared, multicast or unspecified address, whatever name led there; to
+/// this machine only when the endpoint's URL names it (`loopback_named`: the seller's own tests).
+pub fn deliverable(ip: IpAddr, loopback_named: bool) -> bool {
+    match crate::net::canonical(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                return loopback_named;
+            }
+            !(v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if v6.is_loopback() {
+                return loopback_named;
+            }
+            let first = v6.segments()[0];
+            !(v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// Whether a URL's host names this machine itself (`localhost`, 127.0.0.0/8, ::1).
+fn names_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Checks an endpoint's address: `https://` anywhere public, `http://` only to this machine; no
+/// user name or password in it (they would sit in the database); never an address on a private
+/// network, link-local (cloud metadata) or this machine by another name, whether written as an
+/// address or reached through a DNS name (resolved now; delivery resolves again and refuses the
+/// same, so a name that changes later cannot lead there either). Parsed, never matched as text.
 pub fn check_url(text: &str) -> Result<String> {
+    check_url_with(text, |host, port| {
+        use std::net::ToSocketAddrs;
+        (host, port).to_socket_addrs().map(|a| a.map(|s| s.ip()).collect()).unwrap_or_default()
+    })
+}
+
+/// `check_url` with the name resolution given (tests).
+pub fn check_url_with(text: &str, resolve: impl Fn(&str, u16) -> Vec<IpAddr>) -> Result<String> {
     let v = text.trim();
     let shown: String = v.chars().take(60).collect();
     let refuse = |why: &str| Error::new(ErrorCode::WebhookUrlRefused, format!("“{shown}”: {why}")).with_field("url");
@@ -52,22 +109,56 @@ pub fn check_url(text: &str) -> Result<String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refuse("put no user name or password in the address; the signature proves the sender."));
     }
-    let local = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err(refuse("the address has no host.")),
-    };
+    let Some(host) = url.host() else { return Err(refuse("the address has no host.")) };
+    let local = names_loopback(&host);
     match url.scheme() {
         "https" => {}
         "http" if local => {}
-        "http" => return Err(refuse("only https:// addresses, or http:// to this machine, receive webhooks.")),
         _ => return Err(refuse("only https:// addresses, or http:// to this machine, receive webhooks.")),
     }
     if url.fragment().is_some() {
         return Err(refuse("an address with a #fragment cannot receive webhooks."));
     }
+    let private = "a private network, link-local or reserved address cannot receive webhooks (it could reach \
+                   services behind your firewall).";
+    match host {
+        url::Host::Ipv4(ip) if !deliverable(IpAddr::V4(ip), local) => return Err(refuse(private)),
+        url::Host::Ipv6(ip) if !deliverable(IpAddr::V6(ip), local) => return Err(refuse(private)),
+        url::Host::Domain(d) if !local => {
+            let port = url.port_or_known_default().unwrap_or(443);
+            if let Some(ip) = resolve(d, port).into_iter().find(|ip| !deliverable(*ip, false)) {
+                return Err(refuse(&format!(
+                    "the name resolves to {ip}, an address on this machine or a private network; webhooks go to public \
+                     addresses only (use http://localhost:PORT for a receiver on this machine)."
+                )));
+            }
+        }
+        _ => {}
+    }
     Ok(url.to_string())
+}
+
+/// The webhook client's name resolution: a name's addresses that `deliverable` refuses are
+/// dropped, so a DNS answer that changed since the endpoint was added (rebinding) cannot send a
+/// delivery into a private network. A name left with no address fails the attempt.
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let loopback_named = host.eq_ignore_ascii_case("localhost");
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let allowed: Vec<std::net::SocketAddr> = found.filter(|a| deliverable(a.ip(), loopback_named)).collect();
+            if allowed.is_empty() {
+                let e: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} resolves only to private or reserved addresses; not delivered").into();
+                return Err(e);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 /// A new endpoint and its secret, the only time the secret is shown in full.
@@ -143,6 +234,44 @@ mod tests {
         wh.verify(body.as_bytes(), &headers).expect("the standardwebhooks crate accepts it");
         // A changed body is refused by it.
         assert!(wh.verify(body.replace("test", "tset").as_bytes(), &headers).is_err());
+    }
+
+    #[test]
+    fn private_and_metadata_addresses_are_refused_by_address_or_by_name() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let resolve = |host: &str, _port: u16| match host {
+            "metadata.example" => vec![ip("169.254.169.254")],
+            "intranet.example" => vec![ip("93.184.216.34"), ip("10.0.0.5")],
+            "self.example" => vec![ip("127.0.0.1")],
+            "v6.example" => vec![ip("fd00::1")],
+            "mapped.example" => vec![ip("::ffff:192.168.1.1")],
+            "public.example" => vec![ip("93.184.216.34")],
+            _ => vec![],
+        };
+        for (url, ok) in [
+            ("https://public.example/hook", true),
+            ("https://unresolved.example/hook", true),
+            ("http://localhost:9000/hook", true),
+            ("http://127.0.0.1:9000/hook", true),
+            ("https://metadata.example/latest", false),
+            ("https://intranet.example/hook", false),
+            ("https://self.example/hook", false),
+            ("https://v6.example/hook", false),
+            ("https://mapped.example/hook", false),
+            ("https://169.254.169.254/latest/meta-data", false),
+            ("https://10.1.2.3/hook", false),
+            ("https://192.168.0.10/hook", false),
+            ("https://172.16.5.4/hook", false),
+            ("https://100.64.0.1/hook", false),
+            ("https://[fe80::1]/hook", false),
+            ("https://[::ffff:10.0.0.1]/hook", false),
+            ("https://0.0.0.0/hook", false),
+            ("https://93.184.216.34/hook", true),
+        ] {
+            assert_eq!(check_url_with(url, resolve).is_ok(), ok, "{url}");
+        }
+        assert!(deliverable(ip("127.0.0.1"), true) && !deliverable(ip("127.0.0.1"), false));
+        assert!(!deliverable(ip("::1"), false) && deliverable(ip("2606:4700::1"), false));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use keymanager::secret::Token;
 use keymanager::store::{SyncRunStatus, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore};
 use keymanager::time::Timestamp;
+use keymanager::verify::Verifier;
 use keymanager::{ErrorCode, Store};
 use std::time::Duration;
 
@@ -133,11 +134,12 @@ async fn faults_during_a_lookup() {
     for fault in RETRIED {
         let st = store();
         sb.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
-        let r = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap();
+        let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap();
         assert_eq!(r.verdict, LookupVerdict::Valid, "{fault:?} passing");
         let st = store();
         sb.update_switches(|s| s.faults.fail_next.extend([fault; 5]));
-        let err = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err();
+        let err =
+            lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap_err();
         assert_eq!(err.code, lasting_code(fault), "{fault:?} lasting");
         sb.update_switches(|s| s.faults.fail_next.clear());
     }
@@ -145,15 +147,24 @@ async fn faults_during_a_lookup() {
     let st = store();
     sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Firewall));
     assert_eq!(
-        lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err().code,
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap_err().code,
         ErrorCode::EnvatoFirewallBlocked
     );
     // 422 and the 200-with-404-body reply both mean "not a sale of yours".
     sb.update_switches(|s| s.faults.fail_next.push_back(Fault::Unprocessable));
-    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    assert_eq!(
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap().verdict,
+        LookupVerdict::NotASale
+    );
     sb.update_switches(|s| s.variants.unknown_code_status = 200);
     let unknown = "0123abcd-0000-4000-8000-00000000beef";
-    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    assert_eq!(
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), unknown, now())
+            .await
+            .unwrap()
+            .verdict,
+        LookupVerdict::NotASale
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,12 +174,16 @@ async fn an_oversized_reply_is_refused_without_reading_it_all() {
     // Just under the cap the same answer is accepted (the padding is an extra field).
     sb.update_switches(|s| s.faults.oversize_body_bytes = 3 * 1024 * 1024);
     let st = store();
-    assert_eq!(lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap().verdict, LookupVerdict::Valid);
+    assert_eq!(
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap().verdict,
+        LookupVerdict::Valid
+    );
     // Past it: a clear bad-response error, not retried, nothing written.
     sb.update_switches(|s| s.faults.oversize_body_bytes = 64 * 1024 * 1024);
     sb.reset_stats();
     let st = store();
-    let err = lookup::lookup(&st, Some(&client(&sb)), &code, now()).await.unwrap_err();
+    let err =
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::EnvatoBadResponse);
     assert!(err.message.contains("larger than 4 MB"), "{}", err.message);
     assert_eq!(sb.stats().total, 1, "an oversized reply is not asked for again");

@@ -13,6 +13,7 @@ use keymanager::secret::Token;
 use keymanager::store::{LicenseFilter, LicenseSort, SupportFilter, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore};
 use keymanager::time::Timestamp;
+use keymanager::verify::Verifier;
 use keymanager::{ErrorCode, Store};
 use std::time::Duration;
 
@@ -49,7 +50,14 @@ async fn a_valid_code_creates_its_license_and_then_answers_from_the_database() {
     let st = store(true);
     let sale = find_sale(&sb, |s| s.buyer.is_some() && s.supported_until.is_some());
     let c = client(&sb);
-    let r = lookup::lookup(&st, Some(&c), &format!("  {}  ", sale.code.to_uppercase()), now()).await.unwrap();
+    let r = lookup::lookup(
+        &st,
+        Some(&Verifier::for_client(st.clone(), c.clone())),
+        &format!("  {}  ", sale.code.to_uppercase()),
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.verdict, LookupVerdict::Valid);
     assert!(r.from_envato);
     let l = r.license.as_ref().unwrap();
@@ -63,7 +71,8 @@ async fn a_valid_code_creates_its_license_and_then_answers_from_the_database() {
     assert!(support.days_left.is_some());
 
     sb.reset_stats();
-    let again = lookup::lookup(&st, Some(&c), &sale.code, now()).await.unwrap();
+    let again =
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), &sale.code, now()).await.unwrap();
     assert!(!again.from_envato && !again.stale);
     assert_eq!(again.license.unwrap().id, l.id);
     assert_eq!(sb.stats().total, 0, "a known code answers with no request");
@@ -77,10 +86,13 @@ async fn guest_buyer_and_no_support_are_shown_as_such() {
     let sb = sandbox().await;
     let st = store(true);
     let guest = find_sale(&sb, |s| s.buyer.is_none());
-    let r = lookup::lookup(&st, Some(&client(&sb)), &guest.code, now()).await.unwrap();
+    let r =
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &guest.code, now()).await.unwrap();
     assert_eq!(r.license.as_ref().unwrap().buyer, None);
     let unsupported = find_sale(&sb, |s| s.supported_until.is_none());
-    let r = lookup::lookup(&st, Some(&client(&sb)), &unsupported.code, now()).await.unwrap();
+    let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &unsupported.code, now())
+        .await
+        .unwrap();
     let s = r.support.unwrap();
     assert_eq!((s.until, s.days_left, s.expired), (None, None, false));
 }
@@ -91,11 +103,19 @@ async fn unknown_codes_in_both_variants_and_malformed_codes() {
     let st = store(true);
     let c = client(&sb);
     let unknown = "a67f4582-95d6-4019-81f3-75d1ebe3a071";
-    assert_eq!(lookup::lookup(&st, Some(&c), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    assert_eq!(
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), unknown, now()).await.unwrap().verdict,
+        LookupVerdict::NotASale
+    );
     sb.update_switches(|s| s.variants.unknown_code_status = 200);
-    assert_eq!(lookup::lookup(&st, Some(&c), unknown, now()).await.unwrap().verdict, LookupVerdict::NotASale);
+    assert_eq!(
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), unknown, now()).await.unwrap().verdict,
+        LookupVerdict::NotASale
+    );
     sb.reset_stats();
-    let r = lookup::lookup(&st, Some(&c), "1234-5678-90123", now()).await.unwrap();
+    let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), "1234-5678-90123", now())
+        .await
+        .unwrap();
     assert_eq!(r.verdict, LookupVerdict::Malformed);
     assert!(r.message.contains("36 characters"));
     assert_eq!(sb.stats().total, 0, "no request for a malformed code");
@@ -117,13 +137,15 @@ async fn a_sale_of_another_item_of_the_sellers_maps_to_that_items_product() {
         .create_product(&NewProduct { name: "B".into(), envato_item_ids: Some(vec![b]), ..Default::default() }, now())
         .unwrap();
     let sale_b = sb.add_sale(NewSale { item_id: b, buyer: Some("bob".into()), ..Default::default() }).unwrap();
-    let r = lookup::lookup(&st, Some(&client(&sb)), &sale_b.code, now()).await.unwrap();
+    let r =
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale_b.code, now()).await.unwrap();
     assert_eq!(r.license.unwrap().product_id, pb.id);
     assert_ne!(pa.id, pb.id);
     // An item no product matches, with Auto-Create off: valid, waiting in the review queue.
     let c_item = items[2].id;
     let sale_c = sb.add_sale(NewSale { item_id: c_item, ..Default::default() }).unwrap();
-    let r = lookup::lookup(&st, Some(&client(&sb)), &sale_c.code, now()).await.unwrap();
+    let r =
+        lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale_c.code, now()).await.unwrap();
     assert_eq!(r.verdict, LookupVerdict::Valid);
     assert!(r.waiting_for_product && r.license.is_none());
     assert_eq!(st.lock().review_queue().unwrap()[0].item_id, c_item);
@@ -136,7 +158,7 @@ async fn verifying_attaches_the_code_to_the_synced_sale_that_lacked_it() {
     run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
     let before = st.lock().license_counts().unwrap().total;
     let sale = find_sale(&sb, |s| s.buyer.is_some());
-    let r = lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale.code, now()).await.unwrap();
     let l = r.license.unwrap();
     assert_eq!(l.purchase_code.as_deref(), Some(sale.code.as_str()));
     assert_eq!(l.buyer, sale.buyer, "the buyer comes with the verified code");
@@ -151,7 +173,7 @@ async fn a_code_looked_up_first_is_not_duplicated_by_a_later_sync() {
     let sb = sandbox().await;
     let st = store(true);
     let sale = find_sale(&sb, |_| true);
-    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale.code, now()).await.unwrap();
     run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
     assert_eq!(st.lock().license_counts().unwrap().total, 60);
 }
@@ -162,9 +184,9 @@ async fn stale_data_is_refreshed_and_a_refund_is_flagged_never_revoked() {
     let st = store(true);
     let c = client(&sb);
     let sale = find_sale(&sb, |s| s.buyer.is_some());
-    lookup::lookup(&st, Some(&c), &sale.code, now()).await.unwrap();
+    lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), &sale.code, now()).await.unwrap();
     let later = now() + CDuration::hours(7);
-    let r = lookup::lookup(&st, Some(&c), &sale.code, later).await.unwrap();
+    let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), c.clone())), &sale.code, later).await.unwrap();
     assert!(r.stale, "older than six hours");
     let fresh = lookup::refresh(&st, &c, &sale.code, later).await.unwrap();
     assert!(!fresh.stale && fresh.verdict == LookupVerdict::Valid);
@@ -188,7 +210,7 @@ async fn without_a_token_known_codes_still_answer() {
     let sb = sandbox().await;
     let st = store(true);
     let sale = find_sale(&sb, |_| true);
-    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale.code, now()).await.unwrap();
     assert_eq!(lookup::lookup(&st, None, &sale.code, now()).await.unwrap().verdict, LookupVerdict::Valid);
     let err = lookup::lookup(&st, None, "a67f4582-95d6-4019-81f3-75d1ebe3a071", now()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::TokenNotConfigured);
@@ -366,7 +388,7 @@ async fn csv_export_has_the_filtered_rows_and_no_secret() {
     let st = store(true);
     run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}).await.unwrap();
     let sale = find_sale(&sb, |s| s.buyer.is_some());
-    lookup::lookup(&st, Some(&client(&sb)), &sale.code, now()).await.unwrap();
+    lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &sale.code, now()).await.unwrap();
     let mut out = Vec::new();
     let n = keymanager::export::write_csv(&st.lock(), &LicenseFilter::default(), now(), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();

@@ -12,6 +12,7 @@ use keymanager::secret::Token;
 use keymanager::store::{LicenseQuery, SyncRunStatus, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore, SyncSummary};
 use keymanager::time::Timestamp;
+use keymanager::verify::Verifier;
 use keymanager::{ErrorCode, Store};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -292,7 +293,9 @@ async fn lists_without_codes_then_with_codes_attach_codes_without_duplicates() {
         })
         .expect("a code-less synced sale");
     let before = all_licenses(&st).len();
-    let r = keymanager::lookup::lookup(&st, Some(&client(&sb)), &old.code, now()).await.unwrap();
+    let r = keymanager::lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &old.code, now())
+        .await
+        .unwrap();
     assert_eq!(r.license.as_ref().and_then(|l| l.purchase_code.clone()).as_deref(), Some(old.code.as_str()));
     assert_eq!(all_licenses(&st).len(), before, "the code was attached, no license added");
     sync(&st, &sb).await;

@@ -68,9 +68,50 @@ $o = $offline->validate();
 check('unreachable is said as such', $o['code'] === 'UNREACHABLE', $o);
 check('licensed offline by the certificate', $offline->isLicensed());
 
+// A proxy that drops the fingerprint from the question cannot pass the genuine answer to
+// another question off as this one's (contract 1.1's `request`).
+$dropping = function ($method, $url, $body) use ($real) {
+    $b = json_decode($body, true);
+    unset($b['fingerprint'], $b['item_id']);
+    return call_user_func($real, $method, $url, json_encode($b));
+};
+$proxied = new KeyManagerLicense($server, $publicKey, $itemId, $load, $save, $dropping);
+$p = $proxied->validate();
+check('an answer to another question is rejected', $p['code'] === 'BAD_SIGNATURE', $p);
+check('and the stored state stays', $site->isLicensed());
+
+// validate sends the item: a client for another product is told so.
+list($load6, $save6) = memory();
+$otherProduct = new KeyManagerLicense($server, $publicKey, 999, $load6, $save6);
+$save6(array('key' => $key, 'fingerprint' => $fp, 'certificate' => 'x', 'status' => 'VALID', 'checked_at' => 0));
+$m = $otherProduct->validate();
+check('validate sends the item id', $m['code'] === 'PRODUCT_MISMATCH', $m);
+
+// Full-width input (an East Asian keyboard) is sent in ASCII; long labels are cut, not refused.
+check('full-width codes become ASCII', KeyManagerLicense::plain("\u{3000}ａ６７ｆ４５８２－95d6-4019-81f3-75d1ebe3a071 ") === 'a67f4582-95d6-4019-81f3-75d1ebe3a071');
+list($load7, $save7) = memory();
+$labelled = new KeyManagerLicense($server, $publicKey, $itemId, $load7, $save7);
+$l = $labelled->activate($key, KeyManagerLicense::fingerprint('https://shop-five.example'), str_repeat('é', 300));
+check('a 300-character label is cut to 200', $l['code'] === 'ACTIVATION_LIMIT_EXCEEDED', $l);
+
 $d = $site->deactivate();
 check('deactivate', $d['code'] === 'DEACTIVATED', $d);
 check('not licensed after deactivating', !$site->isLicensed());
 check('validating after deactivating says so', $site->validate()['code'] === 'NOT_ACTIVATED');
+
+// Over the server's rate limit: a signed RATE_LIMITED without a nonce (given before the body
+// was read) is believed as such, not taken for a forgery, and decides nothing.
+$limited = null;
+for ($i = 0; $i < 300 && $limited === null; $i++) {
+    $r = $second->validate();
+    if ($r['code'] === 'RATE_LIMITED') {
+        $limited = $r;
+    } elseif ($r['code'] !== 'VALID') {
+        check('validate before the limit', false, $r);
+        break;
+    }
+}
+check('RATE_LIMITED is read as such', $limited !== null && $limited['http_status'] === 429 && $limited['retry_after'] >= 1, $limited);
+check('and the license stays as it was', $second->isLicensed());
 
 exit($failures === 0 ? 0 : 1);

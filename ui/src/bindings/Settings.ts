@@ -58,4 +58,25 @@ backup_folder: string,
 /**
  * The app offered "start at login" (once, after the token was saved).
  */
-autostart_offered: boolean, };
+autostart_offered: boolean, 
+/**
+ * Licensing API: connections open at once (over it, new ones are closed at once).
+ */
+serve_max_connections: number, 
+/**
+ * The app's licensing server: reverse proxies or tunnels on this machine whose
+ * `X-Forwarded-For` names the client (`keymanager serve --trusted-proxy`), comma-separated.
+ */
+trusted_proxies: string, 
+/**
+ * The buyer page offers "e-mail me my key" (off by default: it sends mail in the seller's name).
+ */
+buyer_email_form: boolean, 
+/**
+ * Delivered webhook and e-mail messages are kept this many days.
+ */
+outbox_keep_days: number, 
+/**
+ * The audit log keeps this many days (proposed addition).
+ */
+audit_keep_days: number, };

@@ -6,8 +6,8 @@ use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
 use keymanager::api::{signing, ApiCode, LicensingService};
 use keymanager::envato::PurchaseCode;
-use keymanager::sync::worker::ClientSource;
 use keymanager::sync::SharedStore;
+use keymanager::verify::{Asker, Verifier};
 use keymanager::{time, Error, ErrorCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -15,9 +15,9 @@ use std::sync::Arc;
 fn service(ctx: &Ctx) -> Result<LicensingService, Error> {
     let dir = ctx.data_dir()?;
     let store = SharedStore::new(ctx.store()?);
-    let signer = Arc::new(signing::load_or_create(&dir)?);
-    let clients = ClientSource::for_profile(&dir, &ctx.api()?)?;
-    Ok(LicensingService::new(store, Some(clients), signer))
+    let signer = Arc::new(signing::SignerCell::load(&dir)?);
+    let verifier = Verifier::new(store.clone(), ctx.clients()?);
+    Ok(LicensingService::new(store, Some(verifier), signer))
 }
 
 /// The request body naming the license: a purchase code when it looks like one, else a key.
@@ -69,7 +69,7 @@ fn finish(out: &mut Out, answer: keymanager::api::Answer, yes: &[ApiCode]) -> Cm
 pub fn activate(ctx: &Ctx, key: &str, instance: &str, label: Option<&str>, out: &mut Out) -> CmdResult {
     let svc = service(ctx)?;
     let days = ctx.store()?.settings()?.certificate_days;
-    let answer = runtime()?.block_on(svc.activate(&body(key, Some(instance), label), days, time::now()));
+    let answer = runtime()?.block_on(svc.activate(&body(key, Some(instance), label), days, Asker::Seller, time::now()));
     ctx.deliver_after_change();
     finish(out, answer, &[ApiCode::Activated, ApiCode::AlreadyActivated])
 }
@@ -77,13 +77,14 @@ pub fn activate(ctx: &Ctx, key: &str, instance: &str, label: Option<&str>, out: 
 pub fn deactivate(ctx: &Ctx, key: &str, instance: &str, out: &mut Out) -> CmdResult {
     // The seller's own command: the buyers' daily limit does not apply.
     let svc = service(ctx)?;
-    let answer = runtime()?.block_on(svc.deactivate(&body(key, Some(instance), None), u32::MAX, time::now()));
+    let answer =
+        runtime()?.block_on(svc.deactivate(&body(key, Some(instance), None), u32::MAX, Asker::Seller, time::now()));
     ctx.deliver_after_change();
     finish(out, answer, &[ApiCode::Deactivated])
 }
 
 pub fn validate(ctx: &Ctx, key: &str, instance: Option<&str>, out: &mut Out) -> CmdResult {
     let svc = service(ctx)?;
-    let answer = runtime()?.block_on(svc.validate(&body(key, instance, None), time::now()));
+    let answer = runtime()?.block_on(svc.validate(&body(key, instance, None), Asker::Seller, time::now()));
     finish(out, answer, &[ApiCode::Valid])
 }

@@ -17,7 +17,25 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd, out: &mut Out) -> CmdResult {
             let json = serde_json::json!({ "algorithm": "ed25519", "public_key": key });
             out.emit(&json, |w| {
                 writeln!(w, "{key}")?;
-                writeln!(w, "A new signing key is in use. Products that pinned the old public key must be updated.")
+                writeln!(
+                    w,
+                    "A new signing key is in use. A running `keymanager serve` (and the app's server) signs with it \
+                     within {} seconds. Products that pinned the old public key must be updated.",
+                    signing::RELOAD_EVERY.as_secs() * 2
+                )
+            })
+        }
+        KeysCmd::Init { file } => {
+            let key = signing::init_file(file)?.public_key();
+            let json = serde_json::json!({ "algorithm": "ed25519", "public_key": key, "file": file });
+            out.emit(&json, |w| {
+                writeln!(w, "{key}")?;
+                writeln!(
+                    w,
+                    "A new signing key is in {} (mode 600). Point {} at it (or systemd's LoadCredential=signing-key:…).",
+                    file.display(),
+                    signing::SIGNING_KEY_FILE_ENV
+                )
             })
         }
         KeysCmd::Verify { certificate } => {

@@ -3,15 +3,17 @@ use crate::output::{CmdResult, Failure, Out};
 use keymanager::lookup::{self, LookupResult, LookupVerdict};
 use keymanager::sync::SharedStore;
 use keymanager::time;
+use keymanager::verify::Verifier;
 use std::io::{self, Write};
 
 /// Prints the lookup's answer: exit 0 for a valid sale of the seller's, 3 when it is not.
 pub fn run(ctx: &Ctx, code: &str, out: &mut Out) -> CmdResult {
-    let store = ctx.store()?;
-    let client = ctx.stored_client(true)?;
-    let shared = SharedStore::new(store);
+    let shared = SharedStore::new(ctx.store()?);
+    let clients = ctx.clients()?;
+    let client = clients.client_blocking()?.map(|c| c.interactive());
+    let verifier = client.is_some().then(|| Verifier::new(shared.clone(), clients));
     let rt = runtime()?;
-    let r = rt.block_on(lookup::lookup(&shared, client.as_ref(), code, time::now()))?;
+    let r = rt.block_on(lookup::lookup(&shared, verifier.as_ref(), code, time::now()))?;
     // Envato's data may not be shown more than six hours old: refresh before answering.
     let (r, failed) = rt.block_on(lookup::refresh_if_stale(&shared, client.as_ref(), r, time::now()));
     if let Some(e) = failed {

@@ -3,8 +3,9 @@ use crate::output::{CmdResult, Out};
 use keymanager::api::{http, signing, LicensingService};
 use keymanager::outbox::{Deliverer, OutboxWorker};
 use keymanager::secrets::Secrets;
-use keymanager::sync::worker::{ClientSource, SyncWorker};
+use keymanager::sync::worker::SyncWorker;
 use keymanager::sync::SharedStore;
+use keymanager::verify::Verifier;
 use keymanager::{time, Error, ErrorCode};
 use std::io::Write;
 use std::sync::Arc;
@@ -12,20 +13,27 @@ use std::time::Duration;
 
 /// `keymanager serve`: the licensing API, plus the background sync the app would run.
 pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mut Out) -> CmdResult {
+    // Many clients mean many descriptors: the soft limit goes up to the hard one (LimitNOFILE=).
+    keymanager::process::raise_open_files_limit();
     let dir = ctx.data_dir()?;
     let shared = SharedStore::new(ctx.store()?);
-    let options = http::ServeOptions {
-        requests_per_minute: shared.lock().settings()?.serve_requests_per_minute,
-        trusted_proxies: trusted_proxies.to_vec(),
-    };
-    let signer = Arc::new(signing::load_or_create(&dir)?);
-    let clients = ClientSource::for_profile(&dir, &ctx.api()?)?;
-    let service = LicensingService::new(shared.clone(), Some(clients.clone()), signer);
+    let options = http::ServeOptions::from_settings(&shared.lock().settings()?, trusted_proxies.to_vec());
+    // Secrets are checked now, not at the first request: a credential file others can read, a
+    // symbolic link or a missing key file stops the start with its error.
+    if let Some(path) = signing::credential_file(signing::TOKEN_FILE_ENV, "envato-token") {
+        if path.exists() {
+            signing::read_credential(&path)?;
+        }
+    }
+    let signer = Arc::new(signing::SignerCell::load(&dir)?);
+    let clients = ctx.clients()?;
+    let verifier = Verifier::new(shared.clone(), clients.clone());
+    let service = LicensingService::new(shared.clone(), Some(verifier), signer.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::internal(format!("Cannot start the async runtime: {e}.")))?;
-    rt.block_on(async {
+    let served: CmdResult = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
             Error::new(ErrorCode::InputInvalid, format!("Cannot listen on {bind}: {e}.")).with_field("bind")
         })?;
@@ -38,14 +46,21 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         let deliverer = Deliverer::new(shared.clone(), Secrets::for_data_dir(&dir), Arc::new(time::now))?;
         let outbox = OutboxWorker::spawn(Arc::new(deliverer), Duration::from_secs(5));
         keymanager::backup::spawn_daily(shared.clone(), dir.clone(), Arc::new(time::now));
+        // `keys rotate` takes effect here within seconds.
+        let rotation = signing::SignerCell::watch(&signer);
         let router = http::router(service, shared, Arc::new(time::now), &options, Default::default());
-        http::serve(listener, router, shutdown())
+        http::serve(listener, router, &options, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;
+        rotation.abort();
         drop((worker, outbox));
-        eprintln!("stopped");
-        Ok(())
-    })
+        Ok::<(), crate::output::Failure>(())
+    });
+    // A sync or a keychain call still running is not waited for: the stop stays bounded.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    served?;
+    eprintln!("stopped");
+    Ok(())
 }
 
 /// Ctrl+C or SIGTERM.

@@ -3,6 +3,8 @@
 //! it printed kept for leak checks. Each test file includes it with `mod common;`.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::io::Write;

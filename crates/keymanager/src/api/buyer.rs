@@ -8,7 +8,9 @@
 use super::{LicensingService, Resolved};
 use crate::envato::PurchaseCode;
 use crate::model::{Activation, License, SupportWindow};
+use crate::store::{AuditEntry, AuditLevel, BuyerMail, BuyerMailCap, BuyerMailKind};
 use crate::time::Timestamp;
+use crate::verify::Asker;
 
 /// Served with every page and asset.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
@@ -17,21 +19,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; 
 pub const CSS: &str = include_str!("buyer.css");
 pub const JS: &str = include_str!("buyer.js");
 
-/// Text safe inside HTML elements and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_html as escape;
 
 /// What the page shows under the form.
 pub enum Shown {
@@ -44,10 +32,32 @@ pub enum Shown {
     Licenses {
         code: String,
         licenses: Vec<(License, Vec<Activation>, SupportWindow)>,
-        notice: Option<String>,
-        /// E-mail is set up: the buyer may leave an address to be sent the key (opt-in).
-        can_email: bool,
+        /// What the last action said, and whether it went well.
+        notice: Option<(String, bool)>,
+        /// How the page offers to e-mail the key (the seller's `buyer_email_form`).
+        email: EmailOffer,
     },
+}
+
+/// What the buyer page offers for e-mailing a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailOffer {
+    /// Off (the default), or e-mail is not set up.
+    None,
+    /// The license has the seller's address for the buyer: the key goes there (shown masked).
+    ToAddressOnFile(String),
+    /// No address yet: the buyer types one and confirms it by a mailed link first.
+    ConfirmNewAddress,
+}
+
+/// `jane@example.com` as `j•••@example.com`: enough for a buyer to recognise, nothing more.
+pub fn mask_address(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            format!("{}•••@{domain}", local.chars().next().map(String::from).unwrap_or_default())
+        }
+        None => "•••".to_string(),
+    }
 }
 
 pub fn page(store_name: &str, code: &str, shown: &Shown) -> String {
@@ -66,15 +76,17 @@ pub fn page(store_name: &str, code: &str, shown: &Shown) -> String {
                 escape(text)
             ));
         }
-        Shown::Licenses { code, licenses, notice, can_email } => {
-            if let Some(n) = notice {
-                body.push_str(&format!("<p class=\"message good\" role=\"status\">{}</p>", escape(n)));
+        Shown::Licenses { code, licenses, notice, email } => {
+            if let Some((n, good)) = notice {
+                body.push_str(&format!(
+                    "<p class=\"message {}\" role=\"status\">{}</p>",
+                    if *good { "good" } else { "bad" },
+                    escape(n)
+                ));
             }
             for (l, acts, support) in licenses {
                 body.push_str(&license_card(code, l, acts, support));
-                if *can_email {
-                    body.push_str(&email_form(code, l, store_name));
-                }
+                body.push_str(&email_form(code, l, store_name, email));
             }
         }
     }
@@ -95,20 +107,48 @@ pub fn page(store_name: &str, code: &str, shown: &Shown) -> String {
     )
 }
 
-/// "E-mail me this key": the buyer leaves an address, with explicit consent (opt-in).
-fn email_form(code: &str, l: &License, store_name: &str) -> String {
+/// "E-mail me this key": to the address the seller has, or to one the buyer confirms first.
+fn email_form(code: &str, l: &License, store_name: &str, offer: &EmailOffer) -> String {
     let who = if store_name.is_empty() { "The seller".to_string() } else { escape(store_name) };
-    format!(
-        "<form method=\"post\" action=\"/email\" class=\"email\">\
-         <input type=\"hidden\" name=\"purchase_code\" value=\"{code}\">\
-         <label for=\"email-{id}\">E-mail me this key</label>\
-         <input id=\"email-{id}\" type=\"email\" name=\"email\" required maxlength=\"254\" autocomplete=\"email\">\
-         <label class=\"consent\"><input type=\"checkbox\" name=\"consent\" value=\"yes\" required> \
-         {who} may keep this address to send me this key and notices about this license.</label>\
-         <button type=\"submit\">Send me the key</button></form>",
-        code = escape(code),
-        id = l.id,
-    )
+    match offer {
+        EmailOffer::None => String::new(),
+        EmailOffer::ToAddressOnFile(masked) => format!(
+            "<form method=\"post\" action=\"/email\" class=\"email\">\
+             <input type=\"hidden\" name=\"purchase_code\" value=\"{code}\">\
+             <button type=\"submit\">E-mail this key to {masked}</button></form>",
+            code = escape(code),
+            masked = escape(masked),
+        ),
+        EmailOffer::ConfirmNewAddress => format!(
+            "<form method=\"post\" action=\"/email\" class=\"email\">\
+             <input type=\"hidden\" name=\"purchase_code\" value=\"{code}\">\
+             <label for=\"email-{id}\">E-mail me this key</label>\
+             <input id=\"email-{id}\" type=\"email\" name=\"email\" required maxlength=\"254\" autocomplete=\"email\">\
+             <label class=\"consent\"><input type=\"checkbox\" name=\"consent\" value=\"yes\" required> \
+             {who} may keep this address to send me this key and notices about this license.</label>\
+             <button type=\"submit\">Send me a confirmation link</button></form>",
+            code = escape(code),
+            id = l.id,
+        ),
+    }
+}
+
+/// The page a confirmation link opens: one button, so opening the link changes nothing.
+pub fn confirm_page(store_name: &str, token: &str) -> String {
+    let shown = Shown::Message { text: "Confirm your address to receive your license key.".into(), good: true };
+    let form = format!(
+        "<form method=\"post\" action=\"/email/confirm\" class=\"confirm\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <button type=\"submit\">Send my license key</button></form></main>",
+        escape(&token.chars().take(100).collect::<String>())
+    );
+    page(store_name, "", &shown).replacen("</main>", &form, 1)
+}
+
+/// Any other path: a plain page that points to the buyer page.
+pub fn not_found_page(store_name: &str) -> String {
+    let shown = Shown::Message { text: "There is no such page; use the form above.".into(), good: false };
+    page(store_name, "", &shown)
 }
 
 fn license_card(code: &str, l: &License, acts: &[Activation], support: &SupportWindow) -> String {
@@ -152,87 +192,253 @@ fn license_card(code: &str, l: &License, acts: &[Activation], support: &SupportW
     )
 }
 
+/// A buyer page's daily caps on key mails (licensing-api.md 1.1).
+pub const MAILS_PER_LICENSE_PER_DAY: u32 = 3;
+pub const MAILS_PER_STORE_PER_DAY: u32 = 100;
+/// How long a confirmation link works.
+pub const CONFIRM_HOURS: i64 = 24;
+
+fn said(text: impl Into<String>, good: bool) -> Option<(String, bool)> {
+    Some((text.into(), good))
+}
+
+fn client_text(asker: Asker) -> String {
+    match asker {
+        Asker::Client(ip) => ip.to_string(),
+        Asker::Seller => "the seller".to_string(),
+    }
+}
+
+/// The SHA-256 of a confirmation token, hex: what the database keeps.
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl LicensingService {
-    /// The page for a submitted purchase code (a code not seen yet is verified at Envato).
-    pub async fn buyer_lookup(&self, code_input: &str, notice: Option<String>, now: Timestamp) -> Shown {
+    /// The page for a submitted purchase code (a code not seen yet is verified at Envato,
+    /// within `asker`'s budget).
+    pub async fn buyer_lookup(&self, code_input: &str, notice: Option<String>, asker: Asker, now: Timestamp) -> Shown {
+        match self.buyer_license(code_input, asker, now).await {
+            Ok(l) => self.licenses_shown(*l, notice.map(|n| (n, true)), now).await,
+            Err(message) => message,
+        }
+    }
+
+    /// Resolves the buyer's code once, or the sentence that says why there is no license.
+    async fn buyer_license(&self, code_input: &str, asker: Asker, now: Timestamp) -> Result<Box<License>, Shown> {
         let Ok(code) = PurchaseCode::parse(code_input) else {
-            return Shown::Message {
+            return Err(Shown::Message {
                 text: "That is not a purchase code: it looks like 8-4-4-4-12 letters and digits, for example \
                        a67f4582-95d6-4019-81f3-75d1ebe3a071."
                     .into(),
                 good: false,
-            };
+            });
         };
         let named = super::request::LicenseRef::PurchaseCode(code.as_str().to_string());
-        match self.resolve(&named, now).await {
-            Ok(Resolved::License(l)) => {
-                let id = l.id;
-                let acts = self.store.read(move |s| s.activations(id)).await.unwrap_or_default();
-                let support = SupportWindow::at(l.supported_until.as_deref(), now);
-                let can_email = self
-                    .store
-                    .read(|s| s.settings())
-                    .await
-                    .is_ok_and(|s| crate::email::SmtpConfig::from_settings(&s).is_ok());
-                Shown::Licenses {
-                    code: code.as_str().to_string(),
-                    licenses: vec![(*l, acts, support)],
-                    notice,
-                    can_email,
-                }
-            }
-            Ok(Resolved::Pending) => Shown::Message {
+        match self.resolve(&named, asker, now).await {
+            Ok(Resolved::License(l)) => Ok(l),
+            Ok(Resolved::Pending) => Err(Shown::Message {
                 text: "Your purchase is genuine; the seller is still setting up its product. Please come back later."
                     .into(),
                 good: true,
-            },
-            Ok(Resolved::NotFound) => Shown::Message {
+            }),
+            Ok(Resolved::NotFound) => Err(Shown::Message {
                 text: "No purchase of this seller's items has this code. Check it on your Envato downloads page."
                     .into(),
                 good: false,
-            },
-            Err(_) => Shown::Message {
+            }),
+            Err(super::Failure::Limited(_)) => Err(Shown::Message {
+                text: "Too many purchase codes were checked from your address. Please try again in an hour.".into(),
+                good: false,
+            }),
+            Err(_) => Err(Shown::Message {
                 text: "The purchase could not be checked just now. Please try again in a few minutes.".into(),
                 good: false,
-            },
+            }),
         }
     }
 
-    /// "E-mail me this key": with the buyer's consent, keeps the address on the license of this
-    /// purchase code and queues the key for it. Returns the sentence to show with the page.
-    pub async fn buyer_email(&self, code: &str, address: &str, consent: bool, now: Timestamp) -> String {
-        if !consent {
-            return "Tick the box to agree that the seller keeps your address; nothing was saved.".into();
+    /// The page showing license `l` (read again: an action may have changed it) and a notice.
+    async fn licenses_shown(&self, l: License, notice: Option<(String, bool)>, now: Timestamp) -> Shown {
+        let id = l.id;
+        let (l, acts, settings) =
+            match self.store.read(move |s| Ok((s.license(id)?, s.activations(id)?, s.settings()?))).await {
+                Ok((Some(fresh), acts, settings)) => (fresh, acts, Some(settings)),
+                _ => (l, Vec::new(), None),
+            };
+        let email = match settings {
+            Some(s) if s.buyer_email_form && crate::email::SmtpConfig::from_settings(&s).is_ok() => {
+                match &l.buyer_email {
+                    Some(a) => EmailOffer::ToAddressOnFile(mask_address(a)),
+                    None if !s.public_url.is_empty() => EmailOffer::ConfirmNewAddress,
+                    None => EmailOffer::None,
+                }
+            }
+            _ => EmailOffer::None,
+        };
+        let support = SupportWindow::at(l.supported_until.as_deref(), now);
+        let code = l.purchase_code.clone().unwrap_or_default();
+        Shown::Licenses { code, licenses: vec![(l, acts, support)], notice, email }
+    }
+
+    /// "E-mail me this key" (only when the seller turned `buyer_email_form` on): the key goes to
+    /// the address the seller has for the license, or, without one, a link goes to the address
+    /// the buyer typed, and the key follows once the buyer clicks it. A buyer never replaces an
+    /// address the seller set. Capped per license and for the store each day; audited with the
+    /// client's address.
+    pub async fn buyer_email(&self, code: &str, address: &str, consent: bool, asker: Asker, now: Timestamp) -> Shown {
+        let settings = match self.store.read(|s| s.settings()).await {
+            Ok(s) => s,
+            Err(_) => return Shown::Message { text: "Please try again later.".into(), good: false },
+        };
+        if !settings.buyer_email_form || crate::email::SmtpConfig::from_settings(&settings).is_err() {
+            return Shown::Message {
+                text: "This store does not send keys by e-mail from this page.".into(),
+                good: false,
+            };
         }
-        let address = match crate::email::parse_address(address) {
-            Ok(a) => a,
-            Err(_) => return "That is not an e-mail address; nothing was saved.".into(),
+        let l = match self.buyer_license(code, asker, now).await {
+            Ok(l) => *l,
+            Err(message) => return message,
         };
-        let Ok(code) = PurchaseCode::parse(code) else { return "That is not a purchase code.".into() };
-        let named = super::request::LicenseRef::PurchaseCode(code.as_str().to_string());
-        let Ok(Resolved::License(l)) = self.resolve(&named, now).await else {
-            return "No license has this purchase code yet; nothing was saved.".into();
+        let client = client_text(asker);
+        let (to, kind, email_kind, body, confirmation, token) = match &l.buyer_email {
+            Some(on_file) => {
+                let body = crate::events::body(
+                    crate::events::EventType::LicenseCreated,
+                    now,
+                    &crate::events::license_data(&l),
+                );
+                (on_file.clone(), BuyerMailKind::Key, crate::events::EMAIL_LICENSE_KEY, body, false, String::new())
+            }
+            None => {
+                if !consent {
+                    let n = said("Tick the box to agree that the seller keeps your address; nothing was sent.", false);
+                    return self.licenses_shown(l, n, now).await;
+                }
+                let Ok(address) = crate::email::parse_address(address) else {
+                    let n = said("That is not an e-mail address; nothing was sent.", false);
+                    return self.licenses_shown(l, n, now).await;
+                };
+                if settings.public_url.is_empty() {
+                    let n = said("This store cannot confirm addresses yet; please contact the seller.", false);
+                    return self.licenses_shown(l, n, now).await;
+                }
+                let mut raw = [0u8; 32];
+                if getrandom::fill(&mut raw).is_err() {
+                    return self.licenses_shown(l, said("Please try again later.", false), now).await;
+                }
+                use base64::Engine;
+                let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+                let link = format!("{}/email/confirm?token={token}", settings.public_url);
+                let body = crate::events::body(
+                    crate::events::EventType::LicenseCreated,
+                    now,
+                    &serde_json::json!({ "license": crate::events::license_data(&l), "link": link }),
+                );
+                (address, BuyerMailKind::Confirm, crate::events::EMAIL_CONFIRM_ADDRESS, body, true, token)
+            }
         };
-        let (id, note, to) = (l.id, l.note.clone().unwrap_or_default(), address.clone());
+        let hash = token_hash(&token);
+        let expires = now + chrono::Duration::hours(CONFIRM_HOURS);
+        let notice_to = crate::email::parse_mailbox(&settings.smtp_from).ok().map(|m| m.email.to_string());
+        let notice_body = crate::events::body(
+            crate::events::EventType::LicenseCreated,
+            now,
+            &serde_json::json!({ "per_day": MAILS_PER_STORE_PER_DAY }),
+        );
+        let (license_id, to_c, client_c) = (l.id, to.clone(), client.clone());
         let queued = self
             .store
             .run(move |s| {
-                crate::licensing::set_details(s, id, &to, &note, now)?;
-                crate::email::queue_key(s, id, None, now)
+                let mail = BuyerMail {
+                    license_id,
+                    to: &to_c,
+                    kind,
+                    email_kind,
+                    body: &body,
+                    client: &client_c,
+                    confirmation: confirmation.then_some((hash.as_str(), expires)),
+                    per_license: MAILS_PER_LICENSE_PER_DAY,
+                    per_store: MAILS_PER_STORE_PER_DAY,
+                };
+                let notice =
+                    notice_to.as_deref().map(|t| (t, crate::events::EMAIL_SELLER_NOTICE, notice_body.as_str()));
+                s.queue_buyer_mail(&mail, notice, now)
             })
             .await;
-        match queued {
-            Ok(_) => format!("Your key is on its way to {address}."),
-            Err(_) => "Your key could not be sent just now. Please try again later.".into(),
+        let notice = match queued {
+            Ok(Ok(_)) if kind == BuyerMailKind::Key => said(
+                format!("Your key is on its way to the address the seller has for you ({}).", mask_address(&to)),
+                true,
+            ),
+            Ok(Ok(_)) => {
+                said(format!("We sent a link to {to}. Open it within {CONFIRM_HOURS} hours to receive your key."), true)
+            }
+            Ok(Err(BuyerMailCap::License)) => {
+                said("Enough e-mails were sent for this license today; please try again tomorrow.", false)
+            }
+            Ok(Err(BuyerMailCap::Store)) => {
+                said("This store cannot send more e-mail today; please try again tomorrow.", false)
+            }
+            Err(_) => said("Your key could not be sent just now. Please try again later.", false),
+        };
+        self.licenses_shown(l, notice, now).await
+    }
+
+    /// A confirmation link's button: the address is kept (unless the seller set one meanwhile)
+    /// and the key is queued to the license's address.
+    pub async fn buyer_confirm(&self, token: &str, asker: Asker, now: Timestamp) -> Shown {
+        let (hash, client) = (token_hash(token.trim()), client_text(asker));
+        match self.store.run(move |s| s.confirm_buyer_address(&hash, &client, now)).await {
+            Ok(Some(to)) => Shown::Message {
+                text: format!("Thank you. Your license key is on its way to {}.", mask_address(&to)),
+                good: true,
+            },
+            Ok(None) => Shown::Message {
+                text: "This link has expired or was already used. Ask for a new one on this page.".into(),
+                good: false,
+            },
+            Err(_) => Shown::Message { text: "Please try again later.".into(), good: false },
         }
     }
 
-    /// Frees an activation from the buyer page; returns the sentence to show with the page.
-    pub async fn buyer_deactivate(&self, code: &str, fingerprint: &str, per_day: u32, now: Timestamp) -> String {
-        let body = serde_json::json!({ "purchase_code": code, "fingerprint": fingerprint }).to_string();
-        let a = self.deactivate(body.as_bytes(), per_day, now).await;
+    /// Frees an activation from the buyer page (the purchase code is the proof of ownership;
+    /// the per-license daily limit applies); audited with the client's address.
+    pub async fn buyer_deactivate(
+        &self,
+        code: &str,
+        fingerprint: &str,
+        per_day: u32,
+        asker: Asker,
+        now: Timestamp,
+    ) -> Shown {
+        let l = match self.buyer_license(code, asker, now).await {
+            Ok(l) => *l,
+            Err(message) => return message,
+        };
+        let body = serde_json::json!({ "key": l.license_key, "fingerprint": fingerprint }).to_string();
+        let a = self.deactivate(body.as_bytes(), per_day, asker, now).await;
         let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap_or_default();
-        v["detail"].as_str().unwrap_or("Done.").to_string()
+        let detail = v["detail"].as_str().unwrap_or("Done.").to_string();
+        let good = a.code == super::ApiCode::Deactivated;
+        let entry = AuditEntry::new(
+            now,
+            if good { AuditLevel::Info } else { AuditLevel::Warning },
+            "buyer_page.deactivate",
+            format!(
+                "Buyer page: freeing the activation “{}” {} (from {}).",
+                crate::model::truncate_chars(fingerprint, 128),
+                if good { "succeeded" } else { "was refused" },
+                client_text(asker)
+            ),
+        )
+        .license(l.id);
+        if let Err(e) = self.store.run(move |s| s.record_audit(&entry)).await {
+            tracing::warn!(code = %e.code, "cannot audit a buyer-page action: {}", e.message);
+        }
+        self.licenses_shown(l, said(detail, good), now).await
     }
 }
 

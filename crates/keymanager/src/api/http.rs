@@ -6,17 +6,20 @@
 use super::{Answer, LicensingService};
 use crate::sync::SharedStore;
 use crate::time::Timestamp;
+use crate::verify::Asker;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The largest request body read (the contract's 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -32,6 +35,43 @@ pub struct ServeOptions {
     /// Peers (a reverse proxy) whose `X-Forwarded-For` names the client; from anyone else the
     /// header is ignored and the peer address counts.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connections open at once (`serve_max_connections`); past it new ones are closed at once.
+    pub max_connections: usize,
+    /// Connections one client address may hold open (trusted proxies are exempt).
+    pub connections_per_address: usize,
+    /// A request's headers must arrive within this; its body within as long again.
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// How long a stop waits for requests in flight before it drops them.
+    pub shutdown_grace: Duration,
+}
+
+impl ServeOptions {
+    /// The contract's limits with the seller's settings.
+    pub fn from_settings(s: &crate::settings::Settings, trusted_proxies: Vec<IpAddr>) -> ServeOptions {
+        ServeOptions {
+            requests_per_minute: s.serve_requests_per_minute,
+            trusted_proxies,
+            max_connections: s.serve_max_connections as usize,
+            ..ServeOptions::default()
+        }
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            requests_per_minute: 120,
+            trusted_proxies: Vec::new(),
+            max_connections: 1024,
+            connections_per_address: 32,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            // SIGTERM stops the server within 10 seconds whatever clients do: 8 for requests in
+            // flight, the rest for the workers.
+            shutdown_grace: Duration::from_secs(8),
+        }
+    }
 }
 
 type Limiter = governor::DefaultKeyedRateLimiter<IpAddr>;
@@ -82,7 +122,12 @@ struct Served {
     limiter: Arc<Limiter>,
     trusted: Arc<Vec<IpAddr>>,
     monitor: Arc<Monitor>,
+    body_timeout: Duration,
 }
+
+/// The client a request is from (after `X-Forwarded-For` from a trusted proxy), set by `admit`.
+#[derive(Debug, Clone, Copy)]
+struct Client(IpAddr);
 
 /// The licensing API's routes over `service`; `store` supplies the settings that shape answers
 /// (certificate life, deactivations per day). Every request passes the per-address rate limit
@@ -112,17 +157,34 @@ pub fn router(
             }
         }
     });
-    let state = Served { service, store, clock, limiter, trusted: Arc::new(options.trusted_proxies.clone()), monitor };
+    let state = Served {
+        service,
+        store,
+        clock,
+        limiter,
+        trusted: Arc::new(options.trusted_proxies.clone()),
+        monitor,
+        body_timeout: options.body_timeout,
+    };
+    // Every /v1 path answers a wrong method with a signed 405 naming the right one.
+    let v1 = |route: MethodRouter<Served>, allow: &'static str| {
+        route.fallback(move |State(s): State<Served>| async move {
+            let mut r = respond(&s.service, s.service.method_not_allowed(allow, (s.clock)()));
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            r
+        })
+    };
     Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/public-key", get(public_key))
-        .route("/v1/licenses/validate", post(validate))
-        .route("/v1/activations", post(activate))
-        .route("/v1/activations/deactivate", post(deactivate))
-        .route("/v1/retrieve", post(retrieve))
+        .route("/v1/health", v1(get(health), "GET, HEAD"))
+        .route("/v1/public-key", v1(get(public_key), "GET, HEAD"))
+        .route("/v1/licenses/validate", v1(post(validate), "POST"))
+        .route("/v1/activations", v1(post(activate), "POST"))
+        .route("/v1/activations/deactivate", v1(post(deactivate), "POST"))
+        .route("/v1/retrieve", v1(post(retrieve), "POST"))
         .route("/", get(buyer_page).post(buyer_lookup))
         .route("/deactivate", post(buyer_deactivate))
         .route("/email", post(buyer_email))
+        .route("/email/confirm", get(buyer_confirm_page).post(buyer_confirm))
         .route("/buyer.css", get(|| async { asset(super::buyer::CSS, "text/css; charset=utf-8") }))
         .route("/buyer.js", get(|| async { asset(super::buyer::JS, "text/javascript; charset=utf-8") }))
         .fallback(no_such_path)
@@ -130,36 +192,25 @@ pub fn router(
         .with_state(state)
 }
 
-/// The client's address: the peer, or for a trusted proxy the nearest untrusted address of
-/// `X-Forwarded-For` (read from the right, the end the proxy appended).
+/// The client's address: see `net::client_address` (kept here for callers of the old name).
 pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    let Some(chain) = forwarded_for else { return peer };
-    let mut nearest = peer;
-    for hop in chain.rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => nearest = ip,
-            Ok(ip) => return ip,
-            Err(_) => return nearest,
-        }
-    }
-    nearest
+    crate::net::client_address(peer, forwarded_for.into_iter(), trusted)
 }
 
 /// The per-address rate limit, and the count of requests served.
 async fn admit(
     State(s): State<Served>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request<Body>,
+    mut req: Request<Body>,
     next: axum::middleware::Next,
 ) -> Response {
     s.monitor.served.fetch_add(1, Ordering::Relaxed);
     let path = req.uri().path().chars().take(100).collect::<String>();
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = client_address(peer.ip(), forwarded, &s.trusted);
-    if let Err(not_until) = s.limiter.check_key(&client) {
+    let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let forwarded: Vec<&str> = forwarded.collect();
+    let client = crate::net::client_address(peer.ip(), forwarded.into_iter(), &s.trusted);
+    req.extensions_mut().insert(Client(client));
+    if let Err(not_until) = s.limiter.check_key(&crate::net::bucket(client)) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         let r = respond(&s.service, s.service.rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
         note_failure(&s, &path, &r);
@@ -201,22 +252,26 @@ impl RunningServer {
         })?;
         let address = listener.local_addr().map_err(|e| crate::Error::internal(format!("No local address: {e}.")))?;
         let monitor = Arc::new(Monitor::default());
+        let watch = super::signing::SignerCell::watch(service.signer_cell());
         let app = router(service, store, clock, options, monitor.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let options = options.clone();
         let task = tokio::spawn(async move {
-            if let Err(e) = serve(listener, app, async move {
+            if let Err(e) = serve(listener, app, &options, async move {
                 let _ = stopped.await;
             })
             .await
             {
                 tracing::error!("the licensing server stopped: {e}");
             }
+            watch.abort();
         });
         tracing::info!(%address, "licensing server listening");
         Ok(RunningServer { address, monitor, stop: Some(stop), task })
     }
 
-    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    /// Stops accepting, lets requests in flight finish (within the shutdown grace), and waits
+    /// for the server to end.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -225,15 +280,136 @@ impl RunningServer {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves; requests in flight then finish.
+/// The open connections, counted globally and per client address.
+struct Connections {
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+    max: usize,
+    per_address: usize,
+    trusted: Vec<IpAddr>,
+}
+
+/// One admitted connection; dropping it frees its place.
+struct Place {
+    conns: Arc<Connections>,
+    key: Option<IpAddr>,
+}
+
+impl Connections {
+    fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Place> {
+        let peer = crate::net::canonical(peer);
+        let exempt = self.trusted.iter().any(|t| crate::net::canonical(*t) == peer);
+        let key = (!exempt).then(|| crate::net::bucket(peer));
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.0 >= self.max {
+            return None;
+        }
+        if let Some(k) = key {
+            let n = open.1.entry(k).or_insert(0);
+            if *n >= self.per_address {
+                return None;
+            }
+            *n += 1;
+        }
+        open.0 += 1;
+        Some(Place { conns: self.clone(), key })
+    }
+
+    /// How many connections are open now.
+    fn count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).0
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut open = self.conns.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.0 = open.0.saturating_sub(1);
+        if let Some(k) = self.key {
+            if let Some(n) = open.1.get_mut(&k) {
+                *n -= 1;
+                if *n == 0 {
+                    open.1.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+/// Descriptors kept for everything but client connections: the database and its readers,
+/// Envato and webhook connections, the keychain, logs.
+pub const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// The connection cap in force: the setting, but never more than the open-files limit allows
+/// beside the reserve, so clients can never take the descriptors the sync and the database need.
+pub fn connection_cap(setting: usize, open_files: Option<u64>) -> usize {
+    let by_files = open_files.map_or(usize::MAX, |n| n.saturating_sub(RESERVED_DESCRIPTORS).max(16) as usize);
+    setting.min(by_files).max(1)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves. Each connection must send its
+/// headers within `header_timeout` (hyper closes it otherwise); at most `max_connections` are
+/// open, `connections_per_address` per client address (a trusted proxy is exempt); a refused
+/// connection is closed at once. After `shutdown`, requests in flight get `shutdown_grace` to
+/// finish and are then dropped, so a slow client cannot hold the stop.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let conns = Arc::new(Connections {
+        open: Mutex::new((0, HashMap::new())),
+        max: connection_cap(options.max_connections, crate::process::open_files_limit()),
+        per_address: options.connections_per_address.max(1),
+        trusted: options.trusted_proxies.clone(),
+    });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors (EMFILE) or a connection reset before accept: wait a
+                    // moment rather than spin, and go on.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        while tasks.try_join_next().is_some() {}
+        let Some(place) = conns.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req.map(Body::new))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(options.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tasks.spawn(async move {
+            let _ = conn.await;
+            drop(place);
+        });
+    }
+    drop(listener);
+    tracing::info!(open = conns.count(), "the licensing server is stopping");
+    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(open = conns.count(), "clients still connected at the stop were dropped");
+    }
+    tasks.abort_all();
+    Ok(())
 }
 
 /// The response for an answer: JSON, signed over the exact bytes sent.
@@ -254,17 +430,52 @@ fn respond(service: &LicensingService, a: Answer) -> Response {
     r
 }
 
-/// The body, or the 413 answer when it is over the limit (or the 400 one when it is cut off).
+/// Whether a `Content-Type` is JSON (`application/json`, parameters such as a charset allowed).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads a body of at most `BODY_LIMIT` within `timeout`.
+async fn read_limited(body: Body, timeout: Duration) -> Result<axum::body::Bytes, BodyProblem> {
+    match tokio::time::timeout(timeout, to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(BodyProblem::TooLarge),
+        Err(_) => Err(BodyProblem::TooSlow),
+    }
+}
+
+enum BodyProblem {
+    TooLarge,
+    TooSlow,
+}
+
+/// A body that did not arrive in time: the connection is closed after this answer.
+fn too_slow(mut r: Response) -> Response {
+    *r.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// The JSON body, or the answer that refuses it: 415 when it is not JSON (before reading it),
+/// 413 when it is over the limit, a closed connection when it is too slow.
 async fn body(s: &Served, req: Request<Body>) -> Result<Vec<u8>, Response> {
     let now = (s.clock)();
+    if !is_json(req.headers()) {
+        return Err(respond(&s.service, s.service.unsupported_media_type(now)));
+    }
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(respond(&s.service, s.service.too_large(BODY_LIMIT, now)));
     }
-    match to_bytes(req.into_body(), BODY_LIMIT).await {
+    match read_limited(req.into_body(), s.body_timeout).await {
         Ok(b) => Ok(b.to_vec()),
-        Err(_) => Err(respond(&s.service, s.service.too_large(BODY_LIMIT, now))),
+        Err(BodyProblem::TooLarge) => Err(respond(&s.service, s.service.too_large(BODY_LIMIT, now))),
+        Err(BodyProblem::TooSlow) => Err(too_slow(respond(&s.service, s.service.too_slow(now)))),
     }
 }
 
@@ -277,6 +488,14 @@ async fn limits(s: &Served) -> (u32, u32) {
     }
 }
 
+fn asker(req: &Request<Body>) -> Asker {
+    match req.extensions().get::<Client>() {
+        Some(Client(ip)) => Asker::Client(*ip),
+        // `admit` runs before every route; without it the request is nobody's to trust.
+        None => Asker::Client(IpAddr::from([0, 0, 0, 0])),
+    }
+}
+
 async fn health(State(s): State<Served>) -> Response {
     respond(&s.service, s.service.health((s.clock)()))
 }
@@ -286,41 +505,51 @@ async fn public_key(State(s): State<Served>) -> Response {
 }
 
 async fn validate(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
     let body = match body(&s, req).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, s.service.validate(&body, (s.clock)()).await)
+    respond(&s.service, s.service.validate(&body, who, (s.clock)()).await)
 }
 
 async fn activate(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
     let body = match body(&s, req).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     let (days, _) = limits(&s).await;
-    respond(&s.service, s.service.activate(&body, days, (s.clock)()).await)
+    respond(&s.service, s.service.activate(&body, days, who, (s.clock)()).await)
 }
 
 async fn deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
     let body = match body(&s, req).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     let (_, per_day) = limits(&s).await;
-    respond(&s.service, s.service.deactivate(&body, per_day, (s.clock)()).await)
+    respond(&s.service, s.service.deactivate(&body, per_day, who, (s.clock)()).await)
 }
 
 async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
     let body = match body(&s, req).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, s.service.retrieve(&body, (s.clock)()).await)
+    respond(&s.service, s.service.retrieve(&body, who, (s.clock)()).await)
 }
 
-async fn no_such_path(State(s): State<Served>) -> Response {
-    respond(&s.service, s.service.no_such_path((s.clock)()))
+/// Unknown paths: a signed JSON `NOT_FOUND_PATH` under `/v1/`, a plain page elsewhere.
+async fn no_such_path(State(s): State<Served>, req: Request<Body>) -> Response {
+    if req.uri().path().starts_with("/v1/") || req.uri().path() == "/v1" {
+        return respond(&s.service, s.service.no_such_path((s.clock)()));
+    }
+    let mut r = html(super::buyer::not_found_page(&store_name(&s).await));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
 }
 
 /// An HTML page with the buyer page's security headers.
@@ -350,7 +579,7 @@ async fn store_name(s: &Served) -> String {
 }
 
 /// The fields of a submitted form (`application/x-www-form-urlencoded`).
-fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+fn form(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
@@ -358,81 +587,188 @@ async fn buyer_page(State(s): State<Served>) -> Response {
     html(super::buyer::page(&store_name(&s).await, "", &super::buyer::Shown::Nothing))
 }
 
-/// A submitted buyer form's fields, or the page that says it was too large.
-async fn read_form(req: Request<Body>, name: &str) -> Result<std::collections::HashMap<String, String>, Response> {
-    match to_bytes(req.into_body(), BODY_LIMIT).await {
-        Ok(bytes) => Ok(form(&bytes)),
-        Err(_) => {
+/// Whether a form post comes from this site's own page: `Sec-Fetch-Site` (sent by every
+/// current browser) must say same-origin (or none: typed by the user), and an `Origin` must
+/// be this server's (by the `Host` it was asked under, or the seller's public URL). A post
+/// without either header (an old browser, a script) is not a cross-site post by a browser.
+pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str().unwrap_or(""), "same-origin" | "none") {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    let Ok(url) = url::Url::parse(origin) else { return false };
+    let Some(host) = url.host_str() else { return false };
+    let authority = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let own_host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if own_host.is_some_and(|h| h.eq_ignore_ascii_case(&authority)) {
+        return true;
+    }
+    !public_url.is_empty() && url::Url::parse(public_url).is_ok_and(|p| p.origin() == url.origin())
+}
+
+/// A submitted buyer form's fields and the client, or the page that refuses the post (from
+/// another site, far too large, too slow).
+async fn read_form(s: &Served, req: Request<Body>) -> Result<(HashMap<String, String>, Asker, String), Response> {
+    let name = store_name(s).await;
+    let who = asker(&req);
+    let public_url = s.store.read(|st| st.settings()).await.map(|set| set.public_url).unwrap_or_default();
+    if !same_origin(req.headers(), &public_url) {
+        let shown = super::buyer::Shown::Message {
+            text: "This form can only be sent from this page. Open the page and try again.".into(),
+            good: false,
+        };
+        let mut r = html(super::buyer::page(&name, "", &shown));
+        *r.status_mut() = StatusCode::FORBIDDEN;
+        return Err(r);
+    }
+    match read_limited(req.into_body(), s.body_timeout).await {
+        Ok(bytes) => Ok((form(&bytes), who, name)),
+        Err(problem) => {
             let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
-            Err(html(super::buyer::page(name, "", &shown)))
+            let r = html(super::buyer::page(&name, "", &shown));
+            Err(match problem {
+                BodyProblem::TooLarge => r,
+                BodyProblem::TooSlow => too_slow(r),
+            })
         }
     }
 }
 
 async fn buyer_lookup(State(s): State<Served>, req: Request<Body>) -> Response {
-    let name = store_name(&s).await;
-    let fields = match read_form(req, &name).await {
+    let (fields, who, name) = match read_form(&s, req).await {
         Ok(f) => f,
         Err(page) => return page,
     };
     let code = fields.get("purchase_code").map(String::as_str).unwrap_or("").trim().to_string();
-    let shown = s.service.buyer_lookup(&code, None, (s.clock)()).await;
+    let shown = s.service.buyer_lookup(&code, None, who, (s.clock)()).await;
     let shown_code: String = code.chars().take(100).collect();
     html(super::buyer::page(&name, &shown_code, &shown))
 }
 
 async fn buyer_email(State(s): State<Served>, req: Request<Body>) -> Response {
-    let name = store_name(&s).await;
-    let fields = match read_form(req, &name).await {
+    let (fields, who, name) = match read_form(&s, req).await {
         Ok(f) => f,
         Err(page) => return page,
     };
     let code = fields.get("purchase_code").cloned().unwrap_or_default();
     let address = fields.get("email").cloned().unwrap_or_default();
     let consent = fields.get("consent").is_some_and(|v| v == "yes");
-    let now = (s.clock)();
-    let said = s.service.buyer_email(&code, &address, consent, now).await;
-    page_with_notice(&s, &name, &code, said, now).await
-}
-
-/// The buyer page for `code` again after an action, with the sentence the action said.
-async fn page_with_notice(s: &Served, name: &str, code: &str, said: String, now: Timestamp) -> Response {
-    let shown = s.service.buyer_lookup(code, Some(said), now).await;
-    let shown_code: String = code.chars().take(100).collect();
-    html(super::buyer::page(name, &shown_code, &shown))
+    let shown = s.service.buyer_email(&code, &address, consent, who, (s.clock)()).await;
+    html(super::buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
 }
 
 async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
-    let name = store_name(&s).await;
-    let fields = match read_form(req, &name).await {
+    let (fields, who, name) = match read_form(&s, req).await {
         Ok(f) => f,
         Err(page) => return page,
     };
     let code = fields.get("purchase_code").cloned().unwrap_or_default();
     let fingerprint = fields.get("fingerprint").cloned().unwrap_or_default();
     let (_, per_day) = limits(&s).await;
-    let now = (s.clock)();
-    let said = s.service.buyer_deactivate(&code, &fingerprint, per_day, now).await;
-    page_with_notice(&s, &name, &code, said, now).await
+    let shown = s.service.buyer_deactivate(&code, &fingerprint, per_day, who, (s.clock)()).await;
+    html(super::buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
+}
+
+/// The link in a confirmation mail opens a page with one button: a GET changes nothing (mail
+/// scanners open links), the button's POST sends the key.
+async fn buyer_confirm_page(
+    State(s): State<Served>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    html(super::buyer::confirm_page(&store_name(&s).await, token))
+}
+
+async fn buyer_confirm(State(s): State<Served>, req: Request<Body>) -> Response {
+    let (fields, who, name) = match read_form(&s, req).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    let token = fields.get("token").cloned().unwrap_or_default();
+    let shown = s.service.buyer_confirm(&token, who, (s.clock)()).await;
+    html(super::buyer::page(&name, "", &shown))
+}
+
+impl LicensingService {
+    /// A known path asked with the wrong method (`allow` names the right ones).
+    pub fn method_not_allowed(&self, allow: &str, now: Timestamp) -> Answer {
+        let detail = format!("This path answers {allow} only.");
+        super::answer(405, super::ApiCode::MethodNotAllowed, &detail, None, now, serde_json::json!({}))
+    }
+
+    /// A `POST` whose body is not declared JSON (what a cross-site form or `text/plain` fetch sends).
+    pub fn unsupported_media_type(&self, now: Timestamp) -> Answer {
+        let detail = "Send the body as JSON, with Content-Type: application/json.";
+        super::answer(415, super::ApiCode::UnsupportedMediaType, detail, None, now, serde_json::json!({}))
+    }
+
+    /// A body that did not arrive within the body timeout.
+    pub fn too_slow(&self, now: Timestamp) -> Answer {
+        let detail = "The request body did not arrive in time.";
+        super::answer(408, super::ApiCode::BadRequest, detail, None, now, serde_json::json!({}))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::client_address;
-    use std::net::IpAddr;
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
 
     #[test]
-    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let proxy = ip("127.0.0.1");
-        let trusted = [proxy];
-        // Anyone else's header is ignored: spoofing it buys no fresh quota.
-        assert_eq!(client_address(ip("203.0.113.9"), Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
-        assert_eq!(client_address(proxy, Some("198.51.100.1"), &trusted), ip("198.51.100.1"));
-        // The client's own (forged) entries stand left of the real one the proxy appended.
-        assert_eq!(client_address(proxy, Some("1.2.3.4, 198.51.100.1"), &trusted), ip("198.51.100.1"));
-        assert_eq!(client_address(proxy, Some("garbage"), &trusted), proxy);
-        assert_eq!(client_address(proxy, None, &trusted), proxy);
-        assert_eq!(client_address(proxy, Some("198.51.100.1"), &[]), proxy);
+    fn buyer_forms_accept_only_their_own_origin() {
+        let own = [("host", "licenses.example.com")];
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, bool);
+        let cases: &[Case] = &[
+            (&[], "", true),
+            (&own, "", true),
+            (&[("host", "licenses.example.com"), ("origin", "https://licenses.example.com")], "", true),
+            (&[("host", "127.0.0.1:8787"), ("origin", "http://127.0.0.1:8787")], "", true),
+            // Behind a proxy the Host may be the proxy's upstream; the public URL names the site.
+            (
+                &[("host", "127.0.0.1:8787"), ("origin", "https://licenses.example.com")],
+                "https://licenses.example.com",
+                true,
+            ),
+            (&[("host", "licenses.example.com"), ("origin", "https://evil.example")], "", false),
+            (&[("host", "licenses.example.com"), ("origin", "null")], "", false),
+            (&[("host", "licenses.example.com"), ("sec-fetch-site", "cross-site")], "", false),
+            (&[("host", "licenses.example.com"), ("sec-fetch-site", "same-site")], "", false),
+            (&[("host", "licenses.example.com"), ("sec-fetch-site", "same-origin")], "", true),
+            (&[("host", "licenses.example.com"), ("origin", "https://licenses.example.com.evil.example")], "", false),
+        ];
+        for (h, public_url, want) in cases {
+            assert_eq!(same_origin(&headers(h), public_url), *want, "{h:?} with public URL {public_url:?}");
+        }
+    }
+
+    #[test]
+    fn connections_leave_descriptors_for_the_rest() {
+        assert_eq!(connection_cap(1024, Some(1_048_576)), 1024);
+        assert_eq!(connection_cap(1024, Some(128)), 64);
+        assert_eq!(connection_cap(1024, Some(40)), 16);
+        assert_eq!(connection_cap(1024, None), 1024);
+    }
+
+    #[test]
+    fn only_json_is_json() {
+        assert!(is_json(&headers(&[("content-type", "application/json")])));
+        assert!(is_json(&headers(&[("content-type", "Application/JSON; charset=utf-8")])));
+        assert!(!is_json(&headers(&[("content-type", "text/plain")])));
+        assert!(!is_json(&headers(&[("content-type", "application/x-www-form-urlencoded")])));
+        assert!(!is_json(&headers(&[("content-type", "application/jsonp")])));
+        assert!(!is_json(&headers(&[])));
     }
 }

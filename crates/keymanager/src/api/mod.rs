@@ -13,9 +13,9 @@ use crate::error::{Error, ErrorCode};
 use crate::license_key::LicenseKey;
 use crate::model::{License, LicenseStatus};
 use crate::sync::plan;
-use crate::sync::worker::ClientSource;
 use crate::sync::SharedStore;
 use crate::time::{to_db, Timestamp};
+use crate::verify::{Asker, Verified, Verifier};
 use request::{ApiRequest, BadRequest, LicenseRef, Needs};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -45,12 +45,15 @@ crate::text_enum! {
         RateLimited = "RATE_LIMITED",
         TooManyDeactivations = "TOO_MANY_DEACTIVATIONS",
         EnvatoUnavailable = "ENVATO_UNAVAILABLE",
-        /// Not in the contract's list: a failure of KeyManager itself (the database). Proposed as
-        /// an addition; the detail never carries internals.
+        /// A failure of KeyManager itself (the database); the detail never carries internals (1.1).
         InternalError = "INTERNAL_ERROR",
-        /// Not in the contract's list: the license's product is inactive and takes no new
-        /// activations (existing ones still validate). Proposed as an addition.
+        /// The license's product is inactive and takes no new activations; existing ones still
+        /// validate (1.1).
         ProductInactive = "PRODUCT_INACTIVE",
+        /// A known path asked with the wrong method, with `Allow` (1.1).
+        MethodNotAllowed = "METHOD_NOT_ALLOWED",
+        /// A `POST` under `/v1/` whose body is not declared JSON (1.1).
+        UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
     }
 }
 
@@ -142,7 +145,10 @@ pub(crate) enum Resolved {
 
 /// Why a request could not be answered from the data.
 pub(crate) enum Failure {
-    Envato,
+    /// Envato cannot be asked now (rate limit, outage, no token): retry after this many seconds.
+    Envato(u64),
+    /// This client's or the server's budget for unseen purchase codes is spent.
+    Limited(u64),
     Internal(Error),
 }
 
@@ -150,8 +156,8 @@ pub(crate) enum Failure {
 #[derive(Clone)]
 pub struct LicensingService {
     store: SharedStore,
-    clients: Option<ClientSource>,
-    signer: Arc<Signer>,
+    verifier: Option<Verifier>,
+    signer: Arc<crate::api::signing::SignerCell>,
 }
 
 const NO_LICENSE: &str = "No license matches this key or purchase code.";
@@ -161,13 +167,20 @@ const PENDING_LATER: &str = "A genuine purchase, waiting for the seller to set u
 pub const ENVATO_RETRY_AFTER_SECS: u64 = 60;
 
 impl LicensingService {
-    /// `clients` gives an Envato client for purchase codes not seen yet (None: codes the data
-    /// does not hold are answered as unavailable).
-    pub fn new(store: SharedStore, clients: Option<ClientSource>, signer: Arc<Signer>) -> LicensingService {
-        LicensingService { store, clients, signer }
+    /// `verifier` asks Envato about purchase codes not seen yet, within the process's budgets
+    /// (None: codes the data does not hold are answered as unavailable). `signer` is the key in
+    /// force, replaced in place when the seller rotates it.
+    pub fn new(store: SharedStore, verifier: Option<Verifier>, signer: Arc<signing::SignerCell>) -> LicensingService {
+        LicensingService { store, verifier, signer }
     }
 
-    pub fn signer(&self) -> &Signer {
+    /// The key that signs answers now.
+    pub fn signer(&self) -> Arc<Signer> {
+        self.signer.current()
+    }
+
+    /// The cell holding the signing key (the server re-reads it after `keys rotate`).
+    pub fn signer_cell(&self) -> &Arc<signing::SignerCell> {
         &self.signer
     }
 
@@ -176,7 +189,7 @@ impl LicensingService {
     }
 
     pub fn public_key(&self, now: Timestamp) -> Answer {
-        let extra = json!({ "algorithm": "ed25519", "public_key": self.signer.public_key() });
+        let extra = json!({ "algorithm": "ed25519", "public_key": self.signer().public_key() });
         answer(200, ApiCode::Ok, "The key that signs every answer of this server.", None, now, extra)
     }
 
@@ -202,7 +215,7 @@ impl LicensingService {
 
     fn failed(&self, f: Failure, nonce: Option<&str>, now: Timestamp) -> Answer {
         match f {
-            Failure::Envato => {
+            Failure::Envato(secs) => {
                 let mut a = answer(
                     503,
                     ApiCode::EnvatoUnavailable,
@@ -211,7 +224,13 @@ impl LicensingService {
                     now,
                     json!({}),
                 );
-                a.retry_after = Some(ENVATO_RETRY_AFTER_SECS);
+                a.retry_after = Some(secs.max(1));
+                a
+            }
+            Failure::Limited(secs) => {
+                let detail = "Too many purchase codes checked from this address; try again later.";
+                let mut a = answer(429, ApiCode::RateLimited, detail, nonce, now, json!({}));
+                a.retry_after = Some(secs.max(1));
                 a
             }
             Failure::Internal(e) => {
@@ -229,8 +248,9 @@ impl LicensingService {
     }
 
     /// The license a request names. A purchase code not seen yet is verified at Envato with the
-    /// seller's token and recorded by the sync's rules, in one transaction.
-    pub(crate) async fn resolve(&self, named: &LicenseRef, now: Timestamp) -> Result<Resolved, Failure> {
+    /// seller's token, within the verifier's budgets for `asker`, and recorded by the sync's
+    /// rules in one transaction.
+    pub(crate) async fn resolve(&self, named: &LicenseRef, asker: Asker, now: Timestamp) -> Result<Resolved, Failure> {
         match named {
             LicenseRef::Key(text) => {
                 let Ok(key) = LicenseKey::parse(text) else { return Ok(Resolved::NotFound) };
@@ -250,22 +270,21 @@ impl LicensingService {
                     (None, true) => return Ok(Resolved::Pending),
                     (None, false) => {}
                 }
-                let Some(clients) = &self.clients else { return Err(Failure::Envato) };
-                let client = match clients.client().await {
-                    Ok(Some(c)) => c,
-                    Ok(None) => return Err(Failure::Envato),
-                    Err(e) if e.code == ErrorCode::KeychainUnavailable => return Err(Failure::Envato),
-                    Err(e) => return Err(Failure::Internal(e)),
-                };
-                let sale = match client.sale_by_code(&code).await {
-                    Ok(Some(sale)) => sale,
-                    Ok(None) => return Ok(Resolved::NotFound),
-                    Err(e) => {
+                let Some(verifier) = &self.verifier else { return Err(Failure::Envato(ENVATO_RETRY_AFTER_SECS)) };
+                let sale = match verifier.verify(&code, asker, now).await {
+                    Verified::Sale(sale) => sale,
+                    Verified::Unknown => return Ok(Resolved::NotFound),
+                    Verified::Unavailable { retry_after } => return Err(Failure::Envato(retry_after)),
+                    Verified::RateLimited { retry_after } => return Err(Failure::Limited(retry_after)),
+                    Verified::Failed(e) if e.code == ErrorCode::Internal || e.code.as_str().starts_with("store.") => {
+                        return Err(Failure::Internal(e))
+                    }
+                    Verified::Failed(e) => {
                         tracing::warn!(code = %e.code, "licensing API: Envato did not verify a purchase code");
-                        return Err(Failure::Envato);
+                        return Err(Failure::Envato(ENVATO_RETRY_AFTER_SECS));
                     }
                 };
-                let mut record = plan::keyed_alone(std::slice::from_ref(&sale)).remove(0);
+                let mut record = plan::keyed_alone(std::slice::from_ref(&*sale)).remove(0);
                 record.code = Some(code.as_str().to_string());
                 let license = self
                     .store
@@ -301,21 +320,21 @@ impl LicensingService {
     }
 
     /// `POST /v1/licenses/validate`: always 200 for a well-formed request.
-    pub async fn validate(&self, body: &[u8], now: Timestamp) -> Answer {
+    pub async fn validate(&self, body: &[u8], asker: Asker, now: Timestamp) -> Answer {
         let req = match request::decode(body, Needs::OptionalFingerprint) {
             Ok(r) => r,
             Err(bad) => return self.bad_request(&bad, now),
         };
-        match self.validate_req(&req, now).await {
+        match self.validate_req(&req, asker, now).await {
             Ok(a) => a,
             Err(f) => self.failed(f, req.nonce.as_deref(), now),
         }
     }
 
-    async fn validate_req(&self, req: &ApiRequest, now: Timestamp) -> Result<Answer, Failure> {
+    async fn validate_req(&self, req: &ApiRequest, asker: Asker, now: Timestamp) -> Result<Answer, Failure> {
         let nonce = req.nonce.as_deref();
         let no = |code: ApiCode, detail: &str, license: Option<&License>| {
-            let extra = json!({ "valid": false, "license": license.map(LicenseView::of) });
+            let extra = json!({ "valid": false, "license": license.map(LicenseView::of), "request": req.echo() });
             answer(200, code, detail, nonce, now, extra)
         };
         // A key (what products send daily) is answered with one read: the license, and whether
@@ -336,7 +355,7 @@ impl LicensingService {
                     }
                 }
             },
-            LicenseRef::PurchaseCode(_) => (self.resolve(&req.license, now).await?, None),
+            LicenseRef::PurchaseCode(_) => (self.resolve(&req.license, asker, now).await?, None),
         };
         let l = match resolved {
             Resolved::NotFound => return Ok(no(ApiCode::NotFound, NO_LICENSE, None)),
@@ -366,30 +385,37 @@ impl LicensingService {
                 return Ok(no(ApiCode::NotActivated, "The license is not activated on this installation.", Some(&l)));
             }
         }
-        let extra = json!({ "valid": true, "license": LicenseView::of(&l) });
+        let extra = json!({ "valid": true, "license": LicenseView::of(&l), "request": req.echo() });
         Ok(answer(200, ApiCode::Valid, "The license is valid.", nonce, now, extra))
     }
 
     /// `POST /v1/activations`: idempotent per fingerprint; the limit and the status are checked
     /// in the same transaction as the insert.
-    pub async fn activate(&self, body: &[u8], certificate_days: u32, now: Timestamp) -> Answer {
+    pub async fn activate(&self, body: &[u8], certificate_days: u32, asker: Asker, now: Timestamp) -> Answer {
         let req = match request::decode(body, Needs::Fingerprint) {
             Ok(r) => r,
             Err(bad) => return self.bad_request(&bad, now),
         };
-        match self.activate_req(&req, certificate_days, now).await {
+        match self.activate_req(&req, certificate_days, asker, now).await {
             Ok(a) => a,
             Err(f) => self.failed(f, req.nonce.as_deref(), now),
         }
     }
 
-    async fn activate_req(&self, req: &ApiRequest, certificate_days: u32, now: Timestamp) -> Result<Answer, Failure> {
+    async fn activate_req(
+        &self,
+        req: &ApiRequest,
+        certificate_days: u32,
+        asker: Asker,
+        now: Timestamp,
+    ) -> Result<Answer, Failure> {
         let nonce = req.nonce.as_deref();
-        let l = match self.resolve(&req.license, now).await? {
-            Resolved::NotFound => return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({}))),
+        let echo = || json!({ "request": req.echo() });
+        let l = match self.resolve(&req.license, asker, now).await? {
+            Resolved::NotFound => return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, echo())),
             Resolved::Pending => {
                 let detail = PENDING_LATER;
-                return Ok(answer(202, ApiCode::PendingReview, detail, nonce, now, json!({})));
+                return Ok(answer(202, ApiCode::PendingReview, detail, nonce, now, echo()));
             }
             Resolved::License(l) => l,
         };
@@ -400,7 +426,7 @@ impl LicensingService {
                 "This license is for another product.",
                 nonce,
                 now,
-                json!({}),
+                echo(),
             ));
         }
         let fingerprint = req.fingerprint.clone().unwrap_or_default();
@@ -414,7 +440,7 @@ impl LicensingService {
             Ok((license, activation, new)) => {
                 let issued = now;
                 let expires = now + chrono::Duration::days(certificate_days as i64);
-                let certificate = self.signer.certificate(&Certificate {
+                let certificate = self.signer().certificate(&Certificate {
                     v: 1,
                     key: license.license_key.clone(),
                     product_id: license.product_id,
@@ -432,6 +458,7 @@ impl LicensingService {
                         "created_at": activation.activated_at,
                     },
                     "certificate": certificate,
+                    "request": req.echo(),
                 });
                 Ok(if new {
                     answer(201, ApiCode::Activated, "Activated on this installation.", nonce, now, extra)
@@ -441,25 +468,25 @@ impl LicensingService {
             }
             Err(e) => Ok(match e.code {
                 ErrorCode::LicenseRevoked => {
-                    answer(403, ApiCode::Revoked, "This license has been revoked.", nonce, now, json!({}))
+                    answer(403, ApiCode::Revoked, "This license has been revoked.", nonce, now, echo())
                 }
                 ErrorCode::LicenseSuspended => {
-                    answer(403, ApiCode::Suspended, "This license is suspended.", nonce, now, json!({}))
+                    answer(403, ApiCode::Suspended, "This license is suspended.", nonce, now, echo())
                 }
-                ErrorCode::LicenseNotFound => answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({})),
+                ErrorCode::LicenseNotFound => answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, echo()),
                 ErrorCode::ProductInactive => answer(
                     403,
                     ApiCode::ProductInactive,
                     "This product no longer takes new activations.",
                     nonce,
                     now,
-                    json!({}),
+                    echo(),
                 ),
                 ErrorCode::LicenseActivationLimit => {
                     let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
                     let now_license =
                         self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
-                    let extra = json!({ "license": now_license.as_ref().map(LicenseView::of) });
+                    let extra = json!({ "license": now_license.as_ref().map(LicenseView::of), "request": req.echo() });
                     answer(422, ApiCode::ActivationLimitExceeded, &e.message, nonce, now, extra)
                 }
                 _ => return Err(Failure::Internal(e)),
@@ -468,25 +495,36 @@ impl LicensingService {
     }
 
     /// `POST /v1/activations/deactivate`: at most `per_day` a license in 24 hours.
-    pub async fn deactivate(&self, body: &[u8], per_day: u32, now: Timestamp) -> Answer {
+    pub async fn deactivate(&self, body: &[u8], per_day: u32, asker: Asker, now: Timestamp) -> Answer {
         let req = match request::decode(body, Needs::Fingerprint) {
             Ok(r) => r,
             Err(bad) => return self.bad_request(&bad, now),
         };
         let nonce = req.nonce.clone();
+        let echo = || json!({ "request": req.echo() });
         let result: Result<Answer, Failure> = async {
             let nonce = nonce.as_deref();
-            let l = match self.resolve(&req.license, now).await? {
+            let l = match self.resolve(&req.license, asker, now).await? {
                 Resolved::License(l) => l,
                 Resolved::NotFound | Resolved::Pending => {
-                    return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, json!({})))
+                    return Ok(answer(404, ApiCode::NotFound, NO_LICENSE, nonce, now, echo()))
                 }
             };
+            if self.mismatch(&req, &l).await? {
+                return Ok(answer(
+                    422,
+                    ApiCode::ProductMismatch,
+                    "This license is for another product.",
+                    nonce,
+                    now,
+                    echo(),
+                ));
+            }
             let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
             let fp = req.fingerprint.clone().unwrap_or_default();
             match self.store.run(move |s| s.deactivate_by_key(&key, &fp, Some(per_day), now)).await {
                 Ok(after) => {
-                    let extra = json!({ "license": LicenseView::of(&after) });
+                    let extra = json!({ "license": LicenseView::of(&after), "request": req.echo() });
                     Ok(answer(200, ApiCode::Deactivated, "The installation's activation was freed.", nonce, now, extra))
                 }
                 Err(e) if e.code == ErrorCode::ActivationNotFound => Ok(answer(
@@ -495,10 +533,10 @@ impl LicensingService {
                     "The license is not activated on this installation.",
                     nonce,
                     now,
-                    json!({}),
+                    echo(),
                 )),
                 Err(e) if e.code == ErrorCode::TooManyDeactivations => {
-                    let mut a = answer(429, ApiCode::TooManyDeactivations, &e.message, nonce, now, json!({}));
+                    let mut a = answer(429, ApiCode::TooManyDeactivations, &e.message, nonce, now, echo());
                     a.retry_after = Some(24 * 3600);
                     Ok(a)
                 }
@@ -510,13 +548,13 @@ impl LicensingService {
     }
 
     /// `POST /v1/retrieve`: a buyer's keys, by purchase code (the proof of purchase).
-    pub async fn retrieve(&self, body: &[u8], now: Timestamp) -> Answer {
+    pub async fn retrieve(&self, body: &[u8], asker: Asker, now: Timestamp) -> Answer {
         let req = match request::decode(body, Needs::PurchaseCodeOnly) {
             Ok(r) => r,
             Err(bad) => return self.bad_request(&bad, now),
         };
         let nonce = req.nonce.as_deref();
-        match self.resolve(&req.license, now).await {
+        match self.resolve(&req.license, asker, now).await {
             Ok(Resolved::License(l)) => {
                 let extra = json!({ "licenses": [LicenseView::of(&l)] });
                 answer(200, ApiCode::Found, "The licenses of this purchase.", nonce, now, extra)

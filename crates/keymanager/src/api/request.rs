@@ -22,6 +22,19 @@ pub struct ApiRequest {
     pub nonce: Option<String>,
 }
 
+impl ApiRequest {
+    /// The question as the server understood it (contract 1.1's `request`), so a product can
+    /// check that a signed answer is about what it asked.
+    pub fn echo(&self) -> serde_json::Value {
+        serde_json::json!({
+            "fingerprint": self.fingerprint,
+            "site": serde_json::Value::Null,
+            "item_id": self.item_id,
+            "product_id": self.product_id,
+        })
+    }
+}
+
 /// A refused request: why, and the nonce when one could be read (it is echoed even then).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRequest {
@@ -33,7 +46,7 @@ pub const FINGERPRINT_MAX: usize = 128;
 pub const LABEL_MAX: usize = 200;
 pub const NONCE_MAX: usize = 64;
 /// Keys and codes are short; anything longer is not one (and is not echoed).
-const NAME_MAX: usize = 100;
+pub const NAME_MAX: usize = 100;
 
 fn text(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
     match obj.get(field) {
@@ -94,7 +107,7 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
         (None, Some(c)) => LicenseRef::PurchaseCode(c),
     };
     let name = match &license {
-        LicenseRef::Key(s) | LicenseRef::PurchaseCode(s) => s,
+        LicenseRef::Key(s) | LicenseRef::PurchaseCode(s) => s.trim(),
     };
     if name.chars().count() > NAME_MAX {
         return Err(bad("The key or purchase code is far too long to be one.".into()));
@@ -110,8 +123,12 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
         _ => {}
     }
     let label = text(&obj, "label").map_err(bad)?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-    if label.as_ref().is_some_and(|l| l.chars().count() > LABEL_MAX || l.chars().any(char::is_control)) {
-        return Err(bad(format!("“label” has at most {LABEL_MAX} characters, and no control characters.")));
+    if label.as_ref().is_some_and(|l| {
+        l.chars().count() > LABEL_MAX || l.chars().any(|c| c.is_control() || crate::text::is_bidi_control(c))
+    }) {
+        return Err(bad(format!(
+            "“label” has at most {LABEL_MAX} characters, and no control or text-direction characters."
+        )));
     }
     Ok(ApiRequest { license, item_id, product_id, fingerprint, label, nonce })
 }
@@ -154,10 +171,16 @@ mod tests {
             &format!(r#"{{"key":"a","label":"{long}"}}"#),
             &format!(r#"{{"key":"{long}"}}"#),
             &format!(r#"{{"key":"a","nonce":"{long}"}}"#),
+            r#"{"key":"a","fingerprint":"f","label":"evil\u202eelpmaxe"}"#,
+            &format!(r#"{{"key":"{}"}}"#, "x".repeat(101)),
         ] {
             assert!(d(body).is_err(), "accepted {}", &body[..body.len().min(60)]);
         }
         assert!(decode(b"\xff\xfe{}", Needs::OptionalFingerprint).is_err());
+        // The 100-character bound counts after trimming: padding is forgiven, length is not.
+        let padded = format!(r#"{{"key":"   {}   "}}"#, "x".repeat(100));
+        assert!(d(&padded).is_ok(), "100 characters with spaces around is a key's length");
+        assert!(d(r#"{"key":"a","label":"Café Ünïcode 日本"}"#).is_ok(), "plain Unicode labels pass");
         let e = d(r#"{"key":"a","purchase_code":"b","nonce":"keep-me"}"#).unwrap_err();
         assert_eq!(e.nonce.as_deref(), Some("keep-me"));
         assert!(decode(br#"{"key":"a"}"#, Needs::Fingerprint).is_err(), "activations need a fingerprint");

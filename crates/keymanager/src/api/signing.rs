@@ -124,30 +124,57 @@ pub fn credential_file(env: &str, name: &str) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// Reads a credential file, refusing one that group or others may read.
+/// Reads a credential file, refusing one that group or others may read, one that is a
+/// symbolic link, and one another user owns. The checks are made on the opened file itself, so
+/// the file cannot be swapped between the check and the read.
 pub fn read_credential(path: &Path) -> Result<Zeroizing<String>> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Error::new(ErrorCode::CredentialFileUnsafe, format!("Cannot read the credential file {}: {e}.", path.display()))
+    use std::io::Read;
+    let unsafe_file = |why: String| Error::new(ErrorCode::CredentialFileUnsafe, why);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::new(
+            ErrorCode::CredentialFileMissing,
+            format!("The credential file {} does not exist.", path.display()),
+        ),
+        _ if e.raw_os_error() == Some(libc::ELOOP) => {
+            unsafe_file(format!("The credential file {} is a symbolic link; name the file itself.", path.display()))
+        }
+        // Anything else (too many open files, say) is not about the file's safety.
+        _ => Error::internal(format!("Cannot open the credential file {}: {e}.", path.display())),
     })?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = file
+            .metadata()
+            .map_err(|e| unsafe_file(format!("Cannot read the credential file {}: {e}.", path.display())))?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(Error::new(
-                ErrorCode::CredentialFileUnsafe,
-                format!(
-                    "The credential file {} can be read by other users (mode {mode:o}); run `chmod 600` on it first.",
-                    path.display()
-                ),
-            ));
+            return Err(unsafe_file(format!(
+                "The credential file {} can be read by other users (mode {mode:o}); run `chmod 600` on it first.",
+                path.display()
+            )));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(unsafe_file(format!(
+                "The credential file {} belongs to another user (uid {}); it must be this user's own.",
+                path.display(),
+                meta.uid()
+            )));
         }
     }
-    let _ = meta;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::new(ErrorCode::CredentialFileUnsafe, format!("Cannot read the credential file {}: {e}.", path.display()))
-    })?;
-    Ok(Zeroizing::new(text))
+    let mut text = Zeroizing::new(String::new());
+    file.read_to_string(&mut text)
+        .map_err(|e| unsafe_file(format!("Cannot read the credential file {}: {e}.", path.display())))?;
+    Ok(text)
 }
 
 /// Where this profile's signing key lives.
@@ -176,13 +203,26 @@ fn store(home: &KeyHome, signer: &Signer) -> Result<()> {
     }
 }
 
-/// The profile's signing key, made (and kept) on first use.
+/// The profile's signing key, made (and kept) on first use in the keychain. A credential file
+/// that is named but missing is an error (`credential_file.missing`), never a new key: a new key
+/// would break every product that pinned the old one. `keys init --file` makes one.
 pub fn load_or_create(data_dir: &Path) -> Result<Signer> {
     let home = home(data_dir)?;
     let stored = match &home {
         KeyHome::Keychain(k) => k.load_text()?,
-        KeyHome::File(path) if path.exists() => Some(read_credential(path)?),
-        KeyHome::File(_) => None,
+        KeyHome::File(path) => Some(read_credential(path).map_err(|e| match e.code {
+            ErrorCode::CredentialFileMissing => Error::new(
+                ErrorCode::CredentialFileMissing,
+                format!(
+                    "The signing key file {} does not exist. Make one with `keymanager keys init --file {}` (or fix \
+                     {SIGNING_KEY_FILE_ENV}); KeyManager never makes a new key in its place, which would break every \
+                     product that pinned the current one.",
+                    path.display(),
+                    path.display()
+                ),
+            ),
+            _ => e,
+        })?),
     };
     match stored {
         Some(text) => Signer::from_stored(&text),
@@ -195,12 +235,97 @@ pub fn load_or_create(data_dir: &Path) -> Result<Signer> {
     }
 }
 
+/// Makes a new signing key in the file `path` (0600); an existing file is never overwritten.
+pub fn init_file(path: &Path) -> Result<Signer> {
+    if path.symlink_metadata().is_ok() {
+        return Err(Error::invalid_input(format!(
+            "{} already exists; KeyManager never overwrites a signing key (use `keys rotate` to replace it).",
+            path.display()
+        ))
+        .with_field("file"));
+    }
+    let signer = Signer::generate()?;
+    store(&KeyHome::File(path.to_path_buf()), &signer)?;
+    Ok(signer)
+}
+
 /// A new key pair replaces the old one: products that pinned the old public key must be updated.
+/// A named key file must exist (rotate replaces a key; `keys init` makes the first).
 pub fn rotate(data_dir: &Path) -> Result<Signer> {
     let home = home(data_dir)?;
+    if let KeyHome::File(path) = &home {
+        read_credential(path)?;
+    }
     let signer = Signer::generate()?;
     store(&home, &signer)?;
     Ok(signer)
+}
+
+/// How often a running server looks for a rotated key (the contract: within 5 seconds).
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The signing key in force, replaced in place when the seller rotates it: every answer and
+/// certificate is signed by the key `current` returns at that moment.
+pub struct SignerCell {
+    current: std::sync::RwLock<std::sync::Arc<Signer>>,
+    data_dir: Option<PathBuf>,
+}
+
+impl SignerCell {
+    /// The profile's key, re-read by `reload` from where it lives.
+    pub fn load(data_dir: &Path) -> Result<SignerCell> {
+        let signer = load_or_create(data_dir)?;
+        Ok(SignerCell { current: std::sync::RwLock::new(std::sync::Arc::new(signer)), data_dir: Some(data_dir.into()) })
+    }
+
+    /// A fixed key (tests, benchmarks).
+    pub fn fixed(signer: Signer) -> SignerCell {
+        SignerCell { current: std::sync::RwLock::new(std::sync::Arc::new(signer)), data_dir: None }
+    }
+
+    pub fn current(&self) -> std::sync::Arc<Signer> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the stored key again (it blocks: keychain or file); returns the new public key when
+    /// it changed. A key that cannot be read keeps the one in force.
+    pub fn reload(&self) -> Result<Option<String>> {
+        let Some(dir) = &self.data_dir else { return Ok(None) };
+        let home = home(dir)?;
+        let stored = match &home {
+            KeyHome::Keychain(k) => k.load_text()?,
+            KeyHome::File(path) => Some(read_credential(path)?),
+        };
+        let Some(text) = stored else { return Ok(None) };
+        let signer = Signer::from_stored(&text)?;
+        if signer.public_key() == self.current().public_key() {
+            return Ok(None);
+        }
+        let key = signer.public_key();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = std::sync::Arc::new(signer);
+        Ok(Some(key))
+    }
+
+    /// Reloads every `RELOAD_EVERY` until the returned task is aborted or the cell is dropped.
+    pub fn watch(cell: &std::sync::Arc<SignerCell>) -> tokio::task::JoinHandle<()> {
+        let weak = std::sync::Arc::downgrade(cell);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RELOAD_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(cell) = weak.upgrade() else { break };
+                match tokio::task::spawn_blocking(move || cell.reload()).await {
+                    Ok(Ok(Some(key))) => {
+                        tracing::warn!(public_key = %key, "the signing key was rotated; answers are now signed with the new key")
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => tracing::warn!(code = %e.code, "cannot re-read the signing key: {}", e.message),
+                    Err(_) => break,
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -247,5 +372,23 @@ mod tests {
         assert_eq!(read_credential(&path).unwrap_err().code, ErrorCode::CredentialFileUnsafe);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(Signer::from_stored(&read_credential(&path).unwrap()).is_ok());
+        // A symbolic link to a private file is refused too: the file named must be the file.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert_eq!(read_credential(&link).unwrap_err().code, ErrorCode::CredentialFileUnsafe);
+        assert_eq!(read_credential(&dir.path().join("nope")).unwrap_err().code, ErrorCode::CredentialFileMissing);
+    }
+
+    #[test]
+    fn init_makes_a_key_file_once_and_a_cell_follows_a_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing-key");
+        let first = init_file(&path).unwrap();
+        assert!(init_file(&path).is_err(), "an existing key is never overwritten");
+        let text = read_credential(&path).unwrap();
+        assert_eq!(Signer::from_stored(&text).unwrap().public_key(), first.public_key());
+        let cell = SignerCell::fixed(Signer::from_stored(&text).unwrap());
+        assert_eq!(cell.current().public_key(), first.public_key());
+        assert_eq!(cell.reload().unwrap(), None, "a fixed cell has nowhere to reload from");
     }
 }

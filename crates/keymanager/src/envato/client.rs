@@ -248,7 +248,16 @@ struct Inner {
     in_flight: Semaphore,
     next_start: Mutex<Instant>,
     jitter: AtomicU64,
+    /// While Envato rate-limits (its `Retry-After`) or fails (a short pause), callers that must
+    /// not wait (the licensing server) are told at once instead of asking: a circuit, shared by
+    /// every handle of this client.
+    blocked_until: std::sync::Mutex<Option<Instant>>,
+    /// Requests sent to Envato by this client (every attempt), for tests and the server's status.
+    sent: AtomicU64,
 }
+
+/// How long the circuit stays open after a 5xx or a network failure.
+pub const FAILURE_PAUSE: Duration = Duration::from_secs(30);
 
 /// The largest reply body read: a page of 100 sales is about 100 KB, so this is generous, and a
 /// runaway or hostile server cannot fill the memory.
@@ -269,9 +278,15 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> reqwest::Re
     Ok(Some(body))
 }
 
-/// Cheap to clone; clones share the in-flight limit and the pacing.
+/// Cheap to clone; clones share the in-flight limit, the pacing and the circuit. A process
+/// keeps one client per credential (`ClientSource` caches it); `interactive` and
+/// `single_attempt` are handles on the same client that give up sooner.
 #[derive(Clone)]
-pub struct EnvatoClient(Arc<Inner>);
+pub struct EnvatoClient {
+    inner: Arc<Inner>,
+    max_attempts: u32,
+    retry_after_max: Duration,
+}
 
 impl EnvatoClient {
     pub fn new(cfg: ClientConfig, token: Token) -> Result<EnvatoClient> {
@@ -299,29 +314,75 @@ impl EnvatoClient {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1);
-        Ok(EnvatoClient(Arc::new(Inner {
-            http,
-            in_flight: Semaphore::new(cfg.max_in_flight.max(1)),
-            next_start: Mutex::new(Instant::now()),
-            jitter: AtomicU64::new(seed | 1),
-            cfg,
-            token,
-        })))
+        let (max_attempts, retry_after_max) = (cfg.max_attempts, cfg.retry_after_max);
+        Ok(EnvatoClient {
+            inner: Arc::new(Inner {
+                http,
+                in_flight: Semaphore::new(cfg.max_in_flight.max(1)),
+                next_start: Mutex::new(Instant::now()),
+                jitter: AtomicU64::new(seed | 1),
+                blocked_until: std::sync::Mutex::new(None),
+                sent: AtomicU64::new(0),
+                cfg,
+                token,
+            }),
+            max_attempts,
+            retry_after_max,
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
-        &self.0.cfg
+        &self.inner.cfg
+    }
+
+    /// The same client for a person waiting at a screen: two tries, and a `Retry-After` over
+    /// 5 s is not waited out.
+    pub fn interactive(&self) -> EnvatoClient {
+        EnvatoClient {
+            inner: self.inner.clone(),
+            max_attempts: self.max_attempts.min(2),
+            retry_after_max: self.retry_after_max.min(Duration::from_secs(5)),
+        }
+    }
+
+    /// The same client asking once, never waiting: what the licensing server uses, so a request
+    /// never waits for Envato to recover.
+    pub fn single_attempt(&self) -> EnvatoClient {
+        EnvatoClient { inner: self.inner.clone(), max_attempts: 1, retry_after_max: Duration::ZERO }
+    }
+
+    /// How long Envato asked to be left alone (a 429's `Retry-After`, or a pause after a
+    /// failure); None when it may be asked now.
+    pub fn blocked_for(&self) -> Option<Duration> {
+        let until = (*self.inner.blocked_until.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let now = Instant::now();
+        (until > now).then(|| until - now)
+    }
+
+    /// Whether this client is for `token` (the same text, bound to the same origin).
+    pub fn is_for(&self, token: &Token) -> bool {
+        self.inner.token.expose() == token.expose() && self.inner.token.bound_to() == token.bound_to()
+    }
+
+    /// Requests sent so far (every attempt).
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.sent.load(Ordering::Relaxed)
+    }
+
+    fn open_circuit(&self, until: Instant) {
+        let mut b = self.inner.blocked_until.lock().unwrap_or_else(|p| p.into_inner());
+        *b = Some(b.map_or(until, |old| old.max(until)));
     }
 
     /// Waits for this request's start slot, so starts are spaced by 1/rps.
     async fn pace(&self) {
-        let rps = self.0.cfg.requests_per_second;
+        let rps = self.inner.cfg.requests_per_second;
         if rps <= 0.0 {
             return;
         }
         let interval = Duration::from_secs_f64(1.0 / rps);
         let start = {
-            let mut next = self.0.next_start.lock().await;
+            let mut next = self.inner.next_start.lock().await;
             let start = (*next).max(Instant::now());
             *next = start + interval;
             start
@@ -331,27 +392,31 @@ impl EnvatoClient {
 
     /// Exponential backoff with "equal jitter": between half and all of base * 2^(attempt-1).
     fn backoff(&self, attempt: u32) -> Duration {
-        let cfg = &self.0.cfg;
+        let cfg = &self.inner.cfg;
         let exp = cfg.backoff_base.saturating_mul(1u32 << (attempt - 1).min(16)).min(cfg.backoff_max);
         // xorshift64: jitter only, no need for a CSPRNG.
-        let mut x = self.0.jitter.load(Ordering::Relaxed);
+        let mut x = self.inner.jitter.load(Ordering::Relaxed);
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        self.0.jitter.store(x, Ordering::Relaxed);
+        self.inner.jitter.store(x, Ordering::Relaxed);
         let frac = (x % 1000) as f64 / 1000.0;
         exp.mul_f64(0.5 + frac / 2.0)
     }
 
     /// One GET with retries. `Ok(None)` is "not found" for endpoints where that is an answer.
     async fn get(&self, endpoint: Endpoint, path_and_query: &str) -> Result<Option<Value>> {
-        let url = format!("{}{}", self.0.cfg.base_url, path_and_query);
+        let url = format!("{}{}", self.inner.cfg.base_url, path_and_query);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let verdict = {
-                let _permit =
-                    self.0.in_flight.acquire().await.map_err(|_| Error::internal("The HTTP client was shut down."))?;
+                let _permit = self
+                    .inner
+                    .in_flight
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::internal("The HTTP client was shut down."))?;
                 self.pace().await;
                 self.send_once(endpoint, &url).await
             };
@@ -361,7 +426,7 @@ impl EnvatoClient {
                 Verdict::Fail(e) => return Err(e),
                 Verdict::Retry { error, wait } => (error, wait),
             };
-            if attempt >= self.0.cfg.max_attempts {
+            if attempt >= self.max_attempts || wait.is_some_and(|w| w > self.retry_after_max) {
                 return Err(error);
             }
             let wait = wait.unwrap_or_else(|| self.backoff(attempt));
@@ -373,29 +438,46 @@ impl EnvatoClient {
     async fn send_once(&self, endpoint: Endpoint, url: &str) -> Verdict {
         // The formatted header text is wiped after use; the header value itself is marked
         // sensitive, so reqwest and hyper never print it.
-        let bearer = zeroize::Zeroizing::new(format!("Bearer {}", self.0.token.expose()));
+        let bearer = zeroize::Zeroizing::new(format!("Bearer {}", self.inner.token.expose()));
         let mut auth = match reqwest::header::HeaderValue::from_str(&bearer) {
             Ok(v) => v,
             Err(_) => return Verdict::Fail(Error::new(ErrorCode::EnvatoTokenFormat, "Invalid token format.")),
         };
         auth.set_sensitive(true);
         let response = self
-            .0
+            .inner
             .http
             .get(url)
             .header(reqwest::header::AUTHORIZATION, auth)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await;
+        self.inner.sent.fetch_add(1, Ordering::Relaxed);
         let response = match response {
             Ok(r) => r,
-            Err(e) => return Verdict::Retry { error: connection_failed(&describe(&e)), wait: None },
+            Err(e) => {
+                self.open_circuit(Instant::now() + FAILURE_PAUSE);
+                return Verdict::Retry { error: connection_failed(&describe(&e)), wait: None };
+            }
         };
         let status = response.status().as_u16();
         let retry_after =
             response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        match status {
+            429 => {
+                let wait = retry_after
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs)
+                    .unwrap_or(self.inner.cfg.retry_after_default);
+                self.open_circuit(Instant::now() + wait);
+            }
+            500..=599 => self.open_circuit(Instant::now() + FAILURE_PAUSE),
+            // Any other answer means Envato is answering: the circuit closes.
+            _ => *self.inner.blocked_until.lock().unwrap_or_else(|p| p.into_inner()) = None,
+        }
         match read_capped(response, MAX_BODY_BYTES).await {
-            Ok(Some(body)) => classify(endpoint, status, retry_after.as_deref(), &body, &self.0.cfg),
+            Ok(Some(body)) => classify(endpoint, status, retry_after.as_deref(), &body, &self.inner.cfg),
             Ok(None) => Verdict::Fail(bad_response(&format!(
                 "the reply is larger than {} MB, far more than any Envato answer",
                 MAX_BODY_BYTES / (1024 * 1024)

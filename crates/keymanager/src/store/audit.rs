@@ -87,6 +87,12 @@ const COLUMNS: &str = "id, at, level, action, license_id, product_id, sync_run_i
 
 impl Store {
     /// The newest `limit` entries, newest first.
+    /// Writes one entry on its own (an action that changes nothing else, such as a buyer-page
+    /// request refused).
+    pub fn record_audit(&mut self, e: &AuditEntry) -> Result<i64> {
+        self.write(|tx| insert_audit(tx, e))
+    }
+
     pub fn audit_recent(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let mut stmt =
             self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"))?;

@@ -437,9 +437,13 @@ impl Store {
                 None => {
                     let used: u32 = tx.query_row("SELECT count(*) FROM activations WHERE license_id = ?1", [license_id], |r| r.get(0))?;
                     if used >= limit {
-                        emit(tx, now, EventType::ActivationLimitReached, Some(license_id), None, |_| {
-                            Ok(events::limit_data(&license.license_key, instance, limit))
-                        })?;
+                        // At most one event per license and fingerprint an hour, so refusals
+                        // cannot fill the outbox.
+                        if Store::limit_refusal_is_news(tx, license_id, instance, now)? {
+                            emit(tx, now, EventType::ActivationLimitReached, Some(license_id), None, |_| {
+                                Ok(events::limit_data(&license.license_key, instance, limit))
+                            })?;
+                        }
                         return Ok(Err(Error::new(
                             ErrorCode::LicenseActivationLimit,
                             format!("This license is already active on {used} of {limit} allowed installations. Deactivate one first."),

@@ -5,6 +5,7 @@
 //! KeyManager is refused rather than guessed at. rusqlite is synchronous: async callers go
 //! through `spawn_blocking` or a dedicated thread.
 
+mod abuse;
 mod account;
 mod audit;
 mod backup;
@@ -18,6 +19,7 @@ mod sales;
 mod settings;
 mod sync;
 
+pub use abuse::{BuyerMail, BuyerMailCap, BuyerMailCounts, BuyerMailKind, PendingConfirmation};
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
@@ -28,7 +30,7 @@ pub use outbox::{
     next_attempt, Channel, Delivery, DeliveryStatus, DueMessage, FailingDestination, NewlyFailing, OutboxCounts,
     Outcome, WebhookEndpoint, RETRY_DELAYS_SECS,
 };
-pub use pending::ReviewItem;
+pub use pending::{PendingSale, ReviewItem};
 pub use sales::PageCounts;
 pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_no_api_base_setting.sql"),
     include_str!("migrations/0007_outbox.sql"),
     include_str!("migrations/0008_product_review.sql"),
+    include_str!("migrations/0009_server_safety.sql"),
 ];
 
 /// The schema version this build writes.
@@ -328,10 +331,13 @@ mod tests {
             [
                 "activations",
                 "audit_log",
+                "buyer_email_confirmations",
+                "buyer_mails",
                 "delivery_health",
                 "envato_account",
                 "license_key_history",
                 "licenses",
+                "limit_refusals",
                 "lookups",
                 "outbox",
                 "pending_sales",
@@ -340,6 +346,7 @@ mod tests {
                 "settings",
                 "sync_runs",
                 "sync_state",
+                "unknown_codes",
                 "webhook_endpoints"
             ]
         );

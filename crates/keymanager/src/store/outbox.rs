@@ -185,12 +185,12 @@ fn os_random(out: &mut [u8]) -> Result<()> {
 
 /// Where a message goes.
 #[derive(Clone, Copy)]
-enum To<'a> {
+pub(crate) enum To<'a> {
     Endpoint(i64),
     Mailbox(&'a str),
 }
 
-fn insert_message(
+pub(crate) fn insert_message(
     conn: &Connection,
     to: To<'_>,
     event_type: &str,

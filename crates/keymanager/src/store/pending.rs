@@ -135,4 +135,43 @@ impl Store {
     pub fn pending_by_code(&self, code: &str) -> Result<bool> {
         pending_has_code(&self.conn, code)
     }
+
+    /// The sale with this purchase code waiting in the review queue, as it was recorded.
+    pub fn pending_sale_by_code(&self, code: &str) -> Result<Option<PendingSale>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT envato_item_id, item_name, marketplace, buyer, envato_license, sold_at, amount_cents,
+                        purchase_count, supported_until
+                 FROM pending_sales WHERE purchase_code = ?1",
+            )?
+            .query_row([code], |r| {
+                Ok(PendingSale {
+                    item_id: r.get(0)?,
+                    item_name: r.get(1)?,
+                    marketplace: r.get(2)?,
+                    buyer: r.get(3)?,
+                    envato_license: r.get(4)?,
+                    sold_at: r.get(5)?,
+                    amount_cents: r.get(6)?,
+                    purchase_count: r.get(7)?,
+                    supported_until: r.get(8)?,
+                })
+            })
+            .optional()?)
+    }
+}
+
+/// A sale waiting in the review queue, as a lookup shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSale {
+    pub item_id: i64,
+    pub item_name: String,
+    pub marketplace: Option<String>,
+    pub buyer: Option<String>,
+    pub envato_license: String,
+    pub sold_at: String,
+    pub amount_cents: i64,
+    pub purchase_count: Option<u32>,
+    pub supported_until: Option<String>,
 }

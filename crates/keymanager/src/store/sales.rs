@@ -182,6 +182,8 @@ impl Store {
     ) -> Result<Option<License>> {
         let code = sale.code.clone().ok_or_else(|| Error::internal("A verified sale always has its code."))?;
         self.write(|tx| {
+            // Envato knows it now: whatever "unknown" was remembered for it is over.
+            tx.prepare_cached("DELETE FROM unknown_codes WHERE code = ?1")?.execute([&code])?;
             let recorded = license_id_by_code(tx, &code)?.is_some() || pending_has_code(tx, &code)?;
             if !recorded {
                 let codeless: Option<(i64, String)> = tx

@@ -33,8 +33,11 @@ pub struct SyncStatus {
     pub cancelling: bool,
 }
 
-/// Where the worker gets its Envato client. Both calls may block (the keychain answers over
-/// D-Bus, building a client sets up TLS), so the worker makes them on tokio's blocking pool.
+/// Where a process gets its Envato client: one client per credential for the whole process
+/// (the sync worker, the licensing server, lookups), so the in-flight limit, the pacing and
+/// the circuit hold across all of them. The credential is read at each use (a replaced token
+/// takes effect) and the client is built again only when it changed. Both steps may block (the
+/// keychain answers over D-Bus, building a client sets up TLS): they run on tokio's blocking pool.
 #[derive(Clone)]
 pub struct ClientSource {
     /// Whether a token is stored: the keychain's answer, with no HTTP client built.
@@ -43,13 +46,31 @@ pub struct ClientSource {
     client: Arc<dyn Fn() -> Result<Option<EnvatoClient>> + Send + Sync>,
 }
 
+/// The stored token (`load`), and the one client built for it, rebuilt when the token changes.
+fn cached_client(
+    load: impl Fn() -> Result<Option<crate::secret::Token>> + Send + Sync + 'static,
+    cfg: ClientConfig,
+) -> impl Fn() -> Result<Option<EnvatoClient>> + Send + Sync + 'static {
+    let cache: std::sync::Mutex<Option<EnvatoClient>> = std::sync::Mutex::new(None);
+    move || {
+        let Some(token) = load()? else { return Ok(None) };
+        let mut cached = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cached.as_ref().filter(|c| c.is_for(&token)) {
+            return Ok(Some(c.clone()));
+        }
+        let client = EnvatoClient::new(cfg.clone(), token)?;
+        *cached = Some(client.clone());
+        Ok(Some(client))
+    }
+}
+
 impl ClientSource {
     /// The stored token of `keychain` (bound to its Envato origin), sent with `cfg`.
     pub fn keychain(keychain: Arc<Keychain>, cfg: ClientConfig) -> ClientSource {
         let k = keychain.clone();
         ClientSource {
             has_token: Arc::new(move || Ok(k.load()?.is_some())),
-            client: Arc::new(move || keychain.load()?.map(|t| EnvatoClient::new(cfg.clone(), t)).transpose()),
+            client: Arc::new(cached_client(move || keychain.load(), cfg)),
         }
     }
 
@@ -60,14 +81,16 @@ impl ClientSource {
         let p = path.clone();
         ClientSource {
             has_token: Arc::new(move || Ok(p.exists())),
-            client: Arc::new(move || {
-                if !path.exists() {
-                    return Ok(None);
-                }
-                let text = crate::api::signing::read_credential(&path)?;
-                let token = crate::secret::Token::parse(&text)?;
-                EnvatoClient::new(cfg.clone(), token).map(Some)
-            }),
+            client: Arc::new(cached_client(
+                move || {
+                    if !path.exists() {
+                        return Ok(None);
+                    }
+                    let text = crate::api::signing::read_credential(&path)?;
+                    crate::secret::Token::parse(&text).map(Some)
+                },
+                cfg,
+            )),
         }
     }
 
@@ -94,10 +117,16 @@ impl ClientSource {
         blocking(move || f()).await
     }
 
-    /// A client for the stored token (built on the blocking pool), or None without a token.
+    /// The client for the stored token (built on the blocking pool the first time, and when the
+    /// token changed), or None without a token.
     pub async fn client(&self) -> Result<Option<EnvatoClient>> {
         let f = self.client.clone();
         blocking(move || f()).await
+    }
+
+    /// The same, for a caller that is not async (the CLI's one-off commands).
+    pub fn client_blocking(&self) -> Result<Option<EnvatoClient>> {
+        (self.client)()
     }
 }
 
