@@ -17,6 +17,12 @@ const FIELDS: FieldDef[] = [
     help: "How many activations a license may free in 24 hours (buyers moving to a new site or machine)." },
   { key: "certificate_days", label: "Offline certificate", kind: "number", min: 1, max: 365, suffix: "days",
     help: "How long a product keeps working offline on the certificate of its last activation." },
+  { key: "trusted_proxies", label: "Trusted proxies", kind: "text", placeholder: "127.0.0.1",
+    help: "The tunnel or reverse proxy on this computer that forwards your customers (cloudflared, Caddy, nginx): its X-Forwarded-For names each buyer, so each gets their own rate limit. Leave empty when nothing is in front of the server." },
+  { key: "serve_max_connections", label: "Connections at once", kind: "number", min: 16, max: 100000, suffix: "connections",
+    help: "Open connections the server accepts at once (32 per client address); more are closed at once." },
+  { key: "buyer_email_form", label: "E-mail keys from the buyer page", kind: "toggle",
+    help: "Off by default: it sends mail in your name. When on, a key goes only to the address you have for the license, or to one the buyer confirms by a mailed link; at most 3 a license and 100 a day." },
 ];
 
 /** Settings > Licensing server: the API your products call and the buyer page, run by the app. */

@@ -27,6 +27,11 @@ const DEFAULTS: Settings = {
   notify_buyers: false,
   backup_folder: "",
   autostart_offered: false,
+  serve_max_connections: 1024,
+  trusted_proxies: "",
+  buyer_email_form: false,
+  outbox_keep_days: 30,
+  audit_keep_days: 365,
 };
 
 function renderPage() {
@@ -94,6 +99,34 @@ describe("Settings page", () => {
     expect(screen.getByTestId("server-public-key").textContent).toBe("PUBKEY=");
     expect(screen.getByTestId("server-errors").textContent).toContain("503 ENVATO_UNAVAILABLE");
     expect(toggles).toEqual([true]);
+  });
+
+  it("sets the tunnel as a trusted proxy and leaves buyer-page mail off until switched on", async () => {
+    const calls: Record<string, string>[] = [];
+    let stored = { ...DEFAULTS };
+    mockIPC((cmd, args) => {
+      if (cmd === "settings_get") return stored;
+      if (cmd === "server_status") {
+        return { enabled: false, running: false, address: null, bind: "127.0.0.1:8787", public_url: "", public_key: null,
+          requests_served: 0, last_errors: [], problem: null };
+      }
+      if (cmd === "settings_update") {
+        const changes = (args as { changes: Record<string, string> }).changes;
+        calls.push(changes);
+        stored = { ...stored, trusted_proxies: changes.trusted_proxies ?? stored.trusted_proxies,
+          buyer_email_form: changes.buyer_email_form === "true" };
+        return stored;
+      }
+    }, { shouldMockEvents: true });
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "Licensing server" }));
+    const proxies = await screen.findByTestId("setting-trusted_proxies");
+    const mail = screen.getByTestId("setting-buyer_email_form");
+    expect(mail).toHaveProperty("checked", false);
+    await userEvent.type(proxies, "127.0.0.1");
+    await userEvent.click(screen.getByTestId("save-settings"));
+    await screen.findByTestId("saved");
+    expect(calls.at(-1)).toMatchObject({ trusted_proxies: "127.0.0.1", buyer_email_form: "false" });
   });
 
   it("saves the License tab through Rust and shows Saved", async () => {
