@@ -284,14 +284,19 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
     assert!(!shown.contains(sale.buyer.as_deref().unwrap()), "no buyer name on the page");
     assert!(shown.contains("Not activated anywhere yet."));
 
-    // The product activates; the buyer frees the activation from the page.
+    // The product activates (a label and a fingerprint with markup in them, as a hostile
+    // product could send); the page shows them as text; the buyer frees the activation.
+    let fp = r#"old-laptop"><i>x</i>"#;
     let (s, _) =
-        server.post("/v1/activations", json!({"key": key, "fingerprint": "old-laptop", "label": "Old laptop"})).await;
+        server.post("/v1/activations", json!({"key": key, "fingerprint": fp, "label": "<b>Old</b> laptop"})).await;
     assert_eq!(s, 201);
     let shown = page(form("/", &[("purchase_code", &sale.code)]).await.unwrap()).await;
-    assert!(shown.contains("old-laptop") && shown.contains("Old laptop") && shown.contains("1 of"));
-    let shown =
-        page(form("/deactivate", &[("purchase_code", &sale.code), ("fingerprint", "old-laptop")]).await.unwrap()).await;
+    // Positive control: both are on the page, escaped; neither is there as markup.
+    assert!(shown.contains("&lt;b&gt;Old&lt;/b&gt; laptop"), "the label, escaped: {shown}");
+    assert!(shown.contains("old-laptop&quot;&gt;&lt;i&gt;x&lt;/i&gt;"), "the fingerprint, escaped: {shown}");
+    assert!(!shown.contains("<b>Old</b>") && !shown.contains("<i>x</i>"), "no markup from a product");
+    assert!(shown.contains("1 of"));
+    let shown = page(form("/deactivate", &[("purchase_code", &sale.code), ("fingerprint", fp)]).await.unwrap()).await;
     assert!(shown.contains("activation was freed"), "{shown}");
     assert!(shown.contains("Not activated anywhere yet."));
 

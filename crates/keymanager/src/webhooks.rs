@@ -274,6 +274,22 @@ mod tests {
         assert!(!deliverable(ip("::1"), false) && deliverable(ip("2606:4700::1"), false));
     }
 
+    /// With the system's own resolver: this machine's host name (in /etc/hosts, on loopback on
+    /// Debian) is this machine by another name, and refused.
+    #[test]
+    fn a_name_resolving_to_this_machine_is_refused_by_the_real_resolver() {
+        use std::net::ToSocketAddrs;
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string();
+        let on_loopback = (host.as_str(), 443).to_socket_addrs().is_ok_and(|mut a| a.any(|a| a.ip().is_loopback()));
+        if host.is_empty() || host == "localhost" || !on_loopback {
+            eprintln!("skipped: the host name {host:?} does not resolve to loopback here");
+            return;
+        }
+        let e = check_url(&format!("https://{host}/hook")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::WebhookUrlRefused);
+        assert!(e.message.contains("resolves to 127."), "{}", e.message);
+    }
+
     #[test]
     fn only_https_or_this_machine() {
         assert!(check_url("https://hooks.example.com/km").is_ok());

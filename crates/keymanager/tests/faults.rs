@@ -84,14 +84,19 @@ async fn passing_faults_mid_sync_leave_exactly_the_right_licenses() {
             sb.update_switches(|s| s.variants.retry_after_secs = retry_after);
             let st = store();
             let inject = sb.sandbox.clone();
+            let mut injected = false;
             let summary = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |p| {
-                if p.pages_fetched == 2 {
+                if p.pages_fetched == 2 && !injected {
                     // Two in a row: fewer than the client's three attempts.
                     inject.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
+                    injected = true;
                 }
             })
             .await
             .unwrap();
+            // Positive control: the faults were injected and served (the queue is empty).
+            assert!(injected, "{fault:?} was injected");
+            assert!(sb.switches().faults.fail_next.is_empty(), "{fault:?} was served");
             assert_eq!(
                 summary.status,
                 SyncRunStatus::Succeeded,
@@ -110,12 +115,15 @@ async fn lasting_faults_mid_sync_fail_with_their_code_then_recover() {
         let st = store();
         let inject = sb.sandbox.clone();
         let summary = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |p| {
-            if p.pages_fetched == 2 {
+            if p.pages_fetched == 2 && inject.switches().faults.fail_next.is_empty() {
                 inject.update_switches(|s| s.faults.fail_next.extend([fault; 10]));
             }
         })
         .await
         .unwrap();
+        // Positive control: some of the faults were served (the rest wait in the queue).
+        let left = sb.switches().faults.fail_next.len();
+        assert!(left < 10, "{fault:?}: none of the injected faults was served");
         assert_eq!(summary.status, SyncRunStatus::Failed, "{fault:?}");
         assert_eq!(summary.error.as_ref().unwrap().code, lasting_code(fault), "{fault:?}");
         let runs = st.lock().sync_runs(1).unwrap();
@@ -134,8 +142,12 @@ async fn faults_during_a_lookup() {
     for fault in RETRIED {
         let st = store();
         sb.update_switches(|s| s.faults.fail_next.extend([fault, fault]));
+        sb.reset_stats();
         let r = lookup::lookup(&st, Some(&Verifier::for_client(st.clone(), client(&sb))), &code, now()).await.unwrap();
         assert_eq!(r.verdict, LookupVerdict::Valid, "{fault:?} passing");
+        // Positive control: both faults were served before the answer (three requests).
+        assert!(sb.switches().faults.fail_next.is_empty(), "{fault:?} was served");
+        assert_eq!(sb.stats().by_endpoint["sale"], 3, "{fault:?}: two faults, then the answer");
         let st = store();
         sb.update_switches(|s| s.faults.fail_next.extend([fault; 5]));
         let err =

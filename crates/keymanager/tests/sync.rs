@@ -233,33 +233,41 @@ async fn the_first_sync_reaches_back_history_days_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_added_while_a_sync_runs_is_neither_lost_nor_duplicated() {
     let sb = sandbox(400, 60).await;
-    sb.update_switches(|s| {
-        s.faults.latency_ms = 30;
-        s.variants.page_size = 20;
-    });
+    sb.update_switches(|s| s.variants.page_size = 20);
     let st = store();
     set(&st, "auto_create_products", "true");
     let item = sb.dataset().items[1].id;
-    let adder = {
-        let sandbox = sb.sandbox.clone();
-        tokio::spawn(async move {
-            for i in 0..5 {
-                tokio::time::sleep(Duration::from_millis(60)).await;
-                sandbox
-                    .add_sale(NewSale {
-                        item_id: item,
-                        buyer: Some(format!("mid{i}")),
-                        sold_at: Some(now() + CDuration::seconds(i)),
-                        ..Default::default()
-                    })
-                    .unwrap();
-            }
-        })
-    };
-    sync(&st, &sb).await;
-    adder.await.unwrap();
+    // New sales arrive between the pages of the first run (the list shifts under it).
+    let sandbox = sb.sandbox.clone();
+    let mut added_at_pages = Vec::new();
+    let first = run_sync(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |p| {
+        if p.phase == keymanager::sync::SyncPhase::Fetching
+            && [2, 4, 6].contains(&p.pages_fetched)
+            && !added_at_pages.contains(&p.pages_fetched)
+        {
+            let i = added_at_pages.len() as i64;
+            sandbox
+                .add_sale(NewSale {
+                    item_id: item,
+                    buyer: Some(format!("mid{i}")),
+                    sold_at: Some(now() + CDuration::seconds(i)),
+                    ..Default::default()
+                })
+                .unwrap();
+            added_at_pages.push(p.pages_fetched);
+        }
+    })
+    .await
+    .unwrap();
+    // Positive control: the sales did arrive while the run was under way, after its first page.
+    assert_eq!(added_at_pages, vec![2, 4, 6], "three sales were added mid-run");
+    assert!(first.pages_fetched > 6, "the run went on past the last addition: {first:?}");
+    assert_eq!(first.status, SyncRunStatus::Succeeded);
+    // The next run completes what the shift hid; every sale, the three new ones included, is
+    // licensed exactly once.
     sync(&st, &sb).await;
     assert_exactly_once(&st, &sb, 60);
+    assert_eq!(sb.dataset().sales.len(), 403);
 }
 
 #[tokio::test]

@@ -290,3 +290,64 @@ impl Store {
         Ok(self.conn.execute("DELETE FROM audit_log WHERE at < ?1", [to_db(before)])?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> Timestamp {
+        chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn retention_settings_prune_delivered_messages_and_old_audit_entries_only() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.update_settings(&[("outbox_keep_days".into(), "10".into()), ("audit_keep_days".into(), "90".into())], now())
+            .unwrap();
+        let day = |d: i64| to_db(now() - chrono::Duration::days(d));
+        for (i, (status, age)) in
+            [("delivered", 11), ("delivered", 9), ("failed", 400), ("pending", 400)].iter().enumerate()
+        {
+            s.conn
+                .execute(
+                    "INSERT INTO outbox (message_id, channel, recipient, event_type, body, created_at, status, delivered_at)
+                     VALUES (?1, 'email', 'a@b.example', 'email.test', '{}', ?2, ?3, ?4)",
+                    params![format!("msg_{i}"), day(*age), status, (*status == "delivered").then(|| day(*age))],
+                )
+                .unwrap();
+        }
+        for age in [100, 91, 89, 1] {
+            s.conn
+                .execute(
+                    "INSERT INTO audit_log (at, level, action, message) VALUES (?1, 'info', 'test.entry', 'x')",
+                    [day(age)],
+                )
+                .unwrap();
+        }
+        assert_eq!(crate::outbox::prune(&mut s, now()).unwrap(), (1, 2));
+        let left: Vec<String> = s
+            .conn
+            .prepare("SELECT status FROM outbox ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(left, ["delivered", "failed", "pending"], "failed and waiting messages stay");
+        let audit: u32 =
+            s.conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'test.entry'", [], |r| r.get(0)).unwrap();
+        assert_eq!(audit, 2);
+    }
+
+    #[test]
+    fn the_negative_cache_lasts_a_day_and_keeps_only_a_day() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.remember_unknown_code("old", now() - chrono::Duration::hours(30)).unwrap();
+        s.remember_unknown_code("new", now()).unwrap();
+        assert!(s.code_known_unknown("new", now() + chrono::Duration::hours(23)).unwrap());
+        assert!(!s.code_known_unknown("new", now() + chrono::Duration::hours(25)).unwrap());
+        let rows: u32 = s.conn.query_row("SELECT count(*) FROM unknown_codes", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 1, "entries older than a day are removed as new ones come");
+    }
+}
