@@ -79,6 +79,9 @@ pub enum Command {
     /// The licensing server's signing key.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Sites as activations see them: canonical form and environment.
+    #[command(subcommand)]
+    Sites(SitesCmd),
     /// Webhook endpoints (Standard Webhooks v1, signed), their deliveries and replays.
     #[command(subcommand)]
     Webhooks(WebhooksCmd),
@@ -162,6 +165,19 @@ pub enum KeysCmd {
     Init {
         #[arg(long, value_name = "PATH")]
         file: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SitesCmd {
+    /// The canonical site and environment of URL (production, staging, development, local), and
+    /// which rule decided: what the licensing server applies to an activation from it.
+    Classify {
+        url: String,
+        /// What the site reports (WordPress's wp_get_environment_type()); believed only with
+        /// trust_reported_environment on.
+        #[arg(long)]
+        environment: Option<String>,
     },
 }
 

@@ -44,6 +44,8 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<ProductStatus>(),
         one::<NewProduct>(),
         one::<License>(),
+        one::<crate::site::Environment>(),
+        one::<crate::site::Classification>(),
         one::<LicenseStatus>(),
         one::<LicenseSource>(),
         one::<AuditEntry>(),

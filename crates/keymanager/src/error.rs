@@ -43,6 +43,7 @@ crate::text_enum! {
         LicenseSuspended = "license.suspended",
         LicenseRevoked = "license.revoked",
         LicenseActivationLimit = "license.activation_limit",
+        DevSiteLimit = "license.dev_site_limit",
         ActivationNotFound = "activation.not_found",
         LicenseProductMismatch = "license.product_mismatch",
         TooManyDeactivations = "activation.too_many_deactivations",

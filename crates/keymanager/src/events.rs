@@ -22,6 +22,10 @@ crate::text_enum! {
         ActivationCreated = "activation.created",
         ActivationDeleted = "activation.deleted",
         ActivationLimitReached = "activation.limit_reached",
+        /// A stale production activation made way for a new one at the limit (1.1).
+        ActivationReplaced = "activation.replaced",
+        /// More distinct production sites in 30 days than the threshold (1.1).
+        LicenseSharedSuspected = "license.shared_suspected",
         SyncFailed = "sync.failed",
         WebhookTest = "webhook.test",
     }

@@ -27,6 +27,7 @@ pub mod recheck;
 pub mod secret;
 pub mod secrets;
 pub mod settings;
+pub mod site;
 pub mod store;
 pub mod sync;
 pub mod text;

@@ -199,6 +199,11 @@ pub struct License {
     pub buyer_email: Option<String>,
     /// The seller's note.
     pub note: Option<String>,
+    /// Activations on staging, development and local sites (not counted in `activations_used`).
+    pub dev_activations_used: u32,
+    /// When KeyManager saw more production sites in 30 days than the shared-code threshold
+    /// ("possibly shared"); it never suspends for it.
+    pub shared_suspected_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -209,6 +214,9 @@ pub struct Activation {
     pub label: Option<String>,
     pub activated_at: String,
     pub last_seen_at: String,
+    /// The canonical site it was made for (None: the product sent only a fingerprint).
+    pub site: Option<String>,
+    pub environment: crate::site::Environment,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -55,6 +55,19 @@ pub struct Settings {
     pub outbox_keep_days: u32,
     /// The audit log keeps this many days (proposed addition).
     pub audit_keep_days: u32,
+    /// Host patterns of staging sites (`staging.*`, `*.wpengine.com`, …), comma-separated.
+    pub staging_hosts: String,
+    /// Host patterns of development sites (`dev.*`, …), comma-separated.
+    pub development_hosts: String,
+    /// Believe the `environment` a site reports (WordPress's `wp_get_environment_type()`).
+    pub trust_reported_environment: bool,
+    /// Activations on non-production sites a license may have (they do not count toward its limit).
+    pub dev_sites_per_license: u32,
+    /// A production activation not seen for this many days is replaced at the limit (0: never).
+    pub stale_activation_days: u32,
+    /// Distinct production sites in 30 days above which a license is flagged possibly shared
+    /// (0: the license's activation limit plus 3).
+    pub shared_sites_threshold: u32,
 }
 
 crate::text_enum! {
@@ -106,6 +119,12 @@ impl Default for Settings {
             buyer_email_form: false,
             outbox_keep_days: 30,
             audit_keep_days: 365,
+            staging_hosts: crate::site::validate_patterns(crate::site::DEFAULT_STAGING).unwrap_or_default(),
+            development_hosts: crate::site::validate_patterns(crate::site::DEFAULT_DEVELOPMENT).unwrap_or_default(),
+            trust_reported_environment: false,
+            dev_sites_per_license: 5,
+            stale_activation_days: 45,
+            shared_sites_threshold: 0,
         }
     }
 }
@@ -137,6 +156,12 @@ pub const KEYS: &[&str] = &[
     "buyer_email_form",
     "outbox_keep_days",
     "audit_keep_days",
+    "staging_hosts",
+    "development_hosts",
+    "trust_reported_environment",
+    "dev_sites_per_license",
+    "stale_activation_days",
+    "shared_sites_threshold",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -322,6 +347,24 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "audit_keep_days" => {
             ("audit_keep_days", parse_range(key, "The audit log", value, 30, 3650, " days")?.to_string())
         }
+        "staging_hosts" | "development_hosts" => {
+            let stored = crate::site::validate_patterns(value).map_err(|m| invalid(key, m))?;
+            (if key == "staging_hosts" { "staging_hosts" } else { "development_hosts" }, stored)
+        }
+        "trust_reported_environment" => ("trust_reported_environment", parse_bool(key, value)?.to_string()),
+        "dev_sites_per_license" => (
+            "dev_sites_per_license",
+            parse_range(key, "Staging and development sites", value, 0, 1000, " per license")?.to_string(),
+        ),
+        "stale_activation_days" => (
+            "stale_activation_days",
+            parse_range(key, "A stale activation's age", value, 0, 3650, " days (0: never replaced)")?.to_string(),
+        ),
+        "shared_sites_threshold" => (
+            "shared_sites_threshold",
+            parse_range(key, "The shared-code threshold", value, 0, 10_000, " sites (0: the limit plus 3)")?
+                .to_string(),
+        ),
         "autostart_offered" => ("autostart_offered", parse_bool(key, value)?.to_string()),
         "backup_folder" => {
             let v = value.trim();
@@ -397,6 +440,12 @@ impl Settings {
             "buyer_email_form" => self.buyer_email_form = v == "true",
             "outbox_keep_days" => self.outbox_keep_days = v.parse().unwrap_or(self.outbox_keep_days),
             "audit_keep_days" => self.audit_keep_days = v.parse().unwrap_or(self.audit_keep_days),
+            "staging_hosts" => self.staging_hosts = v.to_string(),
+            "development_hosts" => self.development_hosts = v.to_string(),
+            "trust_reported_environment" => self.trust_reported_environment = v == "true",
+            "dev_sites_per_license" => self.dev_sites_per_license = v.parse().unwrap_or(self.dev_sites_per_license),
+            "stale_activation_days" => self.stale_activation_days = v.parse().unwrap_or(self.stale_activation_days),
+            "shared_sites_threshold" => self.shared_sites_threshold = v.parse().unwrap_or(self.shared_sites_threshold),
             _ => {}
         }
     }
@@ -429,6 +478,12 @@ impl Settings {
             "buyer_email_form" => self.buyer_email_form.to_string(),
             "outbox_keep_days" => self.outbox_keep_days.to_string(),
             "audit_keep_days" => self.audit_keep_days.to_string(),
+            "staging_hosts" => self.staging_hosts.clone(),
+            "development_hosts" => self.development_hosts.clone(),
+            "trust_reported_environment" => self.trust_reported_environment.to_string(),
+            "dev_sites_per_license" => self.dev_sites_per_license.to_string(),
+            "stale_activation_days" => self.stale_activation_days.to_string(),
+            "shared_sites_threshold" => self.shared_sites_threshold.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }
@@ -503,6 +558,10 @@ mod tests {
         check("serve_max_connections", "2", Err(SettingsInvalidValue));
         check("buyer_email_form", "on", Ok("true"));
         check("outbox_keep_days", "0", Err(SettingsInvalidValue));
+        check("staging_hosts", "Staging.*,  *.WPEngine.com", Ok("staging.*, *.wpengine.com"));
+        check("staging_hosts", "not a pattern!", Err(SettingsInvalidValue));
+        check("stale_activation_days", "0", Ok("0"));
+        check("dev_sites_per_license", "5", Ok("5"));
         check("no_such_key", "1", Err(SettingsUnknownKey));
     }
 

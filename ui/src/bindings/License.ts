@@ -27,4 +27,13 @@ buyer_email: string | null,
 /**
  * The seller's note.
  */
-note: string | null, };
+note: string | null, 
+/**
+ * Activations on staging, development and local sites (not counted in `activations_used`).
+ */
+dev_activations_used: number, 
+/**
+ * When KeyManager saw more production sites in 30 days than the shared-code threshold
+ * ("possibly shared"); it never suspends for it.
+ */
+shared_suspected_at: string | null, };

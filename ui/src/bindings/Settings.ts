@@ -79,4 +79,29 @@ outbox_keep_days: number,
 /**
  * The audit log keeps this many days (proposed addition).
  */
-audit_keep_days: number, };
+audit_keep_days: number, 
+/**
+ * Host patterns of staging sites (`staging.*`, `*.wpengine.com`, …), comma-separated.
+ */
+staging_hosts: string, 
+/**
+ * Host patterns of development sites (`dev.*`, …), comma-separated.
+ */
+development_hosts: string, 
+/**
+ * Believe the `environment` a site reports (WordPress's `wp_get_environment_type()`).
+ */
+trust_reported_environment: boolean, 
+/**
+ * Activations on non-production sites a license may have (they do not count toward its limit).
+ */
+dev_sites_per_license: number, 
+/**
+ * A production activation not seen for this many days is replaced at the limit (0: never).
+ */
+stale_activation_days: number, 
+/**
+ * Distinct production sites in 30 days above which a license is flagged possibly shared
+ * (0: the license's activation limit plus 3).
+ */
+shared_sites_threshold: number, };

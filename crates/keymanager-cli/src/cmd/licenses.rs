@@ -229,9 +229,19 @@ fn print_detail(out: &mut dyn Write, d: &LicenseDetail) -> io::Result<()> {
         (Some(u), _) => writeln!(out, "Support:     expired {u}")?,
         _ => writeln!(out, "Support:     none")?,
     }
-    writeln!(out, "Activations: {} of {}", l.activations_used, l.activation_limit)?;
-    for a in &d.activations {
-        writeln!(out, "  - {} {} (since {})", a.instance_id, a.label.as_deref().unwrap_or(""), a.activated_at)?;
+    if let Some(at) = &l.shared_suspected_at {
+        writeln!(out, "Possibly shared: more production sites in 30 days than expected (flagged {at})")?;
+    }
+    let (production, other): (Vec<_>, Vec<_>) = d.activations.iter().partition(|a| a.environment.counts_toward_limit());
+    writeln!(out, "Production ({} of {}):", production.len(), l.activation_limit)?;
+    for a in &production {
+        print_activation(out, a, None)?;
+    }
+    if !other.is_empty() {
+        writeln!(out, "Staging and development ({}, not counted):", other.len())?;
+        for a in &other {
+            print_activation(out, a, Some(a.environment.as_str()))?;
+        }
     }
     for k in &d.key_history {
         writeln!(out, "Former key:  {} (replaced {}: {})", k.license_key, k.replaced_at, k.reason)?;
@@ -241,4 +251,21 @@ fn print_detail(out: &mut dyn Write, d: &LicenseDetail) -> io::Result<()> {
         writeln!(out, "  {}  {:<28} {}", a.at, a.action, a.message)?;
     }
     Ok(())
+}
+
+fn print_activation(out: &mut dyn Write, a: &keymanager::model::Activation, why: Option<&str>) -> io::Result<()> {
+    writeln!(
+        out,
+        "  - {} {}{} (since {}, last seen {}){}",
+        a.site.as_deref().unwrap_or(&a.instance_id),
+        a.label.as_deref().unwrap_or(""),
+        if a.site.is_some() && !a.instance_id.starts_with("site:") {
+            format!(" [{}]", a.instance_id)
+        } else {
+            String::new()
+        },
+        a.activated_at,
+        a.last_seen_at,
+        why.map(|w| format!(": {w}, not counted")).unwrap_or_default()
+    )
 }

@@ -12,6 +12,7 @@ pub mod products;
 pub mod review;
 pub mod serve;
 pub mod settings;
+pub mod sites;
 pub mod sync;
 pub mod token;
 pub mod webhooks;

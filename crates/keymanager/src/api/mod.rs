@@ -52,6 +52,10 @@ crate::text_enum! {
         ProductInactive = "PRODUCT_INACTIVE",
         /// A known path asked with the wrong method, with `Allow` (1.1).
         MethodNotAllowed = "METHOD_NOT_ALLOWED",
+        /// `validate` for an activation made for another site than the `site_url` sent (1.1).
+        SiteMismatch = "SITE_MISMATCH",
+        /// More non-production activations than `dev_sites_per_license` (1.1).
+        DevSiteLimitExceeded = "DEV_SITE_LIMIT_EXCEEDED",
         /// A `POST` under `/v1/` whose body is not declared JSON (1.1).
         UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
     }
@@ -93,7 +97,10 @@ pub struct LicenseView {
     pub product: ProductView,
     pub license_type: String,
     pub activation_limit: u32,
+    /// Production activations (the ones the limit counts).
     pub activations_used: u32,
+    /// Staging, development and local activations (1.1).
+    pub dev_activations_used: u32,
     pub supported_until: Option<String>,
     pub sold_at: Option<String>,
 }
@@ -114,6 +121,7 @@ impl LicenseView {
             license_type: l.license_type.as_str().to_string(),
             activation_limit: l.activation_limit,
             activations_used: l.activations_used,
+            dev_activations_used: l.dev_activations_used,
             supported_until: l.supported_until.clone(),
             sold_at: l.sold_at.clone(),
         }
@@ -158,7 +166,23 @@ pub struct LicensingService {
     store: SharedStore,
     verifier: Option<Verifier>,
     signer: Arc<crate::api::signing::SignerCell>,
+    /// The settings answers depend on, read again at most every few seconds.
+    settings: Arc<std::sync::Mutex<Option<(std::time::Instant, Arc<crate::settings::Settings>)>>>,
+    /// What validations saw, written in batches (`Store::note_seen`).
+    seen: Arc<std::sync::Mutex<SeenBatch>>,
 }
+
+/// Sightings of activations by validations, waiting to be written together.
+#[derive(Default)]
+struct SeenBatch {
+    pending: std::collections::HashMap<(i64, String), crate::store::SeenActivation>,
+    since: Option<std::time::Instant>,
+}
+
+/// How often (at most) the batch of sightings is written, and how large it may grow first.
+const SEEN_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const SEEN_FLUSH_AT: usize = 512;
+const SETTINGS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 const NO_LICENSE: &str = "No license matches this key or purchase code.";
 const PENDING_LATER: &str = "A genuine purchase, waiting for the seller to set up its product; try again later.";
@@ -171,7 +195,87 @@ impl LicensingService {
     /// (None: codes the data does not hold are answered as unavailable). `signer` is the key in
     /// force, replaced in place when the seller rotates it.
     pub fn new(store: SharedStore, verifier: Option<Verifier>, signer: Arc<signing::SignerCell>) -> LicensingService {
-        LicensingService { store, verifier, signer }
+        LicensingService { store, verifier, signer, settings: Default::default(), seen: Default::default() }
+    }
+
+    /// The seller's settings, read again once they are a few seconds old.
+    async fn settings(&self) -> Result<Arc<crate::settings::Settings>, Failure> {
+        if let Some((at, s)) = self.settings.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if at.elapsed() < SETTINGS_FRESH_FOR {
+                return Ok(s.clone());
+            }
+        }
+        let fresh = Arc::new(self.store.read(|s| s.settings()).await.map_err(Failure::Internal)?);
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// The environment of the site a request names (production without one, unless the seller
+    /// trusts what sites report).
+    fn environment_of(settings: &crate::settings::Settings, req: &ApiRequest) -> crate::site::Environment {
+        let rules = crate::site::SiteRules::from_settings(settings);
+        match &req.site {
+            Some(site) => rules.classify(site, req.environment).environment,
+            None if rules.trust_reported => req.environment.unwrap_or(crate::site::Environment::Production),
+            None => crate::site::Environment::Production,
+        }
+    }
+
+    fn threshold(settings: &crate::settings::Settings) -> Option<u32> {
+        (settings.shared_sites_threshold > 0).then_some(settings.shared_sites_threshold)
+    }
+
+    /// Notes a validation's sighting; writes the batch when it is due (in the background).
+    async fn note_seen(
+        &self,
+        license_id: i64,
+        fingerprint: &str,
+        req: &ApiRequest,
+        now: Timestamp,
+    ) -> Result<(), Failure> {
+        let settings = self.settings().await?;
+        let production_site =
+            req.site.clone().filter(|_| Self::environment_of(&settings, req) == crate::site::Environment::Production);
+        let due = {
+            let mut b = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let seen = crate::store::SeenActivation {
+                license_id,
+                fingerprint: fingerprint.to_string(),
+                production_site,
+                at: now,
+            };
+            b.pending.insert((license_id, fingerprint.to_string()), seen);
+            let since = *b.since.get_or_insert_with(std::time::Instant::now);
+            if b.pending.len() >= SEEN_FLUSH_AT || since.elapsed() >= SEEN_FLUSH_EVERY {
+                b.since = None;
+                Some(std::mem::take(&mut b.pending).into_values().collect::<Vec<_>>())
+            } else {
+                None
+            }
+        };
+        if let Some(batch) = due {
+            let (store, threshold) = (self.store.clone(), Self::threshold(&settings));
+            tokio::spawn(async move {
+                if let Err(e) = store.run(move |s| s.note_seen(&batch, threshold)).await {
+                    tracing::warn!(code = %e.code, "cannot record validations' sightings: {}", e.message);
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the sightings waiting in the batch now (a server stopping, tests).
+    pub async fn flush_seen(&self) -> crate::Result<()> {
+        let batch: Vec<_> = {
+            let mut b = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            b.since = None;
+            std::mem::take(&mut b.pending).into_values().collect()
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let threshold = self.store.read(|s| s.settings()).await.map(|s| Self::threshold(&s))?;
+        self.store.run(move |s| s.note_seen(&batch, threshold)).await
     }
 
     /// The key that signs answers now.
@@ -377,13 +481,25 @@ impl LicensingService {
             let activated = match activated {
                 Some(a) => a,
                 None => {
-                    let id = l.id;
-                    self.store.read(move |s| s.is_activated(id, &fp)).await.map_err(Failure::Internal)?
+                    let (id, fp) = (l.id, fp.clone());
+                    self.store.read(move |s| s.activation_site(id, &fp)).await.map_err(Failure::Internal)?
                 }
             };
-            if !activated {
+            let Some(activated_site) = activated else {
                 return Ok(no(ApiCode::NotActivated, "The license is not activated on this installation.", Some(&l)));
+            };
+            // Activated here for another site: a copied site (a clone, a move) is asked about.
+            if let Some(sent) = req.site.as_deref().filter(|s| !activated_site.is_empty() && *s != activated_site) {
+                let detail = format!("This license is active on {activated_site}, not on {sent}.");
+                let extra = json!({
+                    "valid": false,
+                    "license": LicenseView::of(&l),
+                    "activation": { "site": activated_site },
+                    "request": req.echo(),
+                });
+                return Ok(answer(200, ApiCode::SiteMismatch, &detail, nonce, now, extra));
             }
+            self.note_seen(l.id, &fp, req, now).await?;
         }
         let extra = json!({ "valid": true, "license": LicenseView::of(&l), "request": req.echo() });
         Ok(answer(200, ApiCode::Valid, "The license is valid.", nonce, now, extra))
@@ -430,14 +546,31 @@ impl LicensingService {
             ));
         }
         let fingerprint = req.fingerprint.clone().unwrap_or_default();
-        let (key, fp, label) =
-            (LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?, fingerprint.clone(), req.label.clone());
+        let settings = self.settings().await?;
+        let environment = Self::environment_of(&settings, req);
+        let (key, fp, label, site) = (
+            LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?,
+            fingerprint.clone(),
+            req.label.clone(),
+            req.site.clone(),
+        );
+        let (dev_limit, stale_days, threshold) =
+            (settings.dev_sites_per_license, settings.stale_activation_days, Self::threshold(&settings));
         let result = self
             .store
-            .run(move |s| s.activate(&key, &fp, label.as_deref(), crate::licensing::refuse_if_not_active, now))
+            .run(move |s| {
+                let on = crate::store::SiteRequest {
+                    site: site.as_deref(),
+                    environment,
+                    dev_limit,
+                    stale_after: (stale_days > 0).then(|| chrono::Duration::days(stale_days as i64)),
+                    shared_threshold: threshold,
+                };
+                s.activate_on_site(&key, &fp, label.as_deref(), &on, crate::licensing::refuse_if_not_active, now)
+            })
             .await;
         match result {
-            Ok((license, activation, new)) => {
+            Ok(crate::store::Activated { license, activation, new, replaced }) => {
                 let issued = now;
                 let expires = now + chrono::Duration::days(certificate_days as i64);
                 let certificate = self.signer().certificate(&Certificate {
@@ -450,16 +583,21 @@ impl LicensingService {
                     issued_at: to_db(issued),
                     expires_at: to_db(expires),
                 });
-                let extra = json!({
+                let mut extra = json!({
                     "license": LicenseView::of(&license),
                     "activation": {
                         "fingerprint": activation.instance_id,
                         "label": activation.label,
                         "created_at": activation.activated_at,
+                        "site": activation.site,
+                        "environment": activation.environment,
                     },
                     "certificate": certificate,
                     "request": req.echo(),
                 });
+                if let Some(r) = replaced {
+                    extra["replaced"] = json!(r);
+                }
                 Ok(if new {
                     answer(201, ApiCode::Activated, "Activated on this installation.", nonce, now, extra)
                 } else {
@@ -482,6 +620,13 @@ impl LicensingService {
                     now,
                     echo(),
                 ),
+                ErrorCode::DevSiteLimit => {
+                    let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
+                    let now_license =
+                        self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
+                    let extra = json!({ "license": now_license.as_ref().map(LicenseView::of), "request": req.echo() });
+                    answer(422, ApiCode::DevSiteLimitExceeded, &e.message, nonce, now, extra)
+                }
                 ErrorCode::LicenseActivationLimit => {
                     let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
                     let now_license =

@@ -17,9 +17,14 @@ pub struct ApiRequest {
     pub license: LicenseRef,
     pub item_id: Option<i64>,
     pub product_id: Option<i64>,
+    /// As sent, or `site:` plus the canonical site when only a `site_url` was sent.
     pub fingerprint: Option<String>,
     pub label: Option<String>,
     pub nonce: Option<String>,
+    /// The canonical site of `site_url`.
+    pub site: Option<String>,
+    /// The environment the site reports (believed only with `trust_reported_environment`).
+    pub environment: Option<crate::site::Environment>,
 }
 
 impl ApiRequest {
@@ -28,7 +33,7 @@ impl ApiRequest {
     pub fn echo(&self) -> serde_json::Value {
         serde_json::json!({
             "fingerprint": self.fingerprint,
-            "site": serde_json::Value::Null,
+            "site": self.site,
             "item_id": self.item_id,
             "product_id": self.product_id,
         })
@@ -114,14 +119,29 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
     }
     let item_id = id(&obj, "item_id").map_err(bad)?;
     let product_id = id(&obj, "product_id").map_err(bad)?;
+    let site = match text(&obj, "site_url").map_err(bad)? {
+        Some(url) => Some(crate::site::canonical(&url).map_err(|e| bad(e.message))?),
+        None => None,
+    };
+    let environment = match text(&obj, "environment").map_err(bad)? {
+        Some(e) => Some(
+            crate::site::Environment::parse(&e)
+                .ok_or_else(|| bad("“environment” is production, staging, development or local.".to_string()))?,
+        ),
+        None => None,
+    };
     let fingerprint = text(&obj, "fingerprint").map_err(bad)?;
     match &fingerprint {
         Some(f) if f.is_empty() || f.len() > FINGERPRINT_MAX || !f.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
             return Err(bad(format!("“fingerprint” is 1 to {FINGERPRINT_MAX} printable ASCII characters.")))
         }
-        None if needs == Needs::Fingerprint => return Err(bad("Send the installation's “fingerprint”.".into())),
+        None if needs == Needs::Fingerprint && site.is_none() => {
+            return Err(bad("Send the installation's “fingerprint” or the “site_url”.".into()))
+        }
         _ => {}
     }
+    // With a site and no fingerprint, the site is the installation.
+    let fingerprint = fingerprint.or_else(|| site.as_deref().map(crate::site::fingerprint_of));
     let label = text(&obj, "label").map_err(bad)?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
     if label.as_ref().is_some_and(|l| {
         l.chars().count() > LABEL_MAX || l.chars().any(|c| c.is_control() || crate::text::is_bidi_control(c))
@@ -130,7 +150,7 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
             "“label” has at most {LABEL_MAX} characters, and no control or text-direction characters."
         )));
     }
-    Ok(ApiRequest { license, item_id, product_id, fingerprint, label, nonce })
+    Ok(ApiRequest { license, item_id, product_id, fingerprint, label, nonce, site, environment })
 }
 
 #[cfg(test)]
@@ -184,6 +204,18 @@ mod tests {
         let e = d(r#"{"key":"a","purchase_code":"b","nonce":"keep-me"}"#).unwrap_err();
         assert_eq!(e.nonce.as_deref(), Some("keep-me"));
         assert!(decode(br#"{"key":"a"}"#, Needs::Fingerprint).is_err(), "activations need a fingerprint");
+        // A site stands for the fingerprint; a bad site or environment is refused.
+        let r = decode(br#"{"key":"a","site_url":"https://WWW.Shop.example/x/"}"#, Needs::Fingerprint).unwrap();
+        assert_eq!(r.fingerprint.as_deref(), Some("site:shop.example/x"));
+        assert_eq!(r.echo()["site"], "shop.example/x");
+        assert!(decode(br#"{"key":"a","site_url":"shop.example"}"#, Needs::Fingerprint).is_err());
+        assert!(decode(br#"{"key":"a","fingerprint":"f","environment":"prod"}"#, Needs::Fingerprint).is_err());
+        let r = decode(
+            br#"{"key":"a","fingerprint":"f","site_url":"http://shop.example","environment":"staging"}"#,
+            Needs::Fingerprint,
+        )
+        .unwrap();
+        assert_eq!((r.fingerprint.as_deref(), r.environment), (Some("f"), Some(crate::site::Environment::Staging)));
         assert!(decode(br#"{"key":"a"}"#, Needs::PurchaseCodeOnly).is_err(), "retrieve takes a code");
     }
 }

@@ -14,11 +14,16 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 pub(super) const SELECT: &str =
     "SELECT l.id, l.license_key, l.product_id, p.name, l.status, l.license_type, l.activation_limit,
-        (SELECT count(*) FROM activations a WHERE a.license_id = l.id),
+        (SELECT count(*) FROM activations a WHERE a.license_id = l.id AND a.environment = 'production'),
         l.source, l.purchase_code, l.envato_item_id, l.marketplace, l.buyer, l.purchase_count, l.envato_license,
         l.amount_cents, l.sold_at, l.supported_until, l.created_at, l.envato_checked_at, l.envato_flag, l.item_name,
-        l.buyer_email, l.note
+        l.buyer_email, l.note,
+        (SELECT count(*) FROM activations a WHERE a.license_id = l.id AND a.environment <> 'production'),
+        l.shared_suspected_at
      FROM licenses l JOIN products p ON p.id = l.product_id";
+
+/// Columns of `SELECT`; a query that adds one reads it at this index.
+pub(super) const SELECT_COLUMNS: usize = 26;
 
 pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
     Ok(License {
@@ -46,6 +51,8 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
         item_name: r.get(21)?,
         buyer_email: r.get(22)?,
         note: r.get(23)?,
+        dev_activations_used: r.get(24)?,
+        shared_suspected_at: r.get(25)?,
     })
 }
 
@@ -315,17 +322,21 @@ impl Store {
         &self,
         key: &LicenseKey,
         instance: Option<&str>,
-    ) -> Result<Option<(License, Option<bool>)>> {
+    ) -> Result<Option<(License, Option<Option<String>>)>> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| {
-            let activated = ", CASE WHEN ?2 IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM activations a \
-                             WHERE a.license_id = l.id AND a.instance_id = ?2) END FROM licenses l JOIN";
+            // NULL: no fingerprint asked, or not activated there; '' activated without a site.
+            let activated = ", (SELECT coalesce(a.site, '') FROM activations a \
+                             WHERE ?2 IS NOT NULL AND a.license_id = l.id AND a.instance_id = ?2) FROM licenses l JOIN";
             format!("{} WHERE l.license_key = ?1", SELECT.replacen(" FROM licenses l JOIN", activated, 1))
         });
         Ok(self
             .conn
             .prepare_cached(sql)?
-            .query_row(params![key.as_str(), instance], |r| Ok((row_to_license(r)?, r.get::<_, Option<bool>>(24)?)))
+            .query_row(params![key.as_str(), instance], |r| {
+                let site: Option<String> = r.get(SELECT_COLUMNS)?;
+                Ok((row_to_license(r)?, instance.map(|_| site)))
+            })
             .optional()?)
     }
 

@@ -94,6 +94,105 @@ fn row_to_activation(r: &rusqlite::Row<'_>) -> rusqlite::Result<Activation> {
         label: r.get(2)?,
         activated_at: r.get(3)?,
         last_seen_at: r.get(4)?,
+        site: r.get(5)?,
+        environment: r.get(6)?,
+    })
+}
+
+const ACTIVATION_COLUMNS: &str = "id, instance_id, label, activated_at, last_seen_at, site, environment";
+
+/// Where an activation is asked for: its site and environment, and the seller's rules for them.
+#[derive(Debug, Clone)]
+pub struct SiteRequest<'a> {
+    pub site: Option<&'a str>,
+    pub environment: crate::site::Environment,
+    /// Non-production activations a license may have.
+    pub dev_limit: u32,
+    /// A production activation not seen for this long is replaced at the limit (None: never).
+    pub stale_after: Option<chrono::Duration>,
+    /// Distinct production sites in 30 days above which the license is flagged possibly shared
+    /// (None: the license's limit plus 3).
+    pub shared_threshold: Option<u32>,
+}
+
+impl SiteRequest<'_> {
+    /// A product that sends no site: production, no replacement (the behaviour before sites).
+    pub fn none() -> SiteRequest<'static> {
+        SiteRequest {
+            site: None,
+            environment: crate::site::Environment::Production,
+            dev_limit: 0,
+            stale_after: None,
+            shared_threshold: None,
+        }
+    }
+}
+
+/// A production activation that made way for a new one (`replaced` in the answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replaced {
+    pub site: Option<String>,
+    pub fingerprint: String,
+    pub last_seen_at: String,
+}
+
+/// What an activation came to.
+#[derive(Debug, Clone)]
+pub struct Activated {
+    pub license: License,
+    pub activation: Activation,
+    pub new: bool,
+    pub replaced: Option<Replaced>,
+}
+
+/// Notes that `license_id` was seen on production `site` (in `tx`); flags the license as
+/// possibly shared, once, when its distinct production sites in 30 days pass the threshold.
+pub(crate) fn note_production_site(
+    tx: &rusqlite::Transaction<'_>,
+    license_id: i64,
+    site: &str,
+    threshold: Option<u32>,
+    now: Timestamp,
+) -> Result<()> {
+    let at = to_db(now);
+    tx.prepare_cached(
+        "INSERT INTO license_sites (license_id, site, last_seen_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (license_id, site) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)",
+    )?
+    .execute(params![license_id, site, at])?;
+    let since = to_db(now - chrono::Duration::days(30));
+    let (sites, limit, flagged): (u32, u32, Option<String>) = tx
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM license_sites WHERE license_id = ?1 AND last_seen_at > ?2),
+                    activation_limit, shared_suspected_at FROM licenses WHERE id = ?1",
+        )?
+        .query_row(params![license_id, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let threshold = threshold.unwrap_or(limit + 3);
+    if sites <= threshold || flagged.is_some() {
+        return Ok(());
+    }
+    tx.execute("UPDATE licenses SET shared_suspected_at = ?2 WHERE id = ?1", params![license_id, at])?;
+    insert_audit(
+        tx,
+        &AuditEntry::new(
+            now,
+            AuditLevel::Warning,
+            "license.shared_suspected",
+            format!(
+                "Possibly shared: {sites} production sites in 30 days (threshold {threshold}). Nothing was suspended."
+            ),
+        )
+        .license(license_id),
+    )?;
+    let recent: Vec<String> = tx
+        .prepare_cached(
+            "SELECT site FROM license_sites WHERE license_id = ?1 AND last_seen_at > ?2 ORDER BY last_seen_at DESC",
+        )?
+        .query_map(params![license_id, since], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    emit(tx, now, EventType::LicenseSharedSuspected, Some(license_id), None, |c| {
+        let key: String = c.query_row("SELECT license_key FROM licenses WHERE id = ?1", [license_id], |r| r.get(0))?;
+        Ok(serde_json::json!({ "license_key": key, "sites_count": sites, "sites": recent }))
     })
 }
 
@@ -189,6 +288,16 @@ fn remove_activation(
         let key: String = c.query_row("SELECT license_key FROM licenses WHERE id = ?1", [license_id], |r| r.get(0))?;
         Ok(events::activation_data(&key, &inst, label.as_deref()))
     })
+}
+
+/// One validation's sighting of an activation, written later in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenActivation {
+    pub license_id: i64,
+    pub fingerprint: String,
+    /// The canonical site, when the activation is a production one and a site was sent.
+    pub production_site: Option<String>,
+    pub at: Timestamp,
 }
 
 impl Store {
@@ -379,6 +488,16 @@ impl Store {
         activation_exists(&self.conn, license_id, instance)
     }
 
+    /// The site an activation was made for: None when there is no such activation, `Some("")`
+    /// when it was made without a site.
+    pub fn activation_site(&self, license_id: i64, instance: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT coalesce(site, '') FROM activations WHERE license_id = ?1 AND instance_id = ?2")?
+            .query_row(params![license_id, instance], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn key_history(&self, license_id: i64) -> Result<Vec<KeyHistoryEntry>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT license_key, replaced_at, reason FROM license_key_history WHERE license_id = ?1 ORDER BY id DESC",
@@ -392,9 +511,9 @@ impl Store {
     }
 
     pub fn activations(&self, license_id: i64) -> Result<Vec<Activation>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE license_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM activations WHERE license_id = ?1 ORDER BY id"
+        ))?;
         let rows = stmt.query_map([license_id], row_to_activation)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -412,6 +531,23 @@ impl Store {
         admit: impl FnOnce(&License) -> Result<()>,
         now: Timestamp,
     ) -> Result<(License, Activation, bool)> {
+        let a = self.activate_on_site(key, instance, label, &SiteRequest::none(), admit, now)?;
+        Ok((a.license, a.activation, a.new))
+    }
+
+    /// `activate` for a site: production activations count toward the limit (a stale one is
+    /// replaced at the limit), other environments up to `dev_limit`, and production sites feed
+    /// the shared-code detection.
+    pub fn activate_on_site(
+        &mut self,
+        key: &LicenseKey,
+        instance: &str,
+        label: Option<&str>,
+        on: &SiteRequest<'_>,
+        admit: impl FnOnce(&License) -> Result<()>,
+        now: Timestamp,
+    ) -> Result<Activated> {
+        let production = on.environment.counts_toward_limit();
         // A refusal at the limit is itself an event (`activation.limit_reached`): it is committed,
         // and the refusal returned after.
         self.write(|tx| {
@@ -429,44 +565,116 @@ impl Store {
                 .prepare_cached("SELECT id FROM activations WHERE license_id = ?1 AND instance_id = ?2")?
                 .query_row(params![license_id, instance], |r| r.get::<_, i64>(0))
                 .optional()?;
+            let mut replaced = None;
             let (id, new) = match existing {
                 Some(id) => {
                     tx.execute("UPDATE activations SET last_seen_at = ?2, label = coalesce(?3, label) WHERE id = ?1", params![id, at, label])?;
                     (id, false)
                 }
                 None => {
-                    let used: u32 = tx.query_row("SELECT count(*) FROM activations WHERE license_id = ?1", [license_id], |r| r.get(0))?;
-                    if used >= limit {
-                        // At most one event per license and fingerprint an hour, so refusals
-                        // cannot fill the outbox.
-                        if Store::limit_refusal_is_news(tx, license_id, instance, now)? {
-                            emit(tx, now, EventType::ActivationLimitReached, Some(license_id), None, |_| {
-                                Ok(events::limit_data(&license.license_key, instance, limit))
-                            })?;
-                        }
+                    let used: u32 = tx.query_row(
+                        "SELECT count(*) FROM activations WHERE license_id = ?1 AND (environment = 'production') = ?2",
+                        params![license_id, production],
+                        |r| r.get(0),
+                    )?;
+                    if !production && used >= on.dev_limit {
                         return Ok(Err(Error::new(
-                            ErrorCode::LicenseActivationLimit,
-                            format!("This license is already active on {used} of {limit} allowed installations. Deactivate one first."),
+                            ErrorCode::DevSiteLimit,
+                            format!("This license is already active on {used} staging or development sites (at most {}). Deactivate one first.", on.dev_limit),
                         )));
                     }
+                    if production && used >= limit {
+                        // At the limit, a production activation not seen for long makes way.
+                        let stale = match on.stale_after {
+                            Some(after) => tx
+                                .prepare_cached(
+                                    "SELECT id, site, instance_id, last_seen_at FROM activations
+                                     WHERE license_id = ?1 AND environment = 'production' AND last_seen_at < ?2
+                                     ORDER BY last_seen_at, id LIMIT 1",
+                                )?
+                                .query_row(params![license_id, to_db(now - after)], |r| {
+                                    Ok((r.get::<_, i64>(0)?, Replaced { site: r.get(1)?, fingerprint: r.get(2)?, last_seen_at: r.get(3)? }))
+                                })
+                                .optional()?,
+                            None => None,
+                        };
+                        match stale {
+                            Some((old_id, old)) => {
+                                tx.execute("DELETE FROM activations WHERE id = ?1", [old_id])?;
+                                insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "activation.replaced",
+                                    format!("“{}” (not seen since {}) made way for “{instance}”.", old.site.as_deref().unwrap_or(&old.fingerprint), old.last_seen_at)).license(license_id))?;
+                                replaced = Some(old);
+                            }
+                            None => {
+                                // At most one event per license and fingerprint an hour, so
+                                // refusals cannot fill the outbox.
+                                if Store::limit_refusal_is_news(tx, license_id, instance, now)? {
+                                    emit(tx, now, EventType::ActivationLimitReached, Some(license_id), None, |_| {
+                                        Ok(events::limit_data(&license.license_key, instance, limit))
+                                    })?;
+                                }
+                                return Ok(Err(Error::new(
+                                    ErrorCode::LicenseActivationLimit,
+                                    format!("This license is already active on {used} of {limit} allowed installations. Deactivate one first."),
+                                )));
+                            }
+                        }
+                    }
                     tx.execute(
-                        "INSERT INTO activations (license_id, instance_id, label, activated_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                        params![license_id, instance, label, at],
+                        "INSERT INTO activations (license_id, instance_id, label, activated_at, last_seen_at, site, environment) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+                        params![license_id, instance, label, at, on.site, on.environment],
                     )?;
                     let id = tx.last_insert_rowid();
                     insert_audit(tx, &AuditEntry::new(now, AuditLevel::Info, "activation.created", format!("Activated on “{instance}”.")).license(license_id))?;
                     emit(tx, now, EventType::ActivationCreated, Some(license_id), None, |_| {
                         Ok(events::activation_data(&license.license_key, instance, label))
                     })?;
+                    if let Some(old) = &replaced {
+                        emit(tx, now, EventType::ActivationReplaced, Some(license_id), None, |_| {
+                            Ok(serde_json::json!({
+                                "license_key": license.license_key,
+                                "activation": { "fingerprint": instance, "site": on.site, "last_seen_at": at },
+                                "replaced": old,
+                            }))
+                        })?;
+                    }
                     (id, true)
                 }
             };
+            if let (true, Some(site)) = (production, on.site) {
+                note_production_site(tx, license_id, site, on.shared_threshold, now)?;
+            }
             let a = tx
-                .prepare_cached("SELECT id, instance_id, label, activated_at, last_seen_at FROM activations WHERE id = ?1")?
+                .prepare_cached(&format!("SELECT {ACTIVATION_COLUMNS} FROM activations WHERE id = ?1"))?
                 .query_row([id], row_to_activation)?;
             let after = license_in(tx, license_id)?.ok_or_else(|| not_found(license_id))?;
-            Ok(Ok((after, a, new)))
+            Ok(Ok(Activated { license: after, activation: a, new, replaced }))
         })?
+    }
+
+    /// Writes what validations saw, in one transaction for many of them: each activation's
+    /// `last_seen_at`, and the production sites (shared-code detection). Batched by the caller
+    /// so a validation is not a write transaction of its own.
+    pub fn note_seen(&mut self, seen: &[SeenActivation], shared_threshold: Option<u32>) -> Result<()> {
+        self.write(|tx| {
+            for s in seen {
+                tx.prepare_cached(
+                    "UPDATE activations SET last_seen_at = max(last_seen_at, ?3) WHERE license_id = ?1 AND instance_id = ?2",
+                )?
+                .execute(params![s.license_id, s.fingerprint, to_db(s.at)])?;
+                if let Some(site) = &s.production_site {
+                    note_production_site(tx, s.license_id, site, shared_threshold, s.at)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Licenses flagged possibly shared, newest flag first.
+    pub fn shared_suspected_count(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM licenses WHERE shared_suspected_at IS NOT NULL", [], |r| r.get(0))?)
     }
 
     /// Frees the activation of `instance` on the license with `key`; returns the license after.

@@ -25,7 +25,10 @@ pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
 pub use checkpoint::LOG_LIMIT;
 pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
-pub use licensing::{LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, SupportFilter};
+pub use licensing::{
+    Activated, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, Replaced, SeenActivation, SiteRequest,
+    SupportFilter,
+};
 pub use outbox::{
     next_attempt, Channel, Delivery, DeliveryStatus, DueMessage, FailingDestination, NewlyFailing, OutboxCounts,
     Outcome, WebhookEndpoint, RETRY_DELAYS_SECS,
@@ -51,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_outbox.sql"),
     include_str!("migrations/0008_product_review.sql"),
     include_str!("migrations/0009_server_safety.sql"),
+    include_str!("migrations/0010_sites.sql"),
 ];
 
 /// The schema version this build writes.
@@ -336,6 +340,7 @@ mod tests {
                 "delivery_health",
                 "envato_account",
                 "license_key_history",
+                "license_sites",
                 "licenses",
                 "limit_refusals",
                 "lookups",
