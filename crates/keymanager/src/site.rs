@@ -48,12 +48,19 @@ pub fn canonical(site_url: &str) -> Result<String> {
     // The URL parser already lowers the case and turns an international name into punycode.
     let host = match url.host() {
         Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.');
-            let d = d.strip_prefix("www.").filter(|rest| !rest.is_empty()).unwrap_or(d);
+            let mut d = d.trim_end_matches('.');
+            while let Some(rest) = d.strip_prefix("www.").filter(|rest| !rest.is_empty()) {
+                d = rest;
+            }
             if d.is_empty() {
                 return Err(invalid("has no host."));
             }
-            d.to_string()
+            // Without its trailing dots a name may read as an address (`00..` is 0.0.0.0): the
+            // canonical form is what the name reads as now, so it is canonical again when read.
+            match url::Host::parse(d) {
+                Ok(url::Host::Ipv4(ip)) => ip.to_string(),
+                _ => d.to_string(),
+            }
         }
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
