@@ -20,6 +20,8 @@ final class KeyManagerLicense
     /** @var callable */ private $load;
     /** @var callable */ private $save;
     /** @var callable */ private $transport;
+    /** @var string|null */ private $siteUrl;
+    /** @var string|null */ private $environment;
 
     /**
      * @param string        $serverUrl  The seller's licensing server, e.g. https://licenses.example.com
@@ -42,6 +44,34 @@ final class KeyManagerLicense
             file_put_contents($file, json_encode($state), LOCK_EX);
         };
         $this->transport = $transport ?: array($this, 'httpRequest');
+        // In WordPress the site tells the server where it runs, so staging copies do not take a
+        // production slot and a moved site is recognised (contract 1.1, site-aware activations).
+        $this->siteUrl = function_exists('home_url') ? home_url() : null;
+        $this->environment = function_exists('wp_get_environment_type') ? wp_get_environment_type() : null;
+    }
+
+    /**
+     * The site this installation is (its home URL) and the environment it reports
+     * (production, staging, development or local). WordPress sets both by itself.
+     */
+    public function forSite($siteUrl, $environment = null)
+    {
+        $this->siteUrl = $siteUrl;
+        $this->environment = $environment;
+        return $this;
+    }
+
+    /**
+     * For a SITE_MISMATCH answer: the question to ask the site owner, e.g. "This license is
+     * active on staging.example.com. Activate it on this site instead?"; null for other answers.
+     */
+    public static function siteMismatchQuestion(array $answer)
+    {
+        if (!isset($answer['code']) || $answer['code'] !== 'SITE_MISMATCH') {
+            return null;
+        }
+        $where = isset($answer['activation']['site']) ? $answer['activation']['site'] : 'another site';
+        return 'This license is active on ' . $where . '. Activate it on this site instead?';
     }
 
     /** A stable fingerprint of this installation: a hash of the site's address (or the host name). */
@@ -208,6 +238,12 @@ final class KeyManagerLicense
     {
         $nonce = bin2hex(random_bytes(12));
         $body['nonce'] = $nonce;
+        if ($this->siteUrl !== null && in_array($path, array('/v1/licenses/validate', '/v1/activations', '/v1/activations/deactivate'), true)) {
+            $body['site_url'] = $this->siteUrl;
+            if ($this->environment !== null) {
+                $body['environment'] = $this->environment;
+            }
+        }
         try {
             list($status, $headers, $raw) = call_user_func($this->transport, 'POST', $this->server . $path, json_encode($body));
         } catch (\Throwable $e) {
@@ -245,7 +281,9 @@ final class KeyManagerLicense
             $same = $asked !== null
                 && (isset($asked['fingerprint']) ? $asked['fingerprint'] : null) === (isset($body['fingerprint']) ? $body['fingerprint'] : null)
                 && (isset($asked['item_id']) ? $asked['item_id'] : null) === (isset($body['item_id']) ? $body['item_id'] : null)
-                && (isset($asked['product_id']) ? $asked['product_id'] : null) === (isset($body['product_id']) ? $body['product_id'] : null);
+                && (isset($asked['product_id']) ? $asked['product_id'] : null) === (isset($body['product_id']) ? $body['product_id'] : null)
+                // A site sent is a site understood (a proxy cannot drop it either).
+                && (isset($asked['site']) && $asked['site'] !== null) === isset($body['site_url']);
             if (!$same) {
                 return array('code' => 'BAD_SIGNATURE', 'detail' => 'The answer is about another question: ignored.');
             }

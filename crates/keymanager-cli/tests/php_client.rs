@@ -30,14 +30,26 @@ fn the_php_client_activates_validates_and_rejects_a_tampered_answer() {
     let _ = server.wait();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), 22, "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), 27, "{text}");
 
-    // KeyManager's side: the second site's activation remains, the first was freed.
+    // KeyManager's side: the second site's activation remains (the first was freed), with the
+    // site-aware ones: shop-six in production, its staging copy not counted.
     let detail = env.json(&["licenses", "show", "1", "--json"]);
     let fps: Vec<&str> =
         detail["activations"].as_array().unwrap().iter().map(|a| a["instance_id"].as_str().unwrap()).collect();
-    assert_eq!(fps.len(), 1, "{detail}");
+    assert_eq!(fps.len(), 3, "{detail}");
+    let sites: Vec<(&str, &str)> = detail["activations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| Some((a["site"].as_str()?, a["environment"].as_str()?)))
+        .collect();
+    assert_eq!(sites, [("shop-six.example.com", "production"), ("staging.shop-six.example.com", "staging")]);
+    assert_eq!(
+        (detail["license"]["activations_used"].as_u64(), detail["license"]["dev_activations_used"].as_u64()),
+        (Some(2), Some(1))
+    );
     let trail: Vec<&str> = detail["audit"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(trail.iter().filter(|a| **a == "activation.created").count(), 2);
+    assert_eq!(trail.iter().filter(|a| **a == "activation.created").count(), 4);
     assert_eq!(trail.iter().filter(|a| **a == "activation.removed").count(), 1);
 }

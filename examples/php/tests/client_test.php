@@ -99,6 +99,26 @@ check('deactivate', $d['code'] === 'DEACTIVATED', $d);
 check('not licensed after deactivating', !$site->isLicensed());
 check('validating after deactivating says so', $site->validate()['code'] === 'NOT_ACTIVATED');
 
+// Site-aware (contract 1.1): the site and its environment travel with every call; a copy of
+// the site elsewhere is asked about instead of taking another slot.
+list($load8, $save8) = memory();
+$shop = new KeyManagerLicense($server, $publicKey, $itemId, $load8, $save8);
+$shop->forSite('https://www.shop-six.example.com/', 'production');
+$s1 = $shop->activate($key, KeyManagerLicense::fingerprint('https://shop-six.example.com'));
+check('a site activates with its URL', $s1['code'] === 'ACTIVATED' && $s1['activation']['site'] === 'shop-six.example.com', $s1);
+check('the answer names the site asked about', $s1['request']['site'] === 'shop-six.example.com', $s1);
+$shop->forSite('https://copy-of-shop-six.example.com', 'production');
+$s2 = $shop->validate();
+check('a copied site is asked about', $s2['code'] === 'SITE_MISMATCH'
+    && KeyManagerLicense::siteMismatchQuestion($s2) === 'This license is active on shop-six.example.com. Activate it on this site instead?', $s2);
+check('and is not licensed', !$shop->isLicensed());
+list($load9, $save9) = memory();
+$staging = new KeyManagerLicense($server, $publicKey, $itemId, $load9, $save9);
+$staging->forSite('https://staging.shop-six.example.com', 'staging');
+$s3 = $staging->activate($key, KeyManagerLicense::fingerprint('https://staging.shop-six.example.com'));
+check('a staging site does not take a production slot', $s3['code'] === 'ACTIVATED' && $s3['activation']['environment'] === 'staging'
+    && $s3['license']['dev_activations_used'] === 1, $s3);
+
 // Over the server's rate limit: a signed RATE_LIMITED without a nonce (given before the body
 // was read) is believed as such, not taken for a forgery, and decides nothing.
 $limited = null;
