@@ -300,6 +300,25 @@ async fn the_buyer_page_shows_the_keys_of_a_purchase_code_and_frees_an_activatio
     assert!(shown.contains("activation was freed"), "{shown}");
     assert!(shown.contains("Not activated anywhere yet."));
 
+    // Sites: production and a staging copy are shown apart, with why the copy is not counted.
+    for url in ["https://www.shop.example.com/", "https://staging.shop.example.com"] {
+        let (s, v) = server.post("/v1/activations", json!({"key": key, "site_url": url})).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let shown = page(form("/", &[("purchase_code", &sale.code)]).await.unwrap()).await;
+    assert!(shown.contains("<h3>Production (1 of 1)</h3>"), "{shown}");
+    assert!(shown.contains("<h3>Staging and development (1, not counted)</h3>"), "{shown}");
+    assert!(shown.contains(">shop.example.com<") && shown.contains("staging, not counted"), "{shown}");
+    assert!(shown.contains("Free for a new site"), "{shown}");
+    // Moving: the old site's slot is freed from the page, and the new site activates.
+    let shown = page(
+        form("/deactivate", &[("purchase_code", &sale.code), ("fingerprint", "site:shop.example.com")]).await.unwrap(),
+    )
+    .await;
+    assert!(shown.contains("<h3>Production (0 of 1)</h3>"), "{shown}");
+    let (s, _) = server.post("/v1/activations", json!({"key": key, "site_url": "https://new-shop.example.com"})).await;
+    assert_eq!(s, 201);
+
     // Bad and unknown codes get a plain sentence; input is never echoed unescaped.
     let shown = page(form("/", &[("purchase_code", "\"><script>alert(1)</script>")]).await.unwrap()).await;
     assert!(shown.contains("That is not a purchase code") && !shown.contains("<script>alert"));

@@ -157,26 +157,52 @@ fn license_card(code: &str, l: &License, acts: &[Activation], support: &SupportW
         (Some(u), _) => format!("expired on {}", &u[..10.min(u.len())]),
         _ => "none".to_string(),
     };
-    let mut rows = String::new();
-    for a in acts {
-        rows.push_str(&format!(
-            "<li><span class=\"fp\">{fp}</span> {label}<span class=\"since\">since {since}</span>\
+    let row = |a: &Activation| {
+        let shown = a.site.as_deref().unwrap_or(&a.instance_id);
+        let why = if a.environment.counts_toward_limit() {
+            String::new()
+        } else {
+            format!("<span class=\"env\">{}, not counted</span>", a.environment.as_str())
+        };
+        format!(
+            "<li><span class=\"fp\">{site}</span> {label}{why}<span class=\"since\">since {since}, last seen {seen}</span>\
              <form method=\"post\" action=\"/deactivate\" class=\"inline\">\
              <input type=\"hidden\" name=\"purchase_code\" value=\"{code}\">\
              <input type=\"hidden\" name=\"fingerprint\" value=\"{fp}\">\
-             <button type=\"submit\">Free this activation</button></form></li>",
+             <button type=\"submit\">{free}</button></form></li>",
+            site = escape(shown),
             fp = escape(&a.instance_id),
             label =
                 a.label.as_deref().map(|l| format!("<span class=\"label\">{}</span>", escape(l))).unwrap_or_default(),
             since = escape(&a.activated_at[..10.min(a.activated_at.len())]),
+            seen = escape(&a.last_seen_at[..10.min(a.last_seen_at.len())]),
             code = escape(code),
-        ));
-    }
-    let activations = if acts.is_empty() {
-        "<p class=\"muted\">Not activated anywhere yet.</p>".to_string()
-    } else {
-        format!("<ul class=\"activations\">{rows}</ul>")
+            free = if a.environment.counts_toward_limit() { "Free for a new site" } else { "Free this activation" },
+        )
     };
+    let (production, other): (Vec<&Activation>, Vec<&Activation>) =
+        acts.iter().partition(|a| a.environment.counts_toward_limit());
+    let mut activations = String::new();
+    if acts.is_empty() {
+        activations.push_str("<p class=\"muted\">Not activated anywhere yet.</p>");
+    } else {
+        activations.push_str(&format!(
+            "<h3>Production ({} of {})</h3><ul class=\"activations\">{}</ul>",
+            production.len(),
+            l.activation_limit,
+            production.iter().map(|a| row(a)).collect::<String>()
+        ));
+        if !other.is_empty() {
+            activations.push_str(&format!(
+                "<h3>Staging and development ({}, not counted)</h3><ul class=\"activations\">{}</ul>",
+                other.len(),
+                other.iter().map(|a| row(a)).collect::<String>()
+            ));
+        }
+        activations.push_str(
+            "<p class=\"muted\">Moved your site? Free its old activation here, then activate the new site.</p>",
+        );
+    }
     format!(
         "<section class=\"license\" data-status=\"{status}\"><h2>{product}</h2>\
          <p class=\"key\"><input readonly class=\"key\" value=\"{key}\" aria-label=\"License key\">\
