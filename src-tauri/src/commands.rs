@@ -397,6 +397,12 @@ pub async fn ui_set_unsaved(memory: State<'_, crate::window::WindowMemory>, unsa
     Ok(())
 }
 
+/// Settings > Licensing server's tester box: how the saved host patterns classify a site.
+#[tauri::command]
+pub async fn sites_classify(state: State<'_, AppState>, url: String) -> Reply<keymanager::site::Classification> {
+    state.with_reader(move |s| keymanager::site::classify_with_settings(&s.settings()?, &url)).await
+}
+
 /// Settings > Licensing server: what runs, where, what it served, its last failures.
 #[tauri::command]
 pub async fn server_status(state: State<'_, AppState>) -> Reply<ServerStatus> {

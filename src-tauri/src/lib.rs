@@ -136,6 +136,7 @@ pub fn run() {
             commands::licenses_export,
             commands::product_update,
             commands::dashboard,
+            commands::sites_classify,
             commands::server_status,
             commands::server_set_enabled,
             commands::ui_ready,

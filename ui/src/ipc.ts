@@ -22,6 +22,7 @@ import type { License } from "./bindings/License";
 import type { NewProduct } from "./bindings/NewProduct";
 import type { Product } from "./bindings/Product";
 import type { Settings } from "./bindings/Settings";
+import type { Classification } from "./bindings/Classification";
 import type { ServerStatus } from "./bindings/ServerStatus";
 import type { WebhookEndpoint } from "./bindings/WebhookEndpoint";
 import type { NewEndpoint } from "./bindings/NewEndpoint";
@@ -116,6 +117,8 @@ export const ipc = {
   productUpdate: (id: number, product: NewProduct) => call<Product>("product_update", { id, product }),
   dashboard: () => call<Dashboard>("dashboard"),
   serverStatus: () => call<ServerStatus>("server_status"),
+  /** How the saved host patterns classify a site (production, staging, development, local) and why. */
+  sitesClassify: (url: string) => call<Classification>("sites_classify", { url }),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
   /** Merges `from` into `into`: its Envato items and licenses move, `from` is removed. */

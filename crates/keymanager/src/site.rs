@@ -241,6 +241,11 @@ pub fn classify_url(rules: &SiteRules, site_url: &str, reported: Option<Environm
     Ok(rules.classify(&canonical(site_url)?, reported))
 }
 
+/// `classify_url` with the rules of the seller's settings.
+pub fn classify_with_settings(settings: &crate::settings::Settings, site_url: &str) -> Result<Classification> {
+    classify_url(&SiteRules::from_settings(settings), site_url, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,4 +14,8 @@ search?: string, sort?: LicenseSort, cursor?: string,
 /**
  * Only licenses Envato no longer recognises (the refund watch's list).
  */
-flagged?: boolean, limit?: number, };
+flagged?: boolean, 
+/**
+ * Only licenses flagged possibly shared (too many production sites in 30 days).
+ */
+shared?: boolean, limit?: number, };

@@ -3,6 +3,7 @@ import { keys } from "../queryKeys";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { ipc, IpcError } from "../ipc";
+import type { Activation } from "../bindings/Activation";
 import type { LicenseFilter } from "../bindings/LicenseFilter";
 import type { LicenseStatus } from "../bindings/LicenseStatus";
 import type { LicenseSort } from "../bindings/LicenseSort";
@@ -29,6 +30,7 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
   const [exportError, setExportError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [flagged, setFlagged] = useState(false);
+  const [shared, setShared] = useState(false);
   const [picked, setPicked] = useState<Set<number>>(new Set());
   const [bulkSaid, setBulkSaid] = useState<string | null>(null);
   const toggle = (id: number) => setPicked((p) => { const n = new Set(p); if (n.has(id)) n.delete(id); else n.add(id); return n; });
@@ -46,9 +48,10 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
     support: support || undefined,
     search: search || undefined,
     flagged: flagged || undefined,
+    shared: shared || undefined,
     sort,
     limit: 200,
-  }), [status, product, marketplace, support, search, sort, flagged]);
+  }), [status, product, marketplace, support, search, sort, flagged, shared]);
 
   const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
   const markets = useQuery({ queryKey: keys.marketplaces, queryFn: ipc.marketplaces });
@@ -112,6 +115,10 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
           <input type="checkbox" data-testid="filter-flagged" checked={flagged} onChange={(e) => setFlagged(e.target.checked)} />
           {" "}Not recognised by Envato
         </label>
+        <label className="check inline-check">
+          <input type="checkbox" data-testid="filter-shared" checked={shared} onChange={(e) => setShared(e.target.checked)} />
+          {" "}Possibly shared
+        </label>
         <select aria-label="Sort" value={sort} onChange={(e) => setSort(e.target.value as LicenseSort)}>
           <option value="newest">Newest first</option><option value="oldest">Oldest first</option><option value="sold_desc">Sold: latest</option><option value="sold_asc">Sold: earliest</option>
         </select>
@@ -157,7 +164,7 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
                     <span className="mono">{l.license_key}</span>
                     <span>{l.product_name}</span>
                     <span>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>
-                    <span><span className={`pill ${l.status}`}>{l.status}</span>{l.envato_flag && <span className="pill suspended" title="Envato no longer recognises this purchase">⚠</span>}</span>
+                    <span><span className={`pill ${l.status}`}>{l.status}</span>{l.envato_flag && <span className="pill suspended" title="Envato no longer recognises this purchase">⚠</span>}{l.shared_suspected_at && <span className="pill suspended" data-testid="shared-pill" title="Possibly shared: used on more production sites than expected">shared?</span>}</span>
                     <span>{l.activations_used} / {l.activation_limit}</span>
                     <span>{l.sold_at ? new Date(l.sold_at).toLocaleDateString() : "—"}</span>
                   </div>
@@ -196,6 +203,8 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
   });
   if (!detail.data) return <aside className="panel card">{detail.isError ? detail.error.message : "Loading…"}</aside>;
   const { license: l, support, activations, audit, key_history } = detail.data;
+  const production = activations.filter((a) => a.environment === "production");
+  const others = activations.filter((a) => a.environment !== "production");
   const actions: { action: LicenseAction | "regenerate"; label: string; show: boolean }[] = [
     { action: "suspend", label: "Suspend", show: l.status === "active" },
     { action: "revoke", label: "Revoke", show: l.status !== "revoked" },
@@ -214,6 +223,18 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
           {l.status === "active" && (
             <button type="button" className="secondary" data-testid="flag-suspend"
               onClick={() => { setPending("suspend"); setReason("Envato no longer recognises the purchase (refund?)"); setError(null); }}>
+              Suspend…
+            </button>
+          )}
+        </div>
+      )}
+      {l.shared_suspected_at && (
+        <div className="banner warn" data-testid="shared-suspected">
+          Possibly shared: this license was used on more production sites in 30 days than expected (since{" "}
+          {new Date(l.shared_suspected_at).toLocaleDateString()}). KeyManager never suspends for it.{" "}
+          {l.status === "active" && (
+            <button type="button" className="secondary" data-testid="shared-suspend"
+              onClick={() => { setPending("suspend"); setReason("Purchase code shared: used on too many sites"); setError(null); }}>
               Suspend…
             </button>
           )}
@@ -239,18 +260,19 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
         </form>
       )}
       {error && <div className="banner error" role="alert" data-testid="panel-error">{error}</div>}
-      <h3>Activations ({activations.length} of {l.activation_limit})</h3>
-      {activations.length === 0 && <p className="muted">Not activated anywhere.</p>}
-      <ul className="plain">
-        {activations.map((a) => (
-          <li key={a.id} data-testid="activation">
-            <span className="mono" data-testid="activation-fingerprint">{a.instance_id}</span>{" "}
-            {a.label && <span className="muted" data-testid="activation-label">({a.label})</span>}{" "}
-            <span className="muted" data-testid="activation-since">since {new Date(a.activated_at).toLocaleString()}</span>{" "}
-            <button type="button" className="link" data-testid="free-slot" onClick={() => free.mutate(a.id)}>Free slot</button>
-          </li>
-        ))}
-      </ul>
+      {activations.length === 0 && <><h3>Activations (0 of {l.activation_limit})</h3><p className="muted">Not activated anywhere.</p></>}
+      {activations.length > 0 && (
+        <>
+          <h3 data-testid="production-heading">Production ({production.length} of {l.activation_limit})</h3>
+          <ActivationList items={production} onFree={(id) => free.mutate(id)} />
+          {others.length > 0 && (
+            <>
+              <h3 data-testid="dev-heading">Staging and development ({others.length}, not counted)</h3>
+              <ActivationList items={others} onFree={(id) => free.mutate(id)} />
+            </>
+          )}
+        </>
+      )}
       {key_history.length > 0 && (
         <>
           <h3>Former keys</h3>
@@ -443,5 +465,23 @@ function RefundWatch({ productId, productName }: { productId: number | null; pro
       )}
       {start.isError && <span className="field-error" role="alert">{(start.error as IpcError).message}</span>}
     </div>
+  );
+}
+
+/** Activations of one group: the site (or the fingerprint a product chose), why it does not
+ * count, when it was last seen, and a button to free it. */
+function ActivationList({ items, onFree }: { items: Activation[]; onFree: (id: number) => void }) {
+  return (
+    <ul className="plain">
+      {items.map((a) => (
+        <li key={a.id} data-testid="activation">
+          <span className="mono" data-testid="activation-fingerprint">{a.site ?? a.instance_id}</span>{" "}
+          {a.label && <span className="muted" data-testid="activation-label">({a.label})</span>}{" "}
+          {a.environment !== "production" && <span className="pill" data-testid="activation-environment">{a.environment}, not counted</span>}{" "}
+          <span className="muted" data-testid="activation-since">since {new Date(a.activated_at).toLocaleString()}, last seen {new Date(a.last_seen_at).toLocaleDateString()}</span>{" "}
+          <button type="button" className="link" data-testid="free-slot" onClick={() => onFree(a.id)}>Free slot</button>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, type IpcError } from "../ipc";
 import { keys } from "../queryKeys";
@@ -21,6 +22,18 @@ const FIELDS: FieldDef[] = [
     help: "The tunnel or reverse proxy on this computer that forwards your customers (cloudflared, Caddy, nginx): its X-Forwarded-For names each buyer, so each gets their own rate limit. Leave empty when nothing is in front of the server." },
   { key: "serve_max_connections", label: "Connections at once", kind: "number", min: 16, max: 100000, suffix: "connections",
     help: "Open connections the server accepts at once (32 per client address); more are closed at once." },
+  { key: "staging_hosts", label: "Staging hosts", kind: "text", placeholder: "staging.*, *.wpengine.com",
+    help: "Host patterns of staging copies, comma-separated; a * stands for any text within one label, or for whole labels at either end (staging.* matches staging.shop.com, never mystaging.com). Staging sites do not count toward a license's limit." },
+  { key: "development_hosts", label: "Development hosts", kind: "text", placeholder: "dev.*",
+    help: "Host patterns of development sites. Local addresses (localhost, .test, .local, private networks) are always local." },
+  { key: "dev_sites_per_license", label: "Staging and development sites", kind: "number", min: 0, max: 1000, suffix: "per license",
+    help: "How many non-production sites a license may activate besides its limit." },
+  { key: "trust_reported_environment", label: "Trust what sites report", kind: "toggle",
+    help: "Believe the environment a site reports (WordPress's wp_get_environment_type()). Off: only your patterns decide." },
+  { key: "stale_activation_days", label: "Replace stale sites after", kind: "number", min: 0, max: 3650, suffix: "days",
+    help: "At the limit, a production site not seen for this long makes way for a new one (a moved site). 0 turns it off." },
+  { key: "shared_sites_threshold", label: "Possibly shared above", kind: "number", min: 0, max: 10000, suffix: "sites in 30 days",
+    help: "A license used on more production sites than this in 30 days is flagged for you (never suspended). 0: its limit plus 3." },
   { key: "buyer_email_form", label: "E-mail keys from the buyer page", kind: "toggle",
     help: "Off by default: it sends mail in your name. When on, a key goes only to the address you have for the license, or to one the buyer confirms by a mailed link; at most 3 a license and 100 a day." },
 ];
@@ -68,6 +81,31 @@ export function ServerTab() {
         </>
       )}
       <SettingsForm fields={FIELDS} onSaved={() => { if (s?.enabled) toggle.mutate(true); }} />
+      <SiteTester />
     </div>
+  );
+}
+
+/** Which environment a site gets with the saved patterns, and which pattern decided. */
+function SiteTester() {
+  const [url, setUrl] = useState("");
+  const classify = useMutation({ mutationFn: (u: string) => ipc.sitesClassify(u) });
+  const c = classify.data;
+  return (
+    <form className="site-tester" onSubmit={(e) => { e.preventDefault(); classify.mutate(url); }}>
+      <h3>Test a site</h3>
+      <div className="inline-form">
+        <input aria-label="Site address" data-testid="site-tester-url" placeholder="https://staging.example.com"
+          value={url} onChange={(e) => setUrl(e.target.value)} />
+        <button type="submit" className="secondary" data-testid="site-tester-go" disabled={!url.trim() || classify.isPending}>Classify</button>
+      </div>
+      {c && (
+        <p data-testid="site-tester-result">
+          <span className="mono">{c.site}</span>: <strong>{c.environment}</strong> ({c.reason}).{" "}
+          {c.counts_toward_limit ? "Counts toward the activation limit." : "Does not count toward the activation limit."}
+        </p>
+      )}
+      {classify.isError && <p className="field-error" role="alert">{(classify.error as IpcError).message}</p>}
+    </form>
   );
 }

@@ -83,7 +83,7 @@ describe("Envato Integration tab", () => {
 
   it("offers start at login once, after the token is saved", async () => {
     let settings = { ...SETTINGS, smtp_host: "", smtp_port: 587, smtp_security: "starttls", smtp_username: "", smtp_from: "",
-      notify_buyers: false, backup_folder: "", autostart_offered: false, serve_max_connections: 1024, trusted_proxies: "", buyer_email_form: false, outbox_keep_days: 30, audit_keep_days: 365 };
+      notify_buyers: false, backup_folder: "", autostart_offered: false, serve_max_connections: 1024, trusted_proxies: "", buyer_email_form: false, outbox_keep_days: 30, audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0 };
     const OK: ValidationReport = { ...MISSING, ok: true, steps: MISSING.steps.map((st) => ({ ...st, state: "passed" as const, cause: null, solution: null, code: null })),
       missing_scopes: [], error: null };
     const asked: string[] = [];

@@ -16,6 +16,7 @@ const LICENSE: License = {
   buyer: null, purchase_count: 2, envato_license: "Regular License", amount: "41.30", sold_at: "2026-11-01T10:00:00Z",
   supported_until: null, created_at: "2026-11-01T10:05:00Z", envato_checked_at: "2026-11-28T10:00:00Z",
   envato_flag: null, item_name: "Modern Portfolio Pro - WordPress Theme", buyer_email: null, note: null,
+  dev_activations_used: 0, shared_suspected_at: null,
 };
 
 function wrap(ui: React.ReactNode) {
@@ -136,6 +137,44 @@ describe("Licenses page", () => {
 
     await userEvent.type(screen.getByTestId("license-search"), "buyer12");
     await waitFor(() => expect(calls.some((c) => c.cmd === "licenses_page" && (c.args as { filter: { search?: string } }).filter.search === "buyer12")).toBe(true));
+  });
+
+  it("groups activations by environment, filters possibly shared licenses and suspends one with the reason filled in", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    const shared = { ...LICENSE, activation_limit: 1, activations_used: 1, dev_activations_used: 2, shared_suspected_at: "2026-11-30T10:00:00Z" };
+    const act = (id: number, site: string, environment: "production" | "staging" | "local") => ({
+      id, instance_id: `site:${site}`, label: null, activated_at: "2026-11-01T10:00:00Z", last_seen_at: "2026-11-29T10:00:00Z", site, environment,
+    });
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      switch (cmd) {
+        case "products_list": return [];
+        case "marketplaces": return [];
+        case "licenses_page": return { licenses: [shared], next_cursor: null };
+        case "license_detail": return {
+          license: shared, audit: [], key_history: [], support: { until: null, days_left: null, expired: false },
+          activations: [act(1, "shop.example.com", "production"), act(2, "staging.shop.example.com", "staging"), act(3, "shop.test", "local")],
+        };
+        case "license_change_status": return { ...shared, status: "suspended" };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await userEvent.click(await screen.findByTestId("filter-shared"));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "licenses_page" && (c.args as { filter: { shared?: boolean } }).filter.shared === true)).toBe(true));
+    const row = await screen.findByTestId("license-row");
+    expect(within(row).getByTestId("shared-pill")).toBeTruthy();
+    await userEvent.click(row);
+    const panel = await screen.findByTestId("license-panel");
+    expect(within(panel).getByTestId("production-heading").textContent).toBe("Production (1 of 1)");
+    expect(within(panel).getByTestId("dev-heading").textContent).toBe("Staging and development (2, not counted)");
+    const envs = within(panel).getAllByTestId("activation-environment").map((e) => e.textContent);
+    expect(envs).toEqual(["staging, not counted", "local, not counted"]);
+    expect(within(panel).getAllByTestId("activation-fingerprint").map((e) => e.textContent)).toEqual(["shop.example.com", "staging.shop.example.com", "shop.test"]);
+    // One click fills the reason; Confirm suspends (KeyManager itself never does).
+    await userEvent.click(within(panel).getByTestId("shared-suspend"));
+    expect(within(panel).getByTestId("action-reason")).toHaveProperty("value", "Purchase code shared: used on too many sites");
+    await userEvent.click(within(panel).getByTestId("action-confirm"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "license_change_status")?.args).toEqual({ id: 7, action: "suspend", reason: "Purchase code shared: used on too many sites" }));
   });
 
   it("makes a license by hand, saves the buyer's e-mail and mails the key", async () => {

@@ -31,7 +31,7 @@ const DEFAULTS: Settings = {
   trusted_proxies: "",
   buyer_email_form: false,
   outbox_keep_days: 30,
-  audit_keep_days: 365,
+  audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0,
 };
 
 function renderPage() {
@@ -127,6 +127,36 @@ describe("Settings page", () => {
     await userEvent.click(screen.getByTestId("save-settings"));
     await screen.findByTestId("saved");
     expect(calls.at(-1)).toMatchObject({ trusted_proxies: "127.0.0.1", buyer_email_form: "false" });
+  });
+
+  it("tests a site against the host patterns and says which one matched", async () => {
+    const asked: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "settings_get") return DEFAULTS;
+      if (cmd === "server_status") {
+        return { enabled: false, running: false, address: null, bind: "127.0.0.1:8787", public_url: "", public_key: null,
+          requests_served: 0, last_errors: [], problem: null };
+      }
+      if (cmd === "sites_classify") {
+        const url = (args as { url: string }).url;
+        asked.push(url);
+        if (url === "nope") throw { code: "input.invalid", message: "“site_url” must be an absolute http or https address.", field: "site_url" };
+        return { site: "staging-abc.kinsta.cloud", environment: "staging", reason: "matches the staging pattern staging-*.kinsta.cloud", counts_toward_limit: false };
+      }
+    }, { shouldMockEvents: true });
+    renderPage();
+    await userEvent.click(screen.getByRole("tab", { name: "Licensing server" }));
+    expect(await screen.findByTestId("setting-staging_hosts")).toBeTruthy();
+    await userEvent.type(screen.getByTestId("site-tester-url"), "https://staging-abc.kinsta.cloud");
+    await userEvent.click(screen.getByTestId("site-tester-go"));
+    const result = await screen.findByTestId("site-tester-result");
+    expect(result.textContent).toContain("staging-abc.kinsta.cloud: staging (matches the staging pattern staging-*.kinsta.cloud)");
+    expect(result.textContent).toContain("Does not count");
+    expect(asked).toEqual(["https://staging-abc.kinsta.cloud"]);
+    await userEvent.clear(screen.getByTestId("site-tester-url"));
+    await userEvent.type(screen.getByTestId("site-tester-url"), "nope");
+    await userEvent.click(screen.getByTestId("site-tester-go"));
+    expect((await screen.findByRole("alert")).textContent).toContain("absolute http or https");
   });
 
   it("saves the License tab through Rust and shows Saved", async () => {

@@ -167,10 +167,13 @@ pub struct LicensingService {
     verifier: Option<Verifier>,
     signer: Arc<crate::api::signing::SignerCell>,
     /// The settings answers depend on, read again at most every few seconds.
-    settings: Arc<std::sync::Mutex<Option<(std::time::Instant, Arc<crate::settings::Settings>)>>>,
+    settings: Arc<std::sync::Mutex<Option<CachedSettings>>>,
     /// What validations saw, written in batches (`Store::note_seen`).
     seen: Arc<std::sync::Mutex<SeenBatch>>,
 }
+
+/// The settings as read, and when.
+type CachedSettings = (std::time::Instant, Arc<crate::settings::Settings>);
 
 /// Sightings of activations by validations, waiting to be written together.
 #[derive(Default)]

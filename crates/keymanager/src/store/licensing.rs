@@ -63,6 +63,10 @@ pub struct LicenseFilter {
     #[serde(default)]
     #[ts(optional)]
     pub flagged: Option<bool>,
+    /// Only licenses flagged possibly shared (too many production sites in 30 days).
+    #[serde(default)]
+    #[ts(optional)]
+    pub shared: Option<bool>,
     #[serde(default)]
     #[ts(optional)]
     pub limit: Option<u32>,
@@ -347,6 +351,9 @@ impl Store {
         }
         if f.flagged == Some(true) {
             wheres.push("l.envato_flag IS NOT NULL".into());
+        }
+        if f.shared == Some(true) {
+            wheres.push("l.shared_suspected_at IS NOT NULL".into());
         }
         match f.search.as_deref().and_then(read_search) {
             Some(Search::Key(k)) => {
