@@ -147,10 +147,37 @@ fn main() {
 
         let key = &keys[0];
         assert!(LicenseKey::parse(key).is_ok());
+        // The validated license is activated on a production site, so validations answer VALID
+        // (and are noted as sightings, written in batches).
+        let http = reqwest::Client::new();
+        let activated = http
+            .post(format!("{base}/v1/activations"))
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"key":"{key}","fingerprint":"bench-site","site_url":"https://bench-shop.example.com"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(activated.status(), 201);
         let body = format!(r#"{{"key":"{key}","fingerprint":"bench-site"}}"#);
+        let with_site =
+            format!(r#"{{"key":"{key}","fingerprint":"bench-site","site_url":"https://www.bench-shop.example.com/"}}"#);
+        let probe_site = http
+            .post(format!("{base}/v1/licenses/validate"))
+            .header("content-type", "application/json")
+            .body(with_site.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(probe_site.contains("\"VALID\""), "{probe_site}");
         let run = |url: String, body: Option<String>| tokio::task::spawn_blocking(move || oha(&url, body.as_deref()));
         let health = run(format!("{base}/v1/health"), None).await.unwrap();
         let validate = run(format!("{base}/v1/licenses/validate"), Some(body.clone())).await.unwrap();
+        let validate_site = run(format!("{base}/v1/licenses/validate"), Some(with_site)).await.unwrap();
         // The same validate run while 1,000 idle connections from 32 other addresses are held
         // open (each re-opened when the server's header timeout closes it).
         let stop_idle = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -166,7 +193,6 @@ fn main() {
         }
 
         // Activations on distinct licenses, 64 at a time.
-        let http = reqwest::Client::new();
         let started = Instant::now();
         let chunks: Vec<Vec<String>> = keys[1..].chunks(keys.len().div_ceil(64)).map(|c| c.to_vec()).collect();
         let tasks: Vec<_> = chunks
@@ -219,6 +245,28 @@ fn main() {
                 let why = v.as_ref().err().or(h.as_ref().err()).cloned().unwrap_or_default();
                 row(
                     &format!("server: validate/health under load ({})", why.lines().next().unwrap_or("")),
+                    "-".into(),
+                    "",
+                    false,
+                );
+            }
+        }
+        match (&validate_site, &validate) {
+            (Ok(w), Ok(v)) => {
+                row("server: validations/s with site_url (site-aware)", format!("{:.0}/s", w.rps), "", true);
+                row("server: validate p99 with site_url", format!("{:.2} ms", w.p99), "< 10 ms", w.p99 < 10.0);
+                let ratio = w.rps / v.rps;
+                row(
+                    "server: validate with site_url / without",
+                    format!("{:.0}%", ratio * 100.0),
+                    ">= 90%",
+                    ratio >= 0.9,
+                );
+            }
+            (w, v) => {
+                let why = w.as_ref().err().or(v.as_ref().err()).cloned().unwrap_or_default();
+                row(
+                    &format!("server: validate with site_url ({})", why.lines().next().unwrap_or("")),
                     "-".into(),
                     "",
                     false,
