@@ -102,8 +102,29 @@ async fn sites_staging_www_and_a_copied_site_over_http() {
     assert_eq!((s, v["code"].as_str()), (201, Some("ACTIVATED")), "{v}");
     assert_eq!(v["activation"]["environment"], "staging");
 
-    // What the seller sees.
+    // Validations note when an activation was last seen, in batches (no write per validation):
+    // the second validation, past the batch's 2 seconds, writes both.
     let id = env.licenses()[0]["id"].to_string();
+    let seen = || {
+        let d = env.json(&["licenses", "show", &id, "--json"]);
+        let a = d["activations"].as_array().unwrap().iter().find(|a| a["site"] == "other.example.org").unwrap().clone();
+        (a["activated_at"].as_str().unwrap().to_string(), a["last_seen_at"].as_str().unwrap().to_string())
+    };
+    let (activated_at, before) = seen();
+    assert_eq!(activated_at, before, "positive control: not seen since activating");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let v = json!({"key": key, "fingerprint": "site:other.example.org", "site_url": "https://other.example.org"});
+    assert_eq!(server.post("/v1/licenses/validate", v.clone()).await.1["code"], "VALID");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(server.post("/v1/licenses/validate", v).await.1["code"], "VALID");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while seen().1 == before {
+        assert!(std::time::Instant::now() < deadline, "last_seen_at was never written");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(seen().1 > activated_at);
+
+    // What the seller sees.
     let (_, shown, _) = env.out(&["licenses", "show", &id]);
     assert!(shown.contains("Production (1 of 1):") && shown.contains("other.example.org"), "{shown}");
     assert!(shown.contains("Staging and development (6, not counted):"), "{shown}");

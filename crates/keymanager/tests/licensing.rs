@@ -282,7 +282,11 @@ fn a_validation_reads_the_license_and_its_activation_in_one_statement() {
     assert_eq!((l.id, l.activations_used, activated), (ids[0], 1, None));
     assert_eq!(l, s.license(ids[0]).unwrap().unwrap(), "the same license as every other read gives");
     // Activated there, without a site ("" is "no site recorded").
-    assert_eq!(s.license_by_key_checking(&key, Some("site-a.example")).unwrap().unwrap().1, Some(Some(String::new())));
+    let at = keymanager::store::ActivationSite {
+        site: String::new(),
+        environment: keymanager::site::Environment::Production,
+    };
+    assert_eq!(s.license_by_key_checking(&key, Some("site-a.example")).unwrap().unwrap().1, Some(Some(at)));
     // Another license's activation is not this one's.
     assert_eq!(s.license_by_key_checking(&key, Some("site-b.example")).unwrap().unwrap().1, Some(None));
     let unknown = LicenseKey::generate().unwrap();

@@ -229,16 +229,7 @@ impl LicensingService {
     }
 
     /// Notes a validation's sighting; writes the batch when it is due (in the background).
-    async fn note_seen(
-        &self,
-        license_id: i64,
-        fingerprint: &str,
-        req: &ApiRequest,
-        now: Timestamp,
-    ) -> Result<(), Failure> {
-        let settings = self.settings().await?;
-        let production_site =
-            req.site.clone().filter(|_| Self::environment_of(&settings, req) == crate::site::Environment::Production);
+    fn note_seen(&self, license_id: i64, fingerprint: &str, production_site: Option<String>, now: Timestamp) {
         let due = {
             let mut b = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             let seen = crate::store::SeenActivation {
@@ -257,14 +248,19 @@ impl LicensingService {
             }
         };
         if let Some(batch) = due {
-            let (store, threshold) = (self.store.clone(), Self::threshold(&settings));
+            let store = self.store.clone();
             tokio::spawn(async move {
-                if let Err(e) = store.run(move |s| s.note_seen(&batch, threshold)).await {
+                let written = store
+                    .run(move |s| {
+                        let settings = s.settings()?;
+                        s.note_seen(&batch, Self::threshold(&settings))
+                    })
+                    .await;
+                if let Err(e) = written {
                     tracing::warn!(code = %e.code, "cannot record validations' sightings: {}", e.message);
                 }
             });
         }
-        Ok(())
     }
 
     /// Writes the sightings waiting in the batch now (a server stopping, tests).
@@ -488,9 +484,10 @@ impl LicensingService {
                     self.store.read(move |s| s.activation_site(id, &fp)).await.map_err(Failure::Internal)?
                 }
             };
-            let Some(activated_site) = activated else {
+            let Some(activation) = activated else {
                 return Ok(no(ApiCode::NotActivated, "The license is not activated on this installation.", Some(&l)));
             };
+            let activated_site = activation.site.as_str();
             // Activated here for another site: a copied site (a clone, a move) is asked about.
             if let Some(sent) = req.site.as_deref().filter(|s| !activated_site.is_empty() && *s != activated_site) {
                 let detail = format!("This license is active on {activated_site}, not on {sent}.");
@@ -502,7 +499,11 @@ impl LicensingService {
                 });
                 return Ok(answer(200, ApiCode::SiteMismatch, &detail, nonce, now, extra));
             }
-            self.note_seen(l.id, &fp, req, now).await?;
+            // A production site validated is a site seen (the shared-code window is 30 days).
+            let production_site = (activation.environment == crate::site::Environment::Production
+                && !activation.site.is_empty())
+            .then(|| activation.site.clone());
+            self.note_seen(l.id, &fp, production_site, now);
         }
         let extra = json!({ "valid": true, "license": LicenseView::of(&l), "request": req.echo() });
         Ok(answer(200, ApiCode::Valid, "The license is valid.", nonce, now, extra))

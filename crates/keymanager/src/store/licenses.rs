@@ -56,6 +56,13 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
     })
 }
 
+/// Where an activation is: its canonical site ("" when it was made without one) and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationSite {
+    pub site: String,
+    pub environment: crate::site::Environment,
+}
+
 /// A license issued by hand (not from a sale): the product's limit and type apply.
 #[derive(Debug, Clone, Default)]
 pub struct NewLicense {
@@ -322,19 +329,30 @@ impl Store {
         &self,
         key: &LicenseKey,
         instance: Option<&str>,
-    ) -> Result<Option<(License, Option<Option<String>>)>> {
+    ) -> Result<Option<(License, Option<Option<ActivationSite>>)>> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| {
-            // NULL: no fingerprint asked, or not activated there; '' activated without a site.
-            let activated = ", (SELECT coalesce(a.site, '') FROM activations a \
-                             WHERE ?2 IS NOT NULL AND a.license_id = l.id AND a.instance_id = ?2) FROM licenses l JOIN";
-            format!("{} WHERE l.license_key = ?1", SELECT.replacen(" FROM licenses l JOIN", activated, 1))
+            // The activation of fingerprint ?2, when one was asked for: its id (NULL: none), its
+            // site ('' without one) and environment.
+            let activated = ", a2.id, coalesce(a2.site, ''), a2.environment FROM licenses l JOIN";
+            format!(
+                "{} LEFT JOIN activations a2 ON ?2 IS NOT NULL AND a2.license_id = l.id AND a2.instance_id = ?2 \
+                 WHERE l.license_key = ?1",
+                SELECT.replacen(" FROM licenses l JOIN", activated, 1)
+            )
         });
         Ok(self
             .conn
             .prepare_cached(sql)?
             .query_row(params![key.as_str(), instance], |r| {
-                let site: Option<String> = r.get(SELECT_COLUMNS)?;
+                let id: Option<i64> = r.get(SELECT_COLUMNS)?;
+                let site = match id {
+                    Some(_) => Some(ActivationSite {
+                        site: r.get(SELECT_COLUMNS + 1)?,
+                        environment: r.get(SELECT_COLUMNS + 2)?,
+                    }),
+                    None => None,
+                };
                 Ok((row_to_license(r)?, instance.map(|_| site)))
             })
             .optional()?)

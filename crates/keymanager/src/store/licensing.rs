@@ -495,13 +495,16 @@ impl Store {
         activation_exists(&self.conn, license_id, instance)
     }
 
-    /// The site an activation was made for: None when there is no such activation, `Some("")`
-    /// when it was made without a site.
-    pub fn activation_site(&self, license_id: i64, instance: &str) -> Result<Option<String>> {
+    /// Where an activation is (None: there is no such activation).
+    pub fn activation_site(&self, license_id: i64, instance: &str) -> Result<Option<super::ActivationSite>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT coalesce(site, '') FROM activations WHERE license_id = ?1 AND instance_id = ?2")?
-            .query_row(params![license_id, instance], |r| r.get(0))
+            .prepare_cached(
+                "SELECT coalesce(site, ''), environment FROM activations WHERE license_id = ?1 AND instance_id = ?2",
+            )?
+            .query_row(params![license_id, instance], |r| {
+                Ok(super::ActivationSite { site: r.get(0)?, environment: r.get(1)? })
+            })
             .optional()?)
     }
 

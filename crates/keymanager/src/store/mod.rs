@@ -24,7 +24,7 @@ pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
 pub use checkpoint::LOG_LIMIT;
-pub use licenses::{LicenseCounts, LicenseQuery, NewLicense};
+pub use licenses::{ActivationSite, LicenseCounts, LicenseQuery, NewLicense};
 pub use licensing::{
     Activated, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, Replaced, SeenActivation, SiteRequest,
     SupportFilter,
