@@ -146,7 +146,7 @@ export function App() {
         {page === "dashboard" && firstRun && (
           <FirstRun onDone={() => setPage("sync-log")} onSkip={() => setSkipped(true)} />
         )}
-        {page === "dashboard" && !firstRun && <Dashboard />}
+        {page === "dashboard" && !firstRun && <Dashboard onNavigate={(p) => go(p)} />}
         {page === "products" && <Products />}
         {page === "licenses" && <Licenses key={openLicense?.id ?? 0} open={openLicense} />}
         {page === "lookup" && (

@@ -6,7 +6,10 @@ import type { Dashboard as Data } from "../bindings/Dashboard";
 
 const COLORS = ["#2f6fed", "#f5b82e", "#1d8a4c", "#c62f3b", "#8a4bd6", "#0ea5a4", "#e56b1f", "#6b7280"];
 
-export function Dashboard() {
+/** Where the next-step buttons lead. */
+export type NextPage = "settings" | "products" | "licenses";
+
+export function Dashboard({ onNavigate }: { onNavigate?: (page: NextPage) => void }) {
   const data = useQuery({ queryKey: keys.dashboard, queryFn: ipc.dashboard });
   const sync = useSyncStatus();
   const d = data.data;
@@ -15,6 +18,9 @@ export function Dashboard() {
     <section>
       <header className="page-head"><h1>Dashboard</h1></header>
       {data.isError && <div className="banner error" role="alert">{data.error.message}</div>}
+      {d && d.licenses.total === 0 && (
+        <NextSteps connected={!sync.data?.needs_token} products={d.products} onNavigate={onNavigate} />
+      )}
       {d && d.outbox.failing.map((f) => (
         <div key={f.destination} className="banner warn" role="alert" data-testid="outbox-failing">
           Delivery to {f.label} is failing since {new Date(f.since).toLocaleString()}: {f.last_error} Messages are kept and retried.
@@ -82,6 +88,37 @@ function SalesChart({ data }: { data: Data }) {
       <ul className="legend">
         {series.map((s, k) => <li key={s.product_id}><span className="swatch" style={{ background: COLORS[k % COLORS.length] }} />{s.product_name}</li>)}
       </ul>
+    </div>
+  );
+}
+
+/** Until there is data: what to do next, in order, each step marked done when it is. */
+function NextSteps({ connected, products, onNavigate }: { connected: boolean; products: number; onNavigate?: (page: NextPage) => void }) {
+  const steps: { id: string; done: boolean; title: string; text: string; action: string; to: NextPage }[] = [
+    { id: "connect", done: connected, title: "Connect your Envato account",
+      text: "Paste a personal token once: your sales then sync in the background and become licenses.",
+      action: "Open Envato settings", to: "settings" },
+    { id: "product", done: products > 0, title: "Create a product",
+      text: "One per theme or plugin you sell, with its Envato item ID, so sales find their product.",
+      action: "Add a product", to: "products" },
+    { id: "license", done: false, title: "Make a license by hand",
+      text: "For a sale outside Envato, or to try activation with your product before the first sale syncs.",
+      action: "Make a license", to: "licenses" },
+  ];
+  return (
+    <div className="card next-steps" data-testid="next-steps">
+      <h3>Get started</h3>
+      <ol>
+        {steps.map((st) => (
+          <li key={st.id} data-testid={`next-${st.id}`} className={st.done ? "done" : ""}>
+            <strong>{st.done ? "✓ " : ""}{st.title}</strong>
+            <p className="muted">{st.text}</p>
+            {!st.done && onNavigate && (
+              <button type="button" className="secondary" data-testid={`next-${st.id}-go`} onClick={() => onNavigate(st.to)}>{st.action}</button>
+            )}
+          </li>
+        ))}
+      </ol>
     </div>
   );
 }
