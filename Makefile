@@ -34,3 +34,4 @@ ui:
 check:
 	cargo fmt --all --check
 	cargo clippy --workspace --features keymanager-app/custom-protocol --all-targets -- -D warnings
+	cd ui && npm run --silent lint

@@ -12,9 +12,11 @@ FEATURES=(--workspace --features keymanager-app/custom-protocol)
 (cd ui && npm run --silent build)
 cargo build "${FEATURES[@]}"
 
-# Formatting and lints first: a warning fails the run (make check runs the same two).
+# Formatting and lints first: a warning fails the run (make check runs the same).
 cargo fmt --all --check
 cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
+# The UI's linter: TypeScript's recommended rules and every rule of React's hooks plugin.
+(cd ui && npm run --silent lint)
 
 rm -rf artifacts/e2e
 echo "Screenshots of every page will be in artifacts/e2e/."

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { keys } from "./queryKeys";
 import { useQuery } from "@tanstack/react-query";
 import { ipc } from "./ipc";
@@ -40,6 +40,8 @@ export function App() {
     const off = ipc.onCloseBlocked(() => setLeaving("close"));
     return () => { void off.then((f) => f()); };
   }, []);
+  // A license opened from a lookup result: the Licenses page shows it at once.
+  const [openLicense, setOpenLicense] = useState<{ id: number; key: string } | null>(null);
   const go = (p: PageId) => {
     if (p === page) return;
     if (unsaved) { setLeaving(p); return; }
@@ -54,9 +56,7 @@ export function App() {
     else if (to) { setOpenLicense(null); setPage(to); }
   };
   const goRef = useRef(go);
-  goRef.current = go;
-  // A license opened from a lookup result: the Licenses page shows it at once.
-  const [openLicense, setOpenLicense] = useState<{ id: number; key: string } | null>(null);
+  useLayoutEffect(() => { goRef.current = go; });
   const [lookupFocus, setLookupFocus] = useState(0);
   // After the first frame is painted, report it and the page it shows (start-up and reopen time).
   const firstPage = useRef(page);

@@ -20,12 +20,10 @@ export function FirstRun({ onDone, onSkip }: { onDone: () => void; onSkip: () =>
   // The token that passed all four checks (typing another one asks for a new check).
   const [passed, setPassed] = useState<string | null>(null);
   const [autoCreate, setAutoCreate] = useState<boolean | null>(null);
-  const [days, setDays] = useState<string | null>(null);
+  // Seeded from the setting until the seller types; an emptied field stays empty.
+  const [typedDays, setDays] = useState<string | null>(null);
+  const days = typedDays ?? (settings.data ? String(settings.data.history_days) : null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    // Seeded once from the setting; an emptied field stays empty.
-    if (settings.data && days === null) setDays(String(settings.data.history_days));
-  }, [settings.data, days]);
   // Each check arrives as it starts and ends.
   useEffect(() => {
     let stop: (() => void) | undefined;

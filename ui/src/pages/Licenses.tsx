@@ -64,6 +64,9 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.licenses) ?? [], [pages.data]);
 
   const scroller = useRef<HTMLDivElement>(null);
+  // TanStack Virtual's functions are not memoisable by the React Compiler (which this app does
+  // not use); the virtualiser is read fresh on every render as its documentation says.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtual = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
@@ -435,14 +438,15 @@ function RefundWatch({ productId, productName }: { productId: number | null; pro
   });
   const cancel = useMutation({ mutationFn: ipc.recheckCancel });
   const p = status.data;
-  const [wasRunning, setWasRunning] = useState(false);
+  // When a run ends, the list shows what it flagged.
+  const wasRunning = useRef(false);
   useEffect(() => {
-    if (p?.running) setWasRunning(true);
-    if (wasRunning && p && !p.running) {
-      setWasRunning(false);
+    if (p?.running) wasRunning.current = true;
+    else if (wasRunning.current && p) {
+      wasRunning.current = false;
       void queryClient.invalidateQueries({ queryKey: keys.licenses });
     }
-  }, [p, wasRunning, queryClient]);
+  }, [p, queryClient]);
   return (
     <div className="refund-watch" data-testid="refund-watch">
       {!p?.running && (

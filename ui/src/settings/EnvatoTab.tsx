@@ -28,16 +28,14 @@ export function EnvatoTab() {
   const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [token, setToken] = useState("");
   const [show, setShow] = useState(false);
-  const [autoCreate, setAutoCreate] = useState<boolean | null>(null);
+  // The stored value until the seller flips the switch.
+  const [chosenAutoCreate, setAutoCreate] = useState<boolean | null>(null);
+  const autoCreate = chosenAutoCreate ?? settings.data?.auto_create_products ?? null;
   const [steps, setSteps] = useState<Partial<Record<StepKind, ValidationStep>>>({});
   const [report, setReport] = useState<ValidationReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const [confirmRemove, setConfirmRemove] = useState(false);
-
-  useEffect(() => {
-    if (settings.data && autoCreate === null) setAutoCreate(settings.data.auto_create_products);
-  }, [settings.data, autoCreate]);
 
   // Steps stream in from Rust while a validation runs.
   useEffect(() => {

@@ -31,11 +31,13 @@ export function SettingsForm({ fields, children, onSaved }: { fields: FieldDef[]
   const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
-  useEffect(() => {
+  // Re-seeded when the stored settings change (and only then), in the same render, so a field
+  // never shows empty before its value arrives.
+  const [seededFrom, setSeededFrom] = useState<typeof settings.data>(undefined);
+  if (settings.data !== seededFrom) {
+    setSeededFrom(settings.data);
     if (settings.data) setDraft(toDraft(settings.data, fields));
-    // Re-seed only when the stored settings change, not on every render.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [settings.data]);
+  }
 
   const save = useMutation({
     mutationFn: (changes: Draft) => ipc.settingsUpdate(changes),
