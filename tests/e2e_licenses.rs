@@ -106,6 +106,62 @@ async fn lookup_suspend_reactivate_and_the_dashboard_chart_steps() {
     );
     app.screenshot("license-reactivated").await;
 
+    // The layout at the default width (1200 px) with the detail open: the filters take at most
+    // two rows, and no column of the list is cut off (nothing wider than the table).
+    let layout = |app: &keymanager_e2e::AppSession| {
+        let client = app.client.clone();
+        async move {
+            client
+                .execute(
+                    "const t = document.querySelector('.vtable');
+                     const cells = [...document.querySelectorAll('.vhead > span')].filter((c) => c.offsetParent !== null);
+                     const tr = t.getBoundingClientRect();
+                     const p = document.querySelector('[data-testid=license-panel]').getBoundingClientRect();
+                     return {
+                       width: window.innerWidth,
+                       filterRows: [...document.querySelectorAll('.filters > *')]
+                         .map((e) => e.getBoundingClientRect()).sort((a, b) => a.top - b.top)
+                         .reduce((rows, r) => (rows.length && r.top < rows[rows.length - 1] ? rows : [...rows, r.bottom]), []).length,
+                       clipped: cells.filter((c) => c.getBoundingClientRect().right > tr.right + 1).map((c) => c.textContent),
+                       tableOverflows: t.scrollWidth > t.clientWidth + 1,
+                       panelInside: p.left >= 0 && p.right <= window.innerWidth + 1,
+                       panelWhole: p.top >= 0 && p.bottom <= window.innerHeight + 1,
+                       panel: [p.left, p.top, p.right, p.bottom, window.innerHeight],
+                       columns: cells.map((c) => c.textContent),
+                     };",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    app.screenshot("licenses-1200-detail").await;
+    let at_1200 = layout(&app).await;
+    assert!(at_1200["width"].as_f64().unwrap() >= 1150.0, "{at_1200}");
+    assert!(at_1200["filterRows"].as_u64().unwrap() <= 2, "filters in at most two rows: {at_1200}");
+    assert_eq!(at_1200["clipped"], serde_json::json!([]), "{at_1200}");
+    assert_eq!(at_1200["tableOverflows"], false, "{at_1200}");
+    assert_eq!(at_1200["panelInside"], true, "{at_1200}");
+    for column in ["Key", "Status", "Activations"] {
+        assert!(at_1200["columns"].as_array().unwrap().iter().any(|c| c == column), "{column}: {at_1200}");
+    }
+    // The minimum window size (900 x 600): the detail lies over the list, whole and usable.
+    app.client.set_window_size(900, 600).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let small = loop {
+        let l = layout(&app).await;
+        if l["width"].as_f64().unwrap() < 950.0 || std::time::Instant::now() > deadline {
+            break l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    app.screenshot("licenses-min-size-detail").await;
+    assert!(small["width"].as_f64().unwrap() < 950.0, "the window was resized: {small}");
+    assert_eq!(small["panelInside"], true, "{small}");
+    assert_eq!(small["panelWhole"], true, "the drawer is whole on the screen: {small}");
+    assert_eq!(small["tableOverflows"], false, "{small}");
+    app.client.set_window_size(1200, 800).await.unwrap();
+
     // The dashboard chart draws the sale.
     app.click("[data-testid=nav-dashboard]").await;
     app.wait_for("[data-testid=sales-chart] [data-testid=chart-bar]").await;

@@ -62,6 +62,10 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
     getNextPageParam: (last) => last.next_cursor,
   });
   const rows = useMemo(() => pages.data?.pages.flatMap((p) => p.licenses) ?? [], [pages.data]);
+  // The detail follows the list: a license that left the filtered list (a bulk action, a new
+  // filter) closes its panel once the list has loaded without it.
+  const listed = selected === null || !pages.isSuccess || pages.isFetching || rows.some((l) => l.id === selected);
+  const panelOpen = selected !== null && listed;
 
   const scroller = useRef<HTMLDivElement>(null);
   // TanStack Virtual's functions are not memoisable by the React Compiler (which this app does
@@ -132,13 +136,13 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
       {exported && <div className="banner ok" data-testid="export-done">Exported to {exported}</div>}
       {exportError && <div className="banner error" role="alert">{exportError}</div>}
       {pages.isError && <div className="banner error" role="alert">{pages.error.message}</div>}
-      <div className="licenses-layout">
+      <div className={panelOpen ? "licenses-layout with-panel" : "licenses-layout"}>
         <div className="vtable" role="table" aria-label="Licenses">
           <div className="vrow vhead" role="row">
             <span><input type="checkbox" aria-label="Select all shown" data-testid="select-all"
               checked={rows.length > 0 && rows.every((l) => picked.has(l.id))}
               onChange={(e) => setPicked(e.target.checked ? new Set(rows.map((l) => l.id)) : new Set())} /></span>
-            <span>Key</span><span>Product</span><span>Buyer</span><span>Status</span><span>Activations</span><span>Sold</span>
+            <span>Key</span><span className="col-product">Product</span><span className="col-buyer">Buyer</span><span>Status</span><span>Activations</span><span className="col-sold">Sold</span>
           </div>
           {rows.length === 0 && pages.isSuccess && <div className="empty"><p className="muted">No licenses match. They appear here as sales sync from Envato.</p></div>}
           <div ref={scroller} className="vbody" data-testid="licenses-scroller">
@@ -165,11 +169,11 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
                         onChange={() => toggle(l.id)} />
                     </span>
                     <span className="mono">{l.license_key}</span>
-                    <span>{l.product_name}</span>
-                    <span>{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>
+                    <span className="col-product">{l.product_name}</span>
+                    <span className="col-buyer">{l.buyer ?? (l.source === "envato" ? "Guest checkout" : "—")}</span>
                     <span><span className={`pill ${l.status}`}>{l.status}</span>{l.envato_flag && <span className="pill suspended" title="Envato no longer recognises this purchase">⚠</span>}{l.shared_suspected_at && <span className="pill suspended" data-testid="shared-pill" title="Possibly shared: used on more production sites than expected">shared?</span>}</span>
                     <span>{l.activations_used} / {l.activation_limit}</span>
-                    <span>{l.sold_at ? new Date(l.sold_at).toLocaleDateString() : "—"}</span>
+                    <span className="col-sold">{l.sold_at ? new Date(l.sold_at).toLocaleDateString() : "—"}</span>
                   </div>
                 );
               })}
@@ -177,7 +181,7 @@ export function Licenses({ open = null }: { open?: { id: number; key: string } |
           </div>
           <div className="muted small-text" data-testid="licenses-count">{rows.length}{pages.hasNextPage ? "+" : ""} shown</div>
         </div>
-        {selected !== null && <LicensePanel id={selected} onClose={() => setSelected(null)} />}
+        {panelOpen && selected !== null && <LicensePanel id={selected} onClose={() => setSelected(null)} />}
       </div>
     </section>
   );
@@ -215,7 +219,7 @@ function LicensePanel({ id, onClose }: { id: number; onClose: () => void }) {
     { action: "regenerate", label: "Regenerate key", show: true },
   ];
   return (
-    <aside className="panel card" data-testid="license-panel">
+    <aside className="panel card" data-testid="license-panel" onKeyDown={(e) => { if (e.key === "Escape") onClose(); }}>
       <div className="panel-head">
         <h2>License {l.id}</h2>
         <button type="button" className="link" onClick={onClose}>Close</button>

@@ -177,6 +177,36 @@ describe("Licenses page", () => {
     await waitFor(() => expect(calls.find((c) => c.cmd === "license_change_status")?.args).toEqual({ id: 7, action: "suspend", reason: "Purchase code shared: used on too many sites" }));
   });
 
+  it("closes the detail of a license that a bulk action took out of the filtered list", async () => {
+    let suspended = false;
+    mockIPC((cmd, args) => {
+      switch (cmd) {
+        case "products_list": return [];
+        case "marketplaces": return [];
+        case "licenses_page": {
+          const f = (args as { filter: { status?: string } }).filter;
+          // Filtered on active: once suspended, the license is no longer in the list.
+          return { licenses: f.status === "active" && suspended ? [] : [{ ...LICENSE, status: suspended ? "suspended" : "active" }], next_cursor: null };
+        }
+        case "license_detail": return {
+          license: { ...LICENSE, status: suspended ? "suspended" : "active" }, activations: [], audit: [], key_history: [],
+          support: { until: null, days_left: null, expired: false },
+        };
+        case "licenses_change_status": suspended = true; return { changed: [7], skipped: [] };
+      }
+    }, { shouldMockEvents: true });
+    wrap(<Licenses />);
+    await userEvent.selectOptions(await screen.findByTestId("filter-status"), "active");
+    const row = await screen.findByTestId("license-row");
+    await userEvent.click(row);
+    expect(await screen.findByTestId("license-panel")).toBeTruthy();
+    await userEvent.click(screen.getByTestId("pick-license"));
+    await userEvent.type(await screen.findByTestId("bulk-reason"), "Chargeback");
+    await userEvent.click(screen.getByTestId("bulk-apply"));
+    await waitFor(() => expect(screen.queryByTestId("license-row")).toBeNull());
+    await waitFor(() => expect(screen.queryByTestId("license-panel")).toBeNull());
+  });
+
   it("makes a license by hand, saves the buyer's e-mail and mails the key", async () => {
     const PRODUCT = { id: 3, name: "Desktop App", description: "", sku: null, envato_item_ids: [], activation_limit: 2,
       license_type: "regular", status: "active", license_count: 0, created_at: "2026-12-01T10:00:00Z", updated_at: "2026-12-01T10:00:00Z" };
