@@ -9,6 +9,7 @@ import { Lookup } from "./pages/Lookup";
 import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
 import { FirstRun } from "./pages/FirstRun";
+import { KeychainNotice } from "./KeychainNotice";
 import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
 
 export const PAGES = [
@@ -83,9 +84,19 @@ export function App() {
   }, []);
   const info = useQuery({ queryKey: keys.appInfo, queryFn: ipc.appInfo });
   // No token yet: the dashboard is the guided setup (until skipped for this session).
-  const token = useQuery({ queryKey: keys.tokenStatus, queryFn: ipc.tokenStatus });
+  // While the keychain does not answer, ask again every few seconds: the window goes on by
+  // itself once it is unlocked.
+  const token = useQuery({
+    queryKey: keys.tokenStatus,
+    queryFn: ipc.tokenStatus,
+    refetchInterval: (q) => (q.state.data?.keychain_problem ? 3000 : false),
+  });
   const [skipped, setSkipped] = useState(false);
-  const firstRun = !!token.data && !token.data.configured && !token.data.in_keychain && !skipped;
+  const keychainProblem = token.data?.keychain_problem ?? null;
+  // No token yet (or none readable and none ever saved): the guided setup, whose first check is
+  // the keychain itself.
+  const firstRun = !!token.data && !token.data.configured && !token.data.in_keychain
+    && !(keychainProblem && token.data.token_hint) && !skipped;
   // The one listener to the background sync, for every page: lists refresh when a run ends.
   useSyncStatusEvents();
   const sync = useSyncStatus();
@@ -138,13 +149,17 @@ export function App() {
             </button>
           </div>
         )}
+        {keychainProblem && !(page === "dashboard" && firstRun) && (
+          <KeychainNotice compact problem={keychainProblem} retrying={token.isFetching} onRetry={() => void token.refetch()} />
+        )}
         {info.isError && (
           <div className="banner error" role="alert" data-testid="startup-error">
             {info.error.message}
           </div>
         )}
         {page === "dashboard" && firstRun && (
-          <FirstRun onDone={() => setPage("sync-log")} onSkip={() => setSkipped(true)} />
+          <FirstRun onDone={() => setPage("sync-log")} onSkip={() => setSkipped(true)}
+            keychain={keychainProblem} retrying={token.isFetching} onRetryKeychain={() => void token.refetch()} />
         )}
         {page === "dashboard" && !firstRun && <Dashboard onNavigate={(p) => go(p)} />}
         {page === "products" && <Products />}

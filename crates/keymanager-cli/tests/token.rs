@@ -135,3 +135,28 @@ async fn two_data_folders_keep_separate_tokens() {
     assert!(a.run(&["token", "set"], data::SELLER_TOKEN).status.success());
     assert_eq!(b.json(&["token", "status", "--json"])["configured"], false);
 }
+
+/// A keychain that does not answer (no session bus: a locked-down desktop, a server) is a state
+/// the status reports with what to do, not a failure of the status itself.
+#[test]
+fn a_keychain_that_does_not_answer_is_reported_with_its_fixes() {
+    let env = Env::new();
+    let out = env
+        .cmd(&["token", "status", "--json"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/keymanager-test-bus")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["keychain_problem"]["error"]["code"], "keychain.unavailable", "{v}");
+    let fixes = v["keychain_problem"]["fixes"].as_array().unwrap();
+    assert!(fixes.iter().any(|f| f.as_str().unwrap().contains("Unlock your login keyring")), "{v}");
+    assert!(fixes.iter().any(|f| f.as_str().unwrap().contains("KEYMANAGER_ENVATO_TOKEN_FILE")), "{v}");
+    assert_eq!(v["configured"], false);
+    // Positive control: in the test session's keyring the same command reports no problem.
+    let v = env.json(&["token", "status", "--json"]);
+    assert!(v["keychain_problem"].is_null(), "{v}");
+    let text =
+        env.cmd(&["token", "status"]).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/x").output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("The keychain did not answer"), "{text:?}");
+}

@@ -83,6 +83,45 @@ pub struct TokenStatus {
     pub age_days: Option<u32>,
     /// Older than 365 days: the seed advises rotating yearly.
     pub rotation_due: bool,
+    /// Why the keychain could not be asked (locked, not running, no session bus): the token's
+    /// presence is unknown until it answers. None when it answered.
+    pub keychain_problem: Option<KeychainProblem>,
+}
+
+/// The keychain did not answer: what is wrong, in plain words, and how to fix it here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct KeychainProblem {
+    pub error: Error,
+    /// Steps for this kind of machine, most likely first.
+    pub fixes: Vec<String>,
+}
+
+impl KeychainProblem {
+    pub fn of(error: Error) -> KeychainProblem {
+        let mut fixes = Vec::new();
+        if cfg!(target_os = "linux") {
+            fixes.push(
+                "Unlock your login keyring: open “Passwords and Keys” (Seahorse), right-click “Login” and choose Unlock, \
+                 or log out and in again with your password (an automatic login leaves it locked)."
+                    .to_string(),
+            );
+            fixes.push(
+                "No keyring running? Install and start one: GNOME Keyring (sudo apt install gnome-keyring) or KWallet on \
+                 KDE, then log in again."
+                    .to_string(),
+            );
+            fixes.push(
+                "On a server without a desktop, give the token in a file instead: KEYMANAGER_ENVATO_TOKEN_FILE (or \
+                 systemd's LoadCredential=envato-token:…), readable only by KeyManager's user."
+                    .to_string(),
+            );
+        } else if cfg!(target_os = "macos") {
+            fixes.push("Unlock the login keychain in Keychain Access, then try again.".to_string());
+        } else {
+            fixes.push("Sign in to Windows with your password so the Credential Manager is available.".to_string());
+        }
+        KeychainProblem { error, fixes }
+    }
 }
 
 pub const ROTATION_DAYS: i64 = 365;
@@ -357,8 +396,17 @@ pub fn not_configured() -> Error {
 
 pub fn status(store: &Store, keychain: &Keychain, now: Timestamp) -> Result<TokenStatus> {
     let record = store.envato_account()?;
-    let in_keychain = keychain.load()?.is_some();
-    Ok(status_from(record, in_keychain, now))
+    // A keychain that does not answer is a state to show (the first run's first check), not a
+    // failure of the status itself.
+    match keychain.load() {
+        Ok(token) => Ok(status_from(record, token.is_some(), now)),
+        Err(e) if e.code == ErrorCode::KeychainUnavailable => {
+            let mut s = status_from(record, false, now);
+            s.keychain_problem = Some(KeychainProblem::of(e));
+            Ok(s)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Pure: the status shown for a stored record at `now`.
@@ -377,6 +425,7 @@ pub fn status_from(record: Option<EnvatoAccountRecord>, in_keychain: bool, now: 
             last_error: None,
             age_days: None,
             rotation_due: false,
+            keychain_problem: None,
         };
     };
     let age = time::parse(&r.saved_at).map(|saved| (now - saved).num_days().max(0));
@@ -393,6 +442,7 @@ pub fn status_from(record: Option<EnvatoAccountRecord>, in_keychain: bool, now: 
         last_error: r.last_error,
         age_days: age.map(|d| d as u32),
         rotation_due: age.is_some_and(|d| d > ROTATION_DAYS),
+        keychain_problem: None,
     }
 }
 

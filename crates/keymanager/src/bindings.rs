@@ -56,6 +56,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<StepState>(),
         one::<MissingScope>(),
         one::<TokenStatus>(),
+        one::<crate::account::KeychainProblem>(),
         one::<EnvatoSaveResult>(),
         one::<SyncRun>(),
         one::<SyncTrigger>(),

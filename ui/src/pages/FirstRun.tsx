@@ -3,6 +3,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, type IpcError } from "../ipc";
 import { keys } from "../queryKeys";
 import type { ValidationStep } from "../bindings/ValidationStep";
+import type { KeychainProblem } from "../bindings/KeychainProblem";
+import { KeychainNotice } from "../KeychainNotice";
 
 const STEPS = ["Create a token", "Paste and check it", "Products from sales", "History", "Start"] as const;
 
@@ -11,7 +13,14 @@ const STEPS = ["Create a token", "Paste and check it", "Products from sales", "H
  * watch the four checks, choose Auto-Create with the seed's advice, how far back to fetch, and
  * save. The first sync starts at once. Every step is a form: Enter goes on, Tab reaches all.
  */
-export function FirstRun({ onDone, onSkip }: { onDone: () => void; onSkip: () => void }) {
+export function FirstRun({ onDone, onSkip, keychain, retrying, onRetryKeychain }: {
+  onDone: () => void;
+  onSkip: () => void;
+  /** The keychain did not answer: the first check, shown before anything else. */
+  keychain?: KeychainProblem | null;
+  retrying?: boolean;
+  onRetryKeychain?: () => void;
+}) {
   const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet });
   const [step, setStep] = useState(0);
@@ -68,7 +77,9 @@ export function FirstRun({ onDone, onSkip }: { onDone: () => void; onSkip: () =>
       </ol>
       {error && <div className="banner error" role="alert" data-testid="first-run-error">{error}</div>}
 
-      {step === 0 && (
+      {keychain && <KeychainNotice problem={keychain} retrying={!!retrying} onRetry={() => onRetryKeychain?.()} />}
+
+      {!keychain && step === 0 && (
         <form className="card wizard" onSubmit={(e) => { e.preventDefault(); setStep(1); }}>
           <h2>1. Create a personal token on Envato</h2>
           <p>Envato's token page opens with the permissions KeyManager needs already ticked: view your account, your

@@ -9,7 +9,7 @@ import type { TokenStatus } from "../bindings/TokenStatus";
 
 const NONE: TokenStatus = {
   configured: false, in_keychain: false, token_hint: null, username: null, items_count: null, saved_at: null,
-  validated_at: null, last_check_at: null, last_check_ok: null, last_error: null, age_days: null, rotation_due: false,
+  validated_at: null, last_check_at: null, last_check_ok: null, last_error: null, age_days: null, rotation_due: false, keychain_problem: null,
 };
 
 const SETTINGS = {
@@ -71,7 +71,7 @@ describe("Envato Integration tab", () => {
     mockIPC((cmd) => {
       if (cmd === "token_status") {
         return { ...NONE, configured: true, in_keychain: true, token_hint: "••••0001", username: "demo-author",
-          saved_at: "2025-01-01T00:00:00Z", validated_at: "2025-01-01T00:00:00Z", age_days: 700, rotation_due: true };
+          saved_at: "2025-01-01T00:00:00Z", validated_at: "2025-01-01T00:00:00Z", age_days: 700, rotation_due: true, keychain_problem: null };
       }
       if (cmd === "settings_get") return SETTINGS;
     }, { shouldMockEvents: true });

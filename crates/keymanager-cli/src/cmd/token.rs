@@ -81,6 +81,13 @@ fn print_step(s: &ValidationStep) {
 }
 
 fn print_status(out: &mut dyn Write, s: &TokenStatus) -> io::Result<()> {
+    if let Some(p) = &s.keychain_problem {
+        writeln!(out, "The keychain did not answer: {}", p.error.message)?;
+        for fix in &p.fixes {
+            writeln!(out, "  - {fix}")?;
+        }
+        return Ok(());
+    }
     if !s.configured {
         writeln!(out, "No Envato token is stored.")?;
         if s.token_hint.is_some() {
