@@ -143,6 +143,11 @@ fn answer(status: u16, code: ApiCode, detail: &str, nonce: Option<&str>, now: Ti
     Answer { status, code, body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(), retry_after: None }
 }
 
+/// 422 `PRODUCT_MISMATCH` (activations and deactivate; validate answers it with 200).
+fn product_mismatch(nonce: Option<&str>, now: Timestamp, extra: Value) -> Answer {
+    answer(422, ApiCode::ProductMismatch, "This license is for another product.", nonce, now, extra)
+}
+
 /// What resolving the license named in a request came to.
 pub(crate) enum Resolved {
     License(Box<License>),
@@ -540,14 +545,7 @@ impl LicensingService {
             Resolved::License(l) => l,
         };
         if self.mismatch(req, &l).await? {
-            return Ok(answer(
-                422,
-                ApiCode::ProductMismatch,
-                "This license is for another product.",
-                nonce,
-                now,
-                echo(),
-            ));
+            return Ok(product_mismatch(nonce, now, echo()));
         }
         let fingerprint = req.fingerprint.clone().unwrap_or_default();
         let settings = self.settings().await?;
@@ -660,14 +658,7 @@ impl LicensingService {
                 }
             };
             if self.mismatch(&req, &l).await? {
-                return Ok(answer(
-                    422,
-                    ApiCode::ProductMismatch,
-                    "This license is for another product.",
-                    nonce,
-                    now,
-                    echo(),
-                ));
+                return Ok(product_mismatch(nonce, now, echo()));
             }
             let key = LicenseKey::parse(&l.license_key).map_err(Failure::Internal)?;
             let fp = req.fingerprint.clone().unwrap_or_default();
