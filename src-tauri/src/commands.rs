@@ -77,6 +77,12 @@ pub async fn token_status(state: State<'_, AppState>) -> Reply<TokenStatus> {
     state.with_reader_and_keychain(|s, k| account::status(s, k, time::now())).await
 }
 
+/// Asks a locked keyring to unlock (the desktop shows its own prompt), then the token status.
+#[tauri::command]
+pub async fn keychain_unlock(state: State<'_, AppState>) -> Reply<TokenStatus> {
+    state.with_reader_and_keychain(|s, k| account::unlock_then_status(s, k, time::now())).await
+}
+
 /// Validates the typed token (nothing is saved), or, with none, re-checks the stored one.
 #[tauri::command]
 pub async fn token_validate(

@@ -137,6 +137,7 @@ pub fn run() {
             commands::product_update,
             commands::dashboard,
             commands::sites_classify,
+            commands::keychain_unlock,
             commands::server_status,
             commands::server_set_enabled,
             commands::ui_ready,

@@ -119,6 +119,8 @@ export const ipc = {
   serverStatus: () => call<ServerStatus>("server_status"),
   /** How the saved host patterns classify a site (production, staging, development, local) and why. */
   sitesClassify: (url: string) => call<Classification>("sites_classify", { url }),
+  /** Asks a locked keyring to unlock (the desktop's own prompt), then the token status. */
+  keychainUnlock: () => call<TokenStatus>("keychain_unlock"),
   /** Switches the licensing server on or off (saved); on again restarts it with the current settings. */
   serverSetEnabled: (enabled: boolean) => call<ServerStatus>("server_set_enabled", { enabled }),
   /** Merges `from` into `into`: its Envato items and licenses move, `from` is removed. */

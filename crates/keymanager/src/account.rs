@@ -398,7 +398,7 @@ pub fn status(store: &Store, keychain: &Keychain, now: Timestamp) -> Result<Toke
     let record = store.envato_account()?;
     // A keychain that does not answer is a state to show (the first run's first check), not a
     // failure of the status itself.
-    match keychain.load() {
+    match keychain.check_available(false).and_then(|()| keychain.load()) {
         Ok(token) => Ok(status_from(record, token.is_some(), now)),
         Err(e) if e.code == ErrorCode::KeychainUnavailable => {
             let mut s = status_from(record, false, now);
@@ -407,6 +407,15 @@ pub fn status(store: &Store, keychain: &Keychain, now: Timestamp) -> Result<Toke
         }
         Err(e) => Err(e),
     }
+}
+
+/// "Unlock…": asks a locked keyring to unlock (the desktop's prompt), then the status, which
+/// still says what is wrong if the prompt was dismissed.
+pub fn unlock_then_status(store: &Store, keychain: &Keychain, now: Timestamp) -> Result<TokenStatus> {
+    if let Err(e) = keychain.check_available(true) {
+        tracing::info!(code = %e.code, "the keyring stayed locked: {}", e.message);
+    }
+    status(store, keychain, now)
 }
 
 /// Pure: the status shown for a stored record at `now`.

@@ -129,6 +129,48 @@ impl Keychain {
     }
 
     /// The stored token; `Ok(None)` when there is none.
+    /// Whether the keychain can be read and written now. On Linux that is a Secret Service with
+    /// an unlocked default keyring: a locked one answers "no entry" to a search, so without this
+    /// check a locked keyring would pass for "no token yet". With `ask_to_unlock`, a locked
+    /// keyring is asked to unlock, which shows the desktop's own prompt (answered within a
+    /// minute). Other platforms ask the user by themselves when a secret is read.
+    pub fn check_available(&self, ask_to_unlock: bool) -> Result<()> {
+        if matches!(self.backend, Backend::Memory(_)) {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use dbus_secret_service::{EncryptionType, SecretService};
+            let locked = |detail: String| {
+                Error::new(
+                    ErrorCode::KeychainUnavailable,
+                    format!(
+                        "The system keychain is not available ({detail}). KeyManager keeps the Envato token only in the \
+                         keychain: unlock or start your keyring (GNOME Keyring, KWallet) and try again."
+                    ),
+                )
+            };
+            let ss = SecretService::connect_with_max_prompt_timeout(EncryptionType::Plain, 60)
+                .map_err(|_| locked("no Secret Service answered on the session bus".into()))?;
+            let collection =
+                ss.get_default_collection().map_err(|_| locked("there is no default keyring yet".into()))?;
+            let is_locked = || collection.is_locked().map_err(|e| locked(format!("the keyring did not answer: {e}")));
+            if is_locked()? {
+                if ask_to_unlock {
+                    // The desktop shows its unlock prompt; a dismissed prompt leaves it locked.
+                    let _ = collection.unlock();
+                    if !is_locked()? {
+                        return Ok(());
+                    }
+                }
+                return Err(locked("the login keyring is locked".into()));
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = ask_to_unlock;
+        Ok(())
+    }
+
     pub fn load(&self) -> Result<Option<Token>> {
         // The keychain's answer is a plain String: wiped once the token is parsed from it.
         let text = self.load_text()?;

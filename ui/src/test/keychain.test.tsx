@@ -15,6 +15,7 @@ const PROBLEM = {
 function renderApp(lockedFor: number, saved: boolean, hash = "#dashboard") {
   window.history.replaceState(null, "", hash);
   let checks = 0;
+  let unlocks = 0;
   mockIPC((cmd) => {
     if (cmd === "app_info") return { version: "0.1.0", envato_api_base: "https://api.envato.com", envato_api_developer_override: false, data_dir: "/data" };
     if (cmd === "token_status") {
@@ -33,18 +34,19 @@ function renderApp(lockedFor: number, saved: boolean, hash = "#dashboard") {
         days: [], series: [], last_sync: null, outbox: { pending: 0, failed: 0, failing: [] } };
     }
     if (cmd === "lookup_history") return [];
+    if (cmd === "keychain_unlock") { unlocks += 1; checks = lockedFor; return null; }
     return null;
   }, { shouldMockEvents: true });
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(<QueryClientProvider client={client}><App /></QueryClientProvider>);
-  return () => checks;
+  return { checks: () => checks, unlocks: () => unlocks };
 }
 
 afterEach(() => cleanup());
 
 describe("a locked or missing keychain", () => {
   it("opens the guided setup on the keychain check, says how to fix it, and goes on once it answers", async () => {
-    const checks = renderApp(2, false);
+    const { checks, unlocks } = renderApp(2, false);
     const step = await screen.findByTestId("keychain-step");
     expect(step.textContent).toContain("The system keychain is not available");
     expect(screen.getByTestId("keychain-fixes").textContent).toContain("Unlock your login keyring");
@@ -53,15 +55,19 @@ describe("a locked or missing keychain", () => {
     await userEvent.click(screen.getByTestId("keychain-retry"));
     await waitFor(() => expect(checks()).toBeGreaterThanOrEqual(2));
     expect(await screen.findByText("1. Create a personal token on Envato", {}, { timeout: 6000 })).toBeTruthy();
+    expect(unlocks()).toBe(0);
     expect(screen.queryByTestId("keychain-step")).toBeNull();
   }, 10000);
 
   it("shows a banner on every page when a saved token cannot be read, until the keychain answers", async () => {
-    renderApp(1000, true, "#lookup");
+    const { unlocks } = renderApp(1000, true, "#lookup");
     const banner = await screen.findByTestId("keychain-banner");
     expect(banner.textContent).toContain("nothing syncs");
     await userEvent.click(screen.getByTestId("nav-dashboard"));
     expect(await screen.findByTestId("keychain-banner")).toBeTruthy();
     expect(screen.queryByTestId("first-run")).toBeNull();
+    // "Unlock…" asks Rust to show the desktop's unlock prompt.
+    await userEvent.click(screen.getByTestId("keychain-unlock"));
+    await waitFor(() => expect(unlocks()).toBe(1));
   });
 });
