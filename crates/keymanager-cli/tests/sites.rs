@@ -158,3 +158,26 @@ fn sites_classify_says_which_rule_decided() {
     assert_eq!(rc, 1);
     assert!(err.starts_with("error[input.invalid]"), "{err}");
 }
+
+/// A validation's sighting still in the batch when `serve` stops is written at the stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sightings_waiting_in_the_batch_are_written_when_serve_stops() {
+    let env = Env::new();
+    let key = license(&env, 1);
+    let mut server = Server::start(&env);
+    let (s, _) = server.post("/v1/activations", json!({"key": key, "site_url": "https://shop.example.com"})).await;
+    assert_eq!(s, 201);
+    let id = env.licenses()[0]["id"].to_string();
+    let seen = || {
+        let d = env.json(&["licenses", "show", &id, "--json"]);
+        let a = d["activations"][0].clone();
+        (a["activated_at"].as_str().unwrap().to_string(), a["last_seen_at"].as_str().unwrap().to_string())
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let v = json!({"key": key, "fingerprint": "site:shop.example.com", "site_url": "https://shop.example.com"});
+    assert_eq!(server.post("/v1/licenses/validate", v).await.1["code"], "VALID");
+    let (activated_at, before) = seen();
+    assert_eq!(activated_at, before, "positive control: the sighting waits in the batch");
+    server.terminate();
+    assert!(seen().1 > activated_at, "written at the stop");
+}

@@ -30,8 +30,6 @@ const IN_FLIGHT: usize = 32;
 /// How long a claimed message is held: longer than a batch can take at 15 s per attempt.
 const LEASE_SECS: i64 = 600;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
-/// Delivered messages stay in the log this long.
-pub const KEEP_DELIVERED_DAYS: i64 = 30;
 
 /// What the seller's retention settings let go: delivered messages older than
 /// `outbox_keep_days` and audit entries older than `audit_keep_days`. Failed and waiting

@@ -127,10 +127,6 @@ impl Verifier {
         v
     }
 
-    pub fn clients(&self) -> &ClientSource {
-        &self.0.clients
-    }
-
     /// The process's client for the stored token, or None without one.
     pub async fn client(&self) -> crate::Result<Option<EnvatoClient>> {
         self.0.clients.client().await

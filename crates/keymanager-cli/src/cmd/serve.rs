@@ -48,10 +48,14 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         keymanager::backup::spawn_daily(shared.clone(), dir.clone(), Arc::new(time::now));
         // `keys rotate` takes effect here within seconds.
         let rotation = signing::SignerCell::watch(&signer);
-        let router = http::router(service, shared, Arc::new(time::now), &options, Default::default());
+        let router = http::router(service.clone(), shared, Arc::new(time::now), &options, Default::default());
         http::serve(listener, router, &options, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;
+        // What validations saw in their last seconds is written, not dropped with the process.
+        if let Err(e) = service.flush_seen().await {
+            eprintln!("warning: the last validations' sightings were not written: {}", e.message);
+        }
         rotation.abort();
         drop((worker, outbox));
         Ok::<(), crate::output::Failure>(())

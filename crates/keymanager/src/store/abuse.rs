@@ -23,13 +23,6 @@ crate::text_enum! {
     }
 }
 
-/// Mails the buyer page sent in the last 24 hours: for one license, and for the whole store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BuyerMailCounts {
-    pub license: u32,
-    pub store: u32,
-}
-
 /// One mail the buyer page asks to send, with the caps it must stay under.
 pub struct BuyerMail<'a> {
     pub license_id: i64,
@@ -82,17 +75,6 @@ impl Store {
                 .execute(params![code, to_db(now)])?;
             Ok(())
         })
-    }
-
-    /// Key mails and confirmation links the buyer page sent in the 24 hours before `now`.
-    pub fn buyer_mail_counts(&self, license_id: i64, now: Timestamp) -> Result<BuyerMailCounts> {
-        let since = to_db(now - chrono::Duration::days(1));
-        let (license, store) = self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE license_id = ?1), count(*) FROM buyer_mails WHERE at > ?2",
-            params![license_id, since],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?)),
-        )?;
-        Ok(BuyerMailCounts { license, store })
     }
 
     /// Forgets what the daily caps no longer need (older than two days).

@@ -680,13 +680,6 @@ impl Store {
         })
     }
 
-    /// Licenses flagged possibly shared, newest flag first.
-    pub fn shared_suspected_count(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM licenses WHERE shared_suspected_at IS NOT NULL", [], |r| r.get(0))?)
-    }
-
     /// Frees the activation of `instance` on the license with `key`; returns the license after.
     /// With `per_day`, a license that already freed that many activations in the last 24 hours
     /// is refused (`activation.too_many_deactivations`), counted in the same transaction.

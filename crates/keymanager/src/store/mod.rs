@@ -19,7 +19,7 @@ mod sales;
 mod settings;
 mod sync;
 
-pub use abuse::{BuyerMail, BuyerMailCap, BuyerMailCounts, BuyerMailKind, PendingConfirmation};
+pub use abuse::{BuyerMail, BuyerMailCap, BuyerMailKind, PendingConfirmation};
 pub use account::EnvatoAccountRecord;
 pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
