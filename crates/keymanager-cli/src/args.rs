@@ -79,6 +79,12 @@ pub enum Command {
     /// The licensing server's signing key.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Releases of your products: the packages licensed sites update to.
+    #[command(subcommand)]
+    Releases(ReleasesCmd),
+    /// Update delivery as a site sees it: a check, and download links for support replies.
+    #[command(subcommand)]
+    Updates(UpdatesCmd),
     /// Sites as activations see them: canonical form and environment.
     #[command(subcommand)]
     Sites(SitesCmd),
@@ -247,6 +253,20 @@ pub enum ProductsCmd {
     },
     /// Mark an auto-created product reviewed.
     MarkReviewed { id: i64 },
+    /// Change a product's update settings (the slug WordPress installs it in, its kind, and
+    /// whether only activated sites receive updates).
+    Edit {
+        id: i64,
+        /// The plugin's or theme's folder name ("" clears it).
+        #[arg(long)]
+        update_slug: Option<String>,
+        /// wp-plugin, wp-theme or generic.
+        #[arg(long)]
+        update_kind: Option<String>,
+        /// true: only sites among the license's activations receive updates.
+        #[arg(long, value_name = "true|false")]
+        updates_require_activation: Option<bool>,
+    },
     /// Merge product FROM into --into (its Envato items and licenses move; FROM is removed).
     Merge {
         from: i64,
@@ -325,6 +345,111 @@ pub enum LicensesCmd {
         buyer_email: Option<String>,
         #[arg(long)]
         note: Option<String>,
+        /// A hand-made license's end of updates (YYYY-MM-DD or RFC 3339; "" for none): releases
+        /// published after it are not offered. Envato licenses always receive updates.
+        #[arg(long, value_name = "DATE")]
+        updates_until: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReleasesCmd {
+    /// Add a release from a zip (read and checked; a draft unless --publish).
+    Add {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: i64,
+        file: PathBuf,
+        /// stable (default) or beta.
+        #[arg(long)]
+        channel: Option<String>,
+        /// The changelog, from a file (default: readme.txt's entry for this version).
+        #[arg(long, value_name = "FILE")]
+        notes: Option<PathBuf>,
+        /// The version (required for a generic package; else it must match the header).
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        publish: bool,
+        /// With --publish: the share of licenses offered it, 0 to 100.
+        #[arg(long)]
+        rollout: Option<u32>,
+    },
+    /// List releases, newest version first.
+    List {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: Option<i64>,
+    },
+    /// One release.
+    Show { id: i64 },
+    /// Publish a draft.
+    Publish {
+        id: i64,
+        #[arg(long)]
+        rollout: Option<u32>,
+    },
+    /// Change a published release's rollout.
+    Rollout {
+        id: i64,
+        #[arg(long)]
+        percent: u32,
+    },
+    /// Withdraw a published release: never offered or downloaded again.
+    Yank {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a draft (and its package, unless another release uses it).
+    Remove { id: i64 },
+    /// Re-release a release's package as a newer version (the rollback that reaches sites
+    /// already updated).
+    Rerelease {
+        id: i64,
+        #[arg(long = "as", value_name = "VERSION")]
+        version: String,
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Change a release's changelog (from a file) or requirements.
+    Edit {
+        id: i64,
+        #[arg(long, value_name = "FILE")]
+        notes: Option<PathBuf>,
+        #[arg(long)]
+        requires: Option<String>,
+        #[arg(long)]
+        tested: Option<String>,
+        #[arg(long)]
+        requires_php: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UpdatesCmd {
+    /// Answer as a site asking for updates would be answered (exit 0 with a package, 3 without).
+    Check {
+        #[arg(long)]
+        slug: String,
+        #[arg(long, conflicts_with = "purchase_code")]
+        key: Option<String>,
+        #[arg(long)]
+        purchase_code: Option<String>,
+        #[arg(long, value_name = "VERSION")]
+        installed: String,
+        #[arg(long, value_name = "URL")]
+        site: Option<String>,
+        /// stable (default) or beta.
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, value_name = "VERSION")]
+        php: Option<String>,
+    },
+    /// Print a download link for a support reply (the newest release the license may have).
+    Link {
+        #[arg(long, value_name = "LICENSE_ID")]
+        license: i64,
+        #[arg(long, value_name = "RELEASE_ID")]
+        release: Option<i64>,
     },
 }
 

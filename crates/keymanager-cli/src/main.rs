@@ -58,6 +58,8 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
         Command::Serve { bind, trusted_proxies } => cmd::serve::run(&ctx, bind, trusted_proxies, out),
         Command::Keys(c) => cmd::keys::run(&ctx, c, out),
         Command::Sites(c) => cmd::sites::run(&ctx, c, out),
+        Command::Releases(c) => cmd::releases::run(&ctx, c, out),
+        Command::Updates(c) => cmd::updates::run(&ctx, c, out),
         Command::Webhooks(c) => cmd::webhooks::run(&ctx, c, out),
         Command::Email(c) => cmd::email::run(&ctx, c, out),
         Command::Outbox(c) => cmd::outbox::run(&ctx, c, out),

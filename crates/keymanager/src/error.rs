@@ -59,6 +59,24 @@ crate::text_enum! {
         EmailNotConfigured = "email.not_configured",
         EmailNoRecipient = "email.no_recipient",
         EmailSendFailed = "email.send_failed",
+        /// Update delivery (updates-api.md).
+        ReleaseNotFound = "release.not_found",
+        /// Not a zip, a damaged one, or one WordPress could not install.
+        ReleasePackageInvalid = "release.package_invalid",
+        /// The zip's one top-level folder is not the product's update slug.
+        ReleaseWrongFolder = "release.wrong_folder",
+        /// The plugin header's (or style.css's) version is not the release's.
+        ReleaseVersionMismatch = "release.version_mismatch",
+        /// Not newer than the newest published release of its channel (or already a release).
+        ReleaseNotNewer = "release.not_newer",
+        /// Over `release_max_mb`.
+        ReleaseTooLarge = "release.too_large",
+        /// Publishing a yanked release, yanking a draft, removing a published one, …
+        ReleaseInvalidTransition = "release.invalid_transition",
+        /// Another product has this update slug.
+        ProductSlugTaken = "product.slug_taken",
+        /// A download link needs the server's public address (`public_url`).
+        PublicUrlMissing = "updates.public_url_missing",
         Internal = "internal",
     }
 }

@@ -27,6 +27,9 @@ crate::text_enum! {
         /// More distinct production sites in 30 days than the threshold (1.1).
         LicenseSharedSuspected = "license.shared_suspected",
         SyncFailed = "sync.failed",
+        /// A release was published, or its rollout reached 100 (updates-api.md).
+        ReleasePublished = "release.published",
+        ReleaseYanked = "release.yanked",
         WebhookTest = "webhook.test",
     }
 }

@@ -33,6 +33,7 @@ pub mod sync;
 pub mod text;
 pub mod text_enum;
 pub mod time;
+pub mod updates;
 pub mod verify;
 pub mod webhooks;
 

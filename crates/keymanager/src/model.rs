@@ -204,6 +204,9 @@ pub struct License {
     /// When KeyManager saw more production sites in 30 days than the shared-code threshold
     /// ("possibly shared"); it never suspends for it.
     pub shared_suspected_at: Option<String>,
+    /// A hand-made license's end of updates: releases published after it are not offered
+    /// (updates-api.md rule 2; never applied to a license from an Envato sale).
+    pub updates_until: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -68,6 +68,12 @@ pub struct Settings {
     /// Distinct production sites in 30 days above which a license is flagged possibly shared
     /// (0: the license's activation limit plus 3).
     pub shared_sites_threshold: u32,
+    /// Update delivery: the largest release package taken, in MB.
+    pub release_max_mb: u32,
+    /// Update delivery: how long a download link lives.
+    pub download_link_days: u32,
+    /// Update delivery: package downloads one license may make in 24 hours.
+    pub downloads_per_day: u32,
 }
 
 crate::text_enum! {
@@ -125,6 +131,9 @@ impl Default for Settings {
             dev_sites_per_license: 5,
             stale_activation_days: 45,
             shared_sites_threshold: 0,
+            release_max_mb: 200,
+            download_link_days: 7,
+            downloads_per_day: 30,
         }
     }
 }
@@ -162,6 +171,9 @@ pub const KEYS: &[&str] = &[
     "dev_sites_per_license",
     "stale_activation_days",
     "shared_sites_threshold",
+    "release_max_mb",
+    "download_link_days",
+    "downloads_per_day",
 ];
 
 pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
@@ -352,6 +364,15 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
             (if key == "staging_hosts" { "staging_hosts" } else { "development_hosts" }, stored)
         }
         "trust_reported_environment" => ("trust_reported_environment", parse_bool(key, value)?.to_string()),
+        "release_max_mb" => {
+            ("release_max_mb", parse_range(key, "A release package", value, 1, 2048, " MB")?.to_string())
+        }
+        "download_link_days" => {
+            ("download_link_days", parse_range(key, "A download link", value, 1, 90, " days")?.to_string())
+        }
+        "downloads_per_day" => {
+            ("downloads_per_day", parse_range(key, "Downloads", value, 1, 10_000, " a day per license")?.to_string())
+        }
         "dev_sites_per_license" => (
             "dev_sites_per_license",
             parse_range(key, "Staging and development sites", value, 0, 1000, " per license")?.to_string(),
@@ -446,6 +467,9 @@ impl Settings {
             "dev_sites_per_license" => self.dev_sites_per_license = v.parse().unwrap_or(self.dev_sites_per_license),
             "stale_activation_days" => self.stale_activation_days = v.parse().unwrap_or(self.stale_activation_days),
             "shared_sites_threshold" => self.shared_sites_threshold = v.parse().unwrap_or(self.shared_sites_threshold),
+            "release_max_mb" => self.release_max_mb = v.parse().unwrap_or(self.release_max_mb),
+            "download_link_days" => self.download_link_days = v.parse().unwrap_or(self.download_link_days),
+            "downloads_per_day" => self.downloads_per_day = v.parse().unwrap_or(self.downloads_per_day),
             _ => {}
         }
     }
@@ -484,6 +508,9 @@ impl Settings {
             "dev_sites_per_license" => self.dev_sites_per_license.to_string(),
             "stale_activation_days" => self.stale_activation_days.to_string(),
             "shared_sites_threshold" => self.shared_sites_threshold.to_string(),
+            "release_max_mb" => self.release_max_mb.to_string(),
+            "download_link_days" => self.download_link_days.to_string(),
+            "downloads_per_day" => self.downloads_per_day.to_string(),
             other => return Err(validate(other, "").unwrap_err()),
         })
     }

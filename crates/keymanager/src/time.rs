@@ -21,6 +21,13 @@ pub fn parse(s: &str) -> Option<Timestamp> {
     DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// A timestamp typed by a seller: RFC 3339, or a date (`2027-06-30`, the end of that day, UTC).
+pub fn parse_day_or_time(s: &str) -> Option<Timestamp> {
+    parse(s).or_else(|| {
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?.and_hms_opt(23, 59, 59).map(|d| d.and_utc())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +37,7 @@ mod tests {
         assert_eq!(to_db(parse("2016-09-07T10:54:28+10:00").unwrap()), "2016-09-07T00:54:28Z");
         assert_eq!(to_db(parse("2016-01-07T10:54:28+11:00").unwrap()), "2016-01-06T23:54:28Z");
         assert!(parse("yesterday").is_none());
+        assert_eq!(to_db(parse_day_or_time("2027-06-30").unwrap()), "2027-06-30T23:59:59Z");
+        assert!(parse_day_or_time("30/06/2027").is_none());
     }
 }

@@ -101,8 +101,28 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
             ctx.deliver_after_change();
             out.emit(&l, |w| writeln!(w, "{}", l.license_key))
         }
-        LicensesCmd::Edit { id, buyer_email, note } => {
+        LicensesCmd::Edit { id, buyer_email, note, updates_until } => {
             let mut store = ctx.store()?;
+            if let Some(until) = updates_until.as_deref().map(str::trim) {
+                let at = match until {
+                    "" => None,
+                    t => Some(time::parse_day_or_time(t).ok_or_else(|| {
+                        Error::invalid_input(format!("“{t}” is not a date (YYYY-MM-DD or RFC 3339)."))
+                            .with_field("updates_until")
+                    })?),
+                };
+                let l = store.set_updates_until(*id, at, time::now())?;
+                if buyer_email.is_none() && note.is_none() {
+                    return out.emit(&l, |w| {
+                        writeln!(
+                            w,
+                            "License {}: updates until {}.",
+                            l.id,
+                            l.updates_until.as_deref().unwrap_or("no end date")
+                        )
+                    });
+                }
+            }
             let current = store.license(*id)?.ok_or_else(|| {
                 Error::new(keymanager::ErrorCode::LicenseNotFound, format!("There is no license with ID {id}."))
             })?;

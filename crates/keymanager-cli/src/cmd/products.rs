@@ -41,6 +41,35 @@ pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
             let (p, moved) = ctx.store()?.merge_products(*from, *into, time::now())?;
             out.emit(&p, |w| writeln!(w, "Merged product {from} into {} “{}”: {moved} licenses moved.", p.id, p.name))
         }
+        ProductsCmd::Edit { id, update_slug, update_kind, updates_require_activation } => {
+            let kind = update_kind
+                .as_deref()
+                .map(|k| {
+                    keymanager::updates::UpdateKind::parse(k).ok_or_else(|| {
+                        keymanager::Error::invalid_input("--update-kind is wp-plugin, wp-theme or generic.")
+                            .with_field("update_kind")
+                    })
+                })
+                .transpose()?;
+            let u = ctx.store()?.set_product_updates(
+                *id,
+                update_slug.as_deref(),
+                kind,
+                *updates_require_activation,
+                time::now(),
+            )?;
+            out.emit(&u, |w| {
+                writeln!(
+                    w,
+                    "Product {} “{}”: update slug {}, kind {}, updates {}.",
+                    u.product_id,
+                    u.product_name,
+                    u.slug.as_deref().unwrap_or("(none)"),
+                    u.kind.map_or("(unset)", |k| k.as_str()),
+                    if u.require_activation { "only for activated sites" } else { "for every licensed site" }
+                )
+            })
+        }
         ProductsCmd::MarkReviewed { id } => {
             let p = ctx.store()?.mark_product_reviewed(*id, time::now())?;
             out.emit(&p, |w| writeln!(w, "Product {} “{}” is reviewed.", p.id, p.name))

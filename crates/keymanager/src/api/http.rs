@@ -117,6 +117,7 @@ impl Monitor {
 #[derive(Clone)]
 struct Served {
     service: LicensingService,
+    updates: crate::updates::service::UpdateService,
     store: SharedStore,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     limiter: Arc<Limiter>,
@@ -158,6 +159,7 @@ pub fn router(
         }
     });
     let state = Served {
+        updates: crate::updates::service::UpdateService::new(service.clone()),
         service,
         store,
         clock,
@@ -181,6 +183,11 @@ pub fn router(
         .route("/v1/activations", v1(post(activate), "POST"))
         .route("/v1/activations/deactivate", v1(post(deactivate), "POST"))
         .route("/v1/retrieve", v1(post(retrieve), "POST"))
+        .route("/v1/updates/check", v1(post(updates_check), "POST"))
+        .route("/updates/{slug}/info.json", get(puc_info))
+        .route("/updates/download/{token}", get(download))
+        .route("/edd", get(edd).post(edd))
+        .route("/edd/", get(edd).post(edd))
         .route("/", get(buyer_page).post(buyer_lookup))
         .route("/deactivate", post(buyer_deactivate))
         .route("/email", post(buyer_email))
@@ -540,6 +547,186 @@ async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
         Err(r) => return r,
     };
     respond(&s.service, s.service.retrieve(&body, who, (s.clock)()).await)
+}
+
+async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
+    let body = match body(&s, req).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    respond(&s.service, super::updates::check(&s.service, &s.updates, &body, who, (s.clock)()).await)
+}
+
+/// A JSON answer of the update paths (unsigned: PUC and EDD read plain JSON).
+fn plain_json(status: u16, value: &serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}
+
+fn coded(status: u16, code: &str, detail: &str) -> Response {
+    plain_json(status, &serde_json::json!({ "code": code, "detail": detail }))
+}
+
+/// One field of a query or form: trimmed, empty as absent, and refused (absent) past `max`.
+fn field(fields: &HashMap<String, String>, names: &[&str], max: usize) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| fields.get(*n))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v.chars().count() <= max)
+}
+
+fn truthy(v: Option<String>) -> bool {
+    v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on" | "beta"))
+}
+
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// What an update answer that failed inside KeyManager looks like (the database).
+fn update_failure(f: super::Failure) -> Response {
+    if let super::Failure::Internal(e) = &f {
+        tracing::error!(code = %e.code, "update answer: {}", e.message);
+    }
+    coded(500, "INTERNAL_ERROR", "KeyManager could not answer; try again later.")
+}
+
+/// `GET /updates/{slug}/info.json`: plugin-update-checker's metadata, 200 whatever the license.
+/// The query carries the license key: it is never logged.
+async fn puc_info(
+    State(s): State<Served>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+    req: Request<Body>,
+) -> Response {
+    let who = asker(&req);
+    let ua = user_agent(req.headers());
+    let ask = crate::updates::service::Ask {
+        license: field(&q, &["license_key", "key", "purchase_code"], super::request::NAME_MAX),
+        installed: field(&q, &["installed_version"], 64),
+        beta: field(&q, &["channel"], 16).as_deref() == Some("beta"),
+        site_url: field(&q, &["site"], 2048).or_else(|| crate::updates::service::site_from_user_agent(ua)),
+        fingerprint: None,
+        php: field(&q, &["php"], 64),
+        wordpress: crate::updates::service::wordpress_from_user_agent(ua),
+    };
+    let which = crate::updates::service::Which::Slug(slug);
+    match s.updates.offer(&which, &ask, who, (s.clock)()).await {
+        Ok(Some(offer)) => plain_json(200, &crate::updates::service::puc_json(&offer)),
+        Ok(None) => coded(404, "NOT_FOUND", "No product has this update slug."),
+        Err(f) => update_failure(f),
+    }
+}
+
+/// `POST /edd` (and `/edd/`, and a GET with a query): EDD Software Licensing's `get_version`.
+async fn edd(State(s): State<Served>, req: Request<Body>) -> Response {
+    let who = asker(&req);
+    let query: HashMap<String, String> = form(req.uri().query().unwrap_or("").as_bytes());
+    let fields = if req.method() == axum::http::Method::POST {
+        match read_limited(req.into_body(), s.body_timeout).await {
+            Ok(bytes) => {
+                let mut f = form(&bytes);
+                for (k, v) in query {
+                    f.entry(k).or_insert(v);
+                }
+                f
+            }
+            Err(BodyProblem::TooLarge) => return coded(413, "PAYLOAD_TOO_LARGE", "The form is larger than 16 KiB."),
+            Err(BodyProblem::TooSlow) => {
+                let mut r = coded(408, "BAD_REQUEST", "The request body did not arrive in time.");
+                r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return r;
+            }
+        }
+    } else {
+        query
+    };
+    if field(&fields, &["edd_action"], 64).as_deref() != Some("get_version") {
+        return coded(400, "BAD_REQUEST", "This server answers edd_action=get_version.");
+    }
+    let item_id = field(&fields, &["item_id"], 20).and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 0);
+    let which = crate::updates::service::Which::Edd {
+        item_id,
+        item_name: field(&fields, &["item_name"], 200),
+        slug: field(&fields, &["slug"], 100),
+    };
+    let ask = crate::updates::service::Ask {
+        license: field(&fields, &["license"], super::request::NAME_MAX),
+        installed: field(&fields, &["version"], 64),
+        beta: truthy(field(&fields, &["beta"], 8)),
+        site_url: field(&fields, &["url"], 2048),
+        fingerprint: None,
+        php: field(&fields, &["php_version"], 64),
+        wordpress: field(&fields, &["wp_version"], 64),
+    };
+    match s.updates.offer(&which, &ask, who, (s.clock)()).await {
+        Ok(Some(offer)) => plain_json(200, &crate::updates::service::edd_json(&offer)),
+        Ok(None) => coded(404, "NOT_FOUND", "No product matches this item."),
+        Err(f) => update_failure(f),
+    }
+}
+
+/// `GET`/`HEAD /updates/download/{token}`: the package, streamed from disk (no database
+/// connection or reader thread is held while it is sent). A HEAD is not counted.
+async fn download(
+    State(s): State<Served>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    req: Request<Body>,
+) -> Response {
+    use crate::updates::service::Download;
+    let head = req.method() == axum::http::Method::HEAD;
+    let found = match s.updates.download(&token, !head, (s.clock)()).await {
+        Ok(d) => d,
+        Err(f) => return update_failure(f),
+    };
+    match found {
+        Download::Refused { status, code, detail, retry_after } => {
+            let mut r = coded(status, code, &detail);
+            if let Some(secs) = retry_after {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            r
+        }
+        Download::File { path, size, sha256, md5_base64, signature, filename } => {
+            let body = if head {
+                Body::empty()
+            } else {
+                match tokio::fs::File::open(&path).await {
+                    Ok(f) => Body::from_stream(tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024)),
+                    Err(e) => {
+                        tracing::error!("cannot open a release package: {e}");
+                        return coded(500, "INTERNAL_ERROR", "KeyManager could not answer; try again later.");
+                    }
+                }
+            };
+            let mut r = Response::new(body);
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&md5_base64) {
+                h.insert("content-md5", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+                h.insert(header::ETAG, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&signature) {
+                h.insert("x-content-signature", v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            r
+        }
+    }
 }
 
 /// Unknown paths: a signed JSON `NOT_FOUND_PATH` under `/v1/`, a plain page elsewhere.

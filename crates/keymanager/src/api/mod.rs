@@ -7,6 +7,7 @@ pub mod buyer;
 pub mod http;
 pub mod request;
 pub mod signing;
+pub mod updates;
 
 use crate::envato::PurchaseCode;
 use crate::error::{Error, ErrorCode};
@@ -129,9 +130,30 @@ impl LicenseView {
 }
 
 /// Builds an answer: `code`, `detail`, `ts`, the nonce when one was sent, then `extra`.
-fn answer(status: u16, code: ApiCode, detail: &str, nonce: Option<&str>, now: Timestamp, extra: Value) -> Answer {
+pub(crate) fn answer(
+    status: u16,
+    code: ApiCode,
+    detail: &str,
+    nonce: Option<&str>,
+    now: Timestamp,
+    extra: Value,
+) -> Answer {
+    answer_coded(status, code, code.as_str(), detail, nonce, now, extra)
+}
+
+/// `answer` whose `code` text is another enum's (update answers' `UPDATE_AVAILABLE`, …);
+/// `code` is what the server's monitor records.
+pub(crate) fn answer_coded(
+    status: u16,
+    code: ApiCode,
+    code_text: &str,
+    detail: &str,
+    nonce: Option<&str>,
+    now: Timestamp,
+    extra: Value,
+) -> Answer {
     let mut body = Map::new();
-    body.insert("code".into(), json!(code.as_str()));
+    body.insert("code".into(), json!(code_text));
     body.insert("detail".into(), json!(detail));
     body.insert("ts".into(), json!(to_db(now)));
     if let Some(n) = nonce {
@@ -149,7 +171,7 @@ fn product_mismatch(nonce: Option<&str>, now: Timestamp, extra: Value) -> Answer
 }
 
 /// What resolving the license named in a request came to.
-pub(crate) enum Resolved {
+pub enum Resolved {
     License(Box<License>),
     /// A genuine purchase whose item no product matches yet (Auto-Create off).
     Pending,
@@ -157,7 +179,7 @@ pub(crate) enum Resolved {
 }
 
 /// Why a request could not be answered from the data.
-pub(crate) enum Failure {
+pub enum Failure {
     /// Envato cannot be asked now (rate limit, outage, no token): retry after this many seconds.
     Envato(u64),
     /// This client's or the server's budget for unseen purchase codes is spent.
@@ -206,8 +228,13 @@ impl LicensingService {
         LicensingService { store, verifier, signer, settings: Default::default(), seen: Default::default() }
     }
 
+    /// The profile's data.
+    pub(crate) fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
     /// The seller's settings, read again once they are a few seconds old.
-    async fn settings(&self) -> Result<Arc<crate::settings::Settings>, Failure> {
+    pub(crate) async fn settings(&self) -> Result<Arc<crate::settings::Settings>, Failure> {
         if let Some((at, s)) = self.settings.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             if at.elapsed() < SETTINGS_FRESH_FOR {
                 return Ok(s.clone());

@@ -57,6 +57,17 @@ impl Signer {
         STANDARD.encode(self.key.sign(body).to_bytes())
     }
 
+    /// The signature of `message`, base64url without padding (`KMD1` download links).
+    pub fn sign_url_safe(&self, message: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.key.sign(message).to_bytes())
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub fn signed(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(sig) = Signature::from_slice(signature) else { return false };
+        self.key.verifying_key().verify(message, &sig).is_ok()
+    }
+
     /// `KM1.<payload>.<signature>` over the claims.
     pub fn certificate(&self, claims: &Certificate) -> String {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());

@@ -19,11 +19,11 @@ pub(super) const SELECT: &str =
         l.amount_cents, l.sold_at, l.supported_until, l.created_at, l.envato_checked_at, l.envato_flag, l.item_name,
         l.buyer_email, l.note,
         (SELECT count(*) FROM activations a WHERE a.license_id = l.id AND a.environment <> 'production'),
-        l.shared_suspected_at
+        l.shared_suspected_at, l.updates_until
      FROM licenses l JOIN products p ON p.id = l.product_id";
 
 /// Columns of `SELECT`; a query that adds one reads it at this index.
-pub(super) const SELECT_COLUMNS: usize = 26;
+pub(super) const SELECT_COLUMNS: usize = 27;
 
 pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License> {
     Ok(License {
@@ -53,6 +53,7 @@ pub(super) fn row_to_license(r: &rusqlite::Row<'_>) -> rusqlite::Result<License>
         note: r.get(23)?,
         dev_activations_used: r.get(24)?,
         shared_suspected_at: r.get(25)?,
+        updates_until: r.get(26)?,
     })
 }
 

@@ -15,6 +15,7 @@ mod licensing;
 mod outbox;
 mod pending;
 mod products;
+mod releases;
 mod sales;
 mod settings;
 mod sync;
@@ -34,6 +35,7 @@ pub use outbox::{
     Outcome, WebhookEndpoint, RETRY_DELAYS_SECS,
 };
 pub use pending::{PendingSale, ReviewItem};
+pub use releases::{NewRelease, ReleaseEdit, ReleasePackage};
 pub use sales::PageCounts;
 pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
@@ -55,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_product_review.sql"),
     include_str!("migrations/0009_server_safety.sql"),
     include_str!("migrations/0010_sites.sql"),
+    include_str!("migrations/0011_releases.sql"),
 ];
 
 /// The schema version this build writes.

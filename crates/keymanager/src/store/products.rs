@@ -125,6 +125,34 @@ impl Store {
         let a = a.ok_or_else(|| missing(from))?;
         let b = b.ok_or_else(|| missing(into))?;
         let moved = self.write(|tx| {
+            // Releases follow only into a product without releases of its own (two plugins'
+            // version histories cannot be one), and the update slug with them.
+            let count = |id: i64| -> Result<i64> {
+                Ok(tx
+                    .prepare_cached("SELECT count(*) FROM releases WHERE product_id = ?1")?
+                    .query_row([id], |r| r.get(0))?)
+            };
+            if count(from)? > 0 {
+                if count(into)? > 0 {
+                    return Err(Error::new(
+                        ErrorCode::InputInvalid,
+                        format!(
+                            "Both “{}” and “{}” have releases; merge a product with releases only into one without.",
+                            a.name, b.name
+                        ),
+                    )
+                    .with_field("into"));
+                }
+                tx.execute("UPDATE releases SET product_id = ?2 WHERE product_id = ?1", params![from, into])?;
+                let (slug, kind): (Option<String>, Option<String>) = tx
+                    .prepare_cached("SELECT update_slug, update_kind FROM products WHERE id = ?1")?
+                    .query_row([from], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                tx.execute("UPDATE products SET update_slug = NULL WHERE id = ?1", [from])?;
+                tx.execute(
+                    "UPDATE products SET update_slug = ?2, update_kind = ?3 WHERE id = ?1 AND update_slug IS NULL",
+                    params![into, slug, kind],
+                )?;
+            }
             tx.execute("UPDATE product_envato_items SET product_id = ?2 WHERE product_id = ?1", params![from, into])?;
             let moved = tx.execute(
                 "UPDATE licenses SET product_id = ?2, updated_at = ?3 WHERE product_id = ?1",

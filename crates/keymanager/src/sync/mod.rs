@@ -25,6 +25,8 @@ use ts_rs::TS;
 pub struct SharedStore {
     writer: Arc<Mutex<Store>>,
     readers: Option<Arc<Readers>>,
+    /// The folder holding the database file (and release packages); None in memory.
+    data_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 /// How many reads may run at once beside the writer (one reader thread and connection each):
@@ -103,7 +105,13 @@ impl SharedStore {
             tracing::warn!(code = %e.code, "checkpoints stay in the writer: {}", e.message);
         }
         let readers = store.path().and_then(Readers::start).map(Arc::new);
-        SharedStore { writer: Arc::new(Mutex::new(store)), readers }
+        let data_dir = store.path().and_then(|p| p.parent()).map(|d| Arc::new(d.to_path_buf()));
+        SharedStore { writer: Arc::new(Mutex::new(store)), readers, data_dir }
+    }
+
+    /// The data folder (release packages live in it); None for a store in memory.
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.data_dir.as_deref().map(|p| p.as_path())
     }
 
     /// Runs `f` with the writer connection, on the blocking pool.

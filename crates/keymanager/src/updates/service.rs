@@ -1,0 +1,498 @@
+//! Update answers over one profile's data: what a site asking for updates is told (the product,
+//! the eligibility decision, a download link), encoded for plugin-update-checker and EDD's
+//! updater, and what a download link leads to. The HTTP server, the CLI (`updates check`,
+//! `updates link`) and the app call this; `api::updates` encodes KeyManager's own signed check.
+
+use super::eligibility::{decide, may_download, Asking, Holder};
+use super::link::{self, LinkClaims, LinkProblem};
+use super::readme::to_html;
+use super::{Channel, ProductUpdates, Release, ReleaseStatus, UpdateCode, UpdateKind};
+use crate::api::request::LicenseRef;
+use crate::api::{Failure, LicensingService, Resolved};
+use crate::envato::PurchaseCode;
+use crate::model::License;
+use crate::time::Timestamp;
+use crate::verify::Asker;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// Which product a request asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Which {
+    /// PUC's metadata path names the slug.
+    Slug(String),
+    /// EDD: a KeyManager product id or an Envato item id, else the item's name, else the slug.
+    Edd { item_id: Option<i64>, item_name: Option<String>, slug: Option<String> },
+    /// `/v1/updates/check`: the ids, or (none sent) the license's own product.
+    Product { product_id: Option<i64>, item_id: Option<i64> },
+}
+
+/// What the site reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// A license key or a purchase code, as sent.
+    pub license: Option<String>,
+    pub installed: Option<String>,
+    pub beta: bool,
+    /// The site's URL as sent (or from WordPress's User-Agent).
+    pub site_url: Option<String>,
+    pub fingerprint: Option<String>,
+    pub php: Option<String>,
+    pub wordpress: Option<String>,
+}
+
+/// The answer, before it is encoded for one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub product: ProductUpdates,
+    pub code: UpdateCode,
+    /// The sentence for the site owner.
+    pub message: String,
+    /// The newest version the site is told about.
+    pub shown: Option<Release>,
+    /// The release whose package this site may download, and the link to it (None without a
+    /// public address).
+    pub package: Option<Release>,
+    pub download_url: Option<String>,
+    pub installed: Option<String>,
+    /// The changelog of the versions visible to the site, newest first, readme markup.
+    pub changelog: String,
+    /// The public address of the server ("" when unset).
+    pub public_url: String,
+    /// The newest fully rolled-out stable version (EDD's `stable_version`).
+    pub stable_version: Option<String>,
+}
+
+/// What a download link leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Download {
+    File {
+        path: PathBuf,
+        size: u64,
+        sha256: String,
+        /// base64 of the MD5 digest (`Content-MD5`).
+        md5_base64: String,
+        /// base64 Ed25519 signature of the SHA-384 digest (`X-Content-Signature`).
+        signature: String,
+        filename: String,
+    },
+    Refused {
+        status: u16,
+        code: &'static str,
+        detail: String,
+        retry_after: Option<u64>,
+    },
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()).collect()
+}
+
+/// A key or a purchase code, told apart by shape.
+fn license_ref(text: &str) -> LicenseRef {
+    if PurchaseCode::parse(text).is_ok() {
+        LicenseRef::PurchaseCode(text.to_string())
+    } else {
+        LicenseRef::Key(text.to_string())
+    }
+}
+
+/// The site URL in WordPress's `User-Agent: WordPress/6.1.9; http://site.example`.
+pub fn site_from_user_agent(user_agent: &str) -> Option<String> {
+    let rest = user_agent.strip_prefix("WordPress/")?;
+    let (_, site) = rest.split_once(';')?;
+    let site = site.trim();
+    (site.starts_with("http://") || site.starts_with("https://")).then(|| site.to_string())
+}
+
+/// WordPress's version in its `User-Agent`.
+pub fn wordpress_from_user_agent(user_agent: &str) -> Option<String> {
+    let rest = user_agent.strip_prefix("WordPress/")?;
+    Some(rest.split(';').next()?.trim().to_string()).filter(|v| super::version::valid(v))
+}
+
+const UNREACHABLE: &str = "Your purchase code could not be checked with Envato right now; updates resume shortly.";
+const NO_PUBLIC_URL: &str =
+    "An update exists, but the seller's licensing server has no public address set, so no download link can be given.";
+
+/// The license, and why a looked-up license is not one (Envato could not be asked).
+enum Found {
+    Holder(Option<Box<License>>, bool),
+    Unreachable,
+}
+
+#[derive(Clone)]
+pub struct UpdateService {
+    licensing: LicensingService,
+}
+
+impl UpdateService {
+    /// Update answers beside `licensing` (the same store, verifier and signing key); packages are
+    /// read from the store's data folder.
+    pub fn new(licensing: LicensingService) -> UpdateService {
+        UpdateService { licensing }
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::Store) -> crate::Result<T> + Send + 'static,
+    ) -> Result<T, Failure> {
+        self.licensing.store().read(f).await.map_err(Failure::Internal)
+    }
+
+    /// What a site asking about `which` with `ask` is told (None: no such product).
+    pub async fn offer(
+        &self,
+        which: &Which,
+        ask: &Ask,
+        asker: Asker,
+        now: Timestamp,
+    ) -> Result<Option<Offer>, Failure> {
+        let settings = self.licensing.settings().await?;
+        let site = ask.site_url.as_deref().and_then(|u| crate::site::canonical(u).ok());
+        // The license first: `/v1/updates/check` may name no product but the license's.
+        let named = ask.license.as_deref().map(str::trim).filter(|l| !l.is_empty());
+        let (license, pending, unreachable) = match named {
+            None => (None, false, false),
+            Some(text) => match self.licensing.resolve(&license_ref(text), asker, now).await {
+                Ok(Resolved::License(l)) => (Some(l), false, false),
+                Ok(Resolved::Pending) => (None, true, false),
+                Ok(Resolved::NotFound) => (None, false, false),
+                Err(Failure::Envato(_) | Failure::Limited(_)) => (None, false, true),
+                Err(f) => return Err(f),
+            },
+        };
+        let product = {
+            let which = which.clone();
+            let license_product = license.as_ref().map(|l| l.product_id);
+            self.read(move |s| match which {
+                Which::Slug(slug) => s.product_by_update_slug(&slug),
+                Which::Edd { item_id, item_name, slug } => {
+                    s.product_for_edd(item_id, item_name.as_deref(), slug.as_deref())
+                }
+                Which::Product { product_id: None, item_id: None } => match license_product {
+                    Some(p) => s.product_updates(p),
+                    None => Ok(None),
+                },
+                Which::Product { product_id, item_id } => s.product_for_edd(product_id.or(item_id), None, None),
+            })
+            .await?
+        };
+        let Some(product) = product else { return Ok(None) };
+        let found = if unreachable { Found::Unreachable } else { Found::Holder(license, pending) };
+        let activated = match &found {
+            Found::Holder(Some(l), _) if product.require_activation => {
+                let (id, site, fp) = (l.id, site.clone(), ask.fingerprint.clone());
+                self.read(move |s| s.activated_for(id, site.as_deref(), fp.as_deref())).await?
+            }
+            _ => false,
+        };
+        let product_id = product.product_id;
+        let releases = self.read(move |s| s.releases(Some(product_id))).await?;
+        let rollout_site = site.clone().or_else(|| ask.fingerprint.clone()).unwrap_or_default();
+        let asking = Asking {
+            installed: ask.installed.as_deref(),
+            beta: ask.beta,
+            site: &rollout_site,
+            php: ask.php.as_deref(),
+            wordpress: ask.wordpress.as_deref(),
+        };
+        let holder = match &found {
+            Found::Unreachable => Holder::NotFound,
+            Found::Holder(Some(l), _) => Holder::License { license: l, activated },
+            Found::Holder(None, true) => Holder::Pending,
+            Found::Holder(None, false) if named.is_some() => Holder::NotFound,
+            Found::Holder(None, false) => Holder::Nothing,
+        };
+        let d = decide(product.product_id, &releases, product.require_activation, holder, &asking);
+        let mut message =
+            if matches!(found, Found::Unreachable) { UNREACHABLE.to_string() } else { d.code.message().to_string() };
+        let public_url = settings.public_url.trim_end_matches('/').to_string();
+        let download_url = match (d.package, &found) {
+            (Some(r), Found::Holder(Some(l), _)) if !public_url.is_empty() => {
+                let claims = LinkClaims {
+                    v: 1,
+                    release_id: r.id,
+                    license_id: l.id,
+                    site: site.clone().unwrap_or_default(),
+                    exp: (now + chrono::Duration::days(settings.download_link_days as i64)).timestamp(),
+                };
+                Some(link::url(&public_url, &link::token(&self.licensing.signer(), &claims)))
+            }
+            (Some(_), _) => {
+                message = NO_PUBLIC_URL.to_string();
+                None
+            }
+            _ => None,
+        };
+        let changelog = releases
+            .iter()
+            .filter(|r| r.status == ReleaseStatus::Published && (ask.beta || r.channel == Channel::Stable))
+            .filter(|r| d.shown.is_none_or(|s| !super::version::newer(&r.version, &s.version)))
+            .take(20)
+            .map(|r| format!("= {} =\n{}\n", r.version, r.changelog))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(Some(Offer {
+            code: d.code,
+            message,
+            shown: d.shown.cloned(),
+            package: if download_url.is_some() { d.package.cloned() } else { None },
+            download_url,
+            installed: ask.installed.clone(),
+            changelog,
+            public_url,
+            stable_version: stable_version(&releases),
+            product,
+        }))
+    }
+
+    /// The package a download link leads to, or why not (`count`: a GET, counted against
+    /// `downloads_per_day`; a HEAD is not).
+    pub async fn download(&self, token: &str, count: bool, now: Timestamp) -> Result<Download, Failure> {
+        let refused = |status: u16, code: &'static str, detail: &str| Download::Refused {
+            status,
+            code,
+            detail: detail.to_string(),
+            retry_after: None,
+        };
+        let signer = self.licensing.signer();
+        let claims = match link::read(&signer, token, now.timestamp()) {
+            Ok(c) => c,
+            Err(LinkProblem::Expired) => {
+                return Ok(refused(
+                    410,
+                    "LINK_EXPIRED",
+                    "This download link has expired; check for updates again for a new one.",
+                ))
+            }
+            Err(LinkProblem::Unknown) => return Ok(refused(404, "NOT_FOUND", "There is no such download.")),
+        };
+        let (rid, lid) = (claims.release_id, claims.license_id);
+        let site = claims.site.clone();
+        let found = self
+            .read(move |s| {
+                let Some(pkg) = s.release_package(rid)? else { return Ok(None) };
+                let Some(license) = s.license(lid)? else { return Ok(None) };
+                let product = s.product_updates(pkg.release.product_id)?;
+                // A link given without a site (a support reply, a fingerprint-only check) was
+                // issued after the check; one for a site is checked against its activations again.
+                let require = product.is_some_and(|p| p.require_activation) && !site.is_empty();
+                let activated = require && s.activated_for(lid, Some(&site), None)?;
+                Ok(Some((pkg, license, require, activated)))
+            })
+            .await?;
+        let Some((pkg, license, require, activated)) = found else {
+            return Ok(refused(404, "NOT_FOUND", "There is no such download."));
+        };
+        if pkg.release.status != ReleaseStatus::Published {
+            return Ok(refused(404, "NOT_FOUND", "This release has been withdrawn; check for updates again."));
+        }
+        if let Err(code) = may_download(&pkg.release, &license, require, activated) {
+            return Ok(refused(403, code.as_str(), code.message()));
+        }
+        if count {
+            let per_day = self.licensing.settings().await?.downloads_per_day;
+            let counted = self
+                .licensing
+                .store()
+                .run(move |s| s.record_download(lid, rid, per_day, now))
+                .await
+                .map_err(Failure::Internal)?;
+            if !counted {
+                return Ok(Download::Refused {
+                    status: 429,
+                    code: "TOO_MANY_DOWNLOADS",
+                    detail: format!(
+                        "This license has downloaded {per_day} packages in the last 24 hours; try again tomorrow."
+                    ),
+                    retry_after: Some(3600),
+                });
+            }
+        }
+        let path = self.licensing.store().data_dir().map(|d| super::package::path(d, &pkg.release.sha256));
+        let Some(path) = path.filter(|p| p.exists()) else {
+            tracing::error!(release = rid, "a release's package file is missing from the data folder");
+            return Ok(refused(404, "NOT_FOUND", "The package is missing on the server; the seller has been told."));
+        };
+        Ok(Download::File {
+            path,
+            size: pkg.release.size,
+            sha256: pkg.release.sha256.clone(),
+            md5_base64: STANDARD.encode(hex_bytes(&pkg.md5)),
+            signature: signer.sign(&hex_bytes(&pkg.sha384)),
+            filename: format!("{}.zip", pkg.slug),
+        })
+    }
+}
+
+/// A download link for a support reply: release `release_id`, else the newest stable release
+/// the license may have. Needs the server's public address.
+pub fn support_link(
+    store: &crate::Store,
+    signer: &crate::api::signing::Signer,
+    license_id: i64,
+    release_id: Option<i64>,
+    now: Timestamp,
+) -> crate::Result<(Release, String)> {
+    use crate::error::{Error, ErrorCode};
+    let settings = store.settings()?;
+    let public_url = settings.public_url.trim_end_matches('/').to_string();
+    if public_url.is_empty() {
+        return Err(Error::new(
+            ErrorCode::PublicUrlMissing,
+            "Set the licensing server's public address (public_url) first: links point there.",
+        )
+        .with_field("public_url"));
+    }
+    let license = store
+        .license(license_id)?
+        .ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, format!("There is no license with ID {license_id}.")))?;
+    let releases = store.releases(Some(license.product_id))?;
+    let release = match release_id {
+        Some(id) => releases.iter().find(|r| r.id == id).ok_or_else(|| {
+            Error::new(ErrorCode::ReleaseNotFound, format!("{} has no release with ID {id}.", license.product_name))
+        })?,
+        None => {
+            let holder = Holder::License { license: &license, activated: true };
+            let d = decide(license.product_id, &releases, false, holder, &Asking::default());
+            d.package.or(d.shown).ok_or_else(|| {
+                Error::new(ErrorCode::ReleaseNotFound, format!("{} has no published release.", license.product_name))
+            })?
+        }
+    };
+    if release.status != ReleaseStatus::Published {
+        return Err(Error::new(
+            ErrorCode::ReleaseInvalidTransition,
+            format!("Release {} is {}; only published releases are downloaded.", release.version, release.status),
+        ));
+    }
+    if let Err(code) = may_download(release, &license, false, true) {
+        return Err(Error::new(ErrorCode::InputInvalid, format!("{} ({code})", code.message())));
+    }
+    let claims = LinkClaims {
+        v: 1,
+        release_id: release.id,
+        license_id,
+        site: String::new(),
+        exp: (now + chrono::Duration::days(settings.download_link_days as i64)).timestamp(),
+    };
+    Ok((release.clone(), link::url(&public_url, &link::token(signer, &claims))))
+}
+
+fn sections(offer: &Offer) -> Value {
+    let description = offer.shown.as_ref().map(|r| r.meta.description.as_str()).unwrap_or("");
+    json!({
+        "description": to_html(description),
+        "changelog": to_html(&offer.changelog),
+    })
+}
+
+/// plugin-update-checker's metadata (plugin or theme shape by the product's kind).
+pub fn puc_json(offer: &Offer) -> Value {
+    let slug = offer.product.slug.clone().unwrap_or_default();
+    let version =
+        offer.shown.as_ref().map(|r| r.version.clone()).or_else(|| offer.installed.clone()).unwrap_or_default();
+    let r = offer.shown.as_ref();
+    let mut v = if offer.product.kind == Some(UpdateKind::WpTheme) {
+        let details = r.map(|r| r.meta.homepage.clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| {
+            if offer.public_url.is_empty() {
+                String::new()
+            } else {
+                format!("{}/updates/{slug}/info.json", offer.public_url)
+            }
+        });
+        json!({
+            "name": r.map(|r| r.meta.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| offer.product.product_name.clone()),
+            "slug": slug,
+            "version": version,
+            "details_url": details,
+            "requires": r.and_then(|r| r.requires.clone()),
+            "tested": r.and_then(|r| r.tested.clone()),
+            "requires_php": r.and_then(|r| r.requires_php.clone()),
+            "last_updated": r.and_then(|r| r.released_at.clone()),
+        })
+    } else {
+        json!({
+            "name": r.map(|r| r.meta.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| offer.product.product_name.clone()),
+            "slug": slug,
+            "version": version,
+            "homepage": r.map(|r| r.meta.homepage.clone()).unwrap_or_default(),
+            "author": r.map(|r| r.meta.author.clone()).unwrap_or_default(),
+            "author_homepage": r.map(|r| r.meta.author_homepage.clone()).unwrap_or_default(),
+            "requires": r.and_then(|r| r.requires.clone()),
+            "tested": r.and_then(|r| r.tested.clone()),
+            "requires_php": r.and_then(|r| r.requires_php.clone()),
+            "last_updated": r.and_then(|r| r.released_at.clone()),
+            "upgrade_notice": r.map(|r| r.upgrade_notice.clone()).unwrap_or_default(),
+            "sections": sections(offer),
+        })
+    };
+    if let Some(url) = &offer.download_url {
+        v["download_url"] = json!(url);
+    }
+    v["license_status"] = json!(offer.code.as_str());
+    v["license_message"] = json!(offer.message);
+    v
+}
+
+/// EDD's `get_version` answer.
+pub fn edd_json(offer: &Offer) -> Value {
+    let r = offer.shown.as_ref();
+    let installed = offer.installed.clone().unwrap_or_default();
+    let new_version = match (offer.code, r) {
+        (UpdateCode::RequirementsNotMet, _) | (_, None) => installed,
+        (_, Some(r)) => r.version.clone(),
+    };
+    let url = offer.download_url.clone().unwrap_or_default();
+    let homepage = r.map(|r| r.meta.homepage.clone()).unwrap_or_default();
+    json!({
+        "new_version": new_version,
+        "stable_version": offer.stable_version.clone().unwrap_or_default(),
+        "name": r.map(|r| r.meta.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| offer.product.product_name.clone()),
+        "slug": offer.product.slug.clone().unwrap_or_default(),
+        "url": homepage,
+        "last_updated": r.and_then(|r| r.released_at.clone()).unwrap_or_default(),
+        "homepage": homepage,
+        "package": url,
+        "download_link": url,
+        "sections": sections(offer),
+        "banners": {},
+        "icons": {},
+        "requires": r.and_then(|r| r.requires.clone()).unwrap_or_default(),
+        "tested": r.and_then(|r| r.tested.clone()).unwrap_or_default(),
+        "requires_php": r.and_then(|r| r.requires_php.clone()).unwrap_or_default(),
+        "msg": if offer.code == UpdateCode::UpdateAvailable && !url.is_empty() { String::new() } else { offer.message.clone() },
+        "license_status": offer.code.as_str(),
+    })
+}
+
+/// The newest published stable version among `releases` (EDD's `stable_version`).
+pub fn stable_version(releases: &[Release]) -> Option<String> {
+    releases
+        .iter()
+        .filter(|r| r.status == ReleaseStatus::Published && r.channel == Channel::Stable && r.rollout >= 100)
+        .map(|r| r.version.clone())
+        .reduce(|a, b| if super::version::newer(&b, &a) { b } else { a })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wordpress_user_agents() {
+        let ua = "WordPress/6.1.9; http://site.example";
+        assert_eq!(site_from_user_agent(ua).as_deref(), Some("http://site.example"));
+        assert_eq!(wordpress_from_user_agent(ua).as_deref(), Some("6.1.9"));
+        assert_eq!(site_from_user_agent("curl/8.0"), None);
+        assert_eq!(site_from_user_agent("WordPress/6.1; javascript:alert(1)"), None);
+    }
+
+    #[test]
+    fn hex_to_bytes() {
+        assert_eq!(hex_bytes("00ff10"), vec![0, 255, 16]);
+    }
+}
