@@ -36,6 +36,16 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::webhooks::NewEndpoint;
     vec![
         one::<AppInfo>(),
+        one::<crate::updates::UpdateKind>(),
+        one::<crate::updates::ReleaseChannel>(),
+        one::<crate::updates::ReleaseStatus>(),
+        one::<crate::updates::UpdateCode>(),
+        one::<crate::updates::Release>(),
+        one::<crate::updates::PackageMeta>(),
+        one::<crate::updates::ProductUpdates>(),
+        one::<crate::store::ReleaseEdit>(),
+        one::<crate::updates::publish::AddRelease>(),
+        one::<crate::updates::publish::Added>(),
         one::<Error>(),
         one::<ErrorCode>(),
         one::<Settings>(),

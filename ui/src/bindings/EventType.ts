@@ -3,4 +3,4 @@
 /**
  * Every event type of the contract, by its wire name.
  */
-export type EventType = "sale.synced" | "license.created" | "license.suspended" | "license.revoked" | "license.reactivated" | "activation.created" | "activation.deleted" | "activation.limit_reached" | "activation.replaced" | "license.shared_suspected" | "sync.failed" | "webhook.test";
+export type EventType = "sale.synced" | "license.created" | "license.suspended" | "license.revoked" | "license.reactivated" | "activation.created" | "activation.deleted" | "activation.limit_reached" | "activation.replaced" | "license.shared_suspected" | "sync.failed" | "release.published" | "release.yanked" | "webhook.test";

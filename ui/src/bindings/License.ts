@@ -36,4 +36,9 @@ dev_activations_used: number,
  * When KeyManager saw more production sites in 30 days than the shared-code threshold
  * ("possibly shared"); it never suspends for it.
  */
-shared_suspected_at: string | null, };
+shared_suspected_at: string | null, 
+/**
+ * A hand-made license's end of updates: releases published after it are not offered
+ * (updates-api.md rule 2; never applied to a license from an Envato sale).
+ */
+updates_until: string | null, };

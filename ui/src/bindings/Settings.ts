@@ -104,4 +104,16 @@ stale_activation_days: number,
  * Distinct production sites in 30 days above which a license is flagged possibly shared
  * (0: the license's activation limit plus 3).
  */
-shared_sites_threshold: number, };
+shared_sites_threshold: number, 
+/**
+ * Update delivery: the largest release package taken, in MB.
+ */
+release_max_mb: number, 
+/**
+ * Update delivery: how long a download link lives.
+ */
+download_link_days: number, 
+/**
+ * Update delivery: package downloads one license may make in 24 hours.
+ */
+downloads_per_day: number, };

@@ -6,7 +6,7 @@ use crate::context::Ctx;
 use crate::output::{clip, CmdResult, Out};
 use keymanager::store::ReleaseEdit;
 use keymanager::updates::publish::{self, AddRelease, Added};
-use keymanager::updates::{Channel, Release};
+use keymanager::updates::{ReleaseChannel, Release};
 use keymanager::{time, Error, ErrorCode};
 use std::io::{self, Write};
 use std::path::Path;
@@ -21,9 +21,9 @@ fn read_notes(file: &Path) -> Result<String, Error> {
         .map_err(|e| Error::invalid_input(format!("Cannot read {}: {e}.", file.display())).with_field("notes"))
 }
 
-fn channel(text: Option<&str>) -> Result<Option<Channel>, Error> {
+fn channel(text: Option<&str>) -> Result<Option<ReleaseChannel>, Error> {
     text.map(|c| {
-        Channel::parse(c).ok_or_else(|| Error::invalid_input("--channel is stable or beta.").with_field("channel"))
+        ReleaseChannel::parse(c).ok_or_else(|| Error::invalid_input("--channel is stable or beta.").with_field("channel"))
     })
     .transpose()
 }

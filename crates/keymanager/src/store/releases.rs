@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
 use crate::time::{to_db, Timestamp};
 use crate::updates::package::Digests;
-use crate::updates::{version, Channel, PackageMeta, ProductUpdates, Release, ReleaseStatus, UpdateKind};
+use crate::updates::{version, ReleaseChannel, PackageMeta, ProductUpdates, Release, ReleaseStatus, UpdateKind};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const SELECT: &str = "SELECT r.id, r.product_id, p.name, r.version, r.channel, r.status, r.rollout, r.changelog,
@@ -47,7 +47,7 @@ fn row_to_release(r: &rusqlite::Row<'_>) -> rusqlite::Result<Release> {
 pub struct NewRelease {
     pub product_id: i64,
     pub version: String,
-    pub channel: Channel,
+    pub channel: ReleaseChannel,
     pub changelog: String,
     pub upgrade_notice: String,
     pub requires: Option<String>,
@@ -117,7 +117,7 @@ fn row_to_updates(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProductUpdates> {
 fn newest_published(
     tx: &rusqlite::Connection,
     product_id: i64,
-    channel: Channel,
+    channel: ReleaseChannel,
     except: i64,
 ) -> Result<Option<String>> {
     let mut stmt = tx.prepare_cached(
@@ -128,7 +128,7 @@ fn newest_published(
     Ok(versions.into_iter().reduce(|a, b| if version::newer(&b, &a) { b } else { a }))
 }
 
-fn check_newer(tx: &rusqlite::Connection, product_id: i64, channel: Channel, v: &str, except: i64) -> Result<()> {
+fn check_newer(tx: &rusqlite::Connection, product_id: i64, channel: ReleaseChannel, v: &str, except: i64) -> Result<()> {
     if let Some(latest) = newest_published(tx, product_id, channel, except)? {
         if !version::newer(v, &latest) {
             return Err(Error::new(

@@ -3,7 +3,7 @@
 //! release the site is told about and the release whose package it may have come out. Every way
 //! of asking (PUC, EDD, `/v1/updates/check`, the CLI) and the download itself use it.
 
-use super::{version, Channel, Release, ReleaseStatus, UpdateCode};
+use super::{version, ReleaseChannel, Release, ReleaseStatus, UpdateCode};
 use crate::model::{License, LicenseSource, LicenseStatus};
 use crate::time::Timestamp;
 
@@ -49,7 +49,7 @@ fn visible(r: &Release, license_key: Option<&str>, asking: &Asking) -> bool {
     if r.status != ReleaseStatus::Published {
         return false;
     }
-    if r.channel == Channel::Beta && !asking.beta {
+    if r.channel == ReleaseChannel::Beta && !asking.beta {
         return false;
     }
     r.rollout >= 100 || license_key.is_some_and(|k| super::rollout_bucket(k, asking.site) < r.rollout)
@@ -171,7 +171,7 @@ mod tests {
     use crate::settings::LicenseType;
     use crate::updates::PackageMeta;
 
-    fn release(id: i64, version: &str, channel: Channel, status: ReleaseStatus, rollout: u32, at: &str) -> Release {
+    fn release(id: i64, version: &str, channel: ReleaseChannel, status: ReleaseStatus, rollout: u32, at: &str) -> Release {
         Release {
             id,
             product_id: 1,
@@ -227,7 +227,7 @@ mod tests {
         }
     }
 
-    use Channel::*;
+    use ReleaseChannel::*;
     use ReleaseStatus::*;
 
     /// A site that a rollout of `percent` reaches (and one it does not), for the key above.

@@ -28,7 +28,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-    pub enum Channel {
+    pub enum ReleaseChannel {
         Stable = "stable",
         Beta = "beta",
     }
@@ -96,7 +96,7 @@ pub struct Release {
     pub product_id: i64,
     pub product_name: String,
     pub version: String,
-    pub channel: Channel,
+    pub channel: ReleaseChannel,
     pub status: ReleaseStatus,
     /// 0 to 100: the share of licenses offered it (deterministic buckets).
     pub rollout: u32,

@@ -4,7 +4,7 @@
 //! package. The CLI and the app call these; the store keeps the rows, `package` the files.
 
 use super::package::{self, Contents};
-use super::{Channel, Release, UpdateKind};
+use super::{ReleaseChannel, Release, UpdateKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::NewRelease;
 use crate::time::Timestamp;
@@ -21,7 +21,7 @@ pub struct AddRelease {
     pub product_id: i64,
     #[serde(default)]
     #[ts(optional)]
-    pub channel: Option<Channel>,
+    pub channel: Option<ReleaseChannel>,
     /// The changelog (else the package's readme.txt entry for this version).
     #[serde(default)]
     #[ts(optional)]
@@ -132,7 +132,7 @@ fn new_release(
     NewRelease {
         product_id: product.product_id,
         version,
-        channel: req.channel.unwrap_or(Channel::Stable),
+        channel: req.channel.unwrap_or(ReleaseChannel::Stable),
         changelog: req.notes.clone().or_else(|| c.changelog.clone()).unwrap_or_default(),
         upgrade_notice: c.upgrade_notice.clone().unwrap_or_default(),
         requires: c.requires.clone(),

@@ -6,7 +6,7 @@
 use super::eligibility::{decide, may_download, Asking, Holder};
 use super::link::{self, LinkClaims, LinkProblem};
 use super::readme::to_html;
-use super::{Channel, ProductUpdates, Release, ReleaseStatus, UpdateCode, UpdateKind};
+use super::{ReleaseChannel, ProductUpdates, Release, ReleaseStatus, UpdateCode, UpdateKind};
 use crate::api::request::LicenseRef;
 use crate::api::{Failure, LicensingService, Resolved};
 use crate::envato::PurchaseCode;
@@ -229,7 +229,7 @@ impl UpdateService {
         };
         let changelog = releases
             .iter()
-            .filter(|r| r.status == ReleaseStatus::Published && (ask.beta || r.channel == Channel::Stable))
+            .filter(|r| r.status == ReleaseStatus::Published && (ask.beta || r.channel == ReleaseChannel::Stable))
             .filter(|r| d.shown.is_none_or(|s| !super::version::newer(&r.version, &s.version)))
             .take(20)
             .map(|r| format!("= {} =\n{}\n", r.version, r.changelog))
@@ -473,7 +473,7 @@ pub fn edd_json(offer: &Offer) -> Value {
 pub fn stable_version(releases: &[Release]) -> Option<String> {
     releases
         .iter()
-        .filter(|r| r.status == ReleaseStatus::Published && r.channel == Channel::Stable && r.rollout >= 100)
+        .filter(|r| r.status == ReleaseStatus::Published && r.channel == ReleaseChannel::Stable && r.rollout >= 100)
         .map(|r| r.version.clone())
         .reduce(|a, b| if super::version::newer(&b, &a) { b } else { a })
 }
