@@ -6,7 +6,7 @@ use crate::context::Ctx;
 use crate::output::{clip, CmdResult, Out};
 use keymanager::store::ReleaseEdit;
 use keymanager::updates::publish::{self, AddRelease, Added};
-use keymanager::updates::{ReleaseChannel, Release};
+use keymanager::updates::{Release, ReleaseChannel};
 use keymanager::{time, Error, ErrorCode};
 use std::io::{self, Write};
 use std::path::Path;
@@ -23,7 +23,8 @@ fn read_notes(file: &Path) -> Result<String, Error> {
 
 fn channel(text: Option<&str>) -> Result<Option<ReleaseChannel>, Error> {
     text.map(|c| {
-        ReleaseChannel::parse(c).ok_or_else(|| Error::invalid_input("--channel is stable or beta.").with_field("channel"))
+        ReleaseChannel::parse(c)
+            .ok_or_else(|| Error::invalid_input("--channel is stable or beta.").with_field("channel"))
     })
     .transpose()
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
 use crate::time::{to_db, Timestamp};
 use crate::updates::package::Digests;
-use crate::updates::{version, ReleaseChannel, PackageMeta, ProductUpdates, Release, ReleaseStatus, UpdateKind};
+use crate::updates::{version, PackageMeta, ProductUpdates, Release, ReleaseChannel, ReleaseStatus, UpdateKind};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const SELECT: &str = "SELECT r.id, r.product_id, p.name, r.version, r.channel, r.status, r.rollout, r.changelog,
@@ -128,7 +128,13 @@ fn newest_published(
     Ok(versions.into_iter().reduce(|a, b| if version::newer(&b, &a) { b } else { a }))
 }
 
-fn check_newer(tx: &rusqlite::Connection, product_id: i64, channel: ReleaseChannel, v: &str, except: i64) -> Result<()> {
+fn check_newer(
+    tx: &rusqlite::Connection,
+    product_id: i64,
+    channel: ReleaseChannel,
+    v: &str,
+    except: i64,
+) -> Result<()> {
     if let Some(latest) = newest_published(tx, product_id, channel, except)? {
         if !version::newer(v, &latest) {
             return Err(Error::new(
@@ -659,5 +665,117 @@ impl Store {
             .query_row(params![license_id, site.filter(|s| !s.is_empty()), fingerprint.filter(|f| !f.is_empty())], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventFilter;
+    use crate::model::NewProduct;
+
+    fn now() -> Timestamp {
+        crate::time::parse("2026-12-01T10:00:00Z").unwrap()
+    }
+
+    fn new(product_id: i64, version: &str, channel: ReleaseChannel) -> NewRelease {
+        NewRelease {
+            product_id,
+            version: version.into(),
+            channel,
+            changelog: format!("* {version}"),
+            upgrade_notice: String::new(),
+            requires: None,
+            tested: None,
+            requires_php: None,
+            digests: Digests {
+                sha256: format!("{:0>64}", version.replace('.', "")),
+                sha384: "00".repeat(48),
+                md5: "00".repeat(16),
+                size: 10,
+            },
+            meta: PackageMeta::default(),
+            slug: Some("km-demo".into()),
+            kind: Some(UpdateKind::WpPlugin),
+        }
+    }
+
+    #[test]
+    fn a_release_goes_draft_published_yanked_and_tells_webhooks() {
+        let mut s = Store::open_in_memory().unwrap();
+        let p = s.create_product(&NewProduct { name: "KM Demo".into(), ..Default::default() }, now()).unwrap();
+        s.add_webhook_endpoint(
+            "https://hooks.example/km",
+            &EventFilter::parse("release.published,release.yanked").unwrap(),
+            now(),
+        )
+        .unwrap();
+        let r = s.insert_release(&new(p.id, "1.0.0", ReleaseChannel::Stable), now()).unwrap();
+        assert_eq!(r.status, ReleaseStatus::Draft);
+        let u = s.product_updates(p.id).unwrap().unwrap();
+        assert_eq!(
+            (u.slug.as_deref(), u.kind),
+            (Some("km-demo"), Some(UpdateKind::WpPlugin)),
+            "the first zip sets slug and kind"
+        );
+        assert!(s.deliveries(None, None, 10).unwrap().is_empty(), "a draft tells no one");
+        let r = s.publish_release(r.id, Some(50), now()).unwrap();
+        assert_eq!(
+            (r.status, r.rollout, r.released_at.as_deref()),
+            (ReleaseStatus::Published, 50, Some("2026-12-01T10:00:00Z"))
+        );
+        s.set_rollout(r.id, 80, now()).unwrap();
+        s.set_rollout(r.id, 100, now()).unwrap();
+        let r = s.yank_release(r.id, "broken", now()).unwrap();
+        assert_eq!((r.status, r.yank_reason.as_deref()), (ReleaseStatus::Yanked, Some("broken")));
+        let types: Vec<String> =
+            s.deliveries(None, None, 10).unwrap().into_iter().rev().map(|d| d.event_type).collect();
+        assert_eq!(
+            types,
+            ["release.published", "release.published", "release.yanked"],
+            "publish, rollout reaching 100, yank"
+        );
+        // Transitions that make no sense are refused with a code.
+        for err in [
+            s.publish_release(r.id, None, now()).unwrap_err(),
+            s.yank_release(r.id, "again", now()).unwrap_err(),
+            s.remove_release(r.id, now()).unwrap_err(),
+            s.set_rollout(r.id, 10, now()).unwrap_err(),
+        ] {
+            assert_eq!(err.code, ErrorCode::ReleaseInvalidTransition);
+        }
+        assert_eq!(s.yank_release(999, "x", now()).unwrap_err().code, ErrorCode::ReleaseNotFound);
+    }
+
+    #[test]
+    fn versions_only_go_up_per_channel_and_publishing_checks_again() {
+        let mut s = Store::open_in_memory().unwrap();
+        let p = s.create_product(&NewProduct { name: "KM Demo".into(), ..Default::default() }, now()).unwrap();
+        let a = s.insert_release(&new(p.id, "1.10.0", ReleaseChannel::Stable), now()).unwrap();
+        s.publish_release(a.id, None, now()).unwrap();
+        assert_eq!(
+            s.insert_release(&new(p.id, "1.9.0", ReleaseChannel::Stable), now()).unwrap_err().code,
+            ErrorCode::ReleaseNotNewer
+        );
+        assert_eq!(
+            s.insert_release(&new(p.id, "1.10.0", ReleaseChannel::Beta), now()).unwrap_err().code,
+            ErrorCode::ReleaseNotNewer
+        );
+        // A beta is judged against the betas; two drafts race, the second to publish loses.
+        let b = s.insert_release(&new(p.id, "1.11.0", ReleaseChannel::Stable), now()).unwrap();
+        let c = s.insert_release(&new(p.id, "1.10.5", ReleaseChannel::Stable), now()).unwrap();
+        s.publish_release(b.id, None, now()).unwrap();
+        assert_eq!(s.publish_release(c.id, None, now()).unwrap_err().code, ErrorCode::ReleaseNotNewer);
+        assert_eq!(
+            s.releases(Some(p.id)).unwrap().iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
+            ["1.11.0", "1.10.5", "1.10.0"]
+        );
+        // Downloads per day.
+        for _ in 0..2 {
+            assert!(s.record_download(1, b.id, 2, now()).unwrap());
+        }
+        assert!(!s.record_download(1, b.id, 2, now()).unwrap());
+        assert!(s.record_download(1, b.id, 2, now() + chrono::Duration::hours(25)).unwrap(), "a day later");
+        assert!(s.record_download(2, b.id, 2, now()).unwrap(), "per license");
     }
 }

@@ -3,7 +3,7 @@
 //! release the site is told about and the release whose package it may have come out. Every way
 //! of asking (PUC, EDD, `/v1/updates/check`, the CLI) and the download itself use it.
 
-use super::{version, ReleaseChannel, Release, ReleaseStatus, UpdateCode};
+use super::{version, Release, ReleaseChannel, ReleaseStatus, UpdateCode};
 use crate::model::{License, LicenseSource, LicenseStatus};
 use crate::time::Timestamp;
 
@@ -171,7 +171,14 @@ mod tests {
     use crate::settings::LicenseType;
     use crate::updates::PackageMeta;
 
-    fn release(id: i64, version: &str, channel: ReleaseChannel, status: ReleaseStatus, rollout: u32, at: &str) -> Release {
+    fn release(
+        id: i64,
+        version: &str,
+        channel: ReleaseChannel,
+        status: ReleaseStatus,
+        rollout: u32,
+        at: &str,
+    ) -> Release {
         Release {
             id,
             product_id: 1,

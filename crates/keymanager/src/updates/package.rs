@@ -151,6 +151,17 @@ fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str, limit: u
 /// `max_unpacked` bytes in all, against zip bombs), and the WordPress headers when `kind` is a
 /// WordPress kind (None: found out from the files).
 pub fn read(file: &Path, kind: Option<UpdateKind>, max_unpacked: u64) -> Result<Contents> {
+    read_for(file, kind, None, max_unpacked)
+}
+
+/// `read`, refusing (`release.wrong_folder`) a top-level folder other than `folder` before the
+/// headers are read.
+pub fn read_for(
+    file: &Path,
+    kind: Option<UpdateKind>,
+    folder_wanted: Option<&str>,
+    max_unpacked: u64,
+) -> Result<Contents> {
     let f = std::fs::File::open(file).map_err(|e| io("Cannot open the package", e))?;
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f))
         .map_err(|e| invalid(format!("The file is not a valid zip archive ({e}).")))?;
@@ -205,6 +216,12 @@ pub fn read(file: &Path, kind: Option<UpdateKind>, max_unpacked: u64) -> Result<
         }
     }
     let folder = folder.unwrap_or_default();
+    if let Some(wanted) = folder_wanted.filter(|w| *w != folder && kind != Some(UpdateKind::Generic)) {
+        return Err(Error::new(
+            ErrorCode::ReleaseWrongFolder,
+            format!("The zip's folder is “{folder}”, but this product's update slug is “{wanted}”: WordPress would install it as another plugin or theme."),
+        ));
+    }
     let mut c = Contents { folder: folder.clone(), kind, ..Default::default() };
     if kind == Some(UpdateKind::Generic) {
         return Ok(c);

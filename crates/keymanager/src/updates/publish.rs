@@ -4,7 +4,7 @@
 //! package. The CLI and the app call these; the store keeps the rows, `package` the files.
 
 use super::package::{self, Contents};
-use super::{ReleaseChannel, Release, UpdateKind};
+use super::{Release, ReleaseChannel, UpdateKind};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::NewRelease;
 use crate::time::Timestamp;
@@ -68,7 +68,7 @@ pub fn add_release(
     })?;
     let max = store.settings()?.release_max_mb as u64 * 1024 * 1024;
     let staged = package::stage(data_dir, from, max)?;
-    let contents = package::read(staged.path(), product.kind, unpack_limit(max))?;
+    let contents = package::read_for(staged.path(), product.kind, product.slug.as_deref(), unpack_limit(max))?;
     let kind = contents.kind.or(product.kind);
     let is_wordpress = matches!(kind, Some(UpdateKind::WpPlugin | UpdateKind::WpTheme));
     if is_wordpress {

@@ -6,7 +6,7 @@
 use super::eligibility::{decide, may_download, Asking, Holder};
 use super::link::{self, LinkClaims, LinkProblem};
 use super::readme::to_html;
-use super::{ReleaseChannel, ProductUpdates, Release, ReleaseStatus, UpdateCode, UpdateKind};
+use super::{ProductUpdates, Release, ReleaseChannel, ReleaseStatus, UpdateCode, UpdateKind};
 use crate::api::request::LicenseRef;
 use crate::api::{Failure, LicensingService, Resolved};
 use crate::envato::PurchaseCode;
