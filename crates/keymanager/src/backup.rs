@@ -47,6 +47,9 @@ pub struct RestoreReport {
     pub products: u64,
     /// What the restore did not bring back (the keychain's secrets).
     pub note: String,
+    /// Release packages the restored data names that neither the data folder nor the backup's
+    /// folder holds (their releases cannot be downloaded until they are added again).
+    pub packages_missing: u32,
 }
 
 /// The backup folder: the setting, else `backups` in the data folder.
@@ -109,11 +112,44 @@ pub fn backup_now(store: &Store, dir: &Path, now: Timestamp) -> Result<BackupFil
         path = dir.join(name_for(at));
     }
     store.backup_to(&path)?;
+    copy_packages(store, dir)?;
     for old in list(dir)?.into_iter().skip(KEEP) {
         let _ = std::fs::remove_file(&old.path);
     }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     Ok(BackupFile { path: path.display().to_string(), at: crate::time::to_db(at), size_bytes: size })
+}
+
+/// Copies the release packages the data names into `dir/packages` (named by SHA-256, so a
+/// package already there is the same bytes and is not copied again). Streamed, never read whole.
+fn copy_packages(store: &Store, dir: &Path) -> Result<()> {
+    let Some(data_dir) = store.path().and_then(|p| p.parent()) else { return Ok(()) };
+    let hashes = store.package_hashes()?;
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let to = dir.join("packages");
+    crate::private_files::private_dir(&to)?;
+    for sha in hashes {
+        copy_package(&crate::updates::package::path(data_dir, &sha), &to.join(format!("{sha}.zip")))?;
+    }
+    Ok(())
+}
+
+/// Copies one package unless the target exists (through a temporary name: never half a file).
+fn copy_package(from: &Path, to: &Path) -> Result<bool> {
+    if to.exists() || !from.exists() {
+        return Ok(false);
+    }
+    let io =
+        |e: std::io::Error| Error::new(ErrorCode::StoreIo, format!("Cannot copy the package {}: {e}.", from.display()));
+    let temp = to.with_extension("partial");
+    let mut src = std::fs::File::open(from).map_err(io)?;
+    let mut dst = std::fs::File::create(&temp).map_err(io)?;
+    std::io::copy(&mut src, &mut dst).map_err(io)?;
+    dst.sync_all().map_err(io)?;
+    std::fs::rename(&temp, to).map_err(io)?;
+    Ok(true)
 }
 
 /// Restores `from` into the live store: checked first, the current data kept aside in `dir`
@@ -124,6 +160,26 @@ pub fn restore(store: &mut Store, dir: &Path, from: &Path, now: Timestamp) -> Re
     let aside = dir.join(format!("before-restore-{}", name_for(now)));
     store.backup_to(&aside)?;
     let check = store.restore_from(from)?;
+    // Packages the restored data names come back from the backup's folder when the data folder
+    // lacks them.
+    let mut packages_missing = 0;
+    if let Some(data_dir) = store.path().and_then(|p| p.parent()).map(Path::to_path_buf) {
+        let beside = from.parent().map(|p| p.join("packages"));
+        for sha in store.package_hashes()? {
+            let here = crate::updates::package::path(&data_dir, &sha);
+            if here.exists() {
+                continue;
+            }
+            crate::private_files::private_dir(&crate::updates::package::dir(&data_dir))?;
+            let copied = match &beside {
+                Some(b) => copy_package(&b.join(format!("{sha}.zip")), &here)?,
+                None => false,
+            };
+            if !copied {
+                packages_missing += 1;
+            }
+        }
+    }
     Ok(RestoreReport {
         restored_from: from.display().to_string(),
         kept_aside: aside.display().to_string(),
@@ -133,6 +189,7 @@ pub fn restore(store: &mut Store, dir: &Path, from: &Path, now: Timestamp) -> Re
         note: "Secrets are not in backups: the Envato token, the licensing server's signing key, webhook secrets and \
                the SMTP password stay in this computer's keychain. On another computer, enter them again."
             .to_string(),
+        packages_missing,
     })
 }
 
@@ -194,5 +251,37 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&a.path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn backups_carry_release_packages_and_restores_bring_them_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let mut store = Store::open_in_dir(&data).unwrap();
+        let t0 = parse("2026-12-01T10:00:00Z").unwrap();
+        let p = store
+            .create_product(&crate::model::NewProduct { name: "KM Demo".into(), ..Default::default() }, t0)
+            .unwrap();
+        let zip = crate::updates::package::tests::zip_of(&[(
+            "km-demo/km-demo.php",
+            "<?php\n/*\nPlugin Name: KM Demo\nVersion: 1.0.0\n*/",
+        )]);
+        let req = crate::updates::publish::AddRelease { product_id: p.id, publish: true, ..Default::default() };
+        let added = crate::updates::publish::add_release(&mut store, &data, &mut &zip[..], &req, t0).unwrap();
+        let sha = added.release.sha256.clone();
+        let dir = tmp.path().join("backups");
+        let f = backup_now(&store, &dir, t0).unwrap();
+        let copy = dir.join("packages").join(format!("{sha}.zip"));
+        assert_eq!(std::fs::read(&copy).unwrap(), zip, "the package is in the backup folder");
+        // The data folder loses its package (a new computer); the restore brings it back.
+        std::fs::remove_file(crate::updates::package::path(&data, &sha)).unwrap();
+        let report = restore(&mut store, &dir, Path::new(&f.path), t0).unwrap();
+        assert_eq!(report.packages_missing, 0);
+        assert_eq!(std::fs::read(crate::updates::package::path(&data, &sha)).unwrap(), zip);
+        // Without the backup's packages, the restore says how many are missing.
+        std::fs::remove_file(crate::updates::package::path(&data, &sha)).unwrap();
+        std::fs::remove_dir_all(dir.join("packages")).unwrap();
+        let report = restore(&mut store, &dir, Path::new(&f.path), t0 + chrono::Duration::seconds(1)).unwrap();
+        assert_eq!(report.packages_missing, 1);
     }
 }

@@ -8,4 +8,9 @@ kept_aside: string, schema_version: number, licenses: number, products: number,
 /**
  * What the restore did not bring back (the keychain's secrets).
  */
-note: string, };
+note: string, 
+/**
+ * Release packages the restored data names that neither the data folder nor the backup's
+ * folder holds (their releases cannot be downloaded until they are added again).
+ */
+packages_missing: number, };

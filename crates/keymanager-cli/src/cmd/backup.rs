@@ -26,6 +26,13 @@ pub fn restore(ctx: &Ctx, file: &Path, out: &mut Out) -> CmdResult {
     out.emit(&r, |w| {
         writeln!(w, "Restored {} ({} licenses, {} products).", r.restored_from, r.licenses, r.products)?;
         writeln!(w, "The data before the restore is kept in {}.", r.kept_aside)?;
+        if r.packages_missing > 0 {
+            writeln!(
+                w,
+                "{} release package(s) were in neither the data folder nor the backup's folder: add those releases again.",
+                r.packages_missing
+            )?;
+        }
         writeln!(w, "{}", r.note)
     })
 }
