@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod shop;
 
 use std::cell::RefCell;
 use std::ffi::OsStr;
