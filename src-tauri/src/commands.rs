@@ -16,15 +16,20 @@ use keymanager::recheck::RecheckProgress;
 use keymanager::secret::SecretText;
 use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::settings::Settings;
+use keymanager::store::ReleaseEdit;
 use keymanager::store::{
     Channel, Delivery, LicenseFilter, LicensePage, LookupHistoryEntry, OutboxCounts, ReviewItem, SyncRun,
     WebhookEndpoint,
 };
 use keymanager::sync::worker::SyncStatus;
+use keymanager::updates::publish::{self, AddRelease, Added};
+use keymanager::updates::snippet::Snippet;
+use keymanager::updates::{ProductUpdates, Release, UpdateKind};
 use keymanager::webhooks::{self, NewEndpoint};
 use keymanager::{time, Error, ErrorCode};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
+use std::path::Path;
 use tauri::{AppHandle, Emitter, State};
 
 type Reply<T> = Result<T, Error>;
@@ -602,4 +607,76 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'stat
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+}
+
+// ---- Update delivery (shared/docs/updates-api.md) --------------------------------------------
+
+#[tauri::command]
+pub async fn product_updates_get(state: State<'_, AppState>, product_id: i64) -> Reply<Option<ProductUpdates>> {
+    state.with_reader(move |s| s.product_updates(product_id)).await
+}
+
+/// Sets a product's update slug ("" clears it), kind and activation rule (null: unchanged).
+#[tauri::command]
+pub async fn product_updates_set(
+    state: State<'_, AppState>,
+    product_id: i64,
+    slug: Option<String>,
+    kind: Option<UpdateKind>,
+    require_activation: Option<bool>,
+) -> Reply<ProductUpdates> {
+    state
+        .with_store(move |s| s.set_product_updates(product_id, slug.as_deref(), kind, require_activation, time::now()))
+        .await
+}
+
+#[tauri::command]
+pub async fn releases_list(state: State<'_, AppState>, product_id: i64) -> Reply<Vec<Release>> {
+    state.with_reader(move |s| s.releases(Some(product_id))).await
+}
+
+/// Adds a release from the zip at `path` (dropped on the window or chosen).
+#[tauri::command]
+pub async fn release_add(state: State<'_, AppState>, path: String, request: AddRelease) -> Reply<Added> {
+    state
+        .with_store_in_folder(move |s, dir| publish::add_release_file(s, dir, Path::new(&path), &request, time::now()))
+        .await
+}
+
+#[tauri::command]
+pub async fn release_publish(state: State<'_, AppState>, id: i64, rollout: Option<u32>) -> Reply<Release> {
+    state.with_store(move |s| s.publish_release(id, rollout, time::now())).await
+}
+
+#[tauri::command]
+pub async fn release_rollout(state: State<'_, AppState>, id: i64, percent: u32) -> Reply<Release> {
+    state.with_store(move |s| s.set_rollout(id, percent, time::now())).await
+}
+
+#[tauri::command]
+pub async fn release_yank(state: State<'_, AppState>, id: i64, reason: String) -> Reply<Release> {
+    state.with_store(move |s| s.yank_release(id, &reason, time::now())).await
+}
+
+#[tauri::command]
+pub async fn release_remove(state: State<'_, AppState>, id: i64) -> Reply<Release> {
+    state.with_store_in_folder(move |s, dir| publish::remove_release(s, dir, id, time::now())).await
+}
+
+/// "Re-release as x.y.z": the release's package under a newer version (the rollback that reaches
+/// sites already updated).
+#[tauri::command]
+pub async fn release_rerelease(state: State<'_, AppState>, id: i64, version: String, publish: bool) -> Reply<Added> {
+    state.with_store_in_folder(move |s, dir| publish::rerelease(s, dir, id, &version, publish, time::now())).await
+}
+
+#[tauri::command]
+pub async fn release_edit(state: State<'_, AppState>, id: i64, edit: ReleaseEdit) -> Reply<Release> {
+    state.with_store(move |s| s.edit_release(id, &edit, time::now())).await
+}
+
+/// The code to paste into the product (PUC and EDD), with this server's address and key.
+#[tauri::command]
+pub async fn update_snippet(state: State<'_, AppState>, product_id: i64) -> Reply<Snippet> {
+    state.update_snippet(product_id).await
 }

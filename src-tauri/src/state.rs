@@ -247,6 +247,32 @@ impl AppState {
         Ok((running, public_key))
     }
 
+    /// The data folder (release packages live in it).
+    pub fn data_folder(&self) -> Result<PathBuf, Error> {
+        self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))
+    }
+
+    /// Runs `f` with the writer and the data folder (releases: rows and package files together).
+    pub async fn with_store_in_folder<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &std::path::Path) -> Result<T, Error> + Send + 'static,
+    {
+        let dir = self.data_folder()?;
+        self.with_store(move |s| f(s, &dir)).await
+    }
+
+    /// The update snippet of a product: this server's public address and signing key.
+    pub async fn update_snippet(&self, product_id: i64) -> Result<keymanager::updates::snippet::Snippet, Error> {
+        let dir = self.data_folder()?;
+        let key = tauri::async_runtime::spawn_blocking(move || signing::SignerCell::load(&dir))
+            .await
+            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??
+            .current()
+            .public_key();
+        self.with_reader(move |s| keymanager::updates::snippet::for_product(s, product_id, &key)).await
+    }
+
     pub async fn server_status(&self) -> Result<ServerStatus, Error> {
         let settings = self.with_reader(|s| s.settings()).await?;
         let slot = self.server.lock().await;

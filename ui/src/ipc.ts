@@ -2,6 +2,7 @@
 // Every command's failure arrives as {code, message, field?}; callers branch on `code`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { EnvatoSaveResult } from "./bindings/EnvatoSaveResult";
 import type { TokenStatus } from "./bindings/TokenStatus";
@@ -34,6 +35,13 @@ import type { BulkResult } from "./bindings/BulkResult";
 import type { RecheckProgress } from "./bindings/RecheckProgress";
 import type { BackupList } from "./bindings/BackupList";
 import type { RestoreReport } from "./bindings/RestoreReport";
+import type { ProductUpdates } from "./bindings/ProductUpdates";
+import type { UpdateKind } from "./bindings/UpdateKind";
+import type { Release } from "./bindings/Release";
+import type { ReleaseEdit } from "./bindings/ReleaseEdit";
+import type { AddRelease } from "./bindings/AddRelease";
+import type { Added } from "./bindings/Added";
+import type { Snippet } from "./bindings/Snippet";
 
 export class IpcError extends Error {
   readonly code: ErrorCode;
@@ -154,6 +162,29 @@ export const ipc = {
     call<License>("license_update_details", { id, buyerEmail, note }),
   licenseIssue: (productId: number, buyer: string | null, buyerEmail: string | null, note: string | null) =>
     call<License>("license_issue", { productId, buyer, buyerEmail, note }),
+  productUpdatesGet: (productId: number) => call<ProductUpdates | null>("product_updates_get", { productId }),
+  /** Slug ("" clears it), kind and activation rule; null leaves one as it is. */
+  productUpdatesSet: (productId: number, change: { slug?: string; kind?: UpdateKind; requireActivation?: boolean }) =>
+    call<ProductUpdates>("product_updates_set", { productId, slug: change.slug ?? null, kind: change.kind ?? null, requireActivation: change.requireActivation ?? null }),
+  releasesList: (productId: number) => call<Release[]>("releases_list", { productId }),
+  /** Reads and records the zip at `path` as a release (a draft unless `request.publish`). */
+  releaseAdd: (path: string, request: AddRelease) => call<Added>("release_add", { path, request }),
+  releasePublish: (id: number, rollout: number | null) => call<Release>("release_publish", { id, rollout }),
+  releaseRollout: (id: number, percent: number) => call<Release>("release_rollout", { id, percent }),
+  releaseYank: (id: number, reason: string) => call<Release>("release_yank", { id, reason }),
+  releaseRemove: (id: number) => call<Release>("release_remove", { id }),
+  /** The release's package as a newer version (the rollback that reaches sites already updated). */
+  releaseRerelease: (id: number, version: string, publish: boolean) => call<Added>("release_rerelease", { id, version, publish }),
+  releaseEdit: (id: number, edit: ReleaseEdit) => call<Release>("release_edit", { id, edit }),
+  updateSnippet: (productId: number) => call<Snippet>("update_snippet", { productId }),
+  /** Files dropped on the window (their paths), and whether something is being dragged over it. */
+  onFileDrop: async (cb: (event: { kind: "over" | "drop" | "leave"; paths: string[] }) => void) =>
+    getCurrentWebview().onDragDropEvent((e) => {
+      const p = e.payload;
+      if (p.type === "drop") cb({ kind: "drop", paths: p.paths });
+      else if (p.type === "leave") cb({ kind: "leave", paths: [] });
+      else cb({ kind: "over", paths: [] });
+    }),
   /** Tells Rust the first frame is on screen (the time since the window was asked for is logged). */
   uiReady: (page: string) => call<void>("ui_ready", { page }),
   /** Closes the window as its close button does (Ctrl+W); KeyManager keeps running in the tray.

@@ -27,6 +27,9 @@ export const keys = {
   licenses: ["licenses"],
   licensesFiltered: (filter: LicenseFilter) => ["licenses", filter] as const,
   license: (id: number) => ["license", id] as const,
+  releases: (productId: number) => ["releases", productId] as const,
+  productUpdates: (productId: number) => ["product_updates", productId] as const,
+  snippet: (productId: number) => ["update_snippet", productId] as const,
 } as const;
 
 /** What a finished sync may have changed. */

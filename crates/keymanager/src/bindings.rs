@@ -46,6 +46,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<crate::store::ReleaseEdit>(),
         one::<crate::updates::publish::AddRelease>(),
         one::<crate::updates::publish::Added>(),
+        one::<crate::updates::snippet::Snippet>(),
         one::<Error>(),
         one::<ErrorCode>(),
         one::<Settings>(),

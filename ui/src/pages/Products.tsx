@@ -6,6 +6,7 @@ import type { Product } from "../bindings/Product";
 import type { LicenseType } from "../bindings/LicenseType";
 import type { ProductStatus } from "../bindings/ProductStatus";
 import { ReviewQueue } from "./SyncLog";
+import { Releases } from "./Releases";
 
 interface Draft {
   name: string;
@@ -30,6 +31,8 @@ export function Products() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [error, setError] = useState<IpcError | null>(null);
   const [onlyReview, setOnlyReview] = useState(false);
+  const [releasesOf, setReleasesOf] = useState<number | null>(null);
+  const releasesProduct = products.data?.find((p) => p.id === releasesOf);
   const reviewed = useMutation({
     mutationFn: (id: number) => ipc.productMarkReviewed(id),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.products }),
@@ -68,6 +71,15 @@ export function Products() {
         <h1>Products {toReview > 0 && <span className="badge" data-testid="review-badge" title="Auto-created products not reviewed yet">{toReview} to review</span>}</h1>
         <button type="button" className="primary" data-testid="new-product" onClick={() => { setEditing("new"); setDraft(EMPTY); setError(null); }}>New product</button>
       </header>
+      {releasesProduct && (
+        <div className="card" data-testid="releases-panel">
+          <header className="page-head">
+            <h2>{releasesProduct.name} · Releases</h2>
+            <button type="button" className="secondary" data-testid="releases-close" onClick={() => setReleasesOf(null)}>Close</button>
+          </header>
+          <Releases product={releasesProduct} />
+        </div>
+      )}
       <div className="two-columns">
         <div>
           {editing !== null && (
@@ -120,7 +132,8 @@ export function Products() {
                       <td><span className={`pill ${p.status}`}>{p.status}</span></td>
                       <td>{p.license_count}</td>
                       <td>
-                        <button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); }}>Edit</button>
+                        <button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); setReleasesOf(null); }}>Edit</button>
+                        {" "}<button type="button" className="link" data-testid="product-releases" onClick={() => { setReleasesOf(p.id); setEditing(null); }}>Releases</button>
                         {p.needs_review && <> <button type="button" className="link" data-testid="mark-reviewed" onClick={() => reviewed.mutate(p.id)}>Mark reviewed</button></>}
                       </td>
                     </tr>

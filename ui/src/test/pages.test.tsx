@@ -16,7 +16,7 @@ const LICENSE: License = {
   buyer: null, purchase_count: 2, envato_license: "Regular License", amount: "41.30", sold_at: "2026-11-01T10:00:00Z",
   supported_until: null, created_at: "2026-11-01T10:05:00Z", envato_checked_at: "2026-11-28T10:00:00Z",
   envato_flag: null, item_name: "Modern Portfolio Pro - WordPress Theme", buyer_email: null, note: null,
-  dev_activations_used: 0, shared_suspected_at: null,
+  dev_activations_used: 0, shared_suspected_at: null, updates_until: null,
 };
 
 function wrap(ui: React.ReactNode) {

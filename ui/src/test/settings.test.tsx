@@ -31,7 +31,7 @@ const DEFAULTS: Settings = {
   trusted_proxies: "",
   buyer_email_form: false,
   outbox_keep_days: 30,
-  audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0,
+  audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0, release_max_mb: 200, download_link_days: 7, downloads_per_day: 30,
 };
 
 function renderPage() {

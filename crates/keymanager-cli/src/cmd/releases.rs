@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx, cmd: &ReleasesCmd, out: &mut Out) -> CmdResult {
                 publish: *publish,
                 rollout: *rollout,
             };
-            let added = publish::add_release(&mut ctx.store()?, &ctx.data_dir()?, &mut f, &req, now)?;
+            let added = publish::add_release_file(&mut ctx.store()?, &ctx.data_dir()?, file, &req, now)?;
             ctx.deliver_after_change();
             out.emit(&added, |w| print_added(w, &added))
         }

@@ -11,6 +11,7 @@ pub mod package;
 pub mod publish;
 pub mod readme;
 pub mod service;
+pub mod snippet;
 pub mod version;
 
 use serde::{Deserialize, Serialize};

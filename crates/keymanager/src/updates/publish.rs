@@ -120,6 +120,24 @@ pub fn add_release(
     Ok(Added { release, folder: contents.folder, kind, version_from: contents.main_file })
 }
 
+/// `add_release` of the zip at `path` (a file dropped on the window, a CLI argument).
+pub fn add_release_file(
+    store: &mut Store,
+    data_dir: &Path,
+    path: &Path,
+    req: &AddRelease,
+    now: Timestamp,
+) -> Result<Added> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::invalid_input(format!("Cannot open {}: {e}.", path.display())).with_field("file"))?;
+    if !meta.is_file() {
+        return Err(Error::invalid_input(format!("{} is not a file.", path.display())).with_field("file"));
+    }
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| Error::invalid_input(format!("Cannot open {}: {e}.", path.display())).with_field("file"))?;
+    add_release(store, data_dir, &mut f, req, now)
+}
+
 fn new_release(
     req: &AddRelease,
     product: &super::ProductUpdates,
