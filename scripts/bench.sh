@@ -11,11 +11,13 @@ cargo bench -q -p keymanager --bench outbox 2>/dev/null | tee -a "$out" >/dev/nu
 # The licensing server under an established load generator.
 command -v oha >/dev/null || cargo install oha --locked -q
 cargo bench -q -p keymanager --bench serve 2>/dev/null | tee -a "$out" >/dev/null
+# Update delivery: PUC metadata beside health, downloads beside nginx (Debian's, from setup.sh --test).
+cargo bench -q -p keymanager --bench updates 2>/dev/null | tee -a "$out" >/dev/null
 bash scripts/bench-app.sh 2>/dev/null | tee -a "$out" >/dev/null
 printf '\n| %-60s | %16s | %10s | %-6s |\n' "KeyManager benchmarks ($(nproc) cores, $(date -u +%Y-%m-%d))" figure target ""
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..62})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..8})"
 # Rows of the three tables, without their headers and separators, in one format.
-grep '^| ' "$out" | grep -v -E '^\| (sync benchmark|licenses benchmark|outbox benchmark|licensing server benchmark|release app)' | \
+grep '^| ' "$out" | grep -v -E '^\| (sync benchmark|licenses benchmark|outbox benchmark|licensing server benchmark|update delivery benchmark|release app)' | \
   awk -F'|' '{ gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $3); gsub(/^ +| +$/, "", $4); gsub(/^ +| +$/, "", $5);
                printf "| %-60s | %16s | %10s | %-6s |\n", $2, $3, $4, $5 }'
 echo

@@ -352,6 +352,7 @@ async fn downloads_are_checked_like_wordpress_checks_them_and_refused_when_they_
     // Yanked: never downloaded, never offered; the site on 1.0.0 is up to date again.
     shop.env.ok(&["releases", "yank", &r11.to_string(), "--reason", "breaks checkout"]);
     assert_eq!(server.http.get(&url).send().await.unwrap().status(), 404);
+    shop.settle();
     let (_, v) = puc(&server, "km-updates-demo", &puc_query(&shop.key, "1.0.0")).await;
     assert_eq!((v["license_status"].as_str(), v["version"].as_str()), (Some("UP_TO_DATE"), Some("1.0.0")));
 

@@ -195,6 +195,7 @@ fn wordpress_updates_a_licensed_plugin_and_theme_and_refuses_what_it_must() {
     // A newer release of each: WordPress's own check finds them, its upgraders install them.
     shop.release(shop.plugin, "km-updates-demo", "1.1.0", &["--publish"]);
     shop.release(shop.theme, "km-updates-theme", "1.1.0", &["--publish"]);
+    shop.settle();
     let v = site.drive(&["check"]);
     assert_eq!(v["plugin"]["new_version"], "1.1.0", "{v}");
     assert!(v["plugin"]["package"].as_str().unwrap().starts_with(&format!("{server_url}/updates/download/KMD1.")));
@@ -210,6 +211,7 @@ fn wordpress_updates_a_licensed_plugin_and_theme_and_refuses_what_it_must() {
     // Suspended after the check: the link WordPress holds is checked again, and WordPress fails
     // the download with its own message. Checked while suspended: the update shows, no package.
     shop.release(shop.plugin, "km-updates-demo", "1.2.0", &["--publish"]);
+    shop.settle();
     let v = site.drive(&["check"]);
     assert_eq!(v["plugin"]["new_version"], "1.2.0");
     shop.env.ok(&["licenses", "suspend", &shop.license_id.to_string(), "--reason", "chargeback"]);
@@ -244,6 +246,7 @@ fn wordpress_updates_a_licensed_plugin_and_theme_and_refuses_what_it_must() {
     // them), the altered package is refused.
     std::fs::write(tmp.path().join("trust-key"), shop.env.ok(&["keys", "public"]).trim()).unwrap();
     shop.release(shop.plugin, "km-updates-demo", "1.3.0", &["--publish"]);
+    shop.settle();
     site.drive(&["check"]);
     let r = site.drive(&["upgrade-plugin"]);
     assert_eq!(r["ok"], false, "{r}");
@@ -261,6 +264,7 @@ fn wordpress_updates_a_licensed_plugin_and_theme_and_refuses_what_it_must() {
 
     // A beta reaches only a site that asks for beta.
     let beta = shop.release(shop.plugin, "km-updates-demo", "1.4.0-beta1", &["--publish", "--channel", "beta"]);
+    shop.settle();
     let v = site.drive(&["check"]);
     assert!(v["plugin"].is_null(), "a stable site is not offered the beta: {v}");
     site.drive(&["option", "km_updates_demo_channel", "beta"]);
@@ -268,6 +272,7 @@ fn wordpress_updates_a_licensed_plugin_and_theme_and_refuses_what_it_must() {
     assert_eq!(v["plugin"]["new_version"], "1.4.0-beta1", "{v}");
     // A yanked release is not offered.
     shop.env.ok(&["releases", "yank", &beta.to_string(), "--reason", "data loss on upgrade"]);
+    shop.settle();
     let v = site.drive(&["check"]);
     assert!(v["plugin"].is_null(), "the yanked beta is not offered: {v}");
     assert_eq!(v["plugin_no_update"]["new_version"], "1.3.0");

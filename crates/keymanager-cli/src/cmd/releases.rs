@@ -37,9 +37,6 @@ pub fn run(ctx: &Ctx, cmd: &ReleasesCmd, out: &mut Out) -> CmdResult {
     let now = time::now();
     match cmd {
         ReleasesCmd::Add { product, file, channel: ch, notes, version, publish, rollout } => {
-            let mut f = std::fs::File::open(file).map_err(|e| {
-                Error::invalid_input(format!("Cannot open {}: {e}.", file.display())).with_field("file")
-            })?;
             let req = AddRelease {
                 product_id: *product,
                 channel: channel(ch.as_deref())?,

@@ -86,6 +86,12 @@ impl Shop {
         self.env.json(&args)["release"]["id"].as_i64().unwrap()
     }
 
+    /// Waits out the server's release cache: a publish, a yank or a rollout reaches metadata
+    /// answers within a second (the contract's freshness; downloads check the database itself).
+    pub fn settle(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+
     pub fn serve(&self) -> Server {
         Server::spawn_at(&self.env, &format!("127.0.0.1:{}", self.port), &[], |_| {})
     }

@@ -24,6 +24,10 @@ use std::time::Duration;
 /// The largest request body read (the contract's 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// How much of a package is read from disk at a time while it is sent: large enough that a
+/// 20 MB download is a few dozen reads, small enough that 16 at once hold a few megabytes.
+const DOWNLOAD_CHUNK: usize = 256 * 1024;
+
 /// The header that carries the signature of every `/v1` answer.
 pub const SIGNATURE_HEADER: &str = "KeyManager-Signature";
 
@@ -699,7 +703,7 @@ async fn download(
                 Body::empty()
             } else {
                 match tokio::fs::File::open(&path).await {
-                    Ok(f) => Body::from_stream(tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024)),
+                    Ok(f) => Body::from_stream(tokio_util::io::ReaderStream::with_capacity(f, DOWNLOAD_CHUNK)),
                     Err(e) => {
                         tracing::error!("cannot open a release package: {e}");
                         return coded(500, "INTERNAL_ERROR", "KeyManager could not answer; try again later.");

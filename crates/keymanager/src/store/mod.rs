@@ -351,6 +351,8 @@ mod tests {
                 "pending_sales",
                 "product_envato_items",
                 "products",
+                "release_downloads",
+                "releases",
                 "settings",
                 "sync_runs",
                 "sync_state",

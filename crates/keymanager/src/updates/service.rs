@@ -16,7 +16,9 @@ use crate::verify::Asker;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Which product a request asks about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +59,9 @@ pub struct Offer {
     pub package: Option<Release>,
     pub download_url: Option<String>,
     pub installed: Option<String>,
-    /// The changelog of the versions visible to the site, newest first, readme markup.
-    pub changelog: String,
+    /// `{"description", "changelog"}` as HTML: the shown release's description and the
+    /// changelog of the versions visible to the site, newest first.
+    pub sections: Arc<Value>,
     /// The public address of the server ("" when unset).
     pub public_url: String,
     /// The newest fully rolled-out stable version (EDD's `stable_version`).
@@ -123,16 +126,66 @@ enum Found {
     Unreachable,
 }
 
+/// How long a product's releases are answered from memory before they are read again: a
+/// publish, a rollout or a yank reaches metadata answers within a second (downloads check the
+/// database itself, so a yanked release is never sent).
+const CATALOG_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// At most this many products and unknown slugs are remembered (a flood of made-up slugs
+/// empties the map rather than growing it).
+const CATALOGS_MAX: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CatalogKey {
+    Slug(String),
+    Product(i64),
+}
+
+/// Sections rendered per (release shown, beta site).
+type SectionsCache = Mutex<HashMap<(Option<i64>, bool), Arc<Value>>>;
+/// When each catalog was read, and what (None: no such product).
+type Catalogs = Mutex<HashMap<CatalogKey, (std::time::Instant, Option<Arc<Catalog>>)>>;
+
+/// A product and its releases as read, with the HTML sections rendered for each shown release.
+struct Catalog {
+    product: ProductUpdates,
+    releases: Vec<Release>,
+    sections: SectionsCache,
+}
+
+impl Catalog {
+    /// The sections for a site shown `shown` (beta or not): rendered once per catalog.
+    fn sections_for(&self, shown: Option<&Release>, beta: bool) -> Arc<Value> {
+        let key = (shown.map(|r| r.id), beta);
+        if let Some(v) = self.sections.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return v.clone();
+        }
+        let changelog = self
+            .releases
+            .iter()
+            .filter(|r| r.status == ReleaseStatus::Published && (beta || r.channel == ReleaseChannel::Stable))
+            .filter(|r| shown.is_none_or(|s| !super::version::newer(&r.version, &s.version)))
+            .take(20)
+            .map(|r| format!("= {} =\n{}\n", r.version, r.changelog))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let description = shown.map(|r| r.meta.description.as_str()).unwrap_or("");
+        let v = Arc::new(json!({ "description": to_html(description), "changelog": to_html(&changelog) }));
+        self.sections.lock().unwrap_or_else(|p| p.into_inner()).insert(key, v.clone());
+        v
+    }
+}
+
 #[derive(Clone)]
 pub struct UpdateService {
     licensing: LicensingService,
+    catalogs: Arc<Catalogs>,
 }
 
 impl UpdateService {
     /// Update answers beside `licensing` (the same store, verifier and signing key); packages are
     /// read from the store's data folder.
     pub fn new(licensing: LicensingService) -> UpdateService {
-        UpdateService { licensing }
+        UpdateService { licensing, catalogs: Default::default() }
     }
 
     async fn read<T: Send + 'static>(
@@ -142,7 +195,37 @@ impl UpdateService {
         self.licensing.store().read(f).await.map_err(Failure::Internal)
     }
 
-    /// What a site asking about `which` with `ask` is told (None: no such product).
+    /// A product's update data, read again once it is a second old (answers to sites are
+    /// many; releases change rarely). Unknown slugs are remembered too, within a bound.
+    async fn catalog(&self, key: CatalogKey) -> Result<Option<Arc<Catalog>>, Failure> {
+        if let Some((at, c)) = self.catalogs.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if at.elapsed() < CATALOG_FRESH_FOR {
+                return Ok(c.clone());
+            }
+        }
+        let k = key.clone();
+        let read = self
+            .read(move |s| {
+                let product = match &k {
+                    CatalogKey::Slug(slug) => s.product_by_update_slug(slug)?,
+                    CatalogKey::Product(id) => s.product_updates(*id)?,
+                };
+                let Some(product) = product else { return Ok(None) };
+                let releases = s.releases(Some(product.product_id))?;
+                Ok(Some(Arc::new(Catalog { product, releases, sections: Default::default() })))
+            })
+            .await?;
+        let mut map = self.catalogs.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CATALOGS_MAX {
+            map.clear();
+        }
+        map.insert(key, (std::time::Instant::now(), read.clone()));
+        Ok(read)
+    }
+
+    /// What a site asking about `which` with `ask` is told (None: no such product). The product
+    /// is found first: asking about a slug that does not exist costs no license lookup (and no
+    /// Envato request for a purchase code).
     pub async fn offer(
         &self,
         which: &Which,
@@ -152,8 +235,39 @@ impl UpdateService {
     ) -> Result<Option<Offer>, Failure> {
         let settings = self.licensing.settings().await?;
         let site = ask.site_url.as_deref().and_then(|u| crate::site::canonical(u).ok());
-        // The license first: `/v1/updates/check` may name no product but the license's.
         let named = ask.license.as_deref().map(str::trim).filter(|l| !l.is_empty());
+        let by_product = |id: Option<i64>| id.map(CatalogKey::Product);
+        let key = match which {
+            Which::Slug(slug) => Some(CatalogKey::Slug(slug.clone())),
+            Which::Edd { item_id, item_name, slug } => {
+                let (item_id, item_name, slug) = (*item_id, item_name.clone(), slug.clone());
+                let id = self
+                    .read(move |s| {
+                        Ok(s.product_for_edd(item_id, item_name.as_deref(), slug.as_deref())?.map(|p| p.product_id))
+                    })
+                    .await?;
+                match by_product(id) {
+                    Some(k) => Some(k),
+                    None => return Ok(None),
+                }
+            }
+            Which::Product { product_id: None, item_id: None } => None,
+            Which::Product { product_id, item_id } => {
+                let id = product_id.or(*item_id);
+                let id = self.read(move |s| Ok(s.product_for_edd(id, None, None)?.map(|p| p.product_id))).await?;
+                match by_product(id) {
+                    Some(k) => Some(k),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let mut catalog = match &key {
+            Some(k) => match self.catalog(k.clone()).await? {
+                Some(c) => Some(c),
+                None => return Ok(None),
+            },
+            None => None,
+        };
         let (license, pending, unreachable) = match named {
             None => (None, false, false),
             Some(text) => match self.licensing.resolve(&license_ref(text), asker, now).await {
@@ -164,23 +278,15 @@ impl UpdateService {
                 Err(f) => return Err(f),
             },
         };
-        let product = {
-            let which = which.clone();
-            let license_product = license.as_ref().map(|l| l.product_id);
-            self.read(move |s| match which {
-                Which::Slug(slug) => s.product_by_update_slug(&slug),
-                Which::Edd { item_id, item_name, slug } => {
-                    s.product_for_edd(item_id, item_name.as_deref(), slug.as_deref())
-                }
-                Which::Product { product_id: None, item_id: None } => match license_product {
-                    Some(p) => s.product_updates(p),
-                    None => Ok(None),
-                },
-                Which::Product { product_id, item_id } => s.product_for_edd(product_id.or(item_id), None, None),
-            })
-            .await?
-        };
-        let Some(product) = product else { return Ok(None) };
+        // `/v1/updates/check` naming no product asks about the license's own.
+        if catalog.is_none() {
+            match license.as_ref().map(|l| l.product_id) {
+                Some(id) => catalog = self.catalog(CatalogKey::Product(id)).await?,
+                None => return Ok(None),
+            }
+        }
+        let Some(catalog) = catalog else { return Ok(None) };
+        let product = &catalog.product;
         let found = if unreachable { Found::Unreachable } else { Found::Holder(license, pending) };
         let activated = match &found {
             Found::Holder(Some(l), _) if product.require_activation => {
@@ -189,8 +295,7 @@ impl UpdateService {
             }
             _ => false,
         };
-        let product_id = product.product_id;
-        let releases = self.read(move |s| s.releases(Some(product_id))).await?;
+        let releases = &catalog.releases;
         let rollout_site = site.clone().or_else(|| ask.fingerprint.clone()).unwrap_or_default();
         let asking = Asking {
             installed: ask.installed.as_deref(),
@@ -206,7 +311,7 @@ impl UpdateService {
             Found::Holder(None, false) if named.is_some() => Holder::NotFound,
             Found::Holder(None, false) => Holder::Nothing,
         };
-        let d = decide(product.product_id, &releases, product.require_activation, holder, &asking);
+        let d = decide(product.product_id, releases, product.require_activation, holder, &asking);
         let mut message =
             if matches!(found, Found::Unreachable) { UNREACHABLE.to_string() } else { d.code.message().to_string() };
         let public_url = settings.public_url.trim_end_matches('/').to_string();
@@ -227,25 +332,17 @@ impl UpdateService {
             }
             _ => None,
         };
-        let changelog = releases
-            .iter()
-            .filter(|r| r.status == ReleaseStatus::Published && (ask.beta || r.channel == ReleaseChannel::Stable))
-            .filter(|r| d.shown.is_none_or(|s| !super::version::newer(&r.version, &s.version)))
-            .take(20)
-            .map(|r| format!("= {} =\n{}\n", r.version, r.changelog))
-            .collect::<Vec<_>>()
-            .join("\n");
         Ok(Some(Offer {
             code: d.code,
             message,
+            sections: catalog.sections_for(d.shown, ask.beta),
             shown: d.shown.cloned(),
             package: if download_url.is_some() { d.package.cloned() } else { None },
             download_url,
             installed: ask.installed.clone(),
-            changelog,
             public_url,
-            stable_version: stable_version(&releases),
-            product,
+            stable_version: stable_version(releases),
+            product: product.clone(),
         }))
     }
 
@@ -383,11 +480,7 @@ pub fn support_link(
 }
 
 fn sections(offer: &Offer) -> Value {
-    let description = offer.shown.as_ref().map(|r| r.meta.description.as_str()).unwrap_or("");
-    json!({
-        "description": to_html(description),
-        "changelog": to_html(&offer.changelog),
-    })
+    (*offer.sections).clone()
 }
 
 /// plugin-update-checker's metadata (plugin or theme shape by the product's kind).

@@ -31,34 +31,71 @@ fn is_ndig(c: u8) -> bool {
     !c.is_ascii_digit() && c != b'.'
 }
 
+/// A canonical version, on the stack when it is short (every version a release or a site
+/// sends): comparing runs for every release on every update check, without allocating.
+enum Canonical {
+    Stack([u8; 160], usize),
+    Heap(Vec<u8>),
+}
+
+impl std::ops::Deref for Canonical {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Canonical::Stack(b, n) => &b[..*n],
+            Canonical::Heap(v) => v,
+        }
+    }
+}
+
 /// `php_canonicalize_version`: the first byte as it is, then separators as dots and a dot at
 /// each change between digits and other characters.
-fn canonical(v: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len() * 2);
-    let Some((&first, rest)) = v.split_first() else { return out };
-    out.push(first);
+fn canonical(v: &[u8]) -> Canonical {
+    if v.len() * 2 <= 160 {
+        let mut buf = [0u8; 160];
+        let n = canonical_into(v, |i, c| buf[i] = c);
+        Canonical::Stack(buf, n)
+    } else {
+        let mut out = vec![0u8; v.len() * 2];
+        let n = canonical_into(v, |i, c| out[i] = c);
+        out.truncate(n);
+        Canonical::Heap(out)
+    }
+}
+
+/// Writes the canonical form through `put(index, byte)`; returns its length (at most twice the input's).
+fn canonical_into(v: &[u8], mut put: impl FnMut(usize, u8)) -> usize {
+    let Some((&first, rest)) = v.split_first() else { return 0 };
+    let mut n = 0;
+    let mut last_out = first;
+    let mut push = |c: u8, n: &mut usize, last_out: &mut u8| {
+        put(*n, c);
+        *n += 1;
+        *last_out = c;
+    };
+    push(first, &mut n, &mut last_out);
     let mut last = first;
     for &c in rest {
-        let dot_last = out.last() == Some(&b'.');
+        let dot_last = last_out == b'.';
         if is_special(c) {
             if !dot_last {
-                out.push(b'.');
+                push(b'.', &mut n, &mut last_out);
             }
         } else if (is_ndig(last) && is_dig(c)) || (is_dig(last) && is_ndig(c)) {
             if !dot_last {
-                out.push(b'.');
+                push(b'.', &mut n, &mut last_out);
             }
-            out.push(c);
+            push(c, &mut n, &mut last_out);
         } else if !c.is_ascii_alphanumeric() {
             if !dot_last {
-                out.push(b'.');
+                push(b'.', &mut n, &mut last_out);
             }
         } else {
-            out.push(c);
+            push(c, &mut n, &mut last_out);
         }
         last = c;
     }
-    out
+    n
 }
 
 /// The rank of a named part (prefix match, as PHP's `strncmp`); unknown names rank lowest.
@@ -104,8 +141,8 @@ fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     if a.is_empty() || b.is_empty() {
         return (!a.is_empty()).cmp(&!b.is_empty());
     }
-    let v1 = if a[0] == b'#' { a.to_vec() } else { canonical(a) };
-    let v2 = if b[0] == b'#' { b.to_vec() } else { canonical(b) };
+    let v1 = if a[0] == b'#' { Canonical::Heap(a.to_vec()) } else { canonical(a) };
+    let v2 = if b[0] == b'#' { Canonical::Heap(b.to_vec()) } else { canonical(b) };
     let (mut p1, mut p2) = (0usize, 0usize);
     // `n1`/`n2`: whether a dot followed the part last read (PHP's `n1 != NULL`).
     let (mut n1, mut n2) = (true, true);
