@@ -90,7 +90,11 @@ async fn puc_and_edd_requests_get_every_field_of_the_contract() {
     assert_eq!(claims["license_id"], shop.license_id);
     assert_eq!(claims["site"], "site.example");
     let days = (claims["exp"].as_i64().unwrap() - chrono::Utc::now().timestamp()) as f64 / 86400.0;
-    assert!((6.9..=7.01).contains(&days), "links live download_link_days (7): {days}");
+    assert!((7.0..=7.05).contains(&days), "links live download_link_days (7), rounded up to the hour: {days}");
+    assert_eq!(claims["exp"].as_i64().unwrap() % 3600, 0);
+    // Asked again within the hour: the same link (one signature), not a new one per request.
+    let (_, again) = puc(&server, "km-updates-demo", &puc_query(&shop.key, "1.0.0")).await;
+    assert_eq!(again["download_url"].as_str(), Some(url));
 
     // Up to date: still eligible, still 200.
     let (s, v) = puc(&server, "km-updates-demo", &puc_query(&shop.key, "1.1.0")).await;

@@ -26,7 +26,7 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// How much of a package is read from disk at a time while it is sent: large enough that a
 /// 20 MB download is a few dozen reads, small enough that 16 at once hold a few megabytes.
-const DOWNLOAD_CHUNK: usize = 256 * 1024;
+const DOWNLOAD_CHUNK: usize = 128 * 1024;
 
 /// The header that carries the signature of every `/v1` answer.
 pub const SIGNATURE_HEADER: &str = "KeyManager-Signature";
@@ -564,7 +564,14 @@ async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response 
 
 /// A JSON answer of the update paths (unsigned: PUC and EDD read plain JSON).
 fn plain_json(status: u16, value: &serde_json::Value) -> Response {
-    let mut r = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
+    let mut body = Vec::with_capacity(512);
+    let _ = serde_json::to_writer(&mut body, value);
+    json_bytes(status, body)
+}
+
+/// A JSON answer already serialized.
+fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -623,7 +630,7 @@ async fn puc_info(
     };
     let which = crate::updates::service::Which::Slug(slug);
     match s.updates.offer(&which, &ask, who, (s.clock)()).await {
-        Ok(Some(offer)) => plain_json(200, &crate::updates::service::puc_json(&offer)),
+        Ok(Some(offer)) => json_bytes(200, crate::updates::service::puc_body(&offer)),
         Ok(None) => coded(404, "NOT_FOUND", "No product has this update slug."),
         Err(f) => update_failure(f),
     }
@@ -671,7 +678,7 @@ async fn edd(State(s): State<Served>, req: Request<Body>) -> Response {
         wordpress: field(&fields, &["wp_version"], 64),
     };
     match s.updates.offer(&which, &ask, who, (s.clock)()).await {
-        Ok(Some(offer)) => plain_json(200, &crate::updates::service::edd_json(&offer)),
+        Ok(Some(offer)) => json_bytes(200, crate::updates::service::edd_body(&offer)),
         Ok(None) => coded(404, "NOT_FOUND", "No product matches this item."),
         Err(f) => update_failure(f),
     }
@@ -702,8 +709,8 @@ async fn download(
             let body = if head {
                 Body::empty()
             } else {
-                match tokio::fs::File::open(&path).await {
-                    Ok(f) => Body::from_stream(tokio_util::io::ReaderStream::with_capacity(f, DOWNLOAD_CHUNK)),
+                match std::fs::File::open(&path) {
+                    Ok(f) => Body::from_stream(package_stream(f)),
                     Err(e) => {
                         tracing::error!("cannot open a release package: {e}");
                         return coded(500, "INTERNAL_ERROR", "KeyManager could not answer; try again later.");
@@ -731,6 +738,37 @@ async fn download(
             r
         }
     }
+}
+
+/// A package file as a body: one `DOWNLOAD_CHUNK` read at a time on the blocking pool, each
+/// read into the buffer that is sent (no second copy), the next read only when the connection
+/// has taken the last chunk. A slow reader holds its file and one chunk, never a thread.
+fn package_stream(file: std::fs::File) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut buf = vec![0u8; DOWNLOAD_CHUNK];
+            let mut filled = 0;
+            while filled < buf.len() {
+                match file.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(filled);
+            Ok((file, buf))
+        })
+        .await;
+        match read {
+            Ok(Ok((_, buf))) if buf.is_empty() => None,
+            Ok(Ok((file, buf))) => Some((Ok(axum::body::Bytes::from(buf)), Some(file))),
+            Ok(Err(e)) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    })
 }
 
 /// Unknown paths: a signed JSON `NOT_FOUND_PATH` under `/v1/`, a plain page elsewhere.

@@ -389,7 +389,7 @@ impl LicensingService {
         match named {
             LicenseRef::Key(text) => {
                 let Ok(key) = LicenseKey::parse(text) else { return Ok(Resolved::NotFound) };
-                let found = self.store.read(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
+                let found = self.store.read_row(move |s| s.license_by_key(&key)).await.map_err(Failure::Internal)?;
                 Ok(found.map_or(Resolved::NotFound, |l| Resolved::License(Box::new(l))))
             }
             LicenseRef::PurchaseCode(text) => {
@@ -397,7 +397,10 @@ impl LicensingService {
                 let c = code.as_str().to_string();
                 let known = self
                     .store
-                    .read(move |s| Ok((s.license_by_code(&c)?, s.pending_by_code(&c)?)))
+                    .read_row(move |s| match s.license_by_code(&c)? {
+                        Some(l) => Ok((Some(l), false)),
+                        None => Ok((None, s.pending_by_code(&c)?)),
+                    })
                     .await
                     .map_err(Failure::Internal)?;
                 match known {

@@ -121,6 +121,14 @@ impl Store {
 
     /// A read-only connection to an existing, up-to-date database (the readers beside the one
     /// writer). WAL lets it read while the writer writes.
+    /// A reader that never waits for a lock (`SharedStore::read_row`): a busy database is an
+    /// immediate `store.busy`, not a blocked async worker.
+    pub fn open_row_reader(path: &Path) -> Result<Store> {
+        let store = Store::open_reader(path)?;
+        store.conn.busy_timeout(Duration::ZERO)?;
+        Ok(store)
+    }
+
     pub fn open_reader(path: &Path) -> Result<Store> {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;

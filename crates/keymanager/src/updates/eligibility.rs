@@ -55,11 +55,19 @@ fn visible(r: &Release, license_key: Option<&str>, asking: &Asking) -> bool {
     r.rollout >= 100 || license_key.is_some_and(|k| super::rollout_bucket(k, asking.site) < r.rollout)
 }
 
-fn newest<'r>(releases: impl Iterator<Item = &'r Release>) -> Option<&'r Release> {
-    releases.fold(None, |best: Option<&Release>, r| match best {
-        Some(b) if !version::newer(&r.version, &b.version) => Some(b),
-        _ => Some(r),
-    })
+/// The newest of `releases`, given newest first: the first.
+fn newest<'r>(mut releases: impl Iterator<Item = &'r Release>) -> Option<&'r Release> {
+    releases.next()
+}
+
+/// Whether `releases` are newest first (`decide`'s input, the order `Store::releases` gives).
+pub fn newest_first(releases: &[Release]) -> bool {
+    releases.windows(2).all(|w| !version::newer(&w[1].version, &w[0].version))
+}
+
+/// Sorts `releases` newest first.
+pub fn sort_newest_first(releases: &mut [Release]) {
+    releases.sort_by(|a, b| version::compare(&b.version, &a.version));
 }
 
 /// Whether the site meets what the release requires (an unreported value is not held against it).
@@ -76,8 +84,9 @@ fn published_by(r: &Release, until: Timestamp) -> bool {
     r.released_at.as_deref().and_then(crate::time::parse).is_some_and(|at| at <= until)
 }
 
-/// Decides for `releases` (all of product `product_id`, any status) and `require_activation`
-/// (the product's `updates_require_activation`).
+/// Decides for `releases` (all of product `product_id`, any status, newest first as the store
+/// gives them: the newest visible is the first visible, with no version compared per request)
+/// and `require_activation` (the product's `updates_require_activation`).
 pub fn decide<'r>(
     product_id: i64,
     releases: &'r [Release],
@@ -89,6 +98,7 @@ pub fn decide<'r>(
         Holder::License { license, .. } => Some(license.license_key.as_str()),
         _ => None,
     };
+    debug_assert!(newest_first(releases), "decide takes releases newest first");
     let shown = newest(releases.iter().filter(|r| visible(r, key, asking)));
     let refuse = |code| Decision { code, shown, package: None };
     let (license, activated) = match holder {
@@ -263,7 +273,10 @@ mod tests {
             release(5, "1.1.1", Stable, Yanked, 100, "2026-03-15T00:00:00Z"),
             release(6, "2.0.0", Stable, Draft, 100, "2026-07-01T00:00:00Z"),
         ];
-        let with_php8: Vec<Release> = releases.iter().cloned().chain([php8]).collect();
+        let mut releases = releases;
+        sort_newest_first(&mut releases);
+        let mut with_php8: Vec<Release> = releases.iter().cloned().chain([php8]).collect();
+        sort_newest_first(&mut with_php8);
         let active = license(LicenseStatus::Active, LicenseSource::Envato, None);
         let suspended = license(LicenseStatus::Suspended, LicenseSource::Envato, None);
         let revoked = license(LicenseStatus::Revoked, LicenseSource::Envato, None);
@@ -481,8 +494,8 @@ mod tests {
     #[test]
     fn rollout_buckets_pick_the_release() {
         let releases = vec![
-            release(1, "1.0.0", Stable, Published, 100, "2026-01-01T00:00:00Z"),
             release(2, "1.1.0", Stable, Published, 30, "2026-03-01T00:00:00Z"),
+            release(1, "1.0.0", Stable, Published, 100, "2026-01-01T00:00:00Z"),
         ];
         let active = license(LicenseStatus::Active, LicenseSource::Envato, None);
         let (inside, outside) = sites_for(30);
@@ -508,7 +521,7 @@ mod tests {
         assert_eq!(d.shown.map(|r| r.id), Some(1));
         // 0 reaches no one, 100 everyone.
         let mut none = releases.clone();
-        none[1].rollout = 0;
+        none[0].rollout = 0;
         let d =
             decide(1, &none, false, holder, &Asking { installed: Some("1.0.0"), site: &inside, ..Default::default() });
         assert_eq!(d.code, UpdateCode::UpToDate);

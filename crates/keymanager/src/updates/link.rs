@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LinkClaims {
     pub v: u32,
     pub release_id: i64,
@@ -26,6 +26,14 @@ pub enum LinkProblem {
     Unknown,
     /// Past `exp`: 410 `LINK_EXPIRED`.
     Expired,
+}
+
+/// When a link given at `now` stops working: `days` later, rounded up to the next whole hour,
+/// so that the links one license and site are given within an hour are the same link (one
+/// signature, not one per request).
+pub fn expiry(now: crate::time::Timestamp, days: u32) -> i64 {
+    let exp = (now + chrono::Duration::days(days as i64)).timestamp();
+    exp + (3600 - exp.rem_euclid(3600)) % 3600
 }
 
 /// The token part of a link.
@@ -85,5 +93,16 @@ mod tests {
             assert_eq!(read(&signer, junk, 0), Err(LinkProblem::Unknown), "{junk:.20}");
         }
         assert_eq!(url("https://l.example/", &t), format!("https://l.example/updates/download/{t}"));
+    }
+
+    #[test]
+    fn links_live_their_days_rounded_up_to_the_hour() {
+        let at = |t: &str| crate::time::parse(t).unwrap();
+        let exp = expiry(at("2026-12-03T10:20:30Z"), 7);
+        assert_eq!(exp, at("2026-12-10T11:00:00Z").timestamp());
+        // On the hour it is not moved; every moment of one hour gives the same expiry.
+        assert_eq!(expiry(at("2026-12-03T10:00:00Z"), 7), at("2026-12-10T10:00:00Z").timestamp());
+        assert_eq!(expiry(at("2026-12-03T10:59:59Z"), 7), exp);
+        assert_eq!(expiry(at("2026-12-03T10:00:01Z"), 7), exp);
     }
 }

@@ -61,7 +61,8 @@ pub struct Offer {
     pub installed: Option<String>,
     /// `{"description", "changelog"}` as HTML: the shown release's description and the
     /// changelog of the versions visible to the site, newest first.
-    pub sections: Arc<Value>,
+    /// (JSON text, rendered once per product, release shown and channel).
+    pub sections: Arc<str>,
     /// The public address of the server ("" when unset).
     pub public_url: String,
     /// The newest fully rolled-out stable version (EDD's `stable_version`).
@@ -140,8 +141,13 @@ enum CatalogKey {
     Product(i64),
 }
 
-/// Sections rendered per (release shown, beta site).
-type SectionsCache = Mutex<HashMap<(Option<i64>, bool), Arc<Value>>>;
+/// Sections rendered per (release shown, beta site), as JSON text.
+type SectionsCache = Mutex<HashMap<(Option<i64>, bool), Arc<str>>>;
+/// Tokens already signed, and the key that signed them (a rotated key empties the map).
+type Links = Mutex<(Option<Arc<crate::api::signing::Signer>>, HashMap<LinkClaims, Arc<str>>)>;
+/// At most this many signed links are remembered (then the map starts again).
+const LINKS_MAX: usize = 4096;
+
 /// When each catalog was read, and what (None: no such product).
 type Catalogs = Mutex<HashMap<CatalogKey, (std::time::Instant, Option<Arc<Catalog>>)>>;
 
@@ -154,7 +160,7 @@ struct Catalog {
 
 impl Catalog {
     /// The sections for a site shown `shown` (beta or not): rendered once per catalog.
-    fn sections_for(&self, shown: Option<&Release>, beta: bool) -> Arc<Value> {
+    fn sections_for(&self, shown: Option<&Release>, beta: bool) -> Arc<str> {
         let key = (shown.map(|r| r.id), beta);
         if let Some(v) = self.sections.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return v.clone();
@@ -169,7 +175,8 @@ impl Catalog {
             .collect::<Vec<_>>()
             .join("\n");
         let description = shown.map(|r| r.meta.description.as_str()).unwrap_or("");
-        let v = Arc::new(json!({ "description": to_html(description), "changelog": to_html(&changelog) }));
+        let v: Arc<str> =
+            json!({ "description": to_html(description), "changelog": to_html(&changelog) }).to_string().into();
         self.sections.lock().unwrap_or_else(|p| p.into_inner()).insert(key, v.clone());
         v
     }
@@ -179,13 +186,14 @@ impl Catalog {
 pub struct UpdateService {
     licensing: LicensingService,
     catalogs: Arc<Catalogs>,
+    links: Arc<Links>,
 }
 
 impl UpdateService {
     /// Update answers beside `licensing` (the same store, verifier and signing key); packages are
     /// read from the store's data folder.
     pub fn new(licensing: LicensingService) -> UpdateService {
-        UpdateService { licensing, catalogs: Default::default() }
+        UpdateService { licensing, catalogs: Default::default(), links: Default::default() }
     }
 
     async fn read<T: Send + 'static>(
@@ -221,6 +229,26 @@ impl UpdateService {
         }
         map.insert(key, (std::time::Instant::now(), read.clone()));
         Ok(read)
+    }
+
+    /// The signed token for `claims`: a site that asks again within the hour gets the same link
+    /// without a new signature (an Ed25519 signature costs more than the rest of an answer).
+    fn link_token(&self, claims: LinkClaims) -> Arc<str> {
+        let signer = self.licensing.signer();
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        if links.0.as_ref().is_none_or(|s| !Arc::ptr_eq(s, &signer)) || links.1.len() >= LINKS_MAX {
+            *links = (Some(signer.clone()), HashMap::new());
+        }
+        if let Some(token) = links.1.get(&claims) {
+            return token.clone();
+        }
+        drop(links);
+        let token: Arc<str> = link::token(&signer, &claims).into();
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        if links.0.as_ref().is_some_and(|s| Arc::ptr_eq(s, &signer)) {
+            links.1.insert(claims, token.clone());
+        }
+        token
     }
 
     /// What a site asking about `which` with `ask` is told (None: no such product). The product
@@ -322,9 +350,9 @@ impl UpdateService {
                     release_id: r.id,
                     license_id: l.id,
                     site: site.clone().unwrap_or_default(),
-                    exp: (now + chrono::Duration::days(settings.download_link_days as i64)).timestamp(),
+                    exp: link::expiry(now, settings.download_link_days),
                 };
-                Some(link::url(&public_url, &link::token(&self.licensing.signer(), &claims)))
+                Some(link::url(&public_url, &self.link_token(claims)))
             }
             (Some(_), _) => {
                 message = NO_PUBLIC_URL.to_string();
@@ -474,17 +502,67 @@ pub fn support_link(
         release_id: release.id,
         license_id,
         site: String::new(),
-        exp: (now + chrono::Duration::days(settings.download_link_days as i64)).timestamp(),
+        exp: link::expiry(now, settings.download_link_days),
     };
     Ok((release.clone(), link::url(&public_url, &link::token(signer, &claims))))
 }
 
-fn sections(offer: &Offer) -> Value {
-    (*offer.sections).clone()
+/// `fields` (an object) with the offer's sections, as the Value the CLI prints.
+fn with_sections(mut fields: Value, offer: &Offer) -> Value {
+    fields["sections"] = serde_json::from_str(&offer.sections).unwrap_or_else(|_| json!({}));
+    fields
+}
+
+/// `fields` (an object without `sections`) with the offer's sections, as the bytes of the
+/// answer: the sections' JSON text goes in as rendered, not escaped again per request.
+fn body_with_sections(fields: &Value, offer: &Offer) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024 + offer.sections.len());
+    if serde_json::to_writer(&mut out, fields).is_err() || out.last() != Some(&b'}') {
+        return serde_json::to_vec(&with_sections(fields.clone(), offer)).unwrap_or_default();
+    }
+    out.pop();
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    out.extend_from_slice(br#""sections":"#);
+    out.extend_from_slice(offer.sections.as_bytes());
+    out.push(b'}');
+    out
+}
+
+/// plugin-update-checker's metadata as the bytes `GET /updates/{slug}/info.json` sends.
+pub fn puc_body(offer: &Offer) -> Vec<u8> {
+    let fields = puc_fields(offer);
+    if offer.product.kind != Some(UpdateKind::WpTheme) {
+        body_with_sections(&fields, offer)
+    } else {
+        serde_json::to_vec(&fields).unwrap_or_default()
+    }
+}
+
+/// EDD's `get_version` answer as the bytes `/edd` sends.
+pub fn edd_body(offer: &Offer) -> Vec<u8> {
+    body_with_sections(&edd_fields(offer), offer)
 }
 
 /// plugin-update-checker's metadata (plugin or theme shape by the product's kind).
 pub fn puc_json(offer: &Offer) -> Value {
+    let fields = puc_fields(offer);
+    if offer.product.kind != Some(UpdateKind::WpTheme) {
+        with_sections(fields, offer)
+    } else {
+        fields
+    }
+}
+
+/// EDD's `get_version` answer.
+pub fn edd_json(offer: &Offer) -> Value {
+    with_sections(edd_fields(offer), offer)
+}
+
+/// plugin-update-checker's metadata without `sections` (a plugin's answer has them, a theme's
+/// does not).
+fn puc_fields(offer: &Offer) -> Value {
     let slug = offer.product.slug.clone().unwrap_or_default();
     let version =
         offer.shown.as_ref().map(|r| r.version.clone()).or_else(|| offer.installed.clone()).unwrap_or_default();
@@ -520,7 +598,6 @@ pub fn puc_json(offer: &Offer) -> Value {
             "requires_php": r.and_then(|r| r.requires_php.clone()),
             "last_updated": r.and_then(|r| r.released_at.clone()),
             "upgrade_notice": r.map(|r| r.upgrade_notice.clone()).unwrap_or_default(),
-            "sections": sections(offer),
         })
     };
     if let Some(url) = &offer.download_url {
@@ -531,8 +608,8 @@ pub fn puc_json(offer: &Offer) -> Value {
     v
 }
 
-/// EDD's `get_version` answer.
-pub fn edd_json(offer: &Offer) -> Value {
+/// EDD's `get_version` answer without `sections`.
+fn edd_fields(offer: &Offer) -> Value {
     let r = offer.shown.as_ref();
     let installed = offer.installed.clone().unwrap_or_default();
     let new_version = match (offer.code, r) {
@@ -551,7 +628,6 @@ pub fn edd_json(offer: &Offer) -> Value {
         "homepage": homepage,
         "package": url,
         "download_link": url,
-        "sections": sections(offer),
         "banners": {},
         "icons": {},
         "requires": r.and_then(|r| r.requires.clone()).unwrap_or_default(),
@@ -562,13 +638,12 @@ pub fn edd_json(offer: &Offer) -> Value {
     })
 }
 
-/// The newest published stable version among `releases` (EDD's `stable_version`).
+/// EDD's `stable_version`: the newest stable release everyone receives, of `releases` given newest first.
 pub fn stable_version(releases: &[Release]) -> Option<String> {
     releases
         .iter()
-        .filter(|r| r.status == ReleaseStatus::Published && r.channel == ReleaseChannel::Stable && r.rollout >= 100)
+        .find(|r| r.status == ReleaseStatus::Published && r.channel == ReleaseChannel::Stable && r.rollout >= 100)
         .map(|r| r.version.clone())
-        .reduce(|a, b| if super::version::newer(&b, &a) { b } else { a })
 }
 
 #[cfg(test)]
