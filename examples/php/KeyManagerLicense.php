@@ -141,6 +141,46 @@ final class KeyManagerLicense
     }
 
     /**
+     * The address plugin-update-checker asks for this product's updates (shared/docs/updates-api.md):
+     * pass it to PucFactory::buildUpdateChecker($license->updateUrl('my-plugin'), __FILE__, 'my-plugin').
+     * It carries the activated license's key and this site; PUC adds installed_version and
+     * php itself. Without an activated license it carries no key: WordPress is shown the
+     * newest version, never a package. $channel 'beta' asks for beta releases too.
+     */
+    public function updateUrl($slug, $channel = null)
+    {
+        $query = array();
+        $key = $this->licenseKey();
+        if ($key !== '') {
+            $query['license_key'] = $key;
+        }
+        if ($this->siteUrl !== null && $this->siteUrl !== '') {
+            $query['site'] = $this->siteUrl;
+        }
+        if ($channel === 'beta') {
+            $query['channel'] = 'beta';
+        }
+        $url = $this->server . '/updates/' . rawurlencode($slug) . '/info.json';
+        return $query ? $url . '?' . http_build_query($query, '', '&', PHP_QUERY_RFC3986) : $url;
+    }
+
+    /**
+     * The store URL for EDD's updater (EDD_SL_Plugin_Updater's first argument), with
+     * licenseKey() as its 'license' and the Envato item ID or the product's ID as 'item_id'.
+     */
+    public function eddUrl()
+    {
+        return $this->server . '/edd';
+    }
+
+    /** The activated license's key ("" when none is activated here). */
+    public function licenseKey()
+    {
+        $state = $this->state();
+        return $state ? (string) $state['key'] : '';
+    }
+
+    /**
      * Whether the product may run licensed: the last genuine answer said VALID and the offline
      * certificate (signed by the seller) has not expired. Works with the server unreachable.
      */

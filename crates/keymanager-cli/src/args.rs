@@ -451,6 +451,14 @@ pub enum UpdatesCmd {
         #[arg(long, value_name = "RELEASE_ID")]
         release: Option<i64>,
     },
+    /// Print the code to paste into the plugin or theme (plugin-update-checker; --edd: EDD's updater).
+    Snippet {
+        #[arg(long, value_name = "PRODUCT_ID")]
+        product: i64,
+        /// EDD Software Licensing's EDD_SL_Plugin_Updater instead (plugins only).
+        #[arg(long)]
+        edd: bool,
+    },
 }
 
 #[derive(Args)]

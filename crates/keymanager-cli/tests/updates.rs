@@ -364,6 +364,18 @@ async fn downloads_are_checked_like_wordpress_checks_them_and_refused_when_they_
     let link = shop.env.json(&["updates", "link", "--license", &shop.license_id.to_string(), "--json"]);
     assert_eq!(link["version"], "1.0.0");
     assert_eq!(server.http.get(link["url"].as_str().unwrap()).send().await.unwrap().status(), 200);
+    // `updates snippet`: the code to paste, with this server's address, the slug and the key.
+    let public_key = shop.env.ok(&["keys", "public"]).trim().to_string();
+    let puc_code = shop.env.ok(&["updates", "snippet", "--product", &shop.plugin.to_string()]);
+    assert!(puc_code.contains(&format!("'{}/updates/km-updates-demo/info.json'", server.base)), "{puc_code}");
+    assert!(puc_code.contains(&public_key) && puc_code.contains("wp_signature_softfail"), "{puc_code}");
+    let edd_code = shop.env.ok(&["updates", "snippet", "--product", &shop.plugin.to_string(), "--edd"]);
+    assert!(edd_code.contains("EDD_SL_Plugin_Updater") && edd_code.contains(&format!("'{}/edd'", server.base)));
+    shop.env.ok(&["products", "edit", &shop.theme.to_string(), "--update-kind", "wp-theme"]);
+    let (code, _, err) = shop.env.out(&["updates", "snippet", "--product", &shop.theme.to_string(), "--edd"]);
+    assert!(code != 0 && err.contains("theme"), "{err}");
+    let (code, _, err) = shop.env.out(&["updates", "snippet", "--product", "999"]);
+    assert!(code != 0 && err.contains("product.not_found"), "{err}");
     // `updates check` answers as the site is answered (exit 0 with a package).
     let (code, out, _) =
         shop.env.out(&["updates", "check", "--slug", "km-updates-demo", "--key", &shop.key, "--installed", "0.9.0"]);

@@ -36,6 +36,21 @@ check('validate', $v['code'] === 'VALID' && $v['valid'] === true, $v);
 $again = $site->activate($key, $fp, 'Shop one');
 check('activating again is idempotent', $again['code'] === 'ALREADY_ACTIVATED', $again);
 
+// Updates (updates-api.md): the product's slug is km-updates-demo with a published 1.0.0.
+$site->forSite('https://shop-one.example');
+$url = $site->updateUrl('km-updates-demo');
+check('updateUrl carries the key and the site', strpos($url, $server . '/updates/km-updates-demo/info.json?license_key=') === 0
+    && strpos($url, 'site=https%3A%2F%2Fshop-one.example') !== false, $url);
+$meta = json_decode((string) file_get_contents($url . '&installed_version=0.9.0&php=' . PHP_VERSION), true);
+check('plugin-update-checker is offered the update with a package', is_array($meta) && $meta['license_status'] === 'UPDATE_AVAILABLE'
+    && $meta['version'] === '1.0.0' && strpos($meta['download_url'], $server . '/updates/download/KMD1.') === 0, $meta);
+list($loadU, $saveU) = memory();
+$unlicensed = new KeyManagerLicense($server, $publicKey, $itemId, $loadU, $saveU);
+$meta = json_decode((string) file_get_contents($unlicensed->updateUrl('km-updates-demo') . '?installed_version=0.9.0'), true);
+check('without a license: the version, no package', $meta['license_status'] === 'NO_LICENSE' && !isset($meta['download_url'])
+    && $unlicensed->licenseKey() === '' && $site->licenseKey() !== '' && $site->eddUrl() === $server . '/edd', $meta);
+$site->forSite(null);
+
 list($load2, $save2) = memory();
 $second = new KeyManagerLicense($server, $publicKey, $itemId, $load2, $save2);
 $b = $second->activate($key, KeyManagerLicense::fingerprint('https://shop-two.example'));

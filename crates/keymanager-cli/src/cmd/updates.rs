@@ -1,5 +1,6 @@
 //! `updates check` (what a site is told, through the same service the server answers with) and
-//! `updates link` (a download link for a support reply).
+//! `updates link` (a download link for a support reply), and `updates snippet` (the code to paste
+//! into the plugin or theme).
 
 use crate::args::UpdatesCmd;
 use crate::context::{runtime, Ctx};
@@ -69,6 +70,24 @@ pub fn run(ctx: &Ctx, cmd: &UpdatesCmd, out: &mut Out) -> CmdResult {
             out.emit(&serde_json::json!({ "release_id": r.id, "version": r.version, "url": url }), |w| {
                 writeln!(w, "{} {} for license {license}:", r.product_name, r.version)?;
                 writeln!(w, "{url}")
+            })
+        }
+        UpdatesCmd::Snippet { product, edd } => {
+            let key = signing::SignerCell::load(&ctx.data_dir()?)?.current().public_key();
+            let snippet = keymanager::updates::snippet::for_product(&ctx.store()?, *product, &key)?;
+            let code = if *edd {
+                snippet.edd.clone().ok_or_else(|| {
+                    Error::invalid_input("EDD's updater is for plugins: a theme uses the plugin-update-checker code.")
+                        .with_field("edd")
+                })?
+            } else {
+                snippet.puc.clone()
+            };
+            out.emit(&snippet, |w| {
+                if let Some(problem) = &snippet.problem {
+                    writeln!(w, "// Note: {problem}")?;
+                }
+                write!(w, "{code}")
             })
         }
     }
