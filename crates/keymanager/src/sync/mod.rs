@@ -31,11 +31,17 @@ pub struct SharedStore {
     data_dir: Option<Arc<std::path::PathBuf>>,
     /// The database file, for the connections `read_row` keeps on async workers.
     path: Option<Arc<std::path::PathBuf>>,
+    /// This store's number in the process: a connection `read_row` kept for another store (even
+    /// one opened later on the same path) is never used for this one.
+    id: u64,
 }
 
+/// The numbers `SharedStore::new` gives.
+static NEXT_STORE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 thread_local! {
-    /// `read_row`'s connection on this thread, and the database file it is open on.
-    static ROW_READER: std::cell::RefCell<Option<(Arc<std::path::PathBuf>, Store)>> =
+    /// `read_row`'s connection on this thread, and the store (`SharedStore::id`) it reads.
+    static ROW_READER: std::cell::RefCell<Option<(u64, Store)>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -117,7 +123,8 @@ impl SharedStore {
         let readers = store.path().and_then(Readers::start).map(Arc::new);
         let data_dir = store.path().and_then(|p| p.parent()).map(|d| Arc::new(d.to_path_buf()));
         let path = store.path().map(|p| Arc::new(p.to_path_buf()));
-        SharedStore { writer: Arc::new(Mutex::new(store)), readers, data_dir, path }
+        let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
+        SharedStore { writer: Arc::new(Mutex::new(store)), readers, data_dir, path, id }
     }
 
     /// The data folder (release packages live in it); None for a store in memory.
@@ -171,10 +178,10 @@ impl SharedStore {
         let Some(path) = self.path.clone() else { return self.read(f).await };
         let here = ROW_READER.with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
-            if slot.as_ref().is_none_or(|(p, _)| p != &path) {
+            if slot.as_ref().is_none_or(|(id, _)| *id != self.id) {
                 *slot = None;
                 let store = Store::open_row_reader(&path).ok()?;
-                *slot = Some((path.clone(), store));
+                *slot = Some((self.id, store));
             }
             let (_, store) = slot.as_ref()?;
             match f(store) {
@@ -425,12 +432,17 @@ mod tests {
             shared.lock().update_settings(&[("store_name".into(), n.into())], now).unwrap();
             assert_eq!(shared.read_row(name).await.unwrap(), n);
         }
-        // Another database on the same thread: the kept connection follows the path.
+        // Another database on the same thread: the kept connection follows the store.
         let other = tempfile::tempdir().unwrap();
         let second = SharedStore::new(Store::open_in_dir(other.path()).unwrap());
         second.lock().update_settings(&[("store_name".into(), "Other".into())], now).unwrap();
         assert_eq!(second.read_row(name).await.unwrap(), "Other");
         assert_eq!(shared.read_row(name).await.unwrap(), "Third");
+        assert_eq!(second.read_row(name).await.unwrap(), "Other");
+        // Another store opened later on the same file reads through its own connection.
+        let again = SharedStore::new(Store::open_in_dir(dir.path()).unwrap());
+        assert_ne!(again.id, shared.id);
+        assert_eq!(again.read_row(name).await.unwrap(), "Third");
         // A store in memory reads through the writer.
         let memory = SharedStore::new(Store::open_in_memory().unwrap());
         memory.lock().update_settings(&[("store_name".into(), "Memory".into())], now).unwrap();
