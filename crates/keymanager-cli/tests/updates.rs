@@ -386,6 +386,63 @@ async fn downloads_are_checked_like_wordpress_checks_them_and_refused_when_they_
     assert!(out.starts_with("NO_LICENSE"));
 }
 
+/// Clients that start downloads of a large package and never read hold nothing the other
+/// requests need: a new download (its checks read the database, its count is a write), a
+/// metadata check and a validation are answered at once beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_downloads_hold_no_connection_or_thread_others_need() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let shop = Shop::new();
+    let zip = shop.env.dir.path().join("large.zip");
+    std::fs::write(&zip, common::shop::large_package("km-updates-demo", "1.0.0", 16)).unwrap();
+    let plugin = shop.plugin.to_string();
+    shop.env.ok(&["releases", "add", "--product", &plugin, &zip.to_string_lossy(), "--publish"]);
+    shop.env.ok(&["settings", "set", "downloads_per_day", "100"]);
+    let server = shop.serve();
+    let (_, v) = puc(&server, "km-updates-demo", &puc_query(&shop.key, "0.9.0")).await;
+    let url = v["download_url"].as_str().unwrap().to_string();
+    let path = url.strip_prefix(&server.base).unwrap().to_string();
+
+    // 24 downloads started (within the 32 connections an address may hold), none read past the
+    // first bytes: each is stuck with the socket's buffers full.
+    let addr = server.base.strip_prefix("http://").unwrap().to_string();
+    let mut stalled = Vec::new();
+    for _ in 0..24 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+        let mut first = [0u8; 12];
+        c.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        stalled.push(c);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let quick = std::time::Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    // A whole download, checked as WordPress checks it.
+    let r = tokio::time::timeout(quick, server.http.get(&url).send()).await.expect("a download beside them").unwrap();
+    assert_eq!(r.status(), 200);
+    let md5 = r.headers()["content-md5"].to_str().unwrap().to_string();
+    let body = tokio::time::timeout(quick, r.bytes()).await.expect("its body").unwrap();
+    assert!(body.len() > 16 << 20);
+    assert_eq!(STANDARD.encode(md5::Md5::digest(&body)), md5);
+    // A metadata check and a signed validation.
+    let (s, v) = tokio::time::timeout(quick, puc(&server, "km-updates-demo", &puc_query(&shop.key, "1.0.0")))
+        .await
+        .expect("a metadata check beside them");
+    assert_eq!((s, v["license_status"].as_str()), (200, Some("UP_TO_DATE")));
+    let r = tokio::time::timeout(
+        quick,
+        server.http.post(format!("{}/v1/licenses/validate", server.base)).json(&json!({ "key": shop.key })).send(),
+    )
+    .await
+    .expect("a validation beside them")
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() < quick, "answered beside 24 stalled downloads in {:?}", started.elapsed());
+    drop(stalled);
+}
+
 #[test]
 fn publishing_refuses_bad_packages_with_codes_and_keeps_nothing() {
     let shop = Shop::new();

@@ -45,6 +45,28 @@ pub fn package(name: &str, version: &str) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The fixture `name` with `mb` MB of incompressible bytes beside it (`{name}/assets.bin`,
+/// stored): a package larger than the sockets' buffers.
+pub fn large_package(name: &str, version: &str, mb: usize) -> Vec<u8> {
+    let small = package(name, version);
+    let mut z = zip::ZipWriter::new_append(std::io::Cursor::new(small)).unwrap();
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file(format!("{name}/assets.bin"), stored).unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let block: Vec<u8> = (0..1 << 17)
+        .flat_map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()
+        })
+        .collect();
+    for _ in 0..mb {
+        z.write_all(&block).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
 /// A free port on loopback (the server's public URL must be known before it starts).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
