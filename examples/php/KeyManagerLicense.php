@@ -1,7 +1,7 @@
 <?php
 /**
  * KeyManagerLicense: a small, dependency-free client of the KeyManager licensing API
- * (shared/docs/licensing-api.md) for a WordPress theme or plugin, or any PHP product.
+ * (docs/licensing-api.md in the KeyManager project) for a WordPress theme or plugin, or any PHP product.
  *
  * - activate() when the buyer enters a license key (or an Envato purchase code);
  * - validate() once a day (call it from a scheduled event);
@@ -141,7 +141,7 @@ final class KeyManagerLicense
     }
 
     /**
-     * The address plugin-update-checker asks for this product's updates (shared/docs/updates-api.md):
+     * The address plugin-update-checker asks for this product's updates (docs/updates.md):
      * pass it to PucFactory::buildUpdateChecker($license->updateUrl('my-plugin'), __FILE__, 'my-plugin').
      * It carries the activated license's key and this site; PUC adds installed_version and
      * php itself. Without an activated license it carries no key: WordPress is shown the
