@@ -306,9 +306,7 @@ pub async fn license_change_status(
     action: LicenseAction,
     reason: String,
 ) -> Reply<License> {
-    let l = state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await?;
-    kick(&state);
-    Ok(l)
+    state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await
 }
 
 /// Bulk suspend/revoke/reactivate of a selection, with one reason.
@@ -319,9 +317,7 @@ pub async fn licenses_change_status(
     action: LicenseAction,
     reason: String,
 ) -> Reply<licensing::BulkResult> {
-    let r = state.with_store(move |s| licensing::change_status_many(s, &ids, action, &reason, time::now())).await?;
-    kick(&state);
-    Ok(r)
+    state.with_store(move |s| licensing::change_status_many(s, &ids, action, &reason, time::now())).await
 }
 
 #[tauri::command]
@@ -449,9 +445,7 @@ pub async fn webhook_update(
     enabled: Option<bool>,
 ) -> Reply<WebhookEndpoint> {
     let filter = events.as_deref().map(EventFilter::parse).transpose()?;
-    let ep = state.with_store(move |s| s.update_webhook_endpoint(id, filter.as_ref(), enabled, time::now())).await?;
-    kick(&state);
-    Ok(ep)
+    state.with_store(move |s| s.update_webhook_endpoint(id, filter.as_ref(), enabled, time::now())).await
 }
 
 #[tauri::command]
@@ -550,7 +544,6 @@ pub async fn license_issue(
             licensing::issue(s, product_id, buyer.as_deref(), buyer_email.as_deref(), note.as_deref(), time::now())
         })
         .await?;
-    kick(&state);
     Ok(l)
 }
 
@@ -594,13 +587,6 @@ pub async fn backup_restore(state: State<'_, AppState>, path: String) -> Reply<R
             backup::restore(s, &dir, std::path::Path::new(&path), time::now())
         })
         .await
-}
-
-/// Wakes the outbox after a change that may have queued messages.
-fn kick(state: &AppState) {
-    if let Some(o) = &state.outbox {
-        o.kick();
-    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {

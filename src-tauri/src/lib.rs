@@ -62,6 +62,7 @@ pub fn run() {
             let state = AppState::open();
             let status = state.worker.as_ref().map(|w| w.subscribe());
             let outbox = state.outbox.as_ref().map(|o| o.subscribe());
+            let changes = state.shared_store().ok().map(|s| s.changes());
             // The daily automatic backup while the app runs.
             if let (Ok(store), Some(dir)) = (state.shared_store(), state.data_dir.clone()) {
                 let _guard = tauri::async_runtime::handle().inner().enter();
@@ -89,6 +90,9 @@ pub fn run() {
             }
             if let Some(rx) = outbox {
                 status::spawn_outbox(app.handle().clone(), rx);
+            }
+            if let Some(rx) = changes {
+                status::spawn_db_changed(app.handle().clone(), rx);
             }
             // Started at login: stay in the tray until the seller opens the window.
             if !std::env::args().any(|a| a == MINIMIZED_ARG) {

@@ -93,20 +93,46 @@ pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, t
     });
 }
 
-pub const OUTBOX_STATUS_EVENT: &str = "outbox-status";
-
-/// Follows the outbox: each pass that did something reaches the window (`outbox-status`), and
-/// a destination that starts failing (or an endpoint disabled by 410) gets one native
-/// notification; the store tells each once, not per message.
+/// A destination that starts failing (or an endpoint disabled by 410) gets one native
+/// notification; the store tells each once, not per message. (The window follows the outbox
+/// through `db-changed`.)
 pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymanager::outbox::OutboxStatus>) {
     tauri::async_runtime::spawn(async move {
         while rx.changed().await.is_ok() {
             let status = rx.borrow_and_update().clone();
-            let _ = app.emit(OUTBOX_STATUS_EVENT, &status);
             for f in &status.newly_failing {
                 let title = if f.disabled { "Webhook endpoint turned off" } else { "Delivery failing" };
                 notify(&app, title, &format!("{}: {}", f.label, f.error));
             }
+        }
+    });
+}
+
+pub const DB_CHANGED_EVENT: &str = "db-changed";
+
+/// Tells the window which tables commits changed (`db-changed`), gathered over 150 ms so a
+/// sync's thousand commits are a few events; the window refetches what reads those tables.
+pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::sync::Changed>) {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let mut tables = std::collections::BTreeSet::new();
+            let mut all = false;
+            match rx.recv().await {
+                Ok(t) => tables.extend(t.iter().cloned()),
+                Err(RecvError::Lagged(_)) => all = true,
+                Err(RecvError::Closed) => break,
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            loop {
+                match rx.try_recv() {
+                    Ok(t) => tables.extend(t.iter().cloned()),
+                    Err(TryRecvError::Lagged(_)) => all = true,
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                }
+            }
+            let changed = keymanager::sync::DbChanged { tables: tables.into_iter().collect(), all };
+            let _ = app.emit(DB_CHANGED_EVENT, &changed);
         }
     });
 }

@@ -11,6 +11,7 @@ import { SettingsPage } from "./settings/SettingsPage";
 import { FirstRun } from "./pages/FirstRun";
 import { KeychainNotice } from "./KeychainNotice";
 import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
+import { useDbChanged } from "./useDbChanged";
 
 export const PAGES = [
   { id: "dashboard", label: "Dashboard", icon: "◧" },
@@ -99,6 +100,7 @@ export function App() {
     && !(keychainProblem && token.data.token_hint) && !skipped;
   // The one listener to the background sync, for every page: lists refresh when a run ends.
   useSyncStatusEvents();
+  useDbChanged();
   const sync = useSyncStatus();
 
   return (

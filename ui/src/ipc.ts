@@ -3,6 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
+import type { DbChanged } from "./bindings/DbChanged";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { EnvatoSaveResult } from "./bindings/EnvatoSaveResult";
 import type { TokenStatus } from "./bindings/TokenStatus";
@@ -196,6 +197,8 @@ export const ipc = {
   onCloseBlocked: (cb: () => void) => listen<null>("close-blocked", () => cb()),
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
+  /** Which tables commits changed (gathered over 150 ms), so the window refetches what reads them. */
+  onDbChanged: (cb: (changed: DbChanged) => void) => listen<DbChanged>("db-changed", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */
   onValidationStep: (cb: (step: ValidationStep) => void) => listen<ValidationStep>("token-validation-step", (e) => cb(e.payload)),
 };

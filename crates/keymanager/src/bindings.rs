@@ -32,6 +32,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         Channel, Delivery, DeliveryStatus, FailingDestination, NewlyFailing, OutboxCounts, WebhookEndpoint,
     };
     use crate::sync::worker::SyncStatus;
+    use crate::sync::DbChanged;
     use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
     use crate::webhooks::NewEndpoint;
     vec![
@@ -78,6 +79,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<SyncProgress>(),
         one::<SyncSummary>(),
         one::<SyncStatus>(),
+        one::<DbChanged>(),
         one::<LicenseCounts>(),
         one::<Activation>(),
         one::<LookupSale>(),

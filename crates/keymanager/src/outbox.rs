@@ -292,6 +292,9 @@ impl OutboxWorker {
         let wake = Arc::new(Notify::new());
         let (tx, status) = watch::channel(OutboxStatus::default());
         let w = wake.clone();
+        // Every commit that queued a message wakes the worker (an activation over HTTP, a freed
+        // slot, a product change): no caller has to remember to.
+        let mut changed = deliverer.store.changes();
         tokio::spawn(async move {
             let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
@@ -321,6 +324,7 @@ impl OutboxWorker {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = w.notified() => {}
+                    _ = outbox_written(&mut changed) => {}
                 }
                 if tx.is_closed() && Arc::strong_count(&w) == 1 {
                     break;
@@ -330,13 +334,27 @@ impl OutboxWorker {
         OutboxWorker { wake, status }
     }
 
-    /// Delivers now (after Test, "E-mail key to buyer", a sync).
+    /// Delivers now, whatever is due (a commit that queues a message wakes the worker by itself).
     pub fn kick(&self) {
         self.wake.notify_one();
     }
 
     pub fn subscribe(&self) -> watch::Receiver<OutboxStatus> {
         self.status.clone()
+    }
+}
+
+/// Returns once a commit wrote to the outbox (or listening fell behind: deliver to be sure);
+/// never, once the store is gone.
+async fn outbox_written(changed: &mut tokio::sync::broadcast::Receiver<crate::sync::Changed>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changed.recv().await {
+            Ok(tables) if tables.iter().any(|t| t == "outbox") => return,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
     }
 }
 

@@ -144,6 +144,45 @@ fn the_webview_can_reach_only_keymanagers_commands() {
     }
 }
 
+/// Every command the UI calls and every event it listens to exists in Rust: a renamed command
+/// or event fails here, not in the seller's window.
+#[test]
+fn the_ui_calls_only_commands_and_events_rust_has() {
+    let root = root();
+    let ipc = std::fs::read_to_string(root.join("ui/src/ipc.ts")).unwrap();
+    let list = std::fs::read_to_string(root.join("src-tauri/commands.list")).unwrap();
+    let commands: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+    let quoted_after = |marker: &str| -> Vec<String> {
+        ipc.split(marker)
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest.split_once('(')?.1.trim_start();
+                let rest = rest.strip_prefix('"')?;
+                Some(rest.split('"').next()?.to_string())
+            })
+            .collect()
+    };
+    let called = quoted_after("call<");
+    assert!(called.len() > 50, "the commands ipc.ts calls were read ({})", called.len());
+    for c in &called {
+        assert!(commands.contains(&c.as_str()), "ipc.ts calls `{c}`, which src-tauri/commands.list does not register");
+    }
+    let mut rust = String::new();
+    let mut files = Vec::new();
+    files_under(&root.join("src-tauri/src"), &[".rs"], &mut files);
+    for f in files {
+        rust.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    let events = quoted_after("listen<");
+    assert!(events.contains(&"db-changed".to_string()) && events.len() >= 5, "{events:?}");
+    for e in &events {
+        assert!(
+            rust.contains(&format!("_EVENT: &str = \"{e}\"")),
+            "ipc.ts listens to `{e}`, which no Rust event constant names"
+        );
+    }
+}
+
 #[test]
 fn every_desktop_platform_gets_its_native_keychain_backend() {
     for (target, feature) in [

@@ -159,7 +159,7 @@ function ReviewRow({ item, products, onCreate, onMap }: {
 
 /** Webhook endpoints or the mail server that are failing: one line each, until they recover. */
 function DeliveryWarnings() {
-  const counts = useQuery({ queryKey: keys.outboxCounts, queryFn: ipc.outboxCounts, refetchInterval: 10000 });
+  const counts = useQuery({ queryKey: keys.outboxCounts, queryFn: ipc.outboxCounts });
   const c = counts.data;
   if (!c || (c.failing.length === 0 && c.failed === 0)) return null;
   return (

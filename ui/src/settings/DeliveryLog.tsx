@@ -13,11 +13,10 @@ export function deliveryState(d: Delivery): string {
 /** The outbox's log for a channel (or one endpoint): status, attempts, last answer, and Replay. */
 export function DeliveryLog({ channel, endpointId = null }: { channel: Channel; endpointId?: number | null }) {
   const queryClient = useQueryClient();
-  // Polled while shown: deliveries happen in the background.
+  // Deliveries happen in the background: each one's commit refetches this (`db-changed`).
   const log = useQuery({
     queryKey: keys.deliveriesOf(endpointId, channel),
     queryFn: () => ipc.deliveries(endpointId, channel, 100),
-    refetchInterval: 3000,
   });
   const replay = useMutation({
     mutationFn: (id: string) => ipc.deliveryReplay(id),

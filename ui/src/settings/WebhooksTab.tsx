@@ -23,7 +23,7 @@ export const EVENT_TYPES: { type: EventType; label: string }[] = [
 /** Settings > Webhooks: endpoints, their events, the secret shown once, Test, and the delivery log. */
 export function WebhooksTab() {
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: keys.webhooks, queryFn: ipc.webhooksList, refetchInterval: 5000 });
+  const list = useQuery({ queryKey: keys.webhooks, queryFn: ipc.webhooksList });
   const [url, setUrl] = useState("");
   const [all, setAll] = useState(true);
   const [chosen, setChosen] = useState<EventType[]>(["license.created"]);

@@ -9,6 +9,7 @@ mod abuse;
 mod account;
 mod audit;
 mod backup;
+mod changes;
 mod checkpoint;
 mod licenses;
 mod licensing;
@@ -70,6 +71,8 @@ pub struct Store {
     path: Option<PathBuf>,
     /// Set once checkpoints moved to their own thread.
     checkpoints: Option<std::sync::Arc<checkpoint::Progress>>,
+    /// The tables written since last taken, once `track_changes` was called.
+    changes: Option<changes::Pending>,
 }
 
 impl Store {
@@ -150,7 +153,7 @@ impl Store {
         if version < SCHEMA_VERSION {
             return Err(Error::internal("The database is not up to date; open it for writing first."));
         }
-        Ok(Store { conn, path: Some(path.to_path_buf()), checkpoints: None })
+        Ok(Store { conn, path: Some(path.to_path_buf()), checkpoints: None, changes: None })
     }
 
     /// A private in-memory database, for tests.
@@ -161,7 +164,7 @@ impl Store {
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Store> {
         configure(&conn)?;
         migrate(&mut conn)?;
-        Ok(Store { conn, path, checkpoints: None })
+        Ok(Store { conn, path, checkpoints: None, changes: None })
     }
 
     /// Moves this writer's WAL checkpoints to a thread of their own (`checkpoint`): for a

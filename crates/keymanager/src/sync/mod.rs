@@ -34,6 +34,53 @@ pub struct SharedStore {
     /// This store's number in the process: a connection `read_row` kept for another store (even
     /// one opened later on the same path) is never used for this one.
     id: u64,
+    /// The tables each release of the writer changed (`changes`).
+    changed: tokio::sync::broadcast::Sender<Changed>,
+}
+
+/// The tables one or more commits changed, by name (`SharedStore::changes`).
+pub type Changed = Arc<[String]>;
+
+/// What the window is told after commits (`db-changed`): the tables that changed, or `all`
+/// when the listener fell behind and everything should be read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct DbChanged {
+    pub tables: Vec<String>,
+    pub all: bool,
+}
+
+/// The writer, locked; when it is released, the tables its commits changed are told to
+/// `SharedStore::changes`' listeners.
+pub struct Writer<'a> {
+    store: std::sync::MutexGuard<'a, Store>,
+    changed: &'a tokio::sync::broadcast::Sender<Changed>,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        tell(&self.store, self.changed);
+    }
+}
+
+/// Sends what `store`'s commits changed, if anything, to the listeners (none listening is fine).
+fn tell(store: &Store, changed: &tokio::sync::broadcast::Sender<Changed>) {
+    let tables = store.take_changes();
+    if !tables.is_empty() {
+        let _ = changed.send(tables.into());
+    }
 }
 
 /// The numbers `SharedStore::new` gives.
@@ -116,6 +163,10 @@ impl Readers {
 
 impl SharedStore {
     pub fn new(mut store: Store) -> SharedStore {
+        // Without it, listeners are simply never told (the outbox worker still polls).
+        if let Err(e) = store.track_changes() {
+            tracing::warn!(code = %e.code, "changes are not told: {}", e.message);
+        }
         // A sync commits hundreds of pages a second: it should not wait for the disk's flushes.
         if let Err(e) = store.checkpoint_in_background() {
             tracing::warn!(code = %e.code, "checkpoints stay in the writer: {}", e.message);
@@ -124,7 +175,8 @@ impl SharedStore {
         let data_dir = store.path().and_then(|p| p.parent()).map(|d| Arc::new(d.to_path_buf()));
         let path = store.path().map(|p| Arc::new(p.to_path_buf()));
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
-        SharedStore { writer: Arc::new(Mutex::new(store)), readers, data_dir, path, id }
+        let (changed, _) = tokio::sync::broadcast::channel(256);
+        SharedStore { writer: Arc::new(Mutex::new(store)), readers, data_dir, path, id, changed }
     }
 
     /// The data folder (release packages live in it); None for a store in memory.
@@ -138,10 +190,22 @@ impl SharedStore {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
     {
-        let store = self.writer.clone();
-        tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+        let (store, changed) = (self.writer.clone(), self.changed.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            let out = f(&mut store);
+            tell(&store, &changed);
+            out
+        })
+        .await
+        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+    }
+
+    /// The tables the writer's commits change, as they are committed (every write through
+    /// `run` or `lock` is told once the writer is released). A listener that falls behind by
+    /// more than 256 releases is told `Lagged`: it should refresh everything it follows.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Changed> {
+        self.changed.subscribe()
     }
 
     /// Runs `f` with a read-only connection, on a reader thread.
@@ -196,8 +260,8 @@ impl SharedStore {
     }
 
     /// Direct access to the writer for synchronous callers (tests, the CLI outside async code).
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn lock(&self) -> Writer<'_> {
+        Writer { store: self.writer.lock().unwrap_or_else(|p| p.into_inner()), changed: &self.changed }
     }
 }
 
