@@ -264,10 +264,22 @@ impl Deliverer {
 impl Deliverer {
     /// Delivers what is due now (at most 20 s) and answers with `message_id`'s row: Test,
     /// "E-mail key to buyer" and replay show their outcome at once.
+    /// The outbox worker, woken by the same commit, may have claimed the message first: then
+    /// this waits for its first attempt to be recorded (at most 20 s), so the answer is the
+    /// attempt's outcome, not "waiting".
     pub async fn deliver_now(&self, message_id: &str) -> Result<crate::store::Delivery> {
-        self.run_due(Some(Duration::from_secs(20))).await?;
-        let id = message_id.to_string();
-        self.store.read(move |s| s.delivery(&id)).await
+        let started = tokio::time::Instant::now();
+        let budget = Duration::from_secs(20);
+        loop {
+            self.run_due(Some(budget)).await?;
+            let id = message_id.to_string();
+            let row = self.store.read(move |s| s.delivery(&id)).await?;
+            let attempted = row.status != crate::store::DeliveryStatus::Pending || row.attempts > 0;
+            if attempted || started.elapsed() >= budget {
+                return Ok(row);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
