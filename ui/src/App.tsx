@@ -12,6 +12,7 @@ import { FirstRun } from "./pages/FirstRun";
 import { KeychainNotice } from "./KeychainNotice";
 import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
 import { useDbChanged } from "./useDbChanged";
+import { useTauriEvent } from "./hooks/useTauriEvent";
 
 export const PAGES = [
   { id: "dashboard", label: "Dashboard", icon: "◧" },
@@ -38,10 +39,7 @@ export function App() {
   const [unsaved, setUnsaved] = useState(false);
   const [leaving, setLeaving] = useState<PageId | "close" | null>(null);
   useEffect(() => { void ipc.uiSetUnsaved(unsaved).catch(() => {}); }, [unsaved]);
-  useEffect(() => {
-    const off = ipc.onCloseBlocked(() => setLeaving("close"));
-    return () => { void off.then((f) => f()); };
-  }, []);
+  useTauriEvent(ipc.onCloseBlocked, () => setLeaving("close"));
   // A license opened from a lookup result: the Licenses page shows it at once.
   const [openLicense, setOpenLicense] = useState<{ id: number; key: string } | null>(null);
   const go = (p: PageId) => {

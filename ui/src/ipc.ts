@@ -194,7 +194,7 @@ export const ipc = {
   /** Whether the window holds unsaved edits: closing it then asks first (onCloseBlocked). */
   uiSetUnsaved: (unsaved: boolean) => call<void>("ui_set_unsaved", { unsaved }),
   /** The seller closed the window while edits were unsaved; the window stays until they choose. */
-  onCloseBlocked: (cb: () => void) => listen<null>("close-blocked", () => cb()),
+  onCloseBlocked: (cb: (payload: null) => void) => listen<null>("close-blocked", (e) => cb(e.payload)),
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Which tables commits changed (gathered over 150 ms), so the window refetches what reads them. */

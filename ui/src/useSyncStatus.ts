@@ -1,7 +1,8 @@
-import { useEffect } from "react";
+import { useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc } from "./ipc";
 import { CHANGED_BY_SYNC, keys } from "./queryKeys";
+import { useTauriEvent } from "./hooks/useTauriEvent";
 
 /** The background sync's status, as the query cache holds it. Any number of components may
  *  read it; the one event subscription is `useSyncStatusEvents`, mounted once by the App. */
@@ -13,26 +14,13 @@ export function useSyncStatus() {
  *  window). When a run starts, the Sync log refetches; when it ends, what it changed does. */
 export function useSyncStatusEvents() {
   const queryClient = useQueryClient();
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    let wasRunning = false;
-    void ipc
-      .onSyncStatus((s) => {
-        queryClient.setQueryData(keys.syncStatus, s);
-        if (!wasRunning && s.running) void queryClient.invalidateQueries({ queryKey: keys.syncRuns });
-        if (wasRunning && !s.running) {
-          for (const key of CHANGED_BY_SYNC) void queryClient.invalidateQueries({ queryKey: key });
-        }
-        wasRunning = s.running;
-      })
-      .then((f) => {
-        if (cancelled) f();
-        else unlisten = f;
-      });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, [queryClient]);
+  const wasRunning = useRef(false);
+  useTauriEvent(ipc.onSyncStatus, (s) => {
+    queryClient.setQueryData(keys.syncStatus, s);
+    if (!wasRunning.current && s.running) void queryClient.invalidateQueries({ queryKey: keys.syncRuns });
+    if (wasRunning.current && !s.running) {
+      for (const key of CHANGED_BY_SYNC) void queryClient.invalidateQueries({ queryKey: key });
+    }
+    wasRunning.current = s.running;
+  });
 }

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, type IpcError } from "../ipc";
+import { useTauriEvent } from "../hooks/useTauriEvent";
 import { keys } from "../queryKeys";
 import type { ValidationStep } from "../bindings/ValidationStep";
 import type { KeychainProblem } from "../bindings/KeychainProblem";
@@ -34,11 +35,7 @@ export function FirstRun({ onDone, onSkip, keychain, retrying, onRetryKeychain }
   const days = typedDays ?? (settings.data ? String(settings.data.history_days) : null);
   const [error, setError] = useState<string | null>(null);
   // Each check arrives as it starts and ends.
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    void ipc.onValidationStep((s) => setChecks((all) => [...all.filter((x) => x.kind !== s.kind), s])).then((u) => { stop = u; });
-    return () => stop?.();
-  }, []);
+  useTauriEvent(ipc.onValidationStep, (s) => setChecks((all) => [...all.filter((x) => x.kind !== s.kind), s]));
 
   const check = useMutation({
     mutationFn: () => { setChecks([]); setError(null); return ipc.tokenValidate(token); },

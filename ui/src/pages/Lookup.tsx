@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
+import { useTauriEvent } from "../hooks/useTauriEvent";
 import type { LookupResult } from "../bindings/LookupResult";
 import { LicenseFacts, SaleFacts } from "./LicenseFacts";
 
@@ -22,18 +23,7 @@ export function Lookup({ focusSignal, onOpenLicense }: { focusSignal: number; on
   const history = useQuery({ queryKey: keys.lookupHistory, queryFn: ipc.lookupHistory });
 
   useEffect(() => input.current?.focus(), [focusSignal]);
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    void ipc.onLookupRefreshed((fresh) => setResult((r) => (r && r.code === fresh.code ? fresh : r))).then((f) => {
-      if (cancelled) f();
-      else unlisten = f;
-    });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, []);
+  useTauriEvent(ipc.onLookupRefreshed, (fresh) => setResult((r) => (r && r.code === fresh.code ? fresh : r)));
 
   const lookup = useMutation({
     mutationFn: (c: string) => ipc.lookup(c),

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
+import { useTauriEvent } from "../hooks/useTauriEvent";
 import { keys } from "../queryKeys";
 import { CopyButton } from "./CopyButton";
 import type { Product } from "../bindings/Product";
@@ -103,21 +104,15 @@ function AddZip({ product, onAdded }: { product: Product; onAdded: (a: Added) =>
     mutationFn: (file: string) => ipc.releaseAdd(file, { product_id: product.id, channel, publish: false }),
     onSuccess: (a) => { setPath(""); onAdded(a); },
   });
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    let gone = false;
-    ipc.onFileDrop((e) => {
-      setOver(e.kind === "over");
-      const zip = e.paths.find((p) => p.toLowerCase().endsWith(".zip")) ?? e.paths[0];
-      if (e.kind === "drop" && zip) {
-        setPath(zip);
-        add.mutate(zip);
-      }
-    }).then((un) => { if (gone) un(); else stop = un; }).catch(() => undefined);
-    return () => { gone = true; stop?.(); };
-    // The listener is set once per product; `add` reads the channel chosen at drop time.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [product.id, channel]);
+  // The handler is the latest render's: a drop uses the channel chosen at that moment.
+  useTauriEvent(ipc.onFileDrop, (e) => {
+    setOver(e.kind === "over");
+    const zip = e.paths.find((p) => p.toLowerCase().endsWith(".zip")) ?? e.paths[0];
+    if (e.kind === "drop" && zip) {
+      setPath(zip);
+      add.mutate(zip);
+    }
+  });
   const error = add.error as IpcError | null;
   return (
     <form className={`card drop-zone${over ? " over" : ""}`} data-testid="drop-zone" onSubmit={(e) => { e.preventDefault(); if (path.trim()) add.mutate(path.trim()); }}>

@@ -1,8 +1,9 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { AutostartOffer } from "./Autostart";
 import { ipc, IpcError } from "../ipc";
+import { useTauriEvent } from "../hooks/useTauriEvent";
 import type { StepKind } from "../bindings/StepKind";
 import type { ValidationReport } from "../bindings/ValidationReport";
 import type { ValidationStep } from "../bindings/ValidationStep";
@@ -38,18 +39,7 @@ export function EnvatoTab() {
   const [confirmRemove, setConfirmRemove] = useState(false);
 
   // Steps stream in from Rust while a validation runs.
-  useEffect(() => {
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    void ipc.onValidationStep((s) => setSteps((prev) => ({ ...prev, [s.kind]: s }))).then((f) => {
-      if (cancelled) f();
-      else unlisten = f;
-    });
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, []);
+  useTauriEvent(ipc.onValidationStep, (s) => setSteps((prev) => ({ ...prev, [s.kind]: s })));
 
   const begin = () => {
     setSteps({});
