@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
 use keymanager::keychain::Keychain;
-use keymanager::secret::Token;
+use keymanager::token::Token;
 use keymanager::Store;
 use keymanager_e2e::fantoccini::key::Key;
 use keymanager_e2e::fantoccini::Locator;

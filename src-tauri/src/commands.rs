@@ -12,8 +12,7 @@ use keymanager::events::EventFilter;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
 use keymanager::lookup::{self, LookupResult};
 use keymanager::model::{AppInfo, License, NewProduct, Product};
-use keymanager::recheck::RecheckProgress;
-use keymanager::secret::SecretText;
+use keymanager::refund_watch::RecheckProgress;
 use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::settings::Settings;
 use keymanager::store::ReleaseEdit;
@@ -22,6 +21,7 @@ use keymanager::store::{
     WebhookEndpoint,
 };
 use keymanager::sync::worker::SyncStatus;
+use keymanager::token::SecretText;
 use keymanager::updates::publish::{self, AddRelease, Added};
 use keymanager::updates::snippet::Snippet;
 use keymanager::updates::{ProductUpdates, Release, UpdateKind};
@@ -175,7 +175,7 @@ pub async fn recheck_start(state: State<'_, AppState>, product_id: Option<i64>) 
     let (progress, cancel) = (state.recheck.clone(), state.recheck_cancel.clone());
     tauri::async_runtime::spawn(async move {
         let shared = progress.clone();
-        let result = keymanager::recheck::recheck(&store, &client, product_id, &time::now, &cancel, &mut |p| {
+        let result = keymanager::refund_watch::recheck(&store, &client, product_id, &time::now, &cancel, &mut |p| {
             *shared.lock().unwrap_or_else(|e| e.into_inner()) = p.clone();
         })
         .await;

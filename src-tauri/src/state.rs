@@ -42,7 +42,7 @@ pub struct AppState {
     pub deliverer: Option<Arc<Deliverer>>,
     pub outbox: Option<OutboxWorker>,
     /// The refund watch in progress (or last run), and its cancel flag.
-    pub recheck: Arc<std::sync::Mutex<keymanager::recheck::RecheckProgress>>,
+    pub recheck: Arc<std::sync::Mutex<keymanager::refund_watch::RecheckProgress>>,
     pub recheck_cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 

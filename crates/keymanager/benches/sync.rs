@@ -9,10 +9,10 @@ use chrono::Utc;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
-use keymanager::secret::Token;
 use keymanager::store::SyncTrigger;
 use keymanager::sync::{run_sync, SharedStore};
 use keymanager::time;
+use keymanager::token::Token;
 use std::time::{Duration, Instant};
 
 fn client(sb: &RunningSandbox) -> EnvatoClient {

@@ -6,10 +6,10 @@
 use crate::envato::{scopes, ClientConfig, EnvatoClient};
 use crate::error::{Error, ErrorCode, Result};
 use crate::keychain::Keychain;
-use crate::secret::Token;
 use crate::store::{EnvatoAccountRecord, Store};
 use crate::sync::SharedStore;
 use crate::time::{self, Timestamp};
+use crate::token::Token;
 use serde::Serialize;
 use std::sync::Arc;
 use ts_rs::TS;

@@ -114,7 +114,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<OutboxStatus>(),
         one::<crate::backup::BackupFile>(),
         one::<crate::licensing::BulkResult>(),
-        one::<crate::recheck::RecheckProgress>(),
+        one::<crate::refund_watch::RecheckProgress>(),
         one::<crate::licensing::BulkSkip>(),
         one::<crate::backup::BackupList>(),
         one::<crate::backup::RestoreReport>(),

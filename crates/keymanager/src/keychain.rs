@@ -9,7 +9,7 @@
 
 use crate::envato::api_base::{ApiBase, OFFICIAL};
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Token;
+use crate::token::Token;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;

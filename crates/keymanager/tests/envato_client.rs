@@ -5,7 +5,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient, PurchaseCode};
-use keymanager::secret::Token;
+use keymanager::token::Token;
 use keymanager::ErrorCode;
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 
 use keymanager::envato::ApiBase;
 use keymanager::keychain::Keychain;
-use keymanager::secret::Token;
+use keymanager::token::Token;
 
 #[test]
 fn round_trip_on_the_real_keychain_scoped_per_data_folder() {

@@ -8,10 +8,10 @@ use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, NewSale, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::model::NewProduct;
-use keymanager::secret::Token;
 use keymanager::store::{LicenseQuery, SyncRunStatus, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore, SyncSummary};
 use keymanager::time::Timestamp;
+use keymanager::token::Token;
 use keymanager::verify::Verifier;
 use keymanager::{ErrorCode, Store};
 use std::collections::HashSet;
@@ -544,7 +544,7 @@ async fn the_refund_watch_flags_codes_envato_no_longer_recognises_and_changes_no
     }
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let mut seen = Vec::new();
-    let p = keymanager::recheck::recheck(&st, &client(&sb), None, &now, &cancel, &mut |p| seen.push(p.checked))
+    let p = keymanager::refund_watch::recheck(&st, &client(&sb), None, &now, &cancel, &mut |p| seen.push(p.checked))
         .await
         .unwrap();
     assert_eq!(p.checked as usize, coded.len());
@@ -563,6 +563,6 @@ async fn the_refund_watch_flags_codes_envato_no_longer_recognises_and_changes_no
 
     // Cancelled before the first code: nothing checked.
     cancel.store(true, std::sync::atomic::Ordering::SeqCst);
-    let p = keymanager::recheck::recheck(&st, &client(&sb), None, &now, &cancel, &mut |_| {}).await.unwrap();
+    let p = keymanager::refund_watch::recheck(&st, &client(&sb), None, &now, &cancel, &mut |_| {}).await.unwrap();
     assert!(p.cancelled && p.checked == 0);
 }

@@ -27,7 +27,7 @@ fn cfg(base: &str) -> ClientConfig {
 async fn validate(
     base: &str,
     token: &str,
-) -> (ValidationReport, Vec<ValidationStep>, Option<keymanager::secret::Token>) {
+) -> (ValidationReport, Vec<ValidationStep>, Option<keymanager::token::Token>) {
     let mut seen = Vec::new();
     let (report, token) = account::validate(cfg(base), token, &mut |s| seen.push(s.clone())).await;
     (report, seen, token)
@@ -160,7 +160,7 @@ async fn a_replacement_is_stored_only_after_it_validates() {
 
     let (bad, _, none) = validate(&sb.base_url(), data::NO_ITEMS_TOKEN).await;
     assert!(none.is_none());
-    let parsed = keymanager::secret::Token::parse(data::NO_ITEMS_TOKEN).unwrap();
+    let parsed = keymanager::token::Token::parse(data::NO_ITEMS_TOKEN).unwrap();
     assert_eq!(account::save(&mut store, &keychain, &parsed, &bad, now).unwrap_err().code, ErrorCode::EnvatoNoItems);
     assert_eq!(keychain.load().unwrap().unwrap().expose(), data::SELLER_TOKEN, "the old token stays");
     assert_eq!(account::status(&store, &keychain, now).unwrap().username.as_deref(), Some(data::SELLER));

@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
             let client = ctx.stored_client(false)?.ok_or_else(keymanager::account::not_configured)?;
             let shared = keymanager::sync::SharedStore::new(ctx.store()?);
             let never = std::sync::atomic::AtomicBool::new(false);
-            let p = crate::context::runtime()?.block_on(keymanager::recheck::recheck(
+            let p = crate::context::runtime()?.block_on(keymanager::refund_watch::recheck(
                 &shared,
                 &client,
                 *product,

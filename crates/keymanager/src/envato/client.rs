@@ -10,7 +10,7 @@ use super::decode::{self, DecodeError, Item, Sale, SearchPage, StatementPage, Wh
 use super::purchase_code::PurchaseCode;
 use super::scopes;
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Token;
+use crate::token::Token;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

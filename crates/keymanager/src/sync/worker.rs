@@ -48,7 +48,7 @@ pub struct ClientSource {
 
 /// The stored token (`load`), and the one client built for it, rebuilt when the token changes.
 fn cached_client(
-    load: impl Fn() -> Result<Option<crate::secret::Token>> + Send + Sync + 'static,
+    load: impl Fn() -> Result<Option<crate::token::Token>> + Send + Sync + 'static,
     cfg: ClientConfig,
 ) -> impl Fn() -> Result<Option<EnvatoClient>> + Send + Sync + 'static {
     let cache: std::sync::Mutex<Option<EnvatoClient>> = std::sync::Mutex::new(None);
@@ -87,7 +87,7 @@ impl ClientSource {
                         return Ok(None);
                     }
                     let text = crate::api::signing::read_credential(&path)?;
-                    crate::secret::Token::parse(&text).map(Some)
+                    crate::token::Token::parse(&text).map(Some)
                 },
                 cfg,
             )),
