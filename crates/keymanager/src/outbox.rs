@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -292,18 +292,20 @@ pub struct OutboxStatus {
 }
 
 /// The background delivery loop: a pass when something is due (the database says when), at
-/// least every `poll`, and at once when `kick`ed.
+/// least every `poll`, and at once when a commit queued a message. It ends once every handle
+/// and status receiver is gone.
 #[derive(Clone)]
 pub struct OutboxWorker {
-    wake: Arc<Notify>,
+    /// Held by each handle: the loop ends when only its own reference is left.
+    _alive: Arc<()>,
     status: watch::Receiver<OutboxStatus>,
 }
 
 impl OutboxWorker {
     pub fn spawn(deliverer: Arc<Deliverer>, poll: Duration) -> OutboxWorker {
-        let wake = Arc::new(Notify::new());
+        let alive = Arc::new(());
         let (tx, status) = watch::channel(OutboxStatus::default());
-        let w = wake.clone();
+        let handles = alive.clone();
         // Every commit that queued a message wakes the worker (an activation over HTTP, a freed
         // slot, a product change): no caller has to remember to.
         let mut changed = deliverer.store.changes();
@@ -335,20 +337,14 @@ impl OutboxWorker {
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = w.notified() => {}
                     _ = outbox_written(&mut changed) => {}
                 }
-                if tx.is_closed() && Arc::strong_count(&w) == 1 {
+                if tx.is_closed() && Arc::strong_count(&handles) == 1 {
                     break;
                 }
             }
         });
-        OutboxWorker { wake, status }
-    }
-
-    /// Delivers now, whatever is due (a commit that queues a message wakes the worker by itself).
-    pub fn kick(&self) {
-        self.wake.notify_one();
+        OutboxWorker { _alive: alive, status }
     }
 
     pub fn subscribe(&self) -> watch::Receiver<OutboxStatus> {
