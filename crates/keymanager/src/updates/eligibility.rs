@@ -55,19 +55,9 @@ fn visible(r: &Release, license_key: Option<&str>, asking: &Asking) -> bool {
     r.rollout >= 100 || license_key.is_some_and(|k| super::rollout_bucket(k, asking.site) < r.rollout)
 }
 
-/// The newest of `releases`, given newest first: the first.
-fn newest<'r>(mut releases: impl Iterator<Item = &'r Release>) -> Option<&'r Release> {
-    releases.next()
-}
-
 /// Whether `releases` are newest first (`decide`'s input, the order `Store::releases` gives).
-pub fn newest_first(releases: &[Release]) -> bool {
+fn newest_first(releases: &[Release]) -> bool {
     releases.windows(2).all(|w| !version::newer(&w[1].version, &w[0].version))
-}
-
-/// Sorts `releases` newest first.
-pub fn sort_newest_first(releases: &mut [Release]) {
-    releases.sort_by(|a, b| version::compare(&b.version, &a.version));
 }
 
 /// Whether the site meets what the release requires (an unreported value is not held against it).
@@ -99,7 +89,8 @@ pub fn decide<'r>(
         _ => None,
     };
     debug_assert!(newest_first(releases), "decide takes releases newest first");
-    let shown = newest(releases.iter().filter(|r| visible(r, key, asking)));
+    // Newest first: the newest visible release is the first one.
+    let shown = releases.iter().find(|r| visible(r, key, asking));
     let refuse = |code| Decision { code, shown, package: None };
     let (license, activated) = match holder {
         Holder::Nothing => return refuse(UpdateCode::NoLicense),
@@ -129,7 +120,7 @@ pub fn decide<'r>(
     };
     let offered = match until {
         Some(until) if !published_by(newest_shown, until) => {
-            match newest(releases.iter().filter(|r| visible(r, key, asking) && published_by(r, until))) {
+            match releases.iter().find(|r| visible(r, key, asking) && published_by(r, until)) {
                 Some(r) if asking.installed.is_none_or(|i| version::newer(&r.version, i)) => r,
                 _ => return refuse(UpdateCode::UpdatesExpired),
             }
@@ -246,6 +237,11 @@ mod tests {
 
     use ReleaseChannel::*;
     use ReleaseStatus::*;
+
+    /// `decide`'s input order.
+    fn sort_newest_first(releases: &mut [Release]) {
+        releases.sort_by(|a, b| version::compare(&b.version, &a.version));
+    }
 
     /// A site that a rollout of `percent` reaches (and one it does not), for the key above.
     fn sites_for(percent: u32) -> (String, String) {
