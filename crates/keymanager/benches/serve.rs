@@ -16,49 +16,15 @@ use keymanager::store::LicenseFilter;
 use keymanager::sync::SharedStore;
 use keymanager::verify::Asker;
 use keymanager::{time, Store};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
 #[path = "seed/mod.rs"]
 mod seed;
 
-fn row(what: &str, value: String, target: &str, ok: bool) {
-    println!("| {what:<44} | {value:>12} | {target:>8} | {:<6} |", if ok { "met" } else { "MISSED" });
-}
-
-/// What oha measured: requests per second, p50 and p99 in milliseconds.
-struct Load {
-    rps: f64,
-    p50: f64,
-    p99: f64,
-}
-
-fn oha(url: &str, body: Option<&str>) -> Result<Load, String> {
-    let mut cmd = Command::new("oha");
-    cmd.args(["-z", "10s", "-c", "64", "--no-tui", "--output-format", "json"]);
-    // As through the reverse proxy on this machine (a trusted proxy): the client's address is
-    // read from X-Forwarded-For, the path every deployed request takes.
-    cmd.args(["-H", "x-forwarded-for: 198.51.100.7"]);
-    if let Some(b) = body {
-        cmd.args(["-m", "POST", "-H", "content-type: application/json", "-d", b]);
-    }
-    let out = cmd.arg(url).output().map_err(|e| format!("oha is not installed ({e}); scripts/bench.sh installs it"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).to_string());
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("oha's JSON: {e}"))?;
-    let codes = &v["statusCodeDistribution"];
-    if codes.as_object().is_some_and(|m| m.keys().any(|k| k != "200")) {
-        return Err(format!("answers other than 200: {codes}"));
-    }
-    let f = |p: &serde_json::Value| p.as_f64().unwrap_or(f64::NAN);
-    Ok(Load {
-        rps: f(&v["summary"]["requestsPerSec"]),
-        p50: f(&v["latencyPercentiles"]["p50"]) * 1000.0,
-        p99: f(&v["latencyPercentiles"]["p99"]) * 1000.0,
-    })
-}
+#[path = "load/mod.rs"]
+mod load;
+use load::{oha, row};
 
 /// Holds `n` idle connections to `server` from 32 loopback addresses (at most 32 each, the
 /// per-address cap), opening a new one whenever the server closes one, until `stop`. `held`
@@ -174,7 +140,12 @@ fn main() {
             .await
             .unwrap();
         assert!(probe_site.contains("\"VALID\""), "{probe_site}");
-        let run = |url: String, body: Option<String>| tokio::task::spawn_blocking(move || oha(&url, body.as_deref()));
+        let run = |url: String, body: Option<String>| {
+            tokio::task::spawn_blocking(move || match body {
+                Some(b) => oha(&url, 64, &["-m", "POST", "-H", "content-type: application/json", "-d", &b]),
+                None => oha(&url, 64, &[]),
+            })
+        };
         let health = run(format!("{base}/v1/health"), None).await.unwrap();
         let validate = run(format!("{base}/v1/licenses/validate"), Some(body.clone())).await.unwrap();
         let validate_site = run(format!("{base}/v1/licenses/validate"), Some(with_site)).await.unwrap();

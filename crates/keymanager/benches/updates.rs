@@ -28,46 +28,20 @@ use std::sync::Arc;
 #[path = "seed/mod.rs"]
 mod seed;
 
+#[path = "load/mod.rs"]
+mod load;
+use load::{oha, row, Load};
+
 const PACKAGE_MB: usize = 20;
+/// The User-Agent WordPress sends (it names the site).
+const WP_UA: &str = "WordPress/6.1.9; http://bench-shop.example";
 /// The larger package of the memory comparison.
 const LARGE_MB: usize = 100;
 
-fn row(what: &str, value: String, target: &str, ok: bool) {
-    println!("| {what:<44} | {value:>12} | {target:>8} | {:<6} |", if ok { "met" } else { "MISSED" });
-}
-
-struct Load {
-    rps: f64,
-    p99: f64,
-    bytes_per_sec: f64,
-}
-
-fn oha(url: &str, connections: u32, headers: &[&str]) -> Result<Load, String> {
-    let mut cmd = Command::new("oha");
-    cmd.args(["-z", "10s", "-c", &connections.to_string(), "--no-tui", "--output-format", "json"]);
-    cmd.args(["-H", "x-forwarded-for: 198.51.100.7"]);
-    for h in headers {
-        if h.starts_with("--") {
-            cmd.arg(h);
-        } else {
-            cmd.args(["-H", h]);
-        }
-    }
-    let out = cmd.arg(url).output().map_err(|e| format!("oha is not installed ({e}); scripts/bench.sh installs it"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).to_string());
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("oha's JSON: {e}"))?;
-    let codes = &v["statusCodeDistribution"];
-    if codes.as_object().is_some_and(|m| m.keys().any(|k| k != "200")) {
-        return Err(format!("answers other than 200: {codes}"));
-    }
-    let f = |p: &serde_json::Value| p.as_f64().unwrap_or(f64::NAN);
-    Ok(Load {
-        rps: f(&v["summary"]["requestsPerSec"]),
-        p99: f(&v["latencyPercentiles"]["p99"]) * 1000.0,
-        bytes_per_sec: f(&v["summary"]["sizePerSec"]),
-    })
+/// What plugin-update-checker is told, asked from the bench's WordPress site.
+async fn ask(metadata: &str) -> serde_json::Value {
+    let answer = reqwest::Client::new().get(metadata).header("user-agent", WP_UA).send().await.unwrap();
+    answer.json().await.unwrap()
 }
 
 /// Runs `load` while sampling this process's resident memory every 50 ms: its result and the
@@ -248,23 +222,15 @@ fn main() {
         let metadata = format!(
             "{base}/updates/km-bench/info.json?installed_version=1.5.0&php=8.2.36&locale=en_US&checking_for_updates=1&license_key={key}"
         );
-        let probe: serde_json::Value = reqwest::Client::new()
-            .get(&metadata)
-            .header("user-agent", "WordPress/6.1.9; http://bench-shop.example")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let probe = ask(&metadata).await;
         assert_eq!(probe["license_status"], "UPDATE_AVAILABLE", "{probe}");
         assert_eq!(probe["version"], "2.0.0");
         let download = probe["download_url"].as_str().unwrap().to_string();
 
-        let run = |url: String, c: u32, headers: Vec<String>| {
-            tokio::task::spawn_blocking(move || oha(&url, c, &headers.iter().map(String::as_str).collect::<Vec<_>>()))
+        let run = |url: String, c: u32, args: Vec<String>| {
+            tokio::task::spawn_blocking(move || oha(&url, c, &args.iter().map(String::as_str).collect::<Vec<_>>()))
         };
-        let ua = vec!["user-agent: WordPress/6.1.9; http://bench-shop.example".to_string()];
+        let ua = vec!["-H".to_string(), format!("user-agent: {WP_UA}")];
         let health = run(format!("{base}/v1/health"), 64, vec![]).await.unwrap();
         let puc = run(metadata.clone(), 64, ua.clone()).await.unwrap();
         // Many buyers: 20,000 URLs, each a different buyer's purchase code from its own site (the
@@ -301,15 +267,7 @@ fn main() {
         add_release(&mut shared.lock(), dir.path(), &mut &large[..], &req, time::now()).unwrap();
         drop(large);
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // metadata's freshness
-        let probe: serde_json::Value = reqwest::Client::new()
-            .get(&metadata)
-            .header("user-agent", "WordPress/6.1.9; http://bench-shop.example")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let probe = ask(&metadata).await;
         assert_eq!(probe["version"], "3.0.0", "{probe}");
         let large_link = probe["download_url"].as_str().unwrap().to_string();
         let (large_run, large_peak) = sampled(run(large_link, 16, vec![])).await;
