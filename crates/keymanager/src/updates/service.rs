@@ -264,30 +264,25 @@ impl UpdateService {
         let settings = self.licensing.settings().await?;
         let site = ask.site_url.as_deref().and_then(|u| crate::site::canonical(u).ok());
         let named = ask.license.as_deref().map(str::trim).filter(|l| !l.is_empty());
-        let by_product = |id: Option<i64>| id.map(CatalogKey::Product);
-        let key = match which {
-            Which::Slug(slug) => Some(CatalogKey::Slug(slug.clone())),
-            Which::Edd { item_id, item_name, slug } => {
-                let (item_id, item_name, slug) = (*item_id, item_name.clone(), slug.clone());
+        // An EDD item or a product id is looked up (one that matches nothing: no such product);
+        // a request naming no product asks about the license's own (below).
+        let looked_up = match which {
+            Which::Edd { item_id, item_name, slug } => Some((*item_id, item_name.clone(), slug.clone())),
+            Which::Product { product_id, item_id } => product_id.or(*item_id).map(|id| (Some(id), None, None)),
+            Which::Slug(_) => None,
+        };
+        let key = match (which, looked_up) {
+            (Which::Slug(slug), _) => Some(CatalogKey::Slug(slug.clone())),
+            (_, Some((item_id, item_name, slug))) => {
                 let id = self
                     .read(move |s| {
                         Ok(s.product_for_edd(item_id, item_name.as_deref(), slug.as_deref())?.map(|p| p.product_id))
                     })
                     .await?;
-                match by_product(id) {
-                    Some(k) => Some(k),
-                    None => return Ok(None),
-                }
+                let Some(id) = id else { return Ok(None) };
+                Some(CatalogKey::Product(id))
             }
-            Which::Product { product_id: None, item_id: None } => None,
-            Which::Product { product_id, item_id } => {
-                let id = product_id.or(*item_id);
-                let id = self.read(move |s| Ok(s.product_for_edd(id, None, None)?.map(|p| p.product_id))).await?;
-                match by_product(id) {
-                    Some(k) => Some(k),
-                    None => return Ok(None),
-                }
-            }
+            (_, None) => None,
         };
         let mut catalog = match &key {
             Some(k) => match self.catalog(k.clone()).await? {
