@@ -22,15 +22,12 @@ pub fn all() -> Vec<(PathBuf, String)> {
         Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product,
         ProductStatus, SupportWindow,
     };
-    use crate::outbox::{DeliveryReport, OutboxStatus};
     use crate::settings::{LicenseType, Settings, SmtpSecurity};
     use crate::store::{
         AuditEntry, AuditLevel, LicenseCounts, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, PageCounts,
         ReviewItem, SupportFilter, SyncRun, SyncRunStatus, SyncTrigger,
     };
-    use crate::store::{
-        Channel, Delivery, DeliveryStatus, FailingDestination, NewlyFailing, OutboxCounts, WebhookEndpoint,
-    };
+    use crate::store::{Channel, Delivery, DeliveryStatus, FailingDestination, OutboxCounts, WebhookEndpoint};
     use crate::sync::worker::SyncStatus;
     use crate::sync::DbChanged;
     use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
@@ -109,9 +106,6 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<DeliveryStatus>(),
         one::<OutboxCounts>(),
         one::<FailingDestination>(),
-        one::<NewlyFailing>(),
-        one::<DeliveryReport>(),
-        one::<OutboxStatus>(),
         one::<crate::backup::BackupFile>(),
         one::<crate::licensing::BulkResult>(),
         one::<crate::refund_watch::RecheckProgress>(),

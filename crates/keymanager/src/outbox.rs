@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use ts_rs::TS;
 use zeroize::Zeroizing;
 
 /// Messages claimed at once, and sent at once.
@@ -42,7 +41,7 @@ pub fn prune(store: &mut crate::Store, now: crate::time::Timestamp) -> crate::Re
 }
 
 /// What one delivery pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
     pub delivered: u32,
     /// Failed this time, to be retried on the schedule.
@@ -284,7 +283,7 @@ impl Deliverer {
 }
 
 /// What the app and `serve` show of the outbox.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OutboxStatus {
     pub last: Option<DeliveryReport>,
     /// Destinations that started failing in the last pass (the app notifies once for each).

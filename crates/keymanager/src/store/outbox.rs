@@ -132,7 +132,7 @@ pub enum Outcome {
 }
 
 /// Destinations that started failing (or were disabled) with these outcomes: told once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewlyFailing {
     pub label: String,
     pub error: String,
