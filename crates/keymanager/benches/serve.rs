@@ -92,7 +92,7 @@ fn main() {
         let probe = format!(r#"{{"key":"{}","fingerprint":"bench-site"}}"#, keys[0]);
         let t = Instant::now();
         for _ in 0..5_000 {
-            let a = service.validate(probe.as_bytes(), Asker::Seller, time::now()).await;
+            let a = keymanager::api::wire::validate(&service, probe.as_bytes(), Asker::Seller, time::now()).await;
             assert_eq!(a.status, 200);
         }
         let in_process = t.elapsed() / 5_000;

@@ -16,7 +16,7 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::events::EventType;
-    use crate::licensing::{ActivationResult, KeyValidation, LicenseAction, LicenseDetail};
+    use crate::licensing::{LicenseAction, LicenseDetail};
     use crate::lookup::{LookupResult, LookupSale, LookupVerdict};
     use crate::model::{
         Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product,
@@ -85,8 +85,6 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<KeyHistoryEntry>(),
         one::<LicenseAction>(),
         one::<LicenseDetail>(),
-        one::<ActivationResult>(),
-        one::<KeyValidation>(),
         one::<LookupResult>(),
         one::<LookupVerdict>(),
         one::<SupportWindow>(),

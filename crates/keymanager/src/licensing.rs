@@ -3,7 +3,6 @@
 //! the seller's call).
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::license_key::LicenseKey;
 use crate::model::{Activation, KeyHistoryEntry, License, LicenseStatus, SupportWindow};
 use crate::store::{AuditEntry, Store};
 use crate::time::Timestamp;
@@ -203,20 +202,6 @@ pub fn detail(store: &Store, id: i64, now: Timestamp) -> Result<LicenseDetail> {
     })
 }
 
-fn by_key(store: &Store, key: &str) -> Result<License> {
-    let key = LicenseKey::parse(key)?;
-    store.license_by_key(&key)?.ok_or_else(|| Error::new(ErrorCode::LicenseNotFound, "No license has this key."))
-}
-
-fn check_instance(instance: &str) -> Result<String> {
-    let i = instance.trim();
-    if i.is_empty() || i.chars().count() > 200 || i.chars().any(char::is_control) {
-        return Err(Error::invalid_input("An instance ID is 1 to 200 characters (a domain, a machine ID…).")
-            .with_field("instance"));
-    }
-    Ok(i.to_string())
-}
-
 /// Activations are for active licenses only (suspended and revoked ones answer with their code).
 pub fn refuse_if_not_active(l: &License) -> Result<()> {
     match l.status {
@@ -228,72 +213,10 @@ pub fn refuse_if_not_active(l: &License) -> Result<()> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct ActivationResult {
-    pub license: License,
-    pub activation: Activation,
-    /// False when the instance was already active (activating again changes nothing).
-    pub new: bool,
-}
-
-pub fn activate(
-    store: &mut Store,
-    key: &str,
-    instance: &str,
-    label: Option<&str>,
-    now: Timestamp,
-) -> Result<ActivationResult> {
-    let instance = check_instance(instance)?;
-    let label = label.map(str::trim).filter(|l| !l.is_empty());
-    if label.is_some_and(|l| l.chars().count() > 200) {
-        return Err(Error::invalid_input("A label has at most 200 characters.").with_field("label"));
-    }
-    let key = LicenseKey::parse(key)?;
-    // Status and limit are checked in the same transaction as the insert.
-    let (license, activation, new) = store.activate(&key, &instance, label, refuse_if_not_active, now)?;
-    Ok(ActivationResult { license, activation, new })
-}
-
-pub fn deactivate(store: &mut Store, key: &str, instance: &str, now: Timestamp) -> Result<License> {
-    let instance = check_instance(instance)?;
-    store.deactivate_by_key(&LicenseKey::parse(key)?, &instance, None, now)
-}
-
 /// The seller frees a slot from the UI.
 pub fn free_slot(store: &mut Store, license_id: i64, activation_id: i64, now: Timestamp) -> Result<LicenseDetail> {
     store.deactivate(license_id, None, Some(activation_id), now)?;
     detail(store, license_id, now)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct KeyValidation {
-    pub valid: bool,
-    pub status: LicenseStatus,
-    /// Whether `instance` (when given) is one of the license's activations.
-    pub activated: Option<bool>,
-    pub message: String,
-    pub license: License,
-}
-
-/// What an installed product asks: is this key good (for this instance)?
-pub fn validate(store: &Store, key: &str, instance: Option<&str>) -> Result<KeyValidation> {
-    let l = by_key(store, key)?;
-    let activated = match instance {
-        Some(i) => {
-            let i = check_instance(i)?;
-            Some(store.activations(l.id)?.iter().any(|a| a.instance_id == i))
-        }
-        None => None,
-    };
-    let (valid, message) = match (l.status, activated) {
-        (LicenseStatus::Active, Some(false)) => {
-            (false, "The license is active, but not activated on this instance.".to_string())
-        }
-        (LicenseStatus::Active, _) => (true, "The license is active.".to_string()),
-        (LicenseStatus::Suspended, _) => (false, "The license is suspended.".to_string()),
-        (LicenseStatus::Revoked, _) => (false, "The license has been revoked.".to_string()),
-    };
-    Ok(KeyValidation { valid, status: l.status, activated, message, license: l })
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 use chrono::{Duration as CDuration, TimeZone, Utc};
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{NewSale, RunningSandbox, Switches};
+use keymanager::api::signing::{Signer, SignerCell};
+use keymanager::api::{ActivateVerdict, ApiCode, DeactivateVerdict, LicenseRef, LicensingService, Query, Verdict};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::license_key::LicenseKey;
 use keymanager::licensing::{self, LicenseAction};
@@ -276,8 +278,8 @@ fn a_validation_reads_the_license_and_its_activation_in_one_statement() {
     let (mut s, _, ids) = seeded(2);
     let key = LicenseKey::parse(&s.license(ids[0]).unwrap().unwrap().license_key).unwrap();
     let other = LicenseKey::parse(&s.license(ids[1]).unwrap().unwrap().license_key).unwrap();
-    licensing::activate(&mut s, key.as_str(), "site-a.example", None, now()).unwrap();
-    licensing::activate(&mut s, other.as_str(), "site-b.example", None, now()).unwrap();
+    s.activate(&key, "site-a.example", None, licensing::refuse_if_not_active, now()).unwrap();
+    s.activate(&other, "site-b.example", None, licensing::refuse_if_not_active, now()).unwrap();
     let (l, activated) = s.license_by_key_checking(&key, None).unwrap().unwrap();
     assert_eq!((l.id, l.activations_used, activated), (ids[0], 1, None));
     assert_eq!(l, s.license(ids[0]).unwrap().unwrap(), "the same license as every other read gives");
@@ -293,44 +295,106 @@ fn a_validation_reads_the_license_and_its_activation_in_one_statement() {
     assert!(s.license_by_key_checking(&unknown, Some("site-a.example")).unwrap().is_none());
 }
 
-#[test]
-fn activations_respect_the_limit_are_idempotent_and_refused_when_not_active() {
-    let (mut s, _, ids) = seeded(1);
-    let key = s.license(ids[0]).unwrap().unwrap().license_key;
-    let a = licensing::activate(&mut s, &key, "site-a.example", Some("Production"), now()).unwrap();
-    assert!(a.new);
-    let again = licensing::activate(&mut s, &key.to_lowercase(), "site-a.example", None, now()).unwrap();
-    assert!(!again.new && again.activation.id == a.activation.id, "same instance: no new slot");
-    assert_eq!(again.activation.label.as_deref(), Some("Production"));
-    licensing::activate(&mut s, &key, "site-b.example", None, now()).unwrap();
-    let err = licensing::activate(&mut s, &key, "site-c.example", None, now()).unwrap_err();
-    assert_eq!(err.code, ErrorCode::LicenseActivationLimit);
-    assert_eq!(s.license(ids[0]).unwrap().unwrap().activations_used, 2);
+/// The licensing service (what HTTP, the CLI and the buyer page call), asked in types.
+fn service(s: Store) -> (SharedStore, LicensingService) {
+    let shared = SharedStore::new(s);
+    let signer = std::sync::Arc::new(SignerCell::fixed(Signer::generate().unwrap()));
+    (shared.clone(), LicensingService::new(shared, None, signer))
+}
 
-    let v = licensing::validate(&s, &key, Some("site-a.example")).unwrap();
-    assert!(v.valid && v.activated == Some(true));
-    let v = licensing::validate(&s, &key, Some("site-z.example")).unwrap();
-    assert!(!v.valid && v.activated == Some(false));
+fn asked(key: &str, fingerprint: Option<&str>) -> Query {
+    Query::of(LicenseRef::Key(key.to_string()), fingerprint)
+}
 
-    licensing::deactivate(&mut s, &key, "site-b.example", now()).unwrap();
-    licensing::activate(&mut s, &key, "site-c.example", None, now()).unwrap();
-    assert_eq!(licensing::deactivate(&mut s, &key, "nowhere", now()).unwrap_err().code, ErrorCode::ActivationNotFound);
+#[tokio::test]
+async fn activations_respect_the_limit_are_idempotent_and_refused_when_not_active() {
+    let (s, _, ids) = seeded(1);
+    let (key, id) = (s.license(ids[0]).unwrap().unwrap().license_key, ids[0]);
+    let (shared, svc) = service(s);
+    let seller = keymanager::verify::Asker::Seller;
+    let activate = async |k: &str, fp: &str, label: Option<&str>| {
+        let mut q = asked(k, Some(fp));
+        q.label = label.map(str::to_string);
+        svc.activate(&q.checked().unwrap(), 7, seller, now()).await.unwrap()
+    };
+    let ActivateVerdict::Activated(a) = activate(&key, "site-a.example", Some("  Production ")).await else {
+        panic!("the first activation is made")
+    };
+    assert!(a.new && a.license.activations_used == 1);
+    let claims = keymanager::api::signing::verify_certificate(&svc.signer().public_key(), &a.certificate).unwrap();
+    assert_eq!((claims.key.as_str(), claims.fingerprint.as_str()), (key.as_str(), "site-a.example"));
+    let again = activate(&key.to_lowercase(), "site-a.example", None).await;
+    assert_eq!(again.code(), ApiCode::AlreadyActivated);
+    let ActivateVerdict::Activated(again) = again else { unreachable!() };
+    assert!(!again.new && again.activation.id == a.activation.id, "same installation: no new slot");
+    assert_eq!(again.activation.label.as_deref(), Some("Production"), "the label is trimmed");
+    assert_eq!(activate(&key, "site-b.example", None).await.code(), ApiCode::Activated);
+    let full = activate(&key, "site-c.example", None).await;
+    assert_eq!(full.code(), ApiCode::ActivationLimitExceeded);
+    assert_eq!(full.license().map(|l| l.activations_used), Some(2), "the license as it stands");
+
+    let v = svc.validate(&asked(&key, Some("site-a.example")), seller, now()).await.unwrap();
+    assert!(matches!(v, Verdict::Valid(_)), "{v:?}");
+    let v = svc.validate(&asked(&key, Some("site-z.example")), seller, now()).await.unwrap();
+    assert_eq!(v.code(), ApiCode::NotActivated);
+    let v = svc.validate(&asked(LicenseKey::generate().unwrap().as_str(), None), seller, now()).await.unwrap();
+    assert_eq!(v, Verdict::NotFound);
+    let mut other = asked(&key, None);
+    other.product_id = Some(9_999);
+    assert_eq!(svc.validate(&other, seller, now()).await.unwrap(), Verdict::ProductMismatch);
+
+    let freed = svc.deactivate(&asked(&key, Some("site-b.example")), 5, seller, now()).await.unwrap();
+    assert_eq!(freed.license().map(|l| l.activations_used), Some(1));
+    assert_eq!(activate(&key, "site-c.example", None).await.code(), ApiCode::Activated);
+    let none = svc.deactivate(&asked(&key, Some("nowhere")), 5, seller, now()).await.unwrap();
+    assert_eq!(none, DeactivateVerdict::NotActivated);
     // The seller frees a slot from the UI.
-    let act = s.activations(ids[0]).unwrap()[0].id;
-    let d = licensing::free_slot(&mut s, ids[0], act, now()).unwrap();
+    let d = shared
+        .run(move |s| {
+            let act = s.activations(id)?[0].id;
+            licensing::free_slot(s, id, act, now())
+        })
+        .await
+        .unwrap();
     assert_eq!(d.activations.len(), 1);
 
-    licensing::change_status(&mut s, ids[0], LicenseAction::Suspend, "Review", now()).unwrap();
-    assert_eq!(licensing::activate(&mut s, &key, "site-d", None, now()).unwrap_err().code, ErrorCode::LicenseSuspended);
-    assert!(!licensing::validate(&s, &key, None).unwrap().valid);
-    licensing::change_status(&mut s, ids[0], LicenseAction::Revoke, "Refund", now()).unwrap();
-    assert_eq!(licensing::activate(&mut s, &key, "site-d", None, now()).unwrap_err().code, ErrorCode::LicenseRevoked);
+    shared.run(move |s| licensing::change_status(s, id, LicenseAction::Suspend, "Review", now())).await.unwrap();
+    assert_eq!(activate(&key, "site-d", None).await, ActivateVerdict::Suspended);
+    assert_eq!(svc.validate(&asked(&key, None), seller, now()).await.unwrap().code(), ApiCode::Suspended);
+    shared.run(move |s| licensing::change_status(s, id, LicenseAction::Revoke, "Refund", now())).await.unwrap();
+    assert_eq!(activate(&key, "site-d", None).await, ActivateVerdict::Revoked);
 
-    // A mistyped key is refused before the database is asked.
+    // A mistyped key names no license; an overlong one is refused before anything is asked.
     let mut typo = key.clone().into_bytes();
     typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
-    let err = licensing::activate(&mut s, std::str::from_utf8(&typo).unwrap(), "x", None, now()).unwrap_err();
-    assert_eq!(err.code, ErrorCode::LicenseKeyMalformed);
+    assert_eq!(activate(std::str::from_utf8(&typo).unwrap(), "x", None).await, ActivateVerdict::NotFound);
+    assert!(asked(&"K".repeat(101), None).checked().is_err());
+    assert!(asked(&key, Some("tab\there")).checked().is_err());
+}
+
+/// The wire layer encodes the service's verdict: same code, detail and license, plus the
+/// request's echo and nonce, signed as sent.
+#[tokio::test]
+async fn the_wire_answer_is_the_services_verdict_encoded() {
+    let (s, _, ids) = seeded(1);
+    let key = s.license(ids[0]).unwrap().unwrap().license_key;
+    let (_, svc) = service(s);
+    let seller = keymanager::verify::Asker::Seller;
+    for fp in [None, Some("site-a.example")] {
+        let verdict = svc.validate(&asked(&key, fp), seller, now()).await.unwrap();
+        let body = serde_json::json!({ "key": key, "fingerprint": fp, "nonce": "n-1" }).to_string();
+        let a = keymanager::api::wire::validate(&svc, body.as_bytes(), seller, now()).await;
+        let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+        assert_eq!((a.status, a.code), (200, verdict.code()));
+        assert_eq!(v["detail"], verdict.detail());
+        assert_eq!(v["nonce"], "n-1");
+        assert_eq!(v["license"]["key"], key);
+        assert_eq!(v["request"]["fingerprint"], serde_json::json!(fp));
+        assert_eq!(v["valid"], matches!(verdict, Verdict::Valid(_)));
+    }
+    let a = keymanager::api::wire::activate(&svc, br#"{"key":"x","nonce":"n-2"}"#, 7, seller, now()).await;
+    let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+    assert_eq!((a.status, a.code, v["nonce"].as_str()), (400, ApiCode::BadRequest, Some("n-2")));
 }
 
 #[test]
@@ -469,17 +533,11 @@ async fn hostile_input_at_every_ipc_entry_point() {
     coded(s.review_create_product(i64::MIN, now()).map(|_| ()), "review_create_product");
     coded(s.review_map(1, i64::MAX, now()).map(|_| ()), "review_map");
     for key in [sql.as_str(), long.as_str(), ctrl.as_str()] {
-        assert_eq!(
-            coded(licensing::activate(&mut s, key, "x", None, now()).map(|_| ()), "activate"),
-            ErrorCode::LicenseKeyMalformed
-        );
+        assert_eq!(coded(LicenseKey::parse(key).map(|_| ()), "activate"), ErrorCode::LicenseKeyMalformed);
     }
     let key = s.license(ids[1]).unwrap().unwrap().license_key;
-    for instance in [long.as_str(), ctrl.as_str(), "   "] {
-        assert_eq!(
-            coded(licensing::activate(&mut s, &key, instance, None, now()).map(|_| ()), "instance"),
-            ErrorCode::InputInvalid
-        );
+    for instance in [long.as_str(), ctrl.as_str()] {
+        assert!(asked(&key, Some(instance)).checked().is_err(), "the service's bounds refuse {instance:?}");
     }
 
     // Lookups and token checks of garbage never reach the network (the address is unroutable).
@@ -515,6 +573,11 @@ fn racing_license(limit: u32) -> (tempfile::TempDir, String, i64) {
     (dir, l.license_key, l.id)
 }
 
+/// The store's activation, as the licensing service makes it (status and limit in its transaction).
+fn activate_in(s: &mut Store, key: &str, instance: &str) -> keymanager::Result<()> {
+    s.activate(&LicenseKey::parse(key)?, instance, None, licensing::refuse_if_not_active, now()).map(|_| ())
+}
+
 /// Runs `f(i, store, key, license id)` on 50 threads at once, each with its own connection to the
 /// database in `dir`, released together by a barrier; returns their results in order.
 fn race<T: Send + 'static>(
@@ -541,9 +604,7 @@ fn race<T: Send + 'static>(
 #[test]
 fn fifty_threads_racing_for_activations_never_pass_the_limit() {
     let (dir, key, id) = racing_license(5);
-    let results = race(dir.path(), &key, id, |i, s, key, _| {
-        keymanager::licensing::activate(s, key, &format!("site-{i}.example"), None, now()).map(|_| ())
-    });
+    let results = race(dir.path(), &key, id, |i, s, key, _| activate_in(s, key, &format!("site-{i}.example")));
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 5, "exactly the limit's worth of activations succeed");
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
@@ -561,7 +622,7 @@ fn fifty_threads_racing_revoke_suspend_and_activate_leave_a_consistent_history()
             0 => licensing::change_status(s, id, LicenseAction::Revoke, "refund", now()).map(|_| ()),
             1 => licensing::change_status(s, id, LicenseAction::Suspend, "abuse", now()).map(|_| ()),
             2 => licensing::change_status(s, id, LicenseAction::Reactivate, "ok again", now()).map(|_| ()),
-            _ => keymanager::licensing::activate(s, key, &format!("i{i}"), None, now()).map(|_| ()),
+            _ => activate_in(s, key, &format!("i{i}")),
         };
         if let Err(e) = &r {
             assert!(

@@ -6,13 +6,15 @@ use chrono::{Duration as CDuration, TimeZone, Utc};
 use envato_sandbox::check::assert_every_sale_once;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, NewSale, RunningSandbox, Switches};
+use keymanager::api::signing::{Signer, SignerCell};
+use keymanager::api::{ActivateVerdict, LicenseRef, LicensingService, Query, Verdict};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::model::NewProduct;
 use keymanager::store::{LicenseQuery, SyncRunStatus, SyncTrigger};
 use keymanager::sync::{run_sync, SharedStore, SyncSummary};
 use keymanager::time::Timestamp;
 use keymanager::token::Token;
-use keymanager::verify::Verifier;
+use keymanager::verify::{Asker, Verifier};
 use keymanager::{ErrorCode, Store};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -440,10 +442,14 @@ async fn auto_created_products_wait_for_review_and_an_inactive_product_issues_no
     assert_eq!(err.unwrap_err().code, ErrorCode::ProductInactive);
     let existing =
         st.lock().licenses(&LicenseQuery { product_id: Some(p.id), limit: 1, ..Default::default() }).unwrap().remove(0);
-    let err = keymanager::licensing::activate(&mut st.lock(), &existing.license_key, "new-site.example", None, now());
-    assert_eq!(err.unwrap_err().code, ErrorCode::ProductInactive);
-    let v = keymanager::licensing::validate(&st.lock(), &existing.license_key, None).unwrap();
-    assert!(v.valid, "licenses already sold keep working");
+    let signer = std::sync::Arc::new(SignerCell::fixed(Signer::generate().unwrap()));
+    let svc = LicensingService::new(st.clone(), None, signer);
+    let asked = Query::of(LicenseRef::Key(existing.license_key.clone()), Some("new-site.example"));
+    let refused = svc.activate(&asked, 7, Asker::Seller, now()).await.unwrap();
+    assert_eq!(refused, ActivateVerdict::ProductInactive);
+    let asked = Query::of(LicenseRef::Key(existing.license_key.clone()), None);
+    let v = svc.validate(&asked, Asker::Seller, now()).await.unwrap();
+    assert!(matches!(v, Verdict::Valid(_)), "licenses already sold keep working: {v:?}");
 }
 
 #[tokio::test]
@@ -459,7 +465,8 @@ async fn merging_two_products_moves_their_items_and_licenses() {
     let a_licenses =
         st.lock().licenses(&LicenseQuery { product_id: Some(a.id), limit: 10_000, ..Default::default() }).unwrap();
     let some = &a_licenses[0];
-    keymanager::licensing::activate(&mut st.lock(), &some.license_key, "site.example", None, now()).unwrap();
+    let key = keymanager::license_key::LicenseKey::parse(&some.license_key).unwrap();
+    st.lock().activate(&key, "site.example", None, keymanager::licensing::refuse_if_not_active, now()).unwrap();
 
     let err = st.lock().merge_products(a.id, a.id, now()).unwrap_err();
     assert_eq!(err.code, ErrorCode::InputInvalid);

@@ -4,12 +4,15 @@
 
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
-use keymanager::api::{signing, ApiCode, LicensingService};
-use keymanager::envato::PurchaseCode;
+use keymanager::api::{
+    self, signing, ActivateVerdict, ApiCode, DeactivateVerdict, LicenseRef, LicenseView, LicensingService, Query,
+    Verdict,
+};
+use keymanager::model::License;
 use keymanager::sync::SharedStore;
 use keymanager::verify::{Asker, Verifier};
 use keymanager::{time, Error, ErrorCode};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 fn service(ctx: &Ctx) -> Result<LicensingService, Error> {
@@ -20,71 +23,69 @@ fn service(ctx: &Ctx) -> Result<LicensingService, Error> {
     Ok(LicensingService::new(store, Some(verifier), signer))
 }
 
-/// The request body naming the license: a purchase code when it looks like one, else a key.
-fn body(key_or_code: &str, fingerprint: Option<&str>, label: Option<&str>) -> Vec<u8> {
-    let mut b = if PurchaseCode::parse(key_or_code).is_ok() {
-        json!({ "purchase_code": key_or_code })
-    } else {
-        json!({ "key": key_or_code })
-    };
-    if let Some(f) = fingerprint {
-        b["fingerprint"] = json!(f);
-    }
-    if let Some(l) = label {
-        b["label"] = json!(l);
-    }
-    serde_json::to_vec(&b).unwrap_or_default()
+/// The question: a purchase code when the text looks like one, else a key.
+fn query(key_or_code: &str, fingerprint: Option<&str>, label: Option<&str>) -> Result<Query, Error> {
+    let mut q = Query::of(LicenseRef::guess(key_or_code), fingerprint);
+    q.label = label.map(str::to_string);
+    q.checked().map_err(|detail| Error::new(ErrorCode::InputInvalid, detail))
 }
 
-/// Prints the answer; `yes` are the codes that exit 0.
-fn finish(out: &mut Out, answer: keymanager::api::Answer, yes: &[ApiCode]) -> CmdResult {
-    let v: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-    let detail = v["detail"].as_str().unwrap_or("").to_string();
-    match answer.code {
-        ApiCode::BadRequest => {
-            return Err(Error::new(ErrorCode::InputInvalid, detail).into());
-        }
-        ApiCode::InternalError | ApiCode::EnvatoUnavailable => {
-            return Err(Error::new(ErrorCode::Internal, detail).into());
-        }
-        _ => {}
-    }
+/// Prints the verdict as `CODE: detail (n of m activations used)`, or as JSON (`code`, `detail`,
+/// `license` as products see it); `yes` is whether it exits 0.
+fn finish(out: &mut Out, code: ApiCode, detail: String, license: Option<&License>, yes: bool) -> CmdResult {
+    let v = json!({ "code": code, "detail": detail, "license": license.map(LicenseView::of) });
     out.emit(&v, |w| {
-        write!(w, "{}: {detail}", answer.code)?;
-        if let (Some(used), Some(limit)) =
-            (v["license"]["activations_used"].as_u64(), v["license"]["activation_limit"].as_u64())
-        {
-            write!(w, " ({used} of {limit} activations used)")?;
+        write!(w, "{code}: {detail}")?;
+        if let Some(l) = license {
+            write!(w, " ({} of {} activations used)", l.activations_used, l.activation_limit)?;
         }
         writeln!(w)
     })?;
     out.flush()?;
-    if yes.contains(&answer.code) {
+    if yes {
         Ok(())
     } else {
         Err(Failure::No)
     }
 }
 
+/// A question the data could not answer, as the CLI's error.
+fn failure(f: api::Failure) -> Error {
+    match f {
+        api::Failure::Internal(e) => e,
+        api::Failure::Envato(_) => Error::new(
+            ErrorCode::Internal,
+            "Envato could not be asked to verify this purchase code; try again shortly.",
+        ),
+        api::Failure::Limited(_) => {
+            Error::new(ErrorCode::Internal, "Too many purchase codes checked; try again later.")
+        }
+    }
+}
+
 pub fn activate(ctx: &Ctx, key: &str, instance: &str, label: Option<&str>, out: &mut Out) -> CmdResult {
     let svc = service(ctx)?;
     let days = ctx.store()?.settings()?.certificate_days;
-    let answer = runtime()?.block_on(svc.activate(&body(key, Some(instance), label), days, Asker::Seller, time::now()));
+    let q = query(key, Some(instance), label)?;
+    let v = runtime()?.block_on(svc.activate(&q, days, Asker::Seller, time::now())).map_err(failure)?;
     ctx.deliver_after_change();
-    finish(out, answer, &[ApiCode::Activated, ApiCode::AlreadyActivated])
+    let yes = matches!(v, ActivateVerdict::Activated(_));
+    finish(out, v.code(), v.detail(), v.license(), yes)
 }
 
 pub fn deactivate(ctx: &Ctx, key: &str, instance: &str, out: &mut Out) -> CmdResult {
     // The seller's own command: the buyers' daily limit does not apply.
     let svc = service(ctx)?;
-    let answer =
-        runtime()?.block_on(svc.deactivate(&body(key, Some(instance), None), u32::MAX, Asker::Seller, time::now()));
+    let q = query(key, Some(instance), None)?;
+    let v = runtime()?.block_on(svc.deactivate(&q, u32::MAX, Asker::Seller, time::now())).map_err(failure)?;
     ctx.deliver_after_change();
-    finish(out, answer, &[ApiCode::Deactivated])
+    let yes = matches!(v, DeactivateVerdict::Deactivated(_));
+    finish(out, v.code(), v.detail(), v.license(), yes)
 }
 
 pub fn validate(ctx: &Ctx, key: &str, instance: Option<&str>, out: &mut Out) -> CmdResult {
     let svc = service(ctx)?;
-    let answer = runtime()?.block_on(svc.validate(&body(key, instance, None), Asker::Seller, time::now()));
-    finish(out, answer, &[ApiCode::Valid])
+    let v =
+        runtime()?.block_on(svc.validate(&query(key, instance, None)?, Asker::Seller, time::now())).map_err(failure)?;
+    finish(out, v.code(), v.detail(), v.license(), matches!(v, Verdict::Valid(_)))
 }

@@ -444,11 +444,17 @@ impl LicensingService {
             Ok(l) => *l,
             Err(message) => return message,
         };
-        let body = serde_json::json!({ "key": l.license_key, "fingerprint": fingerprint }).to_string();
-        let a = self.deactivate(body.as_bytes(), per_day, asker, now).await;
-        let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap_or_default();
-        let detail = v["detail"].as_str().unwrap_or("Done.").to_string();
-        let good = a.code == super::ApiCode::Deactivated;
+        let asked = super::Query::of(super::LicenseRef::Key(l.license_key.clone()), Some(fingerprint));
+        let (detail, good) = match self.deactivate(&asked, per_day, asker, now).await {
+            Ok(v) => (v.detail(), matches!(v, super::DeactivateVerdict::Deactivated(_))),
+            Err(super::Failure::Internal(e)) => {
+                tracing::error!(code = %e.code, "buyer page: {}", e.message);
+                ("KeyManager could not answer; try again later.".to_string(), false)
+            }
+            Err(_) => {
+                ("The purchase could not be checked just now. Please try again in a few minutes.".to_string(), false)
+            }
+        };
         let entry = AuditEntry::new(
             now,
             if good { AuditLevel::Info } else { AuditLevel::Warning },

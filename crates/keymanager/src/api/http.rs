@@ -223,7 +223,7 @@ async fn admit(
     req.extensions_mut().insert(Client(client));
     if let Err(not_until) = s.limiter.check_key(&crate::net::bucket(client)) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-        let r = respond(&s.service, s.service.rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
+        let r = respond(&s.service, super::wire::rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
         note_failure(&s, &path, &r);
         return r;
     }
@@ -481,11 +481,11 @@ async fn body(s: &Served, req: Request<Body>) -> Result<Vec<u8>, Response> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(respond(&s.service, s.service.too_large(BODY_LIMIT, now)));
+        return Err(respond(&s.service, super::wire::too_large(BODY_LIMIT, now)));
     }
     match read_limited(req.into_body(), s.body_timeout).await {
         Ok(b) => Ok(b.to_vec()),
-        Err(BodyProblem::TooLarge) => Err(respond(&s.service, s.service.too_large(BODY_LIMIT, now))),
+        Err(BodyProblem::TooLarge) => Err(respond(&s.service, super::wire::too_large(BODY_LIMIT, now))),
         Err(BodyProblem::TooSlow) => Err(too_slow(respond(&s.service, s.service.too_slow(now)))),
     }
 }
@@ -508,11 +508,11 @@ fn asker(req: &Request<Body>) -> Asker {
 }
 
 async fn health(State(s): State<Served>) -> Response {
-    respond(&s.service, s.service.health((s.clock)()))
+    respond(&s.service, super::wire::health((s.clock)()))
 }
 
 async fn public_key(State(s): State<Served>) -> Response {
-    respond(&s.service, s.service.public_key((s.clock)()))
+    respond(&s.service, super::wire::public_key(&s.service, (s.clock)()))
 }
 
 async fn validate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -521,7 +521,7 @@ async fn validate(State(s): State<Served>, req: Request<Body>) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, s.service.validate(&body, who, (s.clock)()).await)
+    respond(&s.service, super::wire::validate(&s.service, &body, who, (s.clock)()).await)
 }
 
 async fn activate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -531,7 +531,7 @@ async fn activate(State(s): State<Served>, req: Request<Body>) -> Response {
         Err(r) => return r,
     };
     let (days, _) = limits(&s).await;
-    respond(&s.service, s.service.activate(&body, days, who, (s.clock)()).await)
+    respond(&s.service, super::wire::activate(&s.service, &body, days, who, (s.clock)()).await)
 }
 
 async fn deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -541,7 +541,7 @@ async fn deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
         Err(r) => return r,
     };
     let (_, per_day) = limits(&s).await;
-    respond(&s.service, s.service.deactivate(&body, per_day, who, (s.clock)()).await)
+    respond(&s.service, super::wire::deactivate(&s.service, &body, per_day, who, (s.clock)()).await)
 }
 
 async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -550,7 +550,7 @@ async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, s.service.retrieve(&body, who, (s.clock)()).await)
+    respond(&s.service, super::wire::retrieve(&s.service, &body, who, (s.clock)()).await)
 }
 
 async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -559,7 +559,7 @@ async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response 
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, super::updates::check(&s.service, &s.updates, &body, who, (s.clock)()).await)
+    respond(&s.service, super::updates::check(&s.updates, &body, who, (s.clock)()).await)
 }
 
 /// A JSON answer of the update paths (unsigned: PUC and EDD read plain JSON).
@@ -774,7 +774,7 @@ fn package_stream(file: std::fs::File) -> impl futures_util::Stream<Item = std::
 /// Unknown paths: a signed JSON `NOT_FOUND_PATH` under `/v1/`, a plain page elsewhere.
 async fn no_such_path(State(s): State<Served>, req: Request<Body>) -> Response {
     if req.uri().path().starts_with("/v1/") || req.uri().path() == "/v1" {
-        return respond(&s.service, s.service.no_such_path((s.clock)()));
+        return respond(&s.service, super::wire::no_such_path((s.clock)()));
     }
     let mut r = html(super::buyer::not_found_page(&store_name(&s).await));
     *r.status_mut() = StatusCode::NOT_FOUND;

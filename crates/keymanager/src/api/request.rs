@@ -5,26 +5,20 @@
 
 use serde_json::{Map, Value};
 
-/// How the license is named: exactly one of a license key or an Envato purchase code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LicenseRef {
-    Key(String),
-    PurchaseCode(String),
-}
+pub use super::service::{LicenseRef, Query};
 
+/// A decoded request: the question, and the nonce its answer echoes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiRequest {
-    pub license: LicenseRef,
-    pub item_id: Option<i64>,
-    pub product_id: Option<i64>,
-    /// As sent, or `site:` plus the canonical site when only a `site_url` was sent.
-    pub fingerprint: Option<String>,
-    pub label: Option<String>,
+    pub query: Query,
     pub nonce: Option<String>,
-    /// The canonical site of `site_url`.
-    pub site: Option<String>,
-    /// The environment the site reports (believed only with `trust_reported_environment`).
-    pub environment: Option<crate::site::Environment>,
+}
+
+impl std::ops::Deref for ApiRequest {
+    type Target = Query;
+    fn deref(&self) -> &Query {
+        &self.query
+    }
 }
 
 impl ApiRequest {
@@ -47,11 +41,8 @@ pub struct BadRequest {
     pub nonce: Option<String>,
 }
 
-pub const FINGERPRINT_MAX: usize = 128;
-pub const LABEL_MAX: usize = 200;
+pub use super::service::{FINGERPRINT_MAX, LABEL_MAX, NAME_MAX};
 pub const NONCE_MAX: usize = 64;
-/// Keys and codes are short; anything longer is not one (and is not echoed).
-pub const NAME_MAX: usize = 100;
 
 fn text(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
     match obj.get(field) {
@@ -111,12 +102,6 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
         (Some(k), None) => LicenseRef::Key(k),
         (None, Some(c)) => LicenseRef::PurchaseCode(c),
     };
-    let name = match &license {
-        LicenseRef::Key(s) | LicenseRef::PurchaseCode(s) => s.trim(),
-    };
-    if name.chars().count() > NAME_MAX {
-        return Err(bad("The key or purchase code is far too long to be one.".into()));
-    }
     let item_id = id(&obj, "item_id").map_err(bad)?;
     let product_id = id(&obj, "product_id").map_err(bad)?;
     let site = match text(&obj, "site_url").map_err(bad)? {
@@ -131,26 +116,12 @@ pub fn decode(body: &[u8], needs: Needs) -> Result<ApiRequest, BadRequest> {
         None => None,
     };
     let fingerprint = text(&obj, "fingerprint").map_err(bad)?;
-    match &fingerprint {
-        Some(f) if f.is_empty() || f.len() > FINGERPRINT_MAX || !f.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
-            return Err(bad(format!("“fingerprint” is 1 to {FINGERPRINT_MAX} printable ASCII characters.")))
-        }
-        None if needs == Needs::Fingerprint && site.is_none() => {
-            return Err(bad("Send the installation's “fingerprint” or the “site_url”.".into()))
-        }
-        _ => {}
+    if fingerprint.is_none() && needs == Needs::Fingerprint && site.is_none() {
+        return Err(bad("Send the installation's “fingerprint” or the “site_url”.".into()));
     }
-    // With a site and no fingerprint, the site is the installation.
-    let fingerprint = fingerprint.or_else(|| site.as_deref().map(crate::site::fingerprint_of));
-    let label = text(&obj, "label").map_err(bad)?.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-    if label.as_ref().is_some_and(|l| {
-        l.chars().count() > LABEL_MAX || l.chars().any(|c| c.is_control() || crate::text::is_bidi_control(c))
-    }) {
-        return Err(bad(format!(
-            "“label” has at most {LABEL_MAX} characters, and no control or text-direction characters."
-        )));
-    }
-    Ok(ApiRequest { license, item_id, product_id, fingerprint, label, nonce, site, environment })
+    let label = text(&obj, "label").map_err(bad)?;
+    let query = Query { license, item_id, product_id, fingerprint, label, site, environment }.checked().map_err(bad)?;
+    Ok(ApiRequest { query, nonce })
 }
 
 #[cfg(test)]

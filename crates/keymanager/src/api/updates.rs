@@ -1,7 +1,7 @@
 //! `POST /v1/updates/check` on the wire: the JSON request decoded and checked, the typed
 //! `UpdateService` asked, and the signed answer encoded (updates-api.md, "Paths").
 
-use super::{answer_coded, Answer, ApiCode, Failure, LicensingService};
+use super::{answer_coded, Answer, ApiCode, Failure};
 use crate::time::Timestamp;
 use crate::updates::service::{Ask, Offer, UpdateService, Which};
 use crate::verify::Asker;
@@ -91,16 +91,10 @@ fn body(offer: Option<&Offer>) -> Value {
 }
 
 /// `POST /v1/updates/check`: 200 for every well-formed request.
-pub async fn check(
-    licensing: &LicensingService,
-    updates: &UpdateService,
-    body_bytes: &[u8],
-    asker: Asker,
-    now: Timestamp,
-) -> Answer {
+pub async fn check(updates: &UpdateService, body_bytes: &[u8], asker: Asker, now: Timestamp) -> Answer {
     let req = match decode(body_bytes) {
         Ok(r) => r,
-        Err(bad) => return licensing.bad_request(&bad, now),
+        Err(bad) => return super::wire::bad_request(&bad, now),
     };
     let nonce = req.nonce.as_deref();
     match updates.offer(&req.which, &req.ask, asker, now).await {

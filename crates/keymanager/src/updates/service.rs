@@ -7,9 +7,7 @@ use super::eligibility::{decide, may_download, Asking, Holder};
 use super::link::{self, LinkClaims, LinkProblem};
 use super::readme::to_html;
 use super::{ProductUpdates, Release, ReleaseChannel, ReleaseStatus, UpdateCode, UpdateKind};
-use crate::api::request::LicenseRef;
-use crate::api::{Failure, LicensingService, Resolved};
-use crate::envato::PurchaseCode;
+use crate::api::{Failure, LicenseRef, LicensingService, Resolved};
 use crate::model::License;
 use crate::time::Timestamp;
 use crate::verify::Asker;
@@ -92,15 +90,6 @@ pub enum Download {
 
 fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()).collect()
-}
-
-/// A key or a purchase code, told apart by shape.
-fn license_ref(text: &str) -> LicenseRef {
-    if PurchaseCode::parse(text).is_ok() {
-        LicenseRef::PurchaseCode(text.to_string())
-    } else {
-        LicenseRef::Key(text.to_string())
-    }
 }
 
 /// The site URL in WordPress's `User-Agent: WordPress/6.1.9; http://site.example`.
@@ -293,7 +282,7 @@ impl UpdateService {
         };
         let (license, pending, unreachable) = match named {
             None => (None, false, false),
-            Some(text) => match self.licensing.resolve(&license_ref(text), asker, now).await {
+            Some(text) => match self.licensing.resolve(&LicenseRef::guess(text), asker, now).await {
                 Ok(Resolved::License(l)) => (Some(l), false, false),
                 Ok(Resolved::Pending) => (None, true, false),
                 Ok(Resolved::NotFound) => (None, false, false),
