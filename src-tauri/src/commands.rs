@@ -4,13 +4,13 @@
 use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
 use keymanager::api::ServerStatus;
-use keymanager::backup::{self, BackupFile, BackupList, RestoreReport};
+use keymanager::backup::{BackupFile, BackupList, RestoreReport};
 use keymanager::dashboard::Dashboard;
 use keymanager::email;
 use keymanager::envato::scopes;
 use keymanager::events::EventFilter;
 use keymanager::licensing::{self, LicenseAction, LicenseDetail};
-use keymanager::lookup::{self, LookupResult};
+use keymanager::lookup::LookupResult;
 use keymanager::model::{AppInfo, License, NewProduct, Product};
 use keymanager::refund_watch::RecheckProgress;
 use keymanager::secrets::SMTP_PASSWORD;
@@ -38,7 +38,7 @@ type Reply<T> = Result<T, Error>;
 pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
     let data_dir = state.data_dir.as_ref().map(|d| d.display().to_string());
     let schema_version = state.with_reader(|s| s.schema_version()).await?;
-    let api = state.api.clone()?;
+    let api = state.api()?;
     Ok(AppInfo {
         version: keymanager::VERSION.to_string(),
         data_dir,
@@ -158,45 +158,21 @@ pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
 }
 
 /// Starts the refund watch (one product's codes, or all) in the background; progress through
-/// `recheck_status`. One at a time.
+/// `recheck_status` and the `recheck-progress` event. One at a time.
 #[tauri::command]
 pub async fn recheck_start(state: State<'_, AppState>, product_id: Option<i64>) -> Reply<RecheckProgress> {
-    use std::sync::atomic::Ordering;
-    let client = state.envato_client().await?.ok_or_else(account::not_configured)?;
-    let store = state.shared_store()?;
-    {
-        let mut p = state.recheck.lock().unwrap_or_else(|p| p.into_inner());
-        if p.running {
-            return Ok(p.clone());
-        }
-        *p = RecheckProgress { running: true, ..Default::default() };
-    }
-    state.recheck_cancel.store(false, Ordering::SeqCst);
-    let (progress, cancel) = (state.recheck.clone(), state.recheck_cancel.clone());
-    tauri::async_runtime::spawn(async move {
-        let shared = progress.clone();
-        let result = keymanager::refund_watch::recheck(&store, &client, product_id, &time::now, &cancel, &mut |p| {
-            *shared.lock().unwrap_or_else(|e| e.into_inner()) = p.clone();
-        })
-        .await;
-        let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
-        p.running = false;
-        if let Err(e) = result {
-            p.last_error = Some(e.message);
-        }
-    });
-    Ok(state.recheck.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    state.runtime()?.start_refund_watch(product_id).await
 }
 
 #[tauri::command]
 pub async fn recheck_status(state: State<'_, AppState>) -> Reply<RecheckProgress> {
-    Ok(state.recheck.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    Ok(state.runtime()?.refund_watch().progress())
 }
 
 /// Stops the refund watch after the code being checked.
 #[tauri::command]
 pub async fn recheck_cancel(state: State<'_, AppState>) -> Reply<()> {
-    state.recheck_cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    state.runtime()?.refund_watch().cancel();
     Ok(())
 }
 
@@ -266,22 +242,7 @@ pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
 /// the background; the fresh answer arrives as a `lookup-refreshed` event.
 #[tauri::command]
 pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) -> Reply<LookupResult> {
-    let store = state.shared_store()?;
-    let client = state.envato_client().await?;
-    let verifier = client.as_ref().and(state.verifier.as_ref());
-    let result = lookup::lookup(&store, verifier, &code, time::now()).await?;
-    if let (true, Some(client)) = (result.stale, client) {
-        let stale = result.clone();
-        tauri::async_runtime::spawn(async move {
-            match lookup::refresh_if_stale(&store, Some(&client), stale, time::now()).await {
-                (fresh, None) => {
-                    let _ = app.emit(LOOKUP_REFRESHED_EVENT, fresh);
-                }
-                (_, Some(e)) => tracing::warn!(code = %e.code, "background refresh failed"),
-            }
-        });
-    }
-    Ok(result)
+    state.runtime()?.lookup(&code, move |fresh| drop(app.emit(LOOKUP_REFRESHED_EVENT, fresh))).await
 }
 
 #[tauri::command]
@@ -556,37 +517,19 @@ pub async fn outbox_counts(state: State<'_, AppState>) -> Reply<OutboxCounts> {
 /// The backup folder and its automatic backups, newest first.
 #[tauri::command]
 pub async fn backups_list(state: State<'_, AppState>) -> Reply<BackupList> {
-    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
-    state
-        .with_reader(move |s| {
-            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
-            Ok(BackupList { folder: dir.display().to_string(), files: backup::list(&dir)? })
-        })
-        .await
+    state.runtime()?.backups().await
 }
 
 /// "Back up now": a consistent copy into the backup folder (a sync may run meanwhile).
 #[tauri::command]
 pub async fn backup_now(state: State<'_, AppState>) -> Reply<BackupFile> {
-    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
-    state
-        .with_reader(move |s| {
-            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
-            backup::backup_now(s, &dir, time::now())
-        })
-        .await
+    state.runtime()?.backup_now().await
 }
 
 /// "Restore": the file checked, the current data kept aside, then replaced in one step.
 #[tauri::command]
 pub async fn backup_restore(state: State<'_, AppState>, path: String) -> Reply<RestoreReport> {
-    let data_dir = state.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
-    state
-        .with_store(move |s| {
-            let dir = backup::folder(&s.settings()?.backup_folder, &data_dir);
-            backup::restore(s, &dir, std::path::Path::new(&path), time::now())
-        })
-        .await
+    state.runtime()?.restore(path.into()).await
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {

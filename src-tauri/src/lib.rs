@@ -60,14 +60,11 @@ pub fn run() {
         .setup(move |app| {
             app.manage(window::WindowMemory::default());
             let state = AppState::open();
-            let status = state.worker.as_ref().map(|w| w.subscribe());
-            let outbox = state.outbox.as_ref().map(|o| o.subscribe());
-            let changes = state.shared_store().ok().map(|s| s.changes());
-            // The daily automatic backup while the app runs.
-            if let (Ok(store), Some(dir)) = (state.shared_store(), state.data_dir.clone()) {
-                let _guard = tauri::async_runtime::handle().inner().enter();
-                keymanager::backup::spawn_daily(store, dir, std::sync::Arc::new(keymanager::time::now));
-            }
+            let runtime = state.runtime().ok();
+            let status = runtime.map(|r| r.sync().subscribe());
+            let outbox = runtime.map(|r| r.outbox().subscribe());
+            let changes = runtime.map(|r| r.store().changes());
+            let recheck = runtime.map(|r| r.refund_watch().subscribe());
             app.manage(state);
             // The licensing server runs while the app is open, when the seller switched it on.
             let handle = app.handle().clone();
@@ -93,6 +90,9 @@ pub fn run() {
             }
             if let Some(rx) = changes {
                 status::spawn_db_changed(app.handle().clone(), rx);
+            }
+            if let Some(rx) = recheck {
+                status::spawn_recheck_progress(app.handle().clone(), rx);
             }
             // Started at login: stay in the tray until the seller opens the window.
             if !std::env::args().any(|a| a == MINIMIZED_ARG) {

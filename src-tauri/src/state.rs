@@ -1,21 +1,21 @@
-//! The values Tauri manages for the commands: the store (opened once at setup), the keychain
-//! entry of this data folder, the sync worker, and the folder itself. A store that fails to open
-//! (say, a database from a newer KeyManager) does not crash the app: every command answers with
-//! the open error, and the UI shows it.
+//! The values Tauri manages for the commands: the core's `Runtime` (store, keychain, secrets,
+//! sync and outbox workers, daily backups, refund watch), opened once at setup, and the licensing
+//! server the seller switches on. A runtime that fails to open (say, a database from a newer
+//! KeyManager) does not crash the app: every command answers with the open error, and the UI
+//! shows it.
 
 use keymanager::api::http::{RunningServer, ServeOptions};
-use keymanager::api::{signing, LicensingService, ServerStatus};
-use keymanager::envato::{ApiBase, ClientConfig, EnvatoClient};
+use keymanager::api::ServerStatus;
+use keymanager::envato::{ApiBase, ClientConfig};
 use keymanager::keychain::Keychain;
-use keymanager::outbox::{Deliverer, OutboxWorker};
+use keymanager::outbox::Deliverer;
+use keymanager::runtime::{Runtime, RuntimeOptions};
 use keymanager::secrets::Secrets;
-use keymanager::sync::worker::{ClientSource, SyncWorker};
+use keymanager::sync::worker::SyncWorker;
 use keymanager::sync::SharedStore;
-use keymanager::verify::Verifier;
 use keymanager::{paths, time, Error, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The licensing server the app runs while it is open (Settings > Licensing server).
 #[derive(Default)]
@@ -26,99 +26,46 @@ pub struct ServerSlot {
 }
 
 pub struct AppState {
-    store: Result<SharedStore, Error>,
-    keychain: Result<Arc<Keychain>, Error>,
-    pub worker: Option<SyncWorker>,
-    /// The one way this process asks Envato about purchase codes (the window's lookups and the
-    /// licensing server share its client, single flight, caches and budgets).
-    pub verifier: Option<Verifier>,
+    /// Everything the app runs in the background, from the core's one composition root (or
+    /// the error that kept it from opening: every command answers with it, and the UI shows it).
+    runtime: Result<Runtime, Error>,
+    /// The data folder, known even when the runtime did not open.
     pub data_dir: Option<PathBuf>,
-    /// Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
-    pub api: Result<ApiBase, Error>,
     pub server: tokio::sync::Mutex<ServerSlot>,
-    /// The seller's webhook secrets and SMTP password (keychain).
-    pub secrets: Option<Secrets>,
-    /// Webhooks and e-mails: delivered in the background while the app runs.
-    pub deliverer: Option<Arc<Deliverer>>,
-    pub outbox: Option<OutboxWorker>,
-    /// The refund watch in progress (or last run), and its cancel flag.
-    pub recheck: Arc<std::sync::Mutex<keymanager::refund_watch::RecheckProgress>>,
-    pub recheck_cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
-    /// Opens the store and keychain and starts the sync worker (on Tauri's runtime).
+    /// Opens the runtime (store, keychain, sync and outbox workers, daily backups) on Tauri's
+    /// tokio runtime.
     pub fn open() -> AppState {
         let dir = paths::data_dir(std::env::var_os(paths::DATA_DIR_ENV).map(PathBuf::from));
-        let store = dir.clone().and_then(|d| Store::open_in_dir(&d)).map(SharedStore::new);
-        if let Err(err) = &store {
-            tracing::error!(code = %err.code, message = %err.message, "cannot open the database");
-        }
-        let api = ApiBase::from_env();
-        if let Err(err) = &api {
-            tracing::error!(code = %err.code, message = %err.message, "refusing the Envato API override");
-        }
-        let keychain = match (&dir, &api) {
-            (Ok(d), Ok(api)) => Keychain::for_data_dir(d, api).map(Arc::new),
-            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-        };
-        // One Envato client for the whole process: the sync, the lookups and the server.
-        let clients = match (&keychain, &api) {
-            (Ok(keychain), Ok(api)) => Some(ClientSource::keychain(keychain.clone(), ClientConfig::new(api.as_str()))),
-            _ => None,
-        };
-        let worker = match (&store, &clients) {
-            (Ok(store), Some(clients)) => {
-                let _guard = tauri::async_runtime::handle().inner().enter();
-                Some(SyncWorker::spawn(store.clone(), clients.clone(), Arc::new(time::now), Duration::from_secs(5)))
-            }
-            _ => None,
-        };
-        let verifier = match (&store, clients) {
-            (Ok(store), Some(clients)) => Some(Verifier::new(store.clone(), clients)),
-            _ => None,
-        };
-        let secrets = dir.as_ref().ok().map(|d| Secrets::for_data_dir(d));
-        let deliverer = match (&store, &secrets) {
-            (Ok(store), Some(secrets)) => {
-                Deliverer::new(store.clone(), secrets.clone(), Arc::new(time::now)).ok().map(Arc::new)
-            }
-            _ => None,
-        };
-        let outbox = deliverer.clone().map(|d| {
+        let runtime = dir.clone().and_then(|d| {
+            // Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
+            let options = RuntimeOptions::new(ApiBase::from_env()?);
             let _guard = tauri::async_runtime::handle().inner().enter();
-            OutboxWorker::spawn(d, Duration::from_secs(5))
+            Runtime::open(&d, options, Arc::new(time::now))
         });
-        AppState {
-            store,
-            keychain,
-            worker,
-            verifier,
-            data_dir: dir.ok(),
-            api,
-            server: Default::default(),
-            secrets,
-            deliverer,
-            outbox,
-            recheck: Default::default(),
-            recheck_cancel: Default::default(),
+        if let Err(err) = &runtime {
+            tracing::error!(code = %err.code, message = %err.message, "cannot open KeyManager's data");
         }
+        AppState { runtime, data_dir: dir.ok(), server: Default::default() }
+    }
+
+    pub fn runtime(&self) -> Result<&Runtime, Error> {
+        self.runtime.as_ref().map_err(Clone::clone)
     }
 
     pub fn secrets(&self) -> Result<Secrets, Error> {
-        match (&self.secrets, &self.store) {
-            (Some(s), _) => Ok(s.clone()),
-            (None, Err(e)) => Err(e.clone()),
-            (None, Ok(_)) => Err(Error::internal("No data folder.")),
-        }
+        Ok(self.runtime()?.secrets().clone())
     }
 
     pub fn deliverer(&self) -> Result<Arc<Deliverer>, Error> {
-        match (&self.deliverer, &self.store) {
-            (Some(d), _) => Ok(d.clone()),
-            (None, Err(e)) => Err(e.clone()),
-            (None, Ok(_)) => Err(Error::internal("Delivery is not running.")),
-        }
+        Ok(self.runtime()?.deliverer().clone())
+    }
+
+    /// Envato, or the developer override.
+    pub fn api(&self) -> Result<ApiBase, Error> {
+        Ok(self.runtime()?.api().clone())
     }
 
     /// Runs `f` with the store and the secrets on a blocking thread (the keychain blocks on D-Bus).
@@ -132,17 +79,11 @@ impl AppState {
     }
 
     pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {
-        self.keychain.clone()
+        self.runtime()?.keychain().map(Arc::new)
     }
 
     pub fn worker(&self) -> Result<&SyncWorker, Error> {
-        match (&self.worker, &self.store) {
-            (Some(w), _) => Ok(w),
-            (None, Err(e)) => Err(e.clone()),
-            (None, Ok(_)) => {
-                Err(self.keychain.clone().err().unwrap_or_else(|| Error::internal("Syncing is not running.")))
-            }
-        }
+        Ok(self.runtime()?.sync())
     }
 
     /// Runs `f` with the store on a blocking thread: rusqlite never runs on the async runtime.
@@ -151,7 +92,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, Error> + Send + 'static,
     {
-        self.store.clone()?.run(f).await
+        self.runtime()?.store().run(f).await
     }
 
     /// Runs `f` with a read-only connection on a blocking thread: reads never wait for a write.
@@ -160,7 +101,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, Error> + Send + 'static,
     {
-        self.store.clone()?.read(f).await
+        self.runtime()?.store().read(f).await
     }
 
     /// Like `with_reader`, with the keychain too (its calls block on D-Bus).
@@ -184,25 +125,11 @@ impl AppState {
     }
 
     pub fn shared_store(&self) -> Result<SharedStore, Error> {
-        self.store.clone()
-    }
-
-    /// The process's client for the stored token, with interactive limits (fail in seconds), or
-    /// None without one.
-    pub async fn envato_client(&self) -> Result<Option<EnvatoClient>, Error> {
-        Ok(self.verifier()?.client().await?.map(|c| c.interactive()))
-    }
-
-    pub fn verifier(&self) -> Result<&Verifier, Error> {
-        match (&self.verifier, &self.store, &self.keychain, &self.api) {
-            (Some(v), _, _, _) => Ok(v),
-            (None, Err(e), _, _) | (None, _, Err(e), _) | (None, _, _, Err(e)) => Err(e.clone()),
-            (None, Ok(_), Ok(_), Ok(_)) => Err(Error::internal("Envato is not set up.")),
-        }
+        Ok(self.runtime()?.store().clone())
     }
 
     pub async fn client_config(&self) -> Result<ClientConfig, Error> {
-        Ok(ClientConfig::new(self.api.clone()?.as_str()))
+        Ok(ClientConfig::new(self.api()?.as_str()))
     }
 }
 
@@ -233,13 +160,11 @@ impl AppState {
     }
 
     async fn start_server(&self, settings: &keymanager::settings::Settings) -> Result<(RunningServer, String), Error> {
-        let dir = self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))?;
-        let signer = tauri::async_runtime::spawn_blocking(move || signing::SignerCell::load(&dir))
-            .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??;
+        let runtime = self.runtime()?;
+        let signer = runtime.signer().await?;
         let public_key = signer.current().public_key();
-        let store = self.shared_store()?;
-        let service = LicensingService::new(store.clone(), Some(self.verifier()?.clone()), Arc::new(signer));
+        let store = runtime.store().clone();
+        let service = runtime.licensing(Arc::new(signer));
         // A tunnel or reverse proxy on this machine names the client (Settings > Licensing server).
         let options = ServeOptions::from_settings(settings, settings.trusted_proxy_list());
         let running =
@@ -264,12 +189,7 @@ impl AppState {
 
     /// The update snippet of a product: this server's public address and signing key.
     pub async fn update_snippet(&self, product_id: i64) -> Result<keymanager::updates::snippet::Snippet, Error> {
-        let dir = self.data_folder()?;
-        let key = tauri::async_runtime::spawn_blocking(move || signing::SignerCell::load(&dir))
-            .await
-            .map_err(|e| Error::internal(format!("A background task failed: {e}.")))??
-            .current()
-            .public_key();
+        let key = self.runtime()?.signer().await?.current().public_key();
         self.with_reader(move |s| keymanager::updates::snippet::for_product(s, product_id, &key)).await
     }
 

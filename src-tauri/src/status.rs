@@ -108,6 +108,21 @@ pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymana
     });
 }
 
+pub const RECHECK_PROGRESS_EVENT: &str = "recheck-progress";
+
+/// The refund watch's progress, as it changes (the Licenses page follows it without asking).
+pub fn spawn_recheck_progress(
+    app: AppHandle,
+    mut rx: tokio::sync::watch::Receiver<keymanager::refund_watch::RecheckProgress>,
+) {
+    tauri::async_runtime::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let progress = rx.borrow_and_update().clone();
+            let _ = app.emit(RECHECK_PROGRESS_EVENT, progress);
+        }
+    });
+}
+
 pub const DB_CHANGED_EVENT: &str = "db-changed";
 
 /// Tells the window which tables commits changed (`db-changed`), gathered over 150 ms so a

@@ -198,6 +198,9 @@ export const ipc = {
   /** Every change of the background sync's status (progress, last run, paused…). */
   onSyncStatus: (cb: (status: SyncStatus) => void) => listen<SyncStatus>("sync-status", (e) => cb(e.payload)),
   /** Which tables commits changed (gathered over 150 ms), so the window refetches what reads them. */
+  /** The refund watch's progress, as it changes. */
+  onRecheckProgress: (cb: (p: RecheckProgress) => void) =>
+    listen<RecheckProgress>("recheck-progress", (e) => cb(e.payload)),
   onDbChanged: (cb: (changed: DbChanged) => void) => listen<DbChanged>("db-changed", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */
   onValidationStep: (cb: (step: ValidationStep) => void) => listen<ValidationStep>("token-validation-step", (e) => cb(e.payload)),

@@ -195,7 +195,11 @@ pub fn restore(store: &mut Store, dir: &Path, from: &Path, now: Timestamp) -> Re
 
 /// The daily automatic backup while a KeyManager process runs (the app, `serve`): checks every
 /// hour whether one is due, and takes it on a read-only connection (a sync goes on meanwhile).
-pub fn spawn_daily(store: crate::sync::SharedStore, data_dir: PathBuf, clock: crate::sync::worker::Clock) {
+pub fn spawn_daily(
+    store: crate::sync::SharedStore,
+    data_dir: PathBuf,
+    clock: crate::sync::worker::Clock,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // A little after start-up, not in the middle of it.
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
@@ -219,7 +223,7 @@ pub fn spawn_daily(store: crate::sync::SharedStore, data_dir: PathBuf, clock: cr
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
-    });
+    })
 }
 
 #[cfg(test)]

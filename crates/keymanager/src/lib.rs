@@ -24,6 +24,7 @@ pub mod paths;
 pub mod private_files;
 pub mod process;
 pub mod refund_watch;
+pub mod runtime;
 pub mod secrets;
 pub mod settings;
 pub mod site;

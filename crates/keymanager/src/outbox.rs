@@ -291,20 +291,19 @@ pub struct OutboxStatus {
 }
 
 /// The background delivery loop: a pass when something is due (the database says when), at
-/// least every `poll`, and at once when a commit queued a message. It ends once every handle
-/// and status receiver is gone.
+/// least every `poll`, and at once when a commit queued a message. It ends as soon as every
+/// handle is gone (a pass under way finishes first), whoever still follows its status.
 #[derive(Clone)]
 pub struct OutboxWorker {
-    /// Held by each handle: the loop ends when only its own reference is left.
-    _alive: Arc<()>,
+    /// Shared by the handles: when the last is dropped, the loop ends.
+    _stop: Arc<tokio::sync::oneshot::Sender<()>>,
     status: watch::Receiver<OutboxStatus>,
 }
 
 impl OutboxWorker {
     pub fn spawn(deliverer: Arc<Deliverer>, poll: Duration) -> OutboxWorker {
-        let alive = Arc::new(());
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let (tx, status) = watch::channel(OutboxStatus::default());
-        let handles = alive.clone();
         // Every commit that queued a message wakes the worker (an activation over HTTP, a freed
         // slot, a product change): no caller has to remember to.
         let mut changed = deliverer.store.changes();
@@ -337,13 +336,11 @@ impl OutboxWorker {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = outbox_written(&mut changed) => {}
-                }
-                if tx.is_closed() && Arc::strong_count(&handles) == 1 {
-                    break;
+                    _ = &mut stopped => break,
                 }
             }
         });
-        OutboxWorker { _alive: alive, status }
+        OutboxWorker { _stop: Arc::new(stop), status }
     }
 
     pub fn subscribe(&self) -> watch::Receiver<OutboxStatus> {

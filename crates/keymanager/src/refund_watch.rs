@@ -5,10 +5,13 @@
 
 use crate::envato::{EnvatoClient, PurchaseCode};
 use crate::error::Result;
+use crate::sync::worker::Clock;
 use crate::sync::SharedStore;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::watch;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
@@ -68,4 +71,90 @@ pub async fn recheck(
     p.running = false;
     on_progress(&p);
     Ok(p)
+}
+
+/// The refund watch as a job of the process: one run at a time, its progress published (the
+/// window follows it without asking), cancellable between codes.
+#[derive(Clone)]
+pub struct RefundWatch {
+    store: SharedStore,
+    clock: Clock,
+    progress: Arc<watch::Sender<RecheckProgress>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl RefundWatch {
+    pub fn new(store: SharedStore, clock: Clock) -> RefundWatch {
+        let (progress, _) = watch::channel(RecheckProgress::default());
+        RefundWatch { store, clock, progress: Arc::new(progress), cancel: Arc::default() }
+    }
+
+    /// The run in progress, or the last one's result.
+    pub fn progress(&self) -> RecheckProgress {
+        self.progress.borrow().clone()
+    }
+
+    /// Every change of the progress.
+    pub fn subscribe(&self) -> watch::Receiver<RecheckProgress> {
+        self.progress.subscribe()
+    }
+
+    /// Claims the job: false when a run is already going.
+    fn claim(&self) -> bool {
+        let claimed = self.progress.send_if_modified(|p| {
+            if p.running {
+                return false;
+            }
+            *p = RecheckProgress { running: true, ..Default::default() };
+            true
+        });
+        if claimed {
+            self.cancel.store(false, Ordering::SeqCst);
+        }
+        claimed
+    }
+
+    /// Runs the watch here (the CLI), publishing progress; a run already going is joined.
+    pub async fn run(&self, client: EnvatoClient, product_id: Option<i64>) -> Result<RecheckProgress> {
+        if !self.claim() {
+            let mut rx = self.subscribe();
+            let _ = rx.wait_for(|p| !p.running).await;
+            return Ok(self.progress());
+        }
+        self.run_claimed(client, product_id).await
+    }
+
+    async fn run_claimed(&self, client: EnvatoClient, product_id: Option<i64>) -> Result<RecheckProgress> {
+        let tx = self.progress.clone();
+        let clock = self.clock.clone();
+        let now = move || clock();
+        let result = recheck(&self.store, &client, product_id, &now, &self.cancel, &mut |p| {
+            tx.send_replace(p.clone());
+        })
+        .await;
+        self.progress.send_modify(|p| {
+            p.running = false;
+            if let Err(e) = &result {
+                p.last_error = Some(e.message.clone());
+            }
+        });
+        result
+    }
+
+    /// Starts a run in the background (the app); the progress as it is now. One at a time: with
+    /// a run going, that run's progress.
+    pub fn start(&self, client: EnvatoClient, product_id: Option<i64>) -> RecheckProgress {
+        if self.claim() {
+            let job = self.clone();
+            tokio::spawn(async move {
+                let _ = job.run_claimed(client, product_id).await;
+            });
+        }
+        self.progress()
+    }
+
+    /// Stops the run after the code being checked.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
 }

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { keys } from "../queryKeys";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
+import { useTauriEvent } from "../hooks/useTauriEvent";
 import { ipc, IpcError } from "../ipc";
 import type { Activation } from "../bindings/Activation";
 import type { LicenseFilter } from "../bindings/LicenseFilter";
@@ -431,11 +432,9 @@ function BulkBar({ ids, onDone }: { ids: number[]; onDone: (said: string | null)
 /** The refund watch: re-check purchase codes with Envato (a product's, or all), with progress. */
 function RefundWatch({ productId, productName }: { productId: number | null; productName: string | null }) {
   const queryClient = useQueryClient();
-  const status = useQuery({
-    queryKey: keys.recheck,
-    queryFn: ipc.recheckStatus,
-    refetchInterval: (q) => (q.state.data?.running ? 1000 : false),
-  });
+  const status = useQuery({ queryKey: keys.recheck, queryFn: ipc.recheckStatus });
+  // Progress is pushed by the core's refund-watch job, not polled.
+  useTauriEvent(ipc.onRecheckProgress, (p) => queryClient.setQueryData(keys.recheck, p));
   const start = useMutation({
     mutationFn: () => ipc.recheckStart(productId),
     onSuccess: (p) => queryClient.setQueryData(keys.recheck, p),

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
 import { Lookup } from "../pages/Lookup";
 import { Licenses } from "../pages/Licenses";
 import { Products } from "../pages/Products";
@@ -288,26 +289,29 @@ describe("Licenses bulk actions", () => {
 });
 
 describe("Refund watch", () => {
-  it("re-checks codes with a progress bar, then filters the flagged ones", async () => {
-    let calls = 0;
+  it("re-checks codes with progress pushed by the job, then filters the flagged ones", async () => {
+    let statusCalls = 0;
     const pages: unknown[] = [];
+    const progress = (checked: number, running: boolean) =>
+      ({ total: 4, checked, not_recognised: checked >= 2 ? 1 : 0, failed: 0, running, cancelled: false, last_error: null });
     mockIPC((cmd, args) => {
       switch (cmd) {
         case "products_list": return [];
         case "marketplaces": return [];
         case "licenses_page": pages.push((args as { filter: unknown }).filter); return { licenses: [], next_cursor: null };
-        case "recheck_start": return { total: 4, checked: 0, not_recognised: 0, failed: 0, running: true, cancelled: false, last_error: null };
+        case "recheck_start": return progress(0, true);
         case "recheck_status":
-          calls += 1;
-          if (calls === 1) return { total: 0, checked: 0, not_recognised: 0, failed: 0, running: false, cancelled: false, last_error: null };
-          if (calls === 2) return { total: 4, checked: 2, not_recognised: 1, failed: 0, running: true, cancelled: false, last_error: null };
-          return { total: 4, checked: 4, not_recognised: 1, failed: 0, running: false, cancelled: false, last_error: null };
+          statusCalls += 1;
+          return { total: 0, checked: 0, not_recognised: 0, failed: 0, running: false, cancelled: false, last_error: null };
       }
     }, { shouldMockEvents: true });
     wrap(<Licenses />);
     await userEvent.click(await screen.findByTestId("recheck-start"));
-    expect((await screen.findByTestId("recheck-progress")).textContent).toContain("of 4 checked");
-    expect((await screen.findByTestId("recheck-result", {}, { timeout: 4000 })).textContent).toContain("4 checked, 1 no longer recognised");
+    await act(() => emit("recheck-progress", progress(2, true)));
+    expect((await screen.findByTestId("recheck-progress")).textContent).toContain("2 of 4 checked");
+    await act(() => emit("recheck-progress", progress(4, false)));
+    expect((await screen.findByTestId("recheck-result")).textContent).toContain("4 checked, 1 no longer recognised");
+    expect(statusCalls).toBe(1);
     await userEvent.click(screen.getByTestId("filter-flagged"));
     await waitFor(() => expect(pages.some((f) => (f as { flagged?: boolean }).flagged === true)).toBe(true));
   });

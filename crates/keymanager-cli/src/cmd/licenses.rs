@@ -32,19 +32,25 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
         LicensesCmd::Recheck { product } => {
             let client = ctx.stored_client(false)?.ok_or_else(keymanager::account::not_configured)?;
             let shared = keymanager::sync::SharedStore::new(ctx.store()?);
-            let never = std::sync::atomic::AtomicBool::new(false);
-            let p = crate::context::runtime()?.block_on(keymanager::refund_watch::recheck(
-                &shared,
-                &client,
-                *product,
-                &time::now,
-                &never,
-                &mut |p| {
-                    if p.checked % 50 == 0 && p.checked > 0 {
-                        eprintln!("  {} of {} checked, {} not recognised", p.checked, p.total, p.not_recognised);
+            let job = keymanager::refund_watch::RefundWatch::new(shared, std::sync::Arc::new(time::now));
+            let mut progress = job.subscribe();
+            let p = crate::context::runtime()?.block_on(async {
+                let run = job.run(client, *product);
+                tokio::pin!(run);
+                loop {
+                    tokio::select! {
+                        done = &mut run => break done,
+                        // Ctrl+C stops after the code being checked; what was checked counts.
+                        _ = tokio::signal::ctrl_c() => job.cancel(),
+                        Ok(()) = progress.changed() => {
+                            let p = progress.borrow_and_update().clone();
+                            if p.checked.is_multiple_of(50) && p.checked > 0 && p.running {
+                                eprintln!("  {} of {} checked, {} not recognised", p.checked, p.total, p.not_recognised);
+                            }
+                        }
                     }
-                },
-            ))?;
+                }
+            })?;
             out.emit(&p, |w| {
                 writeln!(
                     w,
