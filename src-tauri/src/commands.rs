@@ -3,7 +3,6 @@
 
 use crate::state::AppState;
 use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
-use keymanager::api::ServerStatus;
 use keymanager::backup::{BackupFile, BackupList, RestoreReport};
 use keymanager::dashboard::Dashboard;
 use keymanager::email;
@@ -14,6 +13,7 @@ use keymanager::lookup::LookupResult;
 use keymanager::model::{AppInfo, License, NewProduct, Product};
 use keymanager::refund_watch::RecheckProgress;
 use keymanager::secrets::SMTP_PASSWORD;
+use keymanager::server::ServerStatus;
 use keymanager::settings::Settings;
 use keymanager::store::ReleaseEdit;
 use keymanager::store::{
@@ -368,7 +368,7 @@ pub async fn ui_set_unsaved(memory: State<'_, crate::window::WindowMemory>, unsa
 /// Settings > Licensing server's tester box: how the saved host patterns classify a site.
 #[tauri::command]
 pub async fn sites_classify(state: State<'_, AppState>, url: String) -> Reply<keymanager::site::Classification> {
-    state.with_reader(move |s| keymanager::site::classify_with_settings(&s.settings()?, &url)).await
+    state.with_reader(move |s| s.settings()?.classify_site(&url)).await
 }
 
 /// Settings > Licensing server: what runs, where, what it served, its last failures.

@@ -4,15 +4,15 @@
 //! KeyManager) does not crash the app: every command answers with the open error, and the UI
 //! shows it.
 
-use keymanager::api::http::{RunningServer, ServeOptions};
-use keymanager::api::ServerStatus;
 use keymanager::envato::{ApiBase, ClientConfig};
 use keymanager::keychain::Keychain;
 use keymanager::outbox::Deliverer;
 use keymanager::runtime::{Runtime, RuntimeOptions};
 use keymanager::secrets::Secrets;
+use keymanager::server::ServerStatus;
+use keymanager::server::{RunningServer, ServeOptions};
+use keymanager::store::SharedStore;
 use keymanager::sync::worker::SyncWorker;
-use keymanager::sync::SharedStore;
 use keymanager::{paths, time, Error, Store};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -127,7 +127,7 @@ pub const DB_CHANGED_EVENT: &str = "db-changed";
 
 /// Tells the window which tables commits changed (`db-changed`), gathered over 150 ms so a
 /// sync's thousand commits are a few events; the window refetches what reads those tables.
-pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::sync::Changed>) {
+pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::store::Changed>) {
     use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     tauri::async_runtime::spawn(async move {
         loop {
@@ -146,7 +146,7 @@ pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver
                     Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                 }
             }
-            let changed = keymanager::sync::DbChanged { tables: tables.into_iter().collect(), all };
+            let changed = keymanager::store::DbChanged { tables: tables.into_iter().collect(), all };
             let _ = app.emit(DB_CHANGED_EVENT, &changed);
         }
     });

@@ -89,7 +89,7 @@ impl Ctx {
     /// (at most `budget`); a failure to deliver is reported on stderr, never the command's error.
     pub fn deliver_outbox(&self, budget: std::time::Duration) -> Result<keymanager::outbox::DeliveryReport, Error> {
         use keymanager::outbox::Deliverer;
-        let shared = keymanager::sync::SharedStore::new(self.store()?);
+        let shared = keymanager::store::SharedStore::new(self.store()?);
         let deliverer = Deliverer::new(shared, self.secrets()?, std::sync::Arc::new(keymanager::time::now))?;
         runtime()?.block_on(deliverer.run_due(Some(budget)))
     }

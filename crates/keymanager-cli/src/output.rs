@@ -87,5 +87,5 @@ fn write_json<T: Serialize + ?Sized>(w: &mut impl Write, value: &T) -> CmdResult
 }
 
 pub fn clip(s: &str, n: usize) -> String {
-    keymanager::model::truncate_chars(s, n)
+    keymanager::text::truncate_chars(s, n)
 }

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use envato_sandbox::data::GenSpec;
 use envato_sandbox::{RunningSandbox, Switches};
-use keymanager::api::signing;
+use keymanager::signing;
 use serde_json::{json, Value};
 
 mod common;

@@ -400,10 +400,10 @@ async fn answers_say_which_question_they_answer_and_a_rotated_key_signs_within_s
         let r = server.http.get(format!("{}/v1/health", server.base)).send().await.unwrap();
         let sig = r.headers()["keymanager-signature"].to_str().unwrap().trim_start_matches("ed25519=").to_string();
         let body = r.bytes().await.unwrap();
-        if keymanager::api::signing::verify(&new, &body, &sig) {
+        if keymanager::signing::verify(&new, &body, &sig) {
             break;
         }
-        assert!(keymanager::api::signing::verify(&old, &body, &sig), "signed by the old key until then");
+        assert!(keymanager::signing::verify(&old, &body, &sig), "signed by the old key until then");
         assert!(Instant::now() < deadline, "still the old key after 5 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -6,7 +6,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use keymanager::api::signing;
+use keymanager::signing;
 use serde_json::{json, Value};
 use sha2::Digest;
 use std::io::Write;

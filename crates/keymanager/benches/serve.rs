@@ -8,12 +8,12 @@
 //! distinct licenses (each request differs, which oha cannot vary). Targets on 2 cores: validate
 //! p99 < 10 ms, at least 5,000 validations/s, and at least half of health's throughput.
 
-use keymanager::api::http::{RunningServer, ServeOptions};
-use keymanager::api::signing::{Signer, SignerCell};
 use keymanager::api::LicensingService;
 use keymanager::license_key::LicenseKey;
+use keymanager::server::{RunningServer, ServeOptions};
+use keymanager::signing::{Signer, SignerCell};
 use keymanager::store::LicenseFilter;
-use keymanager::sync::SharedStore;
+use keymanager::store::SharedStore;
 use keymanager::verify::Asker;
 use keymanager::{time, Store};
 use std::sync::Arc;

@@ -11,11 +11,11 @@
 //! then again with a 100 MB package from the same starting point: it streams from disk, so the
 //! growth must be the same (within 4 MB) whatever the package's size.
 
-use keymanager::api::http::{RunningServer, ServeOptions};
-use keymanager::api::signing::{Signer, SignerCell};
 use keymanager::api::LicensingService;
+use keymanager::server::{RunningServer, ServeOptions};
+use keymanager::signing::{Signer, SignerCell};
 use keymanager::store::NewRelease;
-use keymanager::sync::SharedStore;
+use keymanager::store::SharedStore;
 use keymanager::updates::package::Digests;
 use keymanager::updates::publish::{add_release, AddRelease};
 use keymanager::updates::{PackageMeta, ReleaseChannel, UpdateKind};

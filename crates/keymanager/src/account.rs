@@ -6,8 +6,8 @@
 use crate::envato::{scopes, ClientConfig, EnvatoClient};
 use crate::error::{Error, ErrorCode, Result};
 use crate::keychain::Keychain;
+use crate::store::SharedStore;
 use crate::store::{EnvatoAccountRecord, Store};
-use crate::sync::SharedStore;
 use crate::time::{self, Timestamp};
 use crate::token::Token;
 use serde::Serialize;

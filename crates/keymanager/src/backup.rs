@@ -196,9 +196,9 @@ pub fn restore(store: &mut Store, dir: &Path, from: &Path, now: Timestamp) -> Re
 /// The daily automatic backup while a KeyManager process runs (the app, `serve`): checks every
 /// hour whether one is due, and takes it on a read-only connection (a sync goes on meanwhile).
 pub fn spawn_daily(
-    store: crate::sync::SharedStore,
+    store: crate::store::SharedStore,
     data_dir: PathBuf,
-    clock: crate::sync::worker::Clock,
+    clock: crate::time::Clock,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // A little after start-up, not in the middle of it.

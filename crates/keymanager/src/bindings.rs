@@ -12,7 +12,6 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::account::{
         EnvatoSaveResult, MissingScope, StepKind, StepState, TokenStatus, ValidationReport, ValidationStep,
     };
-    use crate::api::{http::ServedError, ServerStatus};
     use crate::dashboard::{Dashboard, ProductSeries};
     use crate::error::{Error, ErrorCode};
     use crate::events::EventType;
@@ -22,14 +21,15 @@ pub fn all() -> Vec<(PathBuf, String)> {
         Activation, AppInfo, KeyHistoryEntry, License, LicenseSource, LicenseStatus, NewProduct, Product,
         ProductStatus, SupportWindow,
     };
+    use crate::server::{ServedError, ServerStatus};
     use crate::settings::{LicenseType, Settings, SmtpSecurity};
+    use crate::store::DbChanged;
     use crate::store::{
         AuditEntry, AuditLevel, LicenseCounts, LicenseFilter, LicensePage, LicenseSort, LookupHistoryEntry, PageCounts,
         ReviewItem, SupportFilter, SyncRun, SyncRunStatus, SyncTrigger,
     };
     use crate::store::{Channel, Delivery, DeliveryStatus, FailingDestination, OutboxCounts, WebhookEndpoint};
     use crate::sync::worker::SyncStatus;
-    use crate::sync::DbChanged;
     use crate::sync::{SyncPhase, SyncProgress, SyncSummary};
     use crate::webhooks::NewEndpoint;
     vec![

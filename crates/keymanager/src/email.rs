@@ -5,32 +5,14 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{EventType, EMAIL_CONFIRM_ADDRESS, EMAIL_LICENSE_KEY, EMAIL_SELLER_NOTICE, EMAIL_TEST};
+pub use crate::mailbox::{parse_address, parse_mailbox};
 use crate::settings::{Settings, SmtpSecurity};
 use crate::text::escape_html as escape;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use std::time::Duration;
-
-fn invalid_address(text: &str) -> Error {
-    let shown: String = text.trim().chars().take(60).collect();
-    Error::new(ErrorCode::EmailInvalidAddress, format!("“{shown}” is not an e-mail address such as buyer@example.com."))
-}
-
-/// `Store Name <store@example.com>` or a bare address.
-pub fn parse_mailbox(text: &str) -> Result<Mailbox> {
-    text.trim().parse::<Mailbox>().map_err(|_| invalid_address(text))
-}
-
-/// One bare address, in its canonical form (a buyer's e-mail).
-pub fn parse_address(text: &str) -> Result<String> {
-    let t = text.trim();
-    if t.len() > 254 {
-        return Err(invalid_address(t));
-    }
-    t.parse::<Address>().map(|a| a.to_string()).map_err(|_| invalid_address(t))
-}
 
 /// Whether `host` is this machine (where `none` security is allowed).
 fn is_local(host: &str) -> bool {

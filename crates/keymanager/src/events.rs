@@ -4,7 +4,7 @@
 
 use crate::model::License;
 use crate::money::format_cents;
-use crate::sync::plan::SaleRecord;
+use crate::plan::SaleRecord;
 use crate::time::{to_db, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

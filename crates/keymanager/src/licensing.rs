@@ -90,7 +90,7 @@ fn check_email(text: &str) -> Result<Option<String>> {
     if t.is_empty() {
         return Ok(None);
     }
-    crate::email::parse_address(t).map(Some).map_err(|e| e.with_field("buyer_email"))
+    crate::mailbox::parse_address(t).map(Some).map_err(|e| e.with_field("buyer_email"))
 }
 
 /// A note as typed (empty clears it).

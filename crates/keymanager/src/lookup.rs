@@ -6,9 +6,9 @@
 use crate::envato::{EnvatoClient, PurchaseCode, Sale};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Activation, License, SupportWindow};
+use crate::plan;
 use crate::store::PendingSale;
-use crate::sync::plan;
-use crate::sync::SharedStore;
+use crate::store::SharedStore;
 use crate::time::{parse, to_db, Timestamp};
 use crate::verify::{Asker, Verified, Verifier};
 use serde::Serialize;
@@ -144,7 +144,7 @@ fn without_sale(code: String, verdict: LookupVerdict, message: String, from_enva
 }
 
 fn malformed(input: &str, err: Error) -> LookupResult {
-    without_sale(crate::model::truncate_chars(input.trim(), 60), LookupVerdict::Malformed, err.message, false)
+    without_sale(crate::text::truncate_chars(input.trim(), 60), LookupVerdict::Malformed, err.message, false)
 }
 
 fn not_a_sale(code: &str) -> LookupResult {

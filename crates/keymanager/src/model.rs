@@ -2,9 +2,23 @@
 //! each into ui/src/bindings; the UI never declares these shapes by hand.
 
 use crate::error::{Error, Result};
-use crate::settings::{LicenseType, ACTIVATION_LIMIT_MAX};
+use crate::text::truncate_chars;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+crate::text_enum! {
+    /// The license types a product grants. Envato's own license names ("Regular License",
+    /// "Extended License") are kept verbatim on each sale; this is KeyManager's own: a product
+    /// grants one, and the settings hold the default.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum LicenseType {
+        Regular = "regular",
+        Extended = "extended",
+    }
+}
+
+/// The most activations a license may have.
+pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
 
 crate::text_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -123,16 +137,6 @@ impl NewProduct {
             status: self.status.unwrap_or(ProductStatus::Active),
         })
     }
-}
-
-/// Cuts to at most `max` characters (never inside a character), marking the cut with "…".
-pub fn truncate_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// What the app's footer and About show.

@@ -10,9 +10,9 @@
 use crate::email::{self, SmtpConfig};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{webhook_secret_name, Secrets, SMTP_PASSWORD};
+use crate::store::SharedStore;
 use crate::store::{Channel, DueMessage, NewlyFailing, Outcome};
-use crate::sync::worker::Clock;
-use crate::sync::SharedStore;
+use crate::time::Clock;
 use crate::time::Timestamp;
 use crate::webhooks;
 use futures_util::stream::{self, StreamExt};
@@ -350,7 +350,7 @@ impl OutboxWorker {
 
 /// Returns once a commit wrote to the outbox (or listening fell behind: deliver to be sure);
 /// never, once the store is gone.
-async fn outbox_written(changed: &mut tokio::sync::broadcast::Receiver<crate::sync::Changed>) {
+async fn outbox_written(changed: &mut tokio::sync::broadcast::Receiver<crate::store::Changed>) {
     use tokio::sync::broadcast::error::RecvError;
     loop {
         match changed.recv().await {

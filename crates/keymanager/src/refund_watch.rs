@@ -5,8 +5,8 @@
 
 use crate::envato::{EnvatoClient, PurchaseCode};
 use crate::error::Result;
-use crate::sync::worker::Clock;
-use crate::sync::SharedStore;
+use crate::store::SharedStore;
+use crate::time::Clock;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};

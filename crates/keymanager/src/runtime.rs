@@ -5,16 +5,18 @@
 //! `shutdown` ends them all. What differs between the two processes stays in their shells: the
 //! app adds its window, tray and server switch; `serve` adds the HTTP listener.
 
-use crate::api::{signing, LicensingService};
+use crate::api::LicensingService;
 use crate::envato::ApiBase;
 use crate::error::{Error, Result};
 use crate::keychain::Keychain;
 use crate::outbox::{Deliverer, OutboxWorker};
 use crate::refund_watch::{RecheckProgress, RefundWatch};
 use crate::secrets::Secrets;
+use crate::signing;
+use crate::store::SharedStore;
 use crate::store::Store;
-use crate::sync::worker::{ClientSource, Clock, SyncWorker};
-use crate::sync::SharedStore;
+use crate::sync::worker::{ClientSource, SyncWorker};
+use crate::time::Clock;
 use crate::verify::Verifier;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

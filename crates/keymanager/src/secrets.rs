@@ -56,7 +56,7 @@ impl Secrets {
                 if !path.exists() {
                     return Ok(None);
                 }
-                crate::api::signing::read_credential(&path).map(|t| Some(Zeroizing::new(t.trim().to_string())))
+                crate::private_files::read_credential(&path).map(|t| Some(Zeroizing::new(t.trim().to_string())))
             }
             Home::Memory(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned().map(Zeroizing::new)),
         }

@@ -87,13 +87,15 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
-    /// The license types a product grants. Envato's own license names ("Regular License",
-    /// "Extended License") are kept verbatim on each sale; this is KeyManager's setting.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-    pub enum LicenseType {
-        Regular = "regular",
-        Extended = "extended",
+impl Settings {
+    /// The seller's site rules: host patterns, and whether a reported environment is believed.
+    pub fn site_rules(&self) -> crate::site::SiteRules {
+        crate::site::SiteRules::new(&self.staging_hosts, &self.development_hosts, self.trust_reported_environment)
+    }
+
+    /// Classifies a site URL with the seller's rules (the tester box).
+    pub fn classify_site(&self, site_url: &str) -> crate::Result<crate::site::Classification> {
+        crate::site::classify_url(&self.site_rules(), site_url, None)
     }
 }
 
@@ -176,7 +178,7 @@ pub const KEYS: &[&str] = &[
     "downloads_per_day",
 ];
 
-pub const ACTIVATION_LIMIT_MAX: u32 = 1000;
+pub use crate::model::{LicenseType, ACTIVATION_LIMIT_MAX};
 
 fn invalid(key: &str, message: String) -> Error {
     Error::new(ErrorCode::SettingsInvalidValue, message).with_field(key)
@@ -343,7 +345,7 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
         "smtp_from" => {
             let v = value.trim();
             if !v.is_empty() {
-                crate::email::parse_mailbox(v).map_err(|e| e.with_field(key))?;
+                crate::mailbox::parse_mailbox(v).map_err(|e| e.with_field(key))?;
             }
             ("smtp_from", v.to_string())
         }

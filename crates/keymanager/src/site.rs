@@ -202,11 +202,12 @@ pub struct SiteRules {
 }
 
 impl SiteRules {
-    pub fn from_settings(s: &crate::settings::Settings) -> SiteRules {
+    /// The rules from the settings' stored pattern lists (`staging_hosts`, `development_hosts`).
+    pub fn new(staging_hosts: &str, development_hosts: &str, trust_reported: bool) -> SiteRules {
         SiteRules {
-            staging: parse_patterns(&s.staging_hosts),
-            development: parse_patterns(&s.development_hosts),
-            trust_reported: s.trust_reported_environment,
+            staging: parse_patterns(staging_hosts),
+            development: parse_patterns(development_hosts),
+            trust_reported,
         }
     }
 
@@ -239,11 +240,6 @@ impl SiteRules {
 /// Classifies a site URL with the seller's rules (`keymanager sites classify`, the tester box).
 pub fn classify_url(rules: &SiteRules, site_url: &str, reported: Option<Environment>) -> Result<Classification> {
     Ok(rules.classify(&canonical(site_url)?, reported))
-}
-
-/// `classify_url` with the rules of the seller's settings.
-pub fn classify_with_settings(settings: &crate::settings::Settings, site_url: &str) -> Result<Classification> {
-    classify_url(&SiteRules::from_settings(settings), site_url, None)
 }
 
 #[cfg(test)]

@@ -1,4 +1,14 @@
-//! Small text helpers shared by the buyer page, e-mail and the desktop's notifications.
+//! Small text helpers shared by the buyer page, e-mail, the planner and the desktop's notifications.
+
+/// Cuts to at most `max` characters (never inside a character), marking the cut with "…".
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
 
 /// Text safe inside HTML elements and attribute values.
 pub fn escape_html(s: &str) -> String {

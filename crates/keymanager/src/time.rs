@@ -28,6 +28,9 @@ pub fn parse_day_or_time(s: &str) -> Option<Timestamp> {
     })
 }
 
+/// Where "now" comes from: `time::now` in the processes, a fixed or stepped time in tests.
+pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

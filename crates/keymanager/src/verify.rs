@@ -18,8 +18,8 @@
 
 use crate::envato::{EnvatoClient, PurchaseCode, Sale};
 use crate::error::{Error, ErrorCode};
+use crate::store::SharedStore;
 use crate::sync::worker::ClientSource;
-use crate::sync::SharedStore;
 use crate::time::Timestamp;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
@@ -29,6 +29,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// How long a client should wait when Envato cannot be asked.
+pub const ENVATO_RETRY_AFTER_SECS: u64 = 60;
 
 /// Who asks: the seller (a lookup in the app or the CLI) or an anonymous client of the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,9 +201,9 @@ impl Verifier {
             // A rate limit is "ask again later" (with Envato's wait); other failures keep their
             // code (a firewall block, a rejected token, an outage), and the circuit they opened
             // answers the next askers at once.
-            Err(e) if e.code == ErrorCode::EnvatoRateLimited => Verified::Unavailable {
-                retry_after: client.blocked_for().map_or(crate::api::ENVATO_RETRY_AFTER_SECS, secs),
-            },
+            Err(e) if e.code == ErrorCode::EnvatoRateLimited => {
+                Verified::Unavailable { retry_after: client.blocked_for().map_or(ENVATO_RETRY_AFTER_SECS, secs) }
+            }
             Err(e) => Verified::Failed(e),
         }
     }

@@ -3,8 +3,8 @@
 //! Alone in its file, one test function: it counts the process's threads.
 
 use keymanager::events::{EventFilter, EventType};
+use keymanager::store::SharedStore;
 use keymanager::store::LOG_LIMIT;
-use keymanager::sync::SharedStore;
 use keymanager::Store;
 use std::time::{Duration, Instant};
 

@@ -8,8 +8,10 @@ use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, RunningSandbox, Switches};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::lookup::{self, LookupVerdict};
+use keymanager::store::SharedStore;
 use keymanager::store::{SyncRunStatus, SyncTrigger};
-use keymanager::sync::{run_sync, SharedStore};
+use keymanager::sync::run_sync;
+use keymanager::sync::SyncOptions;
 use keymanager::time::Timestamp;
 use keymanager::token::Token;
 use keymanager::verify::Verifier;
@@ -209,8 +211,15 @@ async fn a_sales_list_that_does_not_end_stops_at_the_page_limit() {
     let sb = sandbox().await; // 120 sales, 20 a page: 6 pages
     let st = store();
     let mut logged = 0;
-    let summary =
-        keymanager::sync::run_sync_limited(&st, &client(&sb), SyncTrigger::Manual, &now, &mut |_| {}, 3).await.unwrap();
+    let summary = keymanager::sync::run_sync(
+        &st,
+        &client(&sb),
+        SyncOptions { max_pages: 3, ..SyncTrigger::Manual.into() },
+        &now,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
     let err = summary.error.expect("the run stops at the limit");
     assert_eq!(err.code, ErrorCode::EnvatoBadResponse);
     assert!(err.message.contains("3 pages"), "{}", err.message);

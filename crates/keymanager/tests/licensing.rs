@@ -4,15 +4,16 @@
 use chrono::{Duration as CDuration, TimeZone, Utc};
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{NewSale, RunningSandbox, Switches};
-use keymanager::api::signing::{Signer, SignerCell};
 use keymanager::api::{ActivateVerdict, ApiCode, DeactivateVerdict, LicenseRef, LicensingService, Query, Verdict};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::license_key::LicenseKey;
 use keymanager::licensing::{self, LicenseAction};
 use keymanager::lookup::{self, LookupVerdict};
 use keymanager::model::{LicenseStatus, NewProduct};
+use keymanager::signing::{Signer, SignerCell};
+use keymanager::store::SharedStore;
 use keymanager::store::{LicenseFilter, LicenseSort, SupportFilter, SyncTrigger};
-use keymanager::sync::{run_sync, SharedStore};
+use keymanager::sync::run_sync;
 use keymanager::time::Timestamp;
 use keymanager::token::Token;
 use keymanager::verify::Verifier;
@@ -321,7 +322,7 @@ async fn activations_respect_the_limit_are_idempotent_and_refused_when_not_activ
         panic!("the first activation is made")
     };
     assert!(a.new && a.license.activations_used == 1);
-    let claims = keymanager::api::signing::verify_certificate(&svc.signer().public_key(), &a.certificate).unwrap();
+    let claims = keymanager::signing::verify_certificate(&svc.signer().public_key(), &a.certificate).unwrap();
     assert_eq!((claims.key.as_str(), claims.fingerprint.as_str()), (key.as_str(), "site-a.example"));
     let again = activate(&key.to_lowercase(), "site-a.example", None).await;
     assert_eq!(again.code(), ApiCode::AlreadyActivated);

@@ -6,7 +6,7 @@ use envato_sandbox::receivers::Receiver;
 use keymanager::model::NewProduct;
 use keymanager::outbox::{Deliverer, OutboxWorker};
 use keymanager::secrets::Secrets;
-use keymanager::sync::SharedStore;
+use keymanager::store::SharedStore;
 use keymanager::{time, webhooks, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

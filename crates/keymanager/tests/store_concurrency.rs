@@ -2,7 +2,7 @@
 //! read-only WAL connections and never wait for the writer, however long it is busy.
 
 use keymanager::model::NewProduct;
-use keymanager::sync::{readers, SharedStore};
+use keymanager::store::{readers, SharedStore};
 use keymanager::{time, Store};
 use std::time::Duration;
 

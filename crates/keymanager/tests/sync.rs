@@ -6,12 +6,13 @@ use chrono::{Duration as CDuration, TimeZone, Utc};
 use envato_sandbox::check::assert_every_sale_once;
 use envato_sandbox::data::{self, GenSpec};
 use envato_sandbox::{Fault, NewSale, RunningSandbox, Switches};
-use keymanager::api::signing::{Signer, SignerCell};
 use keymanager::api::{ActivateVerdict, LicenseRef, LicensingService, Query, Verdict};
 use keymanager::envato::{ClientConfig, EnvatoClient};
 use keymanager::model::NewProduct;
+use keymanager::signing::{Signer, SignerCell};
+use keymanager::store::SharedStore;
 use keymanager::store::{LicenseQuery, SyncRunStatus, SyncTrigger};
-use keymanager::sync::{run_sync, SharedStore, SyncSummary};
+use keymanager::sync::{run_sync, SyncSummary};
 use keymanager::time::Timestamp;
 use keymanager::token::Token;
 use keymanager::verify::{Asker, Verifier};
@@ -165,7 +166,7 @@ async fn matching_by_item_id_then_name_then_sku_and_several_ids_per_product() {
         s.create_product(
             &NewProduct {
                 name: "Sku slug".into(),
-                sku: Some(keymanager::sync::plan::slug(&items[4].name)),
+                sku: Some(keymanager::plan::slug(&items[4].name)),
                 ..Default::default()
             },
             now(),
@@ -505,19 +506,16 @@ async fn a_cancelled_sync_stops_after_the_current_page_and_the_next_one_complete
     let st = store();
     set(&st, "auto_create_products", "true");
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let s = keymanager::sync::run_sync_with(
-        &st,
-        &client(&sb),
-        SyncTrigger::Manual,
-        &now,
-        &mut |p| {
-            if p.pages_fetched == 2 {
-                cancel.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-        },
-        keymanager::sync::MAX_PAGES,
-        &cancel,
-    )
+    let options = keymanager::sync::SyncOptions {
+        trigger: SyncTrigger::Manual,
+        max_pages: keymanager::sync::MAX_PAGES,
+        cancel: Some(&cancel),
+    };
+    let s = run_sync(&st, &client(&sb), options, &now, &mut |p| {
+        if p.pages_fetched == 2 {
+            cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    })
     .await
     .unwrap();
     assert_eq!(s.status, SyncRunStatus::Interrupted);

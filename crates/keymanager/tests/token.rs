@@ -177,7 +177,7 @@ async fn a_token_revoked_after_it_was_saved_shows_on_the_next_check() {
 
     sb.revoke_token(data::SELLER_TOKEN);
     let t1 = time::parse("2026-11-28T11:00:00Z").unwrap();
-    let (shared, keychain) = (keymanager::sync::SharedStore::new(store), std::sync::Arc::new(keychain));
+    let (shared, keychain) = (keymanager::store::SharedStore::new(store), std::sync::Arc::new(keychain));
     let check = account::recheck(&shared, keychain.clone(), cfg(&sb.base_url()), &mut |_| {}, t1).await.unwrap();
     assert!(!check.ok);
     let store = shared.lock();
@@ -205,7 +205,7 @@ async fn removing_forgets_the_token_and_keeps_licenses() {
     assert!(!status.configured && status.token_hint.is_none());
     assert!(keychain.load().unwrap().is_none());
     assert_eq!(store.licenses(&keymanager::store::LicenseQuery { limit: 10, ..Default::default() }).unwrap().len(), 1);
-    let shared = keymanager::sync::SharedStore::new(store);
+    let shared = keymanager::store::SharedStore::new(store);
     let err = account::recheck(&shared, std::sync::Arc::new(keychain), cfg(&sb.base_url()), &mut |_| {}, now)
         .await
         .unwrap_err();

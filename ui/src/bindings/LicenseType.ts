@@ -2,6 +2,7 @@
 
 /**
  * The license types a product grants. Envato's own license names ("Regular License",
- * "Extended License") are kept verbatim on each sale; this is KeyManager's setting.
+ * "Extended License") are kept verbatim on each sale; this is KeyManager's own: a product
+ * grants one, and the settings hold the default.
  */
 export type LicenseType = "regular" | "extended";

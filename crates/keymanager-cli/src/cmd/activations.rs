@@ -5,11 +5,11 @@
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
 use keymanager::api::{
-    self, signing, ActivateVerdict, ApiCode, DeactivateVerdict, LicenseRef, LicenseView, LicensingService, Query,
-    Verdict,
+    self, ActivateVerdict, ApiCode, DeactivateVerdict, LicenseRef, LicenseView, LicensingService, Query, Verdict,
 };
 use keymanager::model::License;
-use keymanager::sync::SharedStore;
+use keymanager::signing;
+use keymanager::store::SharedStore;
 use keymanager::verify::{Asker, Verifier};
 use keymanager::{time, Error, ErrorCode};
 use serde_json::json;

@@ -1,7 +1,7 @@
 use crate::args::KeysCmd;
 use crate::context::Ctx;
 use crate::output::{CmdResult, Failure, Out};
-use keymanager::api::signing;
+use keymanager::signing;
 use keymanager::time;
 
 pub fn run(ctx: &Ctx, cmd: &KeysCmd, out: &mut Out) -> CmdResult {

@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
         LicensesCmd::RegenerateKey(c) => change(ctx, c, None, out),
         LicensesCmd::Recheck { product } => {
             let client = ctx.stored_client(false)?.ok_or_else(keymanager::account::not_configured)?;
-            let shared = keymanager::sync::SharedStore::new(ctx.store()?);
+            let shared = keymanager::store::SharedStore::new(ctx.store()?);
             let job = keymanager::refund_watch::RefundWatch::new(shared, std::sync::Arc::new(time::now));
             let mut progress = job.subscribe();
             let p = crate::context::runtime()?.block_on(async {

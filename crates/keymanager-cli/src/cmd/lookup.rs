@@ -1,7 +1,7 @@
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
 use keymanager::lookup::{self, LookupResult, LookupVerdict};
-use keymanager::sync::SharedStore;
+use keymanager::store::SharedStore;
 use keymanager::time;
 use keymanager::verify::Verifier;
 use std::io::{self, Write};

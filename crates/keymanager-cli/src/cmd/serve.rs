@@ -1,8 +1,10 @@
 use crate::context::Ctx;
 use crate::output::{CmdResult, Out};
-use keymanager::api::{http, signing};
+use keymanager::private_files;
 use keymanager::runtime::{Runtime, RuntimeOptions};
-use keymanager::sync::SharedStore;
+use keymanager::server;
+use keymanager::signing;
+use keymanager::store::SharedStore;
 use keymanager::{time, Error, ErrorCode};
 use std::io::Write;
 use std::sync::Arc;
@@ -16,9 +18,9 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
     let dir = ctx.data_dir()?;
     // Secrets are checked now, not at the first request: a credential file others can read, a
     // symbolic link or a missing key file stops the start with its error.
-    if let Some(path) = signing::credential_file(signing::TOKEN_FILE_ENV, "envato-token") {
+    if let Some(path) = private_files::credential_file(private_files::TOKEN_FILE_ENV, "envato-token") {
         if path.exists() {
-            signing::read_credential(&path)?;
+            private_files::read_credential(&path)?;
         }
     }
     let signer = Arc::new(signing::SignerCell::load(&dir)?);
@@ -36,15 +38,15 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
             Runtime::with_store(SharedStore::new(store), &dir, RuntimeOptions::new(ctx.api()?), Arc::new(time::now))?;
         let shared = runtime.store().clone();
         let options =
-            http::ServeOptions::from_settings(&shared.read(|s| s.settings()).await?, trusted_proxies.to_vec());
+            server::ServeOptions::from_settings(&shared.read(|s| s.settings()).await?, trusted_proxies.to_vec());
         // The first line names the real port (port 0 picks one), for scripts and tests.
         writeln!(out.w, "listening on http://{addr}")?;
         out.flush()?;
         let service = runtime.licensing(signer.clone());
         // `keys rotate` takes effect here within seconds.
         let rotation = signing::SignerCell::watch(&signer);
-        let router = http::router(service.clone(), shared, runtime.clock(), &options, Default::default());
-        http::serve(listener, router, &options, shutdown())
+        let router = server::router(service.clone(), shared, runtime.clock(), &options, Default::default());
+        server::serve(listener, router, &options, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;
         // What validations saw in their last seconds is written, not dropped with the process.

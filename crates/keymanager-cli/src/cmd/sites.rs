@@ -4,12 +4,12 @@
 use crate::args::SitesCmd;
 use crate::context::Ctx;
 use crate::output::{CmdResult, Out};
-use keymanager::site::{self, SiteRules};
+use keymanager::site;
 
 pub fn run(ctx: &Ctx, cmd: &SitesCmd, out: &mut Out) -> CmdResult {
     match cmd {
         SitesCmd::Classify { url, environment } => {
-            let rules = SiteRules::from_settings(&ctx.store()?.settings()?);
+            let rules = ctx.store()?.settings()?.site_rules();
             let reported = match environment {
                 Some(e) => Some(site::Environment::parse(e).ok_or_else(|| {
                     keymanager::Error::invalid_input("--environment is production, staging, development or local.")

@@ -1,6 +1,7 @@
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Out};
-use keymanager::sync::{run_sync, SharedStore, SyncPhase};
+use keymanager::store::SharedStore;
+use keymanager::sync::{run_sync, SyncPhase};
 use keymanager::{account, time};
 
 pub fn run(ctx: &Ctx, out: &mut Out) -> CmdResult {

@@ -2,7 +2,7 @@ use crate::args::TokenCmd;
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Out};
 use keymanager::account::{self, StepState, TokenStatus, ValidationReport, ValidationStep};
-use keymanager::sync::SharedStore;
+use keymanager::store::SharedStore;
 use keymanager::{time, Error};
 use std::io::{self, Write};
 use std::sync::Arc;

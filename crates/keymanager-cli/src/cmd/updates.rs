@@ -5,8 +5,9 @@
 use crate::args::UpdatesCmd;
 use crate::context::{runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
-use keymanager::api::{signing, LicensingService};
-use keymanager::sync::SharedStore;
+use keymanager::api::LicensingService;
+use keymanager::signing;
+use keymanager::store::SharedStore;
 use keymanager::updates::service::{puc_json, support_link, Ask, UpdateService, Which};
 use keymanager::verify::{Asker, Verifier};
 use keymanager::{time, Error, ErrorCode};

@@ -3,7 +3,7 @@
 //! everything the server printed kept for leak checks.
 
 use super::Env;
-use keymanager::api::signing;
+use keymanager::signing;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};

@@ -4,7 +4,7 @@
 
 use super::server::Server;
 use super::Env;
-use keymanager::api::signing;
+use keymanager::signing;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

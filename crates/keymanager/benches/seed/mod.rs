@@ -3,8 +3,8 @@
 //! server benchmarks (`#[path]`-included).
 
 use chrono::Duration as CDuration;
+use keymanager::plan::{MatchedBy, Op, PagePlan, ProductRef, SaleRecord};
 use keymanager::store::SyncTrigger;
-use keymanager::sync::plan::{MatchedBy, Op, PagePlan, ProductRef, SaleRecord};
 use keymanager::{model::NewProduct, time, Store};
 
 /// The marketplaces the sales are spread over.

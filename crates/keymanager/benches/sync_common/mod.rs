@@ -2,8 +2,8 @@
 //! first sync of the whole sandbox history, and one table row.
 
 use keymanager::envato::{EnvatoClient, Sale};
+use keymanager::plan::{self, PlanContext};
 use keymanager::store::SyncTrigger;
-use keymanager::sync::plan::{self, PlanContext};
 use keymanager::{time, Store};
 
 /// A new database in `dir` with Auto-Create on and a year of history.

@@ -1,14 +1,10 @@
 //! The licensing API (docs/licensing-api.md): what the seller's products and buyers ask.
 //! `service` answers typed questions with typed verdicts; `wire` alone decodes request bodies
-//! and encodes the contract's signed JSON answers; `http` serves `wire` (and the buyer page and
-//! update delivery) to the internet. The CLI and the app call `service` directly.
+//! and encodes the contract's signed JSON answers; `crate::server` serves them (with the buyer
+//! page and update delivery) to the internet. The CLI and the app call `service` directly.
 
-pub mod buyer;
-pub mod http;
 pub mod request;
 pub mod service;
-pub mod signing;
-pub mod updates;
 pub mod wire;
 
 use crate::model::{License, LicenseStatus};
@@ -57,25 +53,6 @@ crate::text_enum! {
         /// A `POST` under `/v1/` whose body is not declared JSON (1.1).
         UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE",
     }
-}
-
-/// The licensing server as Settings > Licensing server shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct ServerStatus {
-    /// The seller switched it on (the app starts it whenever it runs).
-    pub enabled: bool,
-    pub running: bool,
-    /// Where it listens now (the real port), while it runs.
-    pub address: Option<String>,
-    pub bind: String,
-    pub public_url: String,
-    /// The key products use to check answers (`keymanager keys public`), base64.
-    pub public_key: Option<String>,
-    #[ts(type = "number")]
-    pub requests_served: u64,
-    pub last_errors: Vec<http::ServedError>,
-    /// Why it is not running although enabled (the address is taken, say).
-    pub problem: Option<crate::Error>,
 }
 
 /// One answer: the HTTP status, the exact body bytes, and a `Retry-After` when there is one.

@@ -52,7 +52,8 @@ fn text(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, String>
     }
 }
 
-fn id(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, String> {
+/// A positive whole number, when the field is there (`item_id`, `product_id`).
+pub(crate) fn id(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, String> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {

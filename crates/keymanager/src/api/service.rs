@@ -3,15 +3,15 @@
 //! nonces or signatures; `wire` alone decodes request bodies and encodes signed answers. The HTTP
 //! server (through `wire`), the CLI, the buyer page and update delivery call it directly.
 
-use super::signing::{self, Certificate, Signer};
 use super::ApiCode;
 use crate::envato::PurchaseCode;
 use crate::error::{Error, ErrorCode};
 use crate::license_key::LicenseKey;
 use crate::model::{Activation, License, LicenseStatus};
+use crate::plan;
+use crate::signing::{self, Certificate, Signer};
 use crate::store::Replaced;
-use crate::sync::plan;
-use crate::sync::SharedStore;
+use crate::store::SharedStore;
 use crate::time::{to_db, Timestamp};
 use crate::verify::{Asker, Verified, Verifier};
 use std::sync::Arc;
@@ -301,9 +301,9 @@ pub enum Failure {
 /// The licensing service over one profile's data.
 #[derive(Clone)]
 pub struct LicensingService {
-    pub(super) store: SharedStore,
+    store: SharedStore,
     verifier: Option<Verifier>,
-    signer: Arc<crate::api::signing::SignerCell>,
+    signer: Arc<crate::signing::SignerCell>,
     /// The settings answers depend on, read again at most every few seconds.
     settings: Arc<std::sync::Mutex<Option<CachedSettings>>>,
     /// What validations saw, written in batches (`Store::note_seen`).
@@ -325,8 +325,7 @@ const SEEN_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 const SEEN_FLUSH_AT: usize = 512;
 const SETTINGS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How long a client should wait when Envato cannot be asked.
-pub const ENVATO_RETRY_AFTER_SECS: u64 = 60;
+pub use crate::verify::ENVATO_RETRY_AFTER_SECS;
 
 impl LicensingService {
     /// `verifier` asks Envato about purchase codes not seen yet, within the process's budgets
@@ -356,7 +355,7 @@ impl LicensingService {
     /// The environment of the site a request names (production without one, unless the seller
     /// trusts what sites report).
     fn environment_of(settings: &crate::settings::Settings, req: &Query) -> crate::site::Environment {
-        let rules = crate::site::SiteRules::from_settings(settings);
+        let rules = settings.site_rules();
         match &req.site {
             Some(site) => rules.classify(site, req.environment).environment,
             None if rules.trust_reported => req.environment.unwrap_or(crate::site::Environment::Production),

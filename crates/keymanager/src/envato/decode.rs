@@ -384,12 +384,12 @@ pub fn error_text(body: &[u8]) -> Option<String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         for key in ["description", "error_description", "message", "reason", "error"] {
             if let Some(s) = v.get(key).and_then(as_string).filter(|s| !s.trim().is_empty()) {
-                return Some(crate::model::truncate_chars(s.trim(), 200));
+                return Some(crate::text::truncate_chars(s.trim(), 200));
             }
         }
         return None;
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    (!text.is_empty()).then(|| crate::model::truncate_chars(text, 200))
+    (!text.is_empty()).then(|| crate::text::truncate_chars(text, 200))
 }

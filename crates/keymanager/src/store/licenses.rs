@@ -8,7 +8,7 @@ use crate::events::{self, EventType};
 use crate::license_key::LicenseKey;
 use crate::model::{License, LicenseStatus};
 use crate::money::format_cents;
-use crate::sync::plan::SaleRecord;
+use crate::plan::SaleRecord;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -427,8 +427,8 @@ mod tests {
     fn a_synced_license_created_event_is_the_stored_license() {
         use crate::envato::{Item, Sale};
         use crate::events::EventFilter;
+        use crate::plan;
         use crate::store::SyncTrigger;
-        use crate::sync::plan;
         let now = parse("2026-11-28T10:00:00Z").unwrap();
         let mut store = Store::open_in_memory().unwrap();
         store.update_settings(&[("auto_create_products".into(), "true".into())], now).unwrap();

@@ -19,6 +19,7 @@ mod products;
 mod releases;
 mod sales;
 mod settings;
+mod shared;
 mod sync;
 
 pub use abuse::{BuyerMail, BuyerMailCap, BuyerMailKind, PendingConfirmation};
@@ -38,6 +39,7 @@ pub use outbox::{
 pub use pending::{PendingSale, ReviewItem};
 pub use releases::{NewRelease, ReleaseEdit, ReleasePackage};
 pub use sales::PageCounts;
+pub use shared::{readers, Changed, DbChanged, SharedStore, Writer};
 pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};

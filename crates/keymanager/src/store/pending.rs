@@ -5,8 +5,8 @@
 use super::licenses::insert_sale_license;
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::truncate_chars;
-use crate::sync::plan::SaleRecord;
+use crate::plan::SaleRecord;
+use crate::text::truncate_chars;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;

@@ -5,8 +5,9 @@ use super::audit::{insert_audit, AuditEntry, AuditLevel};
 use super::pending::{no_review_item, promote_pending};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{truncate_chars, NewProduct, Product, DESCRIPTION_MAX, NAME_MAX};
-use crate::sync::plan::ProductIndex;
+use crate::model::{NewProduct, Product, DESCRIPTION_MAX, NAME_MAX};
+use crate::plan::ProductIndex;
+use crate::text::truncate_chars;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -211,7 +212,7 @@ impl Store {
     pub fn review_create_product(&mut self, item_id: i64, now: Timestamp) -> Result<(Product, u32)> {
         let (name, html) = self.review_item_exists(item_id)?.ok_or_else(|| no_review_item(item_id))?;
         let settings = self.settings()?;
-        let description = crate::sync::plan::text_from_html(&html);
+        let description = crate::plan::text_from_html(&html);
         let (product_id, n) = self.write(|tx| {
             let id = insert_product_for_item(
                 tx,

@@ -7,9 +7,10 @@ use super::outbox::emit;
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::EventType;
+use crate::release::{
+    version, Digests, PackageMeta, ProductUpdates, Release, ReleaseChannel, ReleaseStatus, UpdateKind,
+};
 use crate::time::{to_db, Timestamp};
-use crate::updates::package::Digests;
-use crate::updates::{version, PackageMeta, ProductUpdates, Release, ReleaseChannel, ReleaseStatus, UpdateKind};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 const SELECT: &str = "SELECT r.id, r.product_id, p.name, r.version, r.channel, r.status, r.rollout, r.changelog,
@@ -243,7 +244,7 @@ impl Store {
     ) -> Result<ProductUpdates> {
         let slug = slug.map(str::trim);
         if let Some(s) = slug.filter(|s| !s.is_empty()) {
-            if !crate::updates::valid_slug(s) {
+            if !crate::release::valid_slug(s) {
                 return Err(Error::invalid_input(format!(
                     "“{s}” is not a slug: lower-case letters, digits, dashes, dots and underscores (the plugin's or theme's folder name)."
                 ))

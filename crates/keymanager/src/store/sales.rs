@@ -14,7 +14,7 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::events::{self, EventType};
 use crate::model::License;
-use crate::sync::plan::{plan_page, Known, KnownSales, Op, PagePlan, PlanContext, ProductRef, SaleRecord};
+use crate::plan::{plan_page, Known, KnownSales, Op, PagePlan, PlanContext, ProductRef, SaleRecord};
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;

@@ -7,7 +7,7 @@ use super::sales::{apply_ops, PageCounts};
 use super::Store;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, EventType};
-use crate::sync::plan::PagePlan;
+use crate::plan::PagePlan;
 use crate::time::{to_db, Timestamp};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;

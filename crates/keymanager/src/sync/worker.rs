@@ -4,12 +4,14 @@
 //! ones; a failing run is logged and retried at the next tick, never ending the loop.
 //! Observers (tray, window) watch `SyncStatus`.
 
-use super::{run_sync_with, SharedStore, SyncProgress, SyncSummary, MAX_PAGES};
+use super::{run_sync, SyncOptions, SyncProgress, SyncSummary, MAX_PAGES};
 use crate::envato::{ClientConfig, EnvatoClient};
 use crate::error::{Error, Result};
 use crate::keychain::Keychain;
+use crate::store::SharedStore;
 use crate::store::SyncTrigger;
-use crate::time::{to_db, Timestamp};
+use crate::time::to_db;
+use crate::time::Clock;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,6 +33,10 @@ pub struct SyncStatus {
     pub next_run_at: Option<String>,
     /// Cancel was asked for the running sync: it stops after the page being applied.
     pub cancelling: bool,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
 }
 
 /// Where a process gets its Envato client: one client per credential for the whole process
@@ -86,7 +92,7 @@ impl ClientSource {
                     if !path.exists() {
                         return Ok(None);
                     }
-                    let text = crate::api::signing::read_credential(&path)?;
+                    let text = crate::private_files::read_credential(&path)?;
                     crate::token::Token::parse(&text).map(Some)
                 },
                 cfg,
@@ -98,7 +104,7 @@ impl ClientSource {
     /// entry of `data_dir` for the Envato address in force.
     pub fn for_profile(data_dir: &std::path::Path, api: &crate::envato::ApiBase) -> Result<ClientSource> {
         let cfg = ClientConfig::new(api.as_str());
-        match crate::api::signing::credential_file(crate::api::signing::TOKEN_FILE_ENV, "envato-token") {
+        match crate::private_files::credential_file(crate::private_files::TOKEN_FILE_ENV, "envato-token") {
             Some(path) => Ok(ClientSource::token_file(path, cfg)),
             None => Ok(ClientSource::keychain(Arc::new(Keychain::for_data_dir(data_dir, api)?), cfg)),
         }
@@ -129,11 +135,6 @@ impl ClientSource {
         (self.client)()
     }
 }
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
-}
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 enum Request {
     SyncNow,
@@ -200,17 +201,10 @@ impl SyncWorker {
                     s.progress = None;
                 });
                 let tx = status_tx.clone();
-                let result = run_sync_with(
-                    &store,
-                    &client,
-                    trigger,
-                    &*clock,
-                    &mut |p| {
-                        tx.send_modify(|s| s.progress = Some(p.clone()));
-                    },
-                    MAX_PAGES,
-                    &cancel,
-                )
+                let options = SyncOptions { trigger, max_pages: MAX_PAGES, cancel: Some(&cancel) };
+                let result = run_sync(&store, &client, options, &*clock, &mut |p| {
+                    tx.send_modify(|s| s.progress = Some(p.clone()));
+                })
                 .await;
                 // "Sync now" requests made during the run are answered by it.
                 // (Refresh requests need nothing more: the loop refreshes the status next.)

@@ -3,7 +3,7 @@
 //! signature the seller's Ed25519 signature of the text `KMD1.<payload>`. The license key never
 //! appears in a link; `exp` is in Unix seconds.
 
-use crate::api::signing::Signer;
+use crate::signing::Signer;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,7 @@
 use super::readme::{header, Readme};
 use super::{PackageMeta, UpdateKind};
 use crate::error::{Error, ErrorCode, Result};
+pub use crate::release::Digests;
 use sha2::Digest;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -20,15 +21,6 @@ pub fn dir(data_dir: &Path) -> PathBuf {
 /// A stored package's file.
 pub fn path(data_dir: &Path, sha256: &str) -> PathBuf {
     dir(data_dir).join(format!("{sha256}.zip"))
-}
-
-/// The digests of a package, hex.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digests {
-    pub sha256: String,
-    pub sha384: String,
-    pub md5: String,
-    pub size: u64,
 }
 
 /// A package copied in, not yet kept: dropping it removes the temporary file.

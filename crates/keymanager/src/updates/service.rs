@@ -133,7 +133,7 @@ enum CatalogKey {
 /// Sections rendered per (release shown, beta site), as JSON text.
 type SectionsCache = Mutex<HashMap<(Option<i64>, bool), Arc<str>>>;
 /// Tokens already signed, and the key that signed them (a rotated key empties the map).
-type Links = Mutex<(Option<Arc<crate::api::signing::Signer>>, HashMap<LinkClaims, Arc<str>>)>;
+type Links = Mutex<(Option<Arc<crate::signing::Signer>>, HashMap<LinkClaims, Arc<str>>)>;
 /// At most this many signed links are remembered (then the map starts again).
 const LINKS_MAX: usize = 4096;
 
@@ -441,7 +441,7 @@ impl UpdateService {
 /// the license may have. Needs the server's public address.
 pub fn support_link(
     store: &crate::Store,
-    signer: &crate::api::signing::Signer,
+    signer: &crate::signing::Signer,
     license_id: i64,
     release_id: Option<i64>,
     now: Timestamp,

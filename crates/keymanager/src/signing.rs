@@ -7,6 +7,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::keychain::Keychain;
+use crate::private_files::{credential_file, read_credential};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
@@ -15,7 +16,6 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub const SIGNING_KEY_FILE_ENV: &str = "KEYMANAGER_SIGNING_KEY_FILE";
-pub const TOKEN_FILE_ENV: &str = "KEYMANAGER_ENVATO_TOKEN_FILE";
 
 pub struct Signer {
     key: SigningKey,
@@ -123,69 +123,6 @@ pub fn verify_certificate(public_b64: &str, certificate: &str) -> Result<Certifi
     public(public_b64)?.verify(signed.as_bytes(), &sig).map_err(|_| bad("the signature does not match this key"))?;
     let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad("the payload is not base64url"))?;
     serde_json::from_slice(&json).map_err(|_| bad("the payload is not the KM1 fields"))
-}
-
-/// A credential file named by `env`, or systemd's `$CREDENTIALS_DIRECTORY/<name>` when it exists.
-pub fn credential_file(env: &str, name: &str) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dir = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|p| !p.is_empty())?;
-    let path = Path::new(&dir).join(name);
-    path.exists().then_some(path)
-}
-
-/// Reads a credential file, refusing one that group or others may read, one that is a
-/// symbolic link, and one another user owns. The checks are made on the opened file itself, so
-/// the file cannot be swapped between the check and the read.
-pub fn read_credential(path: &Path) -> Result<Zeroizing<String>> {
-    use std::io::Read;
-    let unsafe_file = |why: String| Error::new(ErrorCode::CredentialFileUnsafe, why);
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::new(
-            ErrorCode::CredentialFileMissing,
-            format!("The credential file {} does not exist.", path.display()),
-        ),
-        _ if e.raw_os_error() == Some(libc::ELOOP) => {
-            unsafe_file(format!("The credential file {} is a symbolic link; name the file itself.", path.display()))
-        }
-        // Anything else (too many open files, say) is not about the file's safety.
-        _ => Error::internal(format!("Cannot open the credential file {}: {e}.", path.display())),
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let meta = file
-            .metadata()
-            .map_err(|e| unsafe_file(format!("Cannot read the credential file {}: {e}.", path.display())))?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(unsafe_file(format!(
-                "The credential file {} can be read by other users (mode {mode:o}); run `chmod 600` on it first.",
-                path.display()
-            )));
-        }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if meta.uid() != me {
-            return Err(unsafe_file(format!(
-                "The credential file {} belongs to another user (uid {}); it must be this user's own.",
-                path.display(),
-                meta.uid()
-            )));
-        }
-    }
-    let mut text = Zeroizing::new(String::new());
-    file.read_to_string(&mut text)
-        .map_err(|e| unsafe_file(format!("Cannot read the credential file {}: {e}.", path.display())))?;
-    Ok(text)
 }
 
 /// Where this profile's signing key lives.

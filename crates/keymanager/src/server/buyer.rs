@@ -5,7 +5,7 @@
 //! elsewhere, and is served with a strict Content-Security-Policy. Nothing about other buyers,
 //! never a stack trace: a bad or unknown code gets a plain sentence.
 
-use super::{LicensingService, Resolved};
+use crate::api::{LicensingService, Resolved};
 use crate::envato::PurchaseCode;
 use crate::model::{Activation, License, SupportWindow};
 use crate::store::{AuditEntry, AuditLevel, BuyerMail, BuyerMailCap, BuyerMailKind};
@@ -261,7 +261,7 @@ impl LicensingService {
                 good: false,
             });
         };
-        let named = super::request::LicenseRef::PurchaseCode(code.as_str().to_string());
+        let named = crate::api::LicenseRef::PurchaseCode(code.as_str().to_string());
         match self.resolve(&named, asker, now).await {
             Ok(Resolved::License(l)) => Ok(l),
             Ok(Resolved::Pending) => Err(Shown::Message {
@@ -274,7 +274,7 @@ impl LicensingService {
                     .into(),
                 good: false,
             }),
-            Err(super::Failure::Limited(_)) => Err(Shown::Message {
+            Err(crate::api::Failure::Limited(_)) => Err(Shown::Message {
                 text: "Too many purchase codes were checked from your address. Please try again in an hour.".into(),
                 good: false,
             }),
@@ -289,7 +289,7 @@ impl LicensingService {
     async fn licenses_shown(&self, l: License, notice: Option<(String, bool)>, now: Timestamp) -> Shown {
         let id = l.id;
         let (l, acts, settings) =
-            match self.store.read(move |s| Ok((s.license(id)?, s.activations(id)?, s.settings()?))).await {
+            match self.store().read(move |s| Ok((s.license(id)?, s.activations(id)?, s.settings()?))).await {
                 Ok((Some(fresh), acts, settings)) => (fresh, acts, Some(settings)),
                 _ => (l, Vec::new(), None),
             };
@@ -314,7 +314,7 @@ impl LicensingService {
     /// address the seller set. Capped per license and for the store each day; audited with the
     /// client's address.
     pub async fn buyer_email(&self, code: &str, address: &str, consent: bool, asker: Asker, now: Timestamp) -> Shown {
-        let settings = match self.store.read(|s| s.settings()).await {
+        let settings = match self.store().read(|s| s.settings()).await {
             Ok(s) => s,
             Err(_) => return Shown::Message { text: "Please try again later.".into(), good: false },
         };
@@ -343,7 +343,7 @@ impl LicensingService {
                     let n = said("Tick the box to agree that the seller keeps your address; nothing was sent.", false);
                     return self.licenses_shown(l, n, now).await;
                 }
-                let Ok(address) = crate::email::parse_address(address) else {
+                let Ok(address) = crate::mailbox::parse_address(address) else {
                     let n = said("That is not an e-mail address; nothing was sent.", false);
                     return self.licenses_shown(l, n, now).await;
                 };
@@ -368,7 +368,7 @@ impl LicensingService {
         };
         let hash = token_hash(&token);
         let expires = now + chrono::Duration::hours(CONFIRM_HOURS);
-        let notice_to = crate::email::parse_mailbox(&settings.smtp_from).ok().map(|m| m.email.to_string());
+        let notice_to = crate::mailbox::parse_mailbox(&settings.smtp_from).ok().map(|m| m.email.to_string());
         let notice_body = crate::events::body(
             crate::events::EventType::LicenseCreated,
             now,
@@ -376,7 +376,7 @@ impl LicensingService {
         );
         let (license_id, to_c, client_c) = (l.id, to.clone(), client.clone());
         let queued = self
-            .store
+            .store()
             .run(move |s| {
                 let mail = BuyerMail {
                     license_id,
@@ -417,7 +417,7 @@ impl LicensingService {
     /// and the key is queued to the license's address.
     pub async fn buyer_confirm(&self, token: &str, asker: Asker, now: Timestamp) -> Shown {
         let (hash, client) = (token_hash(token.trim()), client_text(asker));
-        match self.store.run(move |s| s.confirm_buyer_address(&hash, &client, now)).await {
+        match self.store().run(move |s| s.confirm_buyer_address(&hash, &client, now)).await {
             Ok(Some(to)) => Shown::Message {
                 text: format!("Thank you. Your license key is on its way to {}.", mask_address(&to)),
                 good: true,
@@ -444,10 +444,10 @@ impl LicensingService {
             Ok(l) => *l,
             Err(message) => return message,
         };
-        let asked = super::Query::of(super::LicenseRef::Key(l.license_key.clone()), Some(fingerprint));
+        let asked = crate::api::Query::of(crate::api::LicenseRef::Key(l.license_key.clone()), Some(fingerprint));
         let (detail, good) = match self.deactivate(&asked, per_day, asker, now).await {
-            Ok(v) => (v.detail(), matches!(v, super::DeactivateVerdict::Deactivated(_))),
-            Err(super::Failure::Internal(e)) => {
+            Ok(v) => (v.detail(), matches!(v, crate::api::DeactivateVerdict::Deactivated(_))),
+            Err(crate::api::Failure::Internal(e)) => {
                 tracing::error!(code = %e.code, "buyer page: {}", e.message);
                 ("KeyManager could not answer; try again later.".to_string(), false)
             }
@@ -461,13 +461,13 @@ impl LicensingService {
             "buyer_page.deactivate",
             format!(
                 "Buyer page: freeing the activation “{}” {} (from {}).",
-                crate::model::truncate_chars(fingerprint, 128),
+                crate::text::truncate_chars(fingerprint, 128),
                 if good { "succeeded" } else { "was refused" },
                 client_text(asker)
             ),
         )
         .license(l.id);
-        if let Err(e) = self.store.run(move |s| s.record_audit(&entry)).await {
+        if let Err(e) = self.store().run(move |s| s.record_audit(&entry)).await {
             tracing::warn!(code = %e.code, "cannot audit a buyer-page action: {}", e.message);
         }
         self.licenses_shown(l, said(detail, good), now).await

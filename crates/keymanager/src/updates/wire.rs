@@ -1,7 +1,8 @@
 //! `POST /v1/updates/check` on the wire: the JSON request decoded and checked, the typed
 //! `UpdateService` asked, and the signed answer encoded (updates-api.md, "Paths").
 
-use super::{answer_coded, Answer, ApiCode, Failure};
+use crate::api::request::id;
+use crate::api::{answer_coded, Answer, ApiCode, Failure};
 use crate::time::Timestamp;
 use crate::updates::service::{Ask, Offer, UpdateService, Which};
 use crate::verify::Asker;
@@ -24,27 +25,17 @@ fn text(obj: &Map<String, Value>, field: &str, max: usize) -> Result<Option<Stri
     }
 }
 
-fn id(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, String> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if v > 0 => Ok(Some(v)),
-            _ => Err(format!("“{field}” must be a positive whole number.")),
-        },
-        Some(_) => Err(format!("“{field}” must be a number.")),
-    }
-}
-
 /// Decodes the body; the error is the `BAD_REQUEST` detail (and the nonce, when it was read).
-pub fn decode(body: &[u8]) -> Result<CheckRequest, super::request::BadRequest> {
-    use super::request::BadRequest;
+pub fn decode(body: &[u8]) -> Result<CheckRequest, crate::api::request::BadRequest> {
+    use crate::api::request::BadRequest;
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
         return Err(BadRequest { detail: "The body must be a JSON object (UTF-8).".into(), nonce: None });
     };
-    let nonce = text(&obj, "nonce", super::request::NONCE_MAX).map_err(|detail| BadRequest { detail, nonce: None })?;
+    let nonce =
+        text(&obj, "nonce", crate::api::request::NONCE_MAX).map_err(|detail| BadRequest { detail, nonce: None })?;
     let bad = |detail: String| BadRequest { detail, nonce: nonce.clone() };
-    let key = text(&obj, "key", super::request::NAME_MAX).map_err(bad)?;
-    let code = text(&obj, "purchase_code", super::request::NAME_MAX).map_err(bad)?;
+    let key = text(&obj, "key", crate::api::request::NAME_MAX).map_err(bad)?;
+    let code = text(&obj, "purchase_code", crate::api::request::NAME_MAX).map_err(bad)?;
     let license = match (key, code) {
         (Some(_), Some(_)) => return Err(bad("Send “key” or “purchase_code”, not both.".into())),
         (k, c) => k.or(c),
@@ -62,7 +53,7 @@ pub fn decode(body: &[u8]) -> Result<CheckRequest, super::request::BadRequest> {
     if let Some(url) = &site_url {
         crate::site::canonical(url).map_err(|e| bad(e.message))?;
     }
-    let fingerprint = text(&obj, "fingerprint", super::request::FINGERPRINT_MAX).map_err(bad)?;
+    let fingerprint = text(&obj, "fingerprint", crate::api::request::FINGERPRINT_MAX).map_err(bad)?;
     let php = text(&obj, "php_version", 64).map_err(bad)?;
     let which =
         Which::Product { product_id: id(&obj, "product_id").map_err(bad)?, item_id: id(&obj, "item_id").map_err(bad)? };
@@ -94,7 +85,7 @@ fn body(offer: Option<&Offer>) -> Value {
 pub async fn check(updates: &UpdateService, body_bytes: &[u8], asker: Asker, now: Timestamp) -> Answer {
     let req = match decode(body_bytes) {
         Ok(r) => r,
-        Err(bad) => return super::wire::bad_request(&bad, now),
+        Err(bad) => return crate::api::wire::bad_request(&bad, now),
     };
     let nonce = req.nonce.as_deref();
     match updates.offer(&req.which, &req.ask, asker, now).await {
@@ -112,7 +103,7 @@ pub async fn check(updates: &UpdateService, body_bytes: &[u8], asker: Asker, now
         ),
         Err(Failure::Internal(e)) => {
             tracing::error!(code = %e.code, "update check: {}", e.message);
-            super::answer(
+            crate::api::answer(
                 500,
                 ApiCode::InternalError,
                 "KeyManager could not answer; try again later.",

@@ -2,7 +2,8 @@
 //! already holds to the operations that page needs. No I/O, no clock: tested by tables.
 
 use crate::envato::Sale;
-use crate::model::{truncate_chars, DESCRIPTION_MAX, NAME_MAX};
+use crate::model::{DESCRIPTION_MAX, NAME_MAX};
+use crate::text::truncate_chars;
 use crate::time::{to_db, Timestamp};
 use std::collections::{HashMap, HashSet};
 

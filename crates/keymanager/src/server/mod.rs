@@ -1,10 +1,14 @@
-//! The licensing API over HTTP (axum): routing, the 16 KiB body limit, and the signature of every
-//! `/v1` answer over its exact bytes. No logic of its own: each route hands the body to
-//! `LicensingService`. SQLite work happens inside the service on the blocking pool, never on the
-//! async workers.
+//! The licensing server (`keymanager serve`, the app's server switch): the licensing API, the
+//! buyer page and update delivery over HTTP (axum): routing, connection caps, rate limits, the
+//! 16 KiB body limit, and the signature of every `/v1` answer over its exact bytes. No logic of
+//! its own: each `/v1` route hands the body to the API's wire layer (`api::wire`, `updates::wire`),
+//! which asks the typed services. SQLite work happens on the blocking pool or the readers, never
+//! on the async workers.
 
-use super::{Answer, LicensingService};
-use crate::sync::SharedStore;
+pub mod buyer;
+
+use crate::api::{Answer, LicensingService};
+use crate::store::SharedStore;
 use crate::time::Timestamp;
 use crate::verify::Asker;
 use axum::body::{to_bytes, Body};
@@ -13,6 +17,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -20,6 +25,25 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The licensing server as Settings > Licensing server shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ServerStatus {
+    /// The seller switched it on (the app starts it whenever it runs).
+    pub enabled: bool,
+    pub running: bool,
+    /// Where it listens now (the real port), while it runs.
+    pub address: Option<String>,
+    pub bind: String,
+    pub public_url: String,
+    /// The key products use to check answers (`keymanager keys public`), base64.
+    pub public_key: Option<String>,
+    #[ts(type = "number")]
+    pub requests_served: u64,
+    pub last_errors: Vec<ServedError>,
+    /// Why it is not running although enabled (the address is taken, say).
+    pub problem: Option<crate::Error>,
+}
 
 /// The largest request body read (the contract's 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -196,8 +220,8 @@ pub fn router(
         .route("/deactivate", post(buyer_deactivate))
         .route("/email", post(buyer_email))
         .route("/email/confirm", get(buyer_confirm_page).post(buyer_confirm))
-        .route("/buyer.css", get(|| async { asset(super::buyer::CSS, "text/css; charset=utf-8") }))
-        .route("/buyer.js", get(|| async { asset(super::buyer::JS, "text/javascript; charset=utf-8") }))
+        .route("/buyer.css", get(|| async { asset(buyer::CSS, "text/css; charset=utf-8") }))
+        .route("/buyer.js", get(|| async { asset(buyer::JS, "text/javascript; charset=utf-8") }))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .with_state(state)
@@ -223,7 +247,7 @@ async fn admit(
     req.extensions_mut().insert(Client(client));
     if let Err(not_until) = s.limiter.check_key(&crate::net::bucket(client)) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-        let r = respond(&s.service, super::wire::rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
+        let r = respond(&s.service, crate::api::wire::rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
         note_failure(&s, &path, &r);
         return r;
     }
@@ -235,7 +259,7 @@ async fn admit(
 fn note_failure(s: &Served, path: &str, r: &Response) {
     let status = r.status().as_u16();
     if status >= 500 || status == 429 {
-        let code = r.extensions().get::<super::ApiCode>().map(|c| c.as_str()).unwrap_or("").to_string();
+        let code = r.extensions().get::<crate::api::ApiCode>().map(|c| c.as_str()).unwrap_or("").to_string();
         s.monitor.record(ServedError { at: crate::time::to_db((s.clock)()), path: path.to_string(), status, code });
     }
 }
@@ -263,7 +287,7 @@ impl RunningServer {
         })?;
         let address = listener.local_addr().map_err(|e| crate::Error::internal(format!("No local address: {e}.")))?;
         let monitor = Arc::new(Monitor::default());
-        let watch = super::signing::SignerCell::watch(service.signer_cell());
+        let watch = crate::signing::SignerCell::watch(service.signer_cell());
         let app = router(service, store, clock, options, monitor.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = options.clone();
@@ -481,11 +505,11 @@ async fn body(s: &Served, req: Request<Body>) -> Result<Vec<u8>, Response> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(respond(&s.service, super::wire::too_large(BODY_LIMIT, now)));
+        return Err(respond(&s.service, crate::api::wire::too_large(BODY_LIMIT, now)));
     }
     match read_limited(req.into_body(), s.body_timeout).await {
         Ok(b) => Ok(b.to_vec()),
-        Err(BodyProblem::TooLarge) => Err(respond(&s.service, super::wire::too_large(BODY_LIMIT, now))),
+        Err(BodyProblem::TooLarge) => Err(respond(&s.service, crate::api::wire::too_large(BODY_LIMIT, now))),
         Err(BodyProblem::TooSlow) => Err(too_slow(respond(&s.service, s.service.too_slow(now)))),
     }
 }
@@ -508,11 +532,11 @@ fn asker(req: &Request<Body>) -> Asker {
 }
 
 async fn health(State(s): State<Served>) -> Response {
-    respond(&s.service, super::wire::health((s.clock)()))
+    respond(&s.service, crate::api::wire::health((s.clock)()))
 }
 
 async fn public_key(State(s): State<Served>) -> Response {
-    respond(&s.service, super::wire::public_key(&s.service, (s.clock)()))
+    respond(&s.service, crate::api::wire::public_key(&s.service, (s.clock)()))
 }
 
 async fn validate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -521,7 +545,7 @@ async fn validate(State(s): State<Served>, req: Request<Body>) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, super::wire::validate(&s.service, &body, who, (s.clock)()).await)
+    respond(&s.service, crate::api::wire::validate(&s.service, &body, who, (s.clock)()).await)
 }
 
 async fn activate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -531,7 +555,7 @@ async fn activate(State(s): State<Served>, req: Request<Body>) -> Response {
         Err(r) => return r,
     };
     let (days, _) = limits(&s).await;
-    respond(&s.service, super::wire::activate(&s.service, &body, days, who, (s.clock)()).await)
+    respond(&s.service, crate::api::wire::activate(&s.service, &body, days, who, (s.clock)()).await)
 }
 
 async fn deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -541,7 +565,7 @@ async fn deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
         Err(r) => return r,
     };
     let (_, per_day) = limits(&s).await;
-    respond(&s.service, super::wire::deactivate(&s.service, &body, per_day, who, (s.clock)()).await)
+    respond(&s.service, crate::api::wire::deactivate(&s.service, &body, per_day, who, (s.clock)()).await)
 }
 
 async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -550,7 +574,7 @@ async fn retrieve(State(s): State<Served>, req: Request<Body>) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, super::wire::retrieve(&s.service, &body, who, (s.clock)()).await)
+    respond(&s.service, crate::api::wire::retrieve(&s.service, &body, who, (s.clock)()).await)
 }
 
 async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -559,7 +583,7 @@ async fn updates_check(State(s): State<Served>, req: Request<Body>) -> Response 
         Ok(b) => b,
         Err(r) => return r,
     };
-    respond(&s.service, super::updates::check(&s.updates, &body, who, (s.clock)()).await)
+    respond(&s.service, crate::updates::wire::check(&s.updates, &body, who, (s.clock)()).await)
 }
 
 /// A JSON answer of the update paths (unsigned: PUC and EDD read plain JSON).
@@ -602,8 +626,8 @@ fn user_agent(headers: &HeaderMap) -> &str {
 }
 
 /// What an update answer that failed inside KeyManager looks like (the database).
-fn update_failure(f: super::Failure) -> Response {
-    if let super::Failure::Internal(e) = &f {
+fn update_failure(f: crate::api::Failure) -> Response {
+    if let crate::api::Failure::Internal(e) = &f {
         tracing::error!(code = %e.code, "update answer: {}", e.message);
     }
     coded(500, "INTERNAL_ERROR", "KeyManager could not answer; try again later.")
@@ -620,7 +644,7 @@ async fn puc_info(
     let who = asker(&req);
     let ua = user_agent(req.headers());
     let ask = crate::updates::service::Ask {
-        license: field(&q, &["license_key", "key", "purchase_code"], super::request::NAME_MAX),
+        license: field(&q, &["license_key", "key", "purchase_code"], crate::api::request::NAME_MAX),
         installed: field(&q, &["installed_version"], 64),
         beta: field(&q, &["channel"], 16).as_deref() == Some("beta"),
         site_url: field(&q, &["site"], 2048).or_else(|| crate::updates::service::site_from_user_agent(ua)),
@@ -669,7 +693,7 @@ async fn edd(State(s): State<Served>, req: Request<Body>) -> Response {
         slug: field(&fields, &["slug"], 100),
     };
     let ask = crate::updates::service::Ask {
-        license: field(&fields, &["license"], super::request::NAME_MAX),
+        license: field(&fields, &["license"], crate::api::request::NAME_MAX),
         installed: field(&fields, &["version"], 64),
         beta: truthy(field(&fields, &["beta"], 8)),
         site_url: field(&fields, &["url"], 2048),
@@ -774,9 +798,9 @@ fn package_stream(file: std::fs::File) -> impl futures_util::Stream<Item = std::
 /// Unknown paths: a signed JSON `NOT_FOUND_PATH` under `/v1/`, a plain page elsewhere.
 async fn no_such_path(State(s): State<Served>, req: Request<Body>) -> Response {
     if req.uri().path().starts_with("/v1/") || req.uri().path() == "/v1" {
-        return respond(&s.service, super::wire::no_such_path((s.clock)()));
+        return respond(&s.service, crate::api::wire::no_such_path((s.clock)()));
     }
-    let mut r = html(super::buyer::not_found_page(&store_name(&s).await));
+    let mut r = html(buyer::not_found_page(&store_name(&s).await));
     *r.status_mut() = StatusCode::NOT_FOUND;
     r
 }
@@ -786,7 +810,7 @@ fn html(body: String) -> Response {
     let mut r = Response::new(Body::from(body));
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::buyer::CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(buyer::CSP));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -798,7 +822,7 @@ fn asset(text: &'static str, kind: &'static str) -> Response {
     let mut r = Response::new(Body::from(text));
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::buyer::CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(buyer::CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
 }
@@ -813,7 +837,7 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 }
 
 async fn buyer_page(State(s): State<Served>) -> Response {
-    html(super::buyer::page(&store_name(&s).await, "", &super::buyer::Shown::Nothing))
+    html(buyer::page(&store_name(&s).await, "", &buyer::Shown::Nothing))
 }
 
 /// Whether a form post comes from this site's own page: `Sec-Fetch-Site` (sent by every
@@ -848,19 +872,19 @@ async fn read_form(s: &Served, req: Request<Body>) -> Result<(HashMap<String, St
     let who = asker(&req);
     let public_url = s.store.read(|st| st.settings()).await.map(|set| set.public_url).unwrap_or_default();
     if !same_origin(req.headers(), &public_url) {
-        let shown = super::buyer::Shown::Message {
+        let shown = buyer::Shown::Message {
             text: "This form can only be sent from this page. Open the page and try again.".into(),
             good: false,
         };
-        let mut r = html(super::buyer::page(&name, "", &shown));
+        let mut r = html(buyer::page(&name, "", &shown));
         *r.status_mut() = StatusCode::FORBIDDEN;
         return Err(r);
     }
     match read_limited(req.into_body(), s.body_timeout).await {
         Ok(bytes) => Ok((form(&bytes), who, name)),
         Err(problem) => {
-            let shown = super::buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
-            let r = html(super::buyer::page(&name, "", &shown));
+            let shown = buyer::Shown::Message { text: "That form was far too large.".into(), good: false };
+            let r = html(buyer::page(&name, "", &shown));
             Err(match problem {
                 BodyProblem::TooLarge => r,
                 BodyProblem::TooSlow => too_slow(r),
@@ -877,7 +901,7 @@ async fn buyer_lookup(State(s): State<Served>, req: Request<Body>) -> Response {
     let code = fields.get("purchase_code").map(String::as_str).unwrap_or("").trim().to_string();
     let shown = s.service.buyer_lookup(&code, None, who, (s.clock)()).await;
     let shown_code: String = code.chars().take(100).collect();
-    html(super::buyer::page(&name, &shown_code, &shown))
+    html(buyer::page(&name, &shown_code, &shown))
 }
 
 async fn buyer_email(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -889,7 +913,7 @@ async fn buyer_email(State(s): State<Served>, req: Request<Body>) -> Response {
     let address = fields.get("email").cloned().unwrap_or_default();
     let consent = fields.get("consent").is_some_and(|v| v == "yes");
     let shown = s.service.buyer_email(&code, &address, consent, who, (s.clock)()).await;
-    html(super::buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
+    html(buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
 }
 
 async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -901,7 +925,7 @@ async fn buyer_deactivate(State(s): State<Served>, req: Request<Body>) -> Respon
     let fingerprint = fields.get("fingerprint").cloned().unwrap_or_default();
     let (_, per_day) = limits(&s).await;
     let shown = s.service.buyer_deactivate(&code, &fingerprint, per_day, who, (s.clock)()).await;
-    html(super::buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
+    html(buyer::page(&name, &code.chars().take(100).collect::<String>(), &shown))
 }
 
 /// The link in a confirmation mail opens a page with one button: a GET changes nothing (mail
@@ -911,7 +935,7 @@ async fn buyer_confirm_page(
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
     let token = q.get("token").map(String::as_str).unwrap_or("");
-    html(super::buyer::confirm_page(&store_name(&s).await, token))
+    html(buyer::confirm_page(&store_name(&s).await, token))
 }
 
 async fn buyer_confirm(State(s): State<Served>, req: Request<Body>) -> Response {
@@ -921,26 +945,26 @@ async fn buyer_confirm(State(s): State<Served>, req: Request<Body>) -> Response 
     };
     let token = fields.get("token").cloned().unwrap_or_default();
     let shown = s.service.buyer_confirm(&token, who, (s.clock)()).await;
-    html(super::buyer::page(&name, "", &shown))
+    html(buyer::page(&name, "", &shown))
 }
 
 impl LicensingService {
     /// A known path asked with the wrong method (`allow` names the right ones).
     pub fn method_not_allowed(&self, allow: &str, now: Timestamp) -> Answer {
         let detail = format!("This path answers {allow} only.");
-        super::answer(405, super::ApiCode::MethodNotAllowed, &detail, None, now, serde_json::json!({}))
+        crate::api::answer(405, crate::api::ApiCode::MethodNotAllowed, &detail, None, now, serde_json::json!({}))
     }
 
     /// A `POST` whose body is not declared JSON (what a cross-site form or `text/plain` fetch sends).
     pub fn unsupported_media_type(&self, now: Timestamp) -> Answer {
         let detail = "Send the body as JSON, with Content-Type: application/json.";
-        super::answer(415, super::ApiCode::UnsupportedMediaType, detail, None, now, serde_json::json!({}))
+        crate::api::answer(415, crate::api::ApiCode::UnsupportedMediaType, detail, None, now, serde_json::json!({}))
     }
 
     /// A body that did not arrive within the body timeout.
     pub fn too_slow(&self, now: Timestamp) -> Answer {
         let detail = "The request body did not arrive in time.";
-        super::answer(408, super::ApiCode::BadRequest, detail, None, now, serde_json::json!({}))
+        crate::api::answer(408, crate::api::ApiCode::BadRequest, detail, None, now, serde_json::json!({}))
     }
 }
 
