@@ -4,14 +4,14 @@ import { useQuery } from "@tanstack/react-query";
 import { ipc } from "./ipc";
 import { Dashboard } from "./pages/Dashboard";
 import { Products } from "./pages/Products";
-import { Licenses } from "./pages/Licenses";
+import { Licenses } from "./pages/licenses/Licenses";
 import { Lookup } from "./pages/Lookup";
 import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
 import { FirstRun } from "./pages/FirstRun";
-import { KeychainNotice } from "./KeychainNotice";
-import { useSyncStatus, useSyncStatusEvents } from "./useSyncStatus";
-import { useDbChanged } from "./useDbChanged";
+import { KeychainNotice } from "./components/KeychainNotice";
+import { useSyncStatus, useSyncStatusEvents } from "./hooks/useSyncStatus";
+import { useDbChanged } from "./hooks/useDbChanged";
 import { useTauriEvent } from "./hooks/useTauriEvent";
 
 export const PAGES = [

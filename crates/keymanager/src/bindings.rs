@@ -110,7 +110,48 @@ pub fn all() -> Vec<(PathBuf, String)> {
         one::<crate::licensing::BulkSkip>(),
         one::<crate::backup::BackupList>(),
         one::<crate::backup::RestoreReport>(),
+        options(),
     ]
+}
+
+/// `options.ts`: every value of each enum the UI offers as a choice, in Rust's order, from the
+/// enum's `ALL`. The UI pairs each list with a `Record<Enum, string>` of labels, so a value
+/// without a label fails `tsc`.
+fn options() -> (PathBuf, String) {
+    use crate::events::EventType;
+    use crate::licensing::LicenseAction;
+    use crate::model::{LicenseStatus, LicenseType, ProductStatus};
+    use crate::release::{ReleaseChannel, UpdateKind};
+    use crate::settings::SmtpSecurity;
+    use crate::store::{LicenseSort, SupportFilter};
+    let webhook_events: Vec<EventType> = EventType::ALL.iter().copied().filter(|e| e.subscribable()).collect();
+    fn list<T: TS + Copy>(constant: &str, all: &[T], text: impl Fn(T) -> &'static str) -> (String, String) {
+        let name = T::name(&Config::new());
+        let values: Vec<String> = all.iter().map(|v| format!("\"{}\"", text(*v))).collect();
+        let import = format!("import type {{ {name} }} from \"./{name}\";\n");
+        (import, format!("export const {constant}: readonly {name}[] = [{}];\n", values.join(", ")))
+    }
+    let lists = [
+        list("LICENSE_STATUSES", LicenseStatus::ALL, LicenseStatus::as_str),
+        list("LICENSE_SORTS", LicenseSort::ALL, LicenseSort::as_str),
+        list("SUPPORT_FILTERS", SupportFilter::ALL, SupportFilter::as_str),
+        list("LICENSE_ACTIONS", LicenseAction::ALL, LicenseAction::as_str),
+        list("LICENSE_TYPES", LicenseType::ALL, LicenseType::as_str),
+        list("PRODUCT_STATUSES", ProductStatus::ALL, ProductStatus::as_str),
+        list("RELEASE_CHANNELS", ReleaseChannel::ALL, ReleaseChannel::as_str),
+        list("UPDATE_KINDS", UpdateKind::ALL, UpdateKind::as_str),
+        list("SMTP_SECURITIES", SmtpSecurity::ALL, SmtpSecurity::as_str),
+        list("WEBHOOK_EVENT_TYPES", &webhook_events, EventType::as_str),
+    ];
+    let mut text = String::from(
+        "// Generated from each enum's ALL by crates/keymanager/src/bindings.rs (`make bindings`). Do not edit.\n",
+    );
+    let mut imports: Vec<&String> = lists.iter().map(|(i, _)| i).collect();
+    imports.sort();
+    text.extend(imports.into_iter().cloned());
+    text.push('\n');
+    text.extend(lists.iter().map(|(_, l)| l.clone()));
+    (PathBuf::from("options.ts"), text)
 }
 
 fn one<T: TS + 'static>() -> (PathBuf, String) {

@@ -35,6 +35,11 @@ crate::text_enum! {
 }
 
 impl EventType {
+    /// Whether an endpoint may subscribe to it (a test is sent to one endpoint on request).
+    pub fn subscribable(self) -> bool {
+        self != EventType::WebhookTest
+    }
+
     /// The status changes a buyer is told about when `notify_buyers` is on.
     pub fn is_lifecycle(self) -> bool {
         matches!(self, EventType::LicenseSuspended | EventType::LicenseRevoked | EventType::LicenseReactivated)

@@ -9,12 +9,14 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseAction {
-    Suspend,
-    Revoke,
-    Reactivate,
+crate::text_enum! {
+    /// What the seller does to a license (with a reason).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum LicenseAction {
+        Suspend = "suspend",
+        Revoke = "revoke",
+        Reactivate = "reactivate",
+    }
 }
 
 impl LicenseAction {

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { keys } from "../queryKeys";
 import { ipc } from "../ipc";
-import { useSyncStatus } from "../useSyncStatus";
+import { useSyncStatus } from "../hooks/useSyncStatus";
 import type { Dashboard as Data } from "../bindings/Dashboard";
 
 const COLORS = ["#2f6fed", "#f5b82e", "#1d8a4c", "#c62f3b", "#8a4bd6", "#0ea5a4", "#e56b1f", "#6b7280"];

@@ -5,7 +5,7 @@ import { useTauriEvent } from "../hooks/useTauriEvent";
 import { keys } from "../queryKeys";
 import type { ValidationStep } from "../bindings/ValidationStep";
 import type { KeychainProblem } from "../bindings/KeychainProblem";
-import { KeychainNotice } from "../KeychainNotice";
+import { KeychainNotice } from "../components/KeychainNotice";
 
 const STEPS = ["Create a token", "Paste and check it", "Products from sales", "History", "Start"] as const;
 

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import { useTauriEvent } from "../hooks/useTauriEvent";
 import type { LookupResult } from "../bindings/LookupResult";
-import { LicenseFacts, SaleFacts } from "./LicenseFacts";
+import { LicenseFacts, SaleFacts } from "../components/LicenseFacts";
 
 const HEADS: Record<LookupResult["verdict"], string> = {
   valid: "Valid purchase",

@@ -5,7 +5,10 @@ import { ipc, IpcError } from "../ipc";
 import type { Product } from "../bindings/Product";
 import type { LicenseType } from "../bindings/LicenseType";
 import type { ProductStatus } from "../bindings/ProductStatus";
-import { ReviewQueue } from "./SyncLog";
+import { ReviewQueue } from "../components/ReviewQueue";
+import { latestError } from "../hooks/latestError";
+import { Choices } from "../components/Choices";
+import { LICENSE_TYPE_CHOICES, PRODUCT_STATUS_CHOICES } from "../options";
 import { Releases } from "./Releases";
 
 interface Draft {
@@ -29,14 +32,12 @@ export function Products() {
   const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
   const [editing, setEditing] = useState<number | "new" | null>(null);
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [error, setError] = useState<IpcError | null>(null);
   const [onlyReview, setOnlyReview] = useState(false);
   const [releasesOf, setReleasesOf] = useState<number | null>(null);
   const releasesProduct = products.data?.find((p) => p.id === releasesOf);
   const reviewed = useMutation({
     mutationFn: (id: number) => ipc.productMarkReviewed(id),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.products }),
-    onError: (e: IpcError) => setError(e),
   });
   const toReview = products.data?.filter((p) => p.needs_review).length ?? 0;
   const shown = (products.data ?? []).filter((p) => !onlyReview || p.needs_review);
@@ -56,11 +57,12 @@ export function Products() {
     },
     onSuccess: () => {
       setEditing(null);
-      setError(null);
       for (const key of CHANGED_BY_PRODUCTS) void queryClient.invalidateQueries({ queryKey: key });
     },
-    onError: (e: IpcError) => setError(e),
   });
+  const error = latestError(reviewed, save);
+  /** Opens the form on `draft`, with no earlier failure shown. */
+  const edit = (what: number | "new", d: Draft) => { setEditing(what); setDraft(d); save.reset(); reviewed.reset(); };
 
   const set = (k: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => setDraft((d) => ({ ...d, [k]: e.target.value }));
   const fieldError = (f: string) => error?.field === f ? <p className="field-error" role="alert">{error.message}</p> : null;
@@ -69,7 +71,7 @@ export function Products() {
     <section>
       <header className="page-head">
         <h1>Products {toReview > 0 && <span className="badge" data-testid="review-badge" title="Auto-created products not reviewed yet">{toReview} to review</span>}</h1>
-        <button type="button" className="primary" data-testid="new-product" onClick={() => { setEditing("new"); setDraft(EMPTY); setError(null); }}>New product</button>
+        <button type="button" className="primary" data-testid="new-product" onClick={() => edit("new", EMPTY)}>New product</button>
       </header>
       {releasesProduct && (
         <div className="card" data-testid="releases-panel">
@@ -93,8 +95,8 @@ export function Products() {
               </div>
               <div className="row3">
                 <label className="field">Activation limit<input data-testid="product-limit" value={draft.limit} onChange={set("limit")} placeholder="default from settings" />{fieldError("activation_limit")}</label>
-                <label className="field">License type<select value={draft.type} onChange={set("type")}><option value="regular">Regular</option><option value="extended">Extended</option></select></label>
-                <label className="field">Status<select value={draft.status} onChange={set("status")}><option value="active">Active</option><option value="inactive">Inactive</option></select></label>
+                <label className="field">License type<select value={draft.type} onChange={set("type")}><Choices of={LICENSE_TYPE_CHOICES} /></select></label>
+                <label className="field">Status<select value={draft.status} onChange={set("status")}><Choices of={PRODUCT_STATUS_CHOICES} /></select></label>
               </div>
               {error && !error.field && <div className="banner error" role="alert">{error.message}</div>}
               <div className="form-actions">
@@ -132,7 +134,7 @@ export function Products() {
                       <td><span className={`pill ${p.status}`}>{p.status}</span></td>
                       <td>{p.license_count}</td>
                       <td>
-                        <button type="button" className="link" data-testid="edit-product" onClick={() => { setEditing(p.id); setDraft(fromProduct(p)); setError(null); setReleasesOf(null); }}>Edit</button>
+                        <button type="button" className="link" data-testid="edit-product" onClick={() => { edit(p.id, fromProduct(p)); setReleasesOf(null); }}>Edit</button>
                         {" "}<button type="button" className="link" data-testid="product-releases" onClick={() => { setReleasesOf(p.id); setEditing(null); }}>Releases</button>
                         {p.needs_review && <> <button type="button" className="link" data-testid="mark-reviewed" onClick={() => reviewed.mutate(p.id)}>Mark reviewed</button></>}
                       </td>
@@ -175,7 +177,7 @@ function MergeInto({ from, products, onMerged }: { from: number; products: Produ
       ) : (
         <button type="button" className="secondary" data-testid="merge-start" onClick={() => setConfirming(true)}>Merge…</button>
       )}
-      {merge.isError && <div className="banner error" role="alert">{(merge.error as IpcError).message}</div>}
+      {merge.isError && <div className="banner error" role="alert">{latestError(merge)?.message}</div>}
     </div>
   );
 }

@@ -3,14 +3,15 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, IpcError } from "../ipc";
 import { useTauriEvent } from "../hooks/useTauriEvent";
 import { keys } from "../queryKeys";
-import { CopyButton } from "./CopyButton";
+import { CopyButton } from "../components/CopyButton";
+import { Choices } from "../components/Choices";
+import { RELEASE_CHANNEL_CHOICES, UPDATE_KIND_CHOICES, UPDATE_KIND_LABELS } from "../options";
 import type { Product } from "../bindings/Product";
 import type { Release } from "../bindings/Release";
 import type { ReleaseChannel } from "../bindings/ReleaseChannel";
 import type { UpdateKind } from "../bindings/UpdateKind";
 import type { Added } from "../bindings/Added";
 
-const KINDS: Record<UpdateKind, string> = { "wp-plugin": "WordPress plugin", "wp-theme": "WordPress theme", generic: "Other (a zip)" };
 
 /** A product's releases (updates-api.md): its update settings, a zip dropped or chosen, what was
  * read from it, publishing with a rollout, yanking, re-releasing, and the code for the product. */
@@ -78,7 +79,7 @@ function UpdateSettingsForm({ product, onSaved, initial }: {
         <label className="field">Kind
           <select data-testid="update-kind" value={kind} onChange={(e) => setKind(e.target.value as UpdateKind | "")}>
             <option value="">Found from the first zip</option>
-            {(Object.keys(KINDS) as UpdateKind[]).map((k) => <option key={k} value={k}>{KINDS[k]}</option>)}
+            <Choices of={UPDATE_KIND_CHOICES} />
           </select>
         </label>
       </div>
@@ -124,8 +125,7 @@ function AddZip({ product, onAdded }: { product: Product; onAdded: (a: Added) =>
         </label>
         <label className="field">Channel
           <select data-testid="release-channel" value={channel} onChange={(e) => setChannel(e.target.value as ReleaseChannel)}>
-            <option value="stable">Stable</option>
-            <option value="beta">Beta (only sites that ask for beta)</option>
+            <Choices of={RELEASE_CHANNEL_CHOICES} />
           </select>
         </label>
       </div>
@@ -161,7 +161,7 @@ function ReadFromZip({ added, onDone }: { added: Added; onDone: () => void }) {
       <h3>{r.product_name} {r.version} <span className={`pill ${r.channel === "beta" ? "suspended" : "active"}`}>{r.channel}</span></h3>
       <dl className="facts">
         <dt>Read from</dt><dd data-testid="read-version-from">{added.version_from ?? "the version you gave"}</dd>
-        <dt>Folder</dt><dd>{added.folder} ({added.kind ? KINDS[added.kind] : "—"})</dd>
+        <dt>Folder</dt><dd>{added.folder} ({added.kind ? UPDATE_KIND_LABELS[added.kind] : "—"})</dd>
         <dt>Requires</dt><dd>WordPress {r.requires ?? "—"}, PHP {r.requires_php ?? "—"}; tested up to {r.tested ?? "—"}</dd>
         <dt>Package</dt><dd>{(Number(r.size) / 1024).toFixed(0)} KiB, SHA-256 <code>{r.sha256.slice(0, 16)}…</code></dd>
       </dl>

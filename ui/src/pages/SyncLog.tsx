@@ -1,10 +1,10 @@
-import { useState } from "react";
-import { keys, CHANGED_BY_PRODUCTS } from "../queryKeys";
+import { keys } from "../queryKeys";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ipc, IpcError } from "../ipc";
-import { useSyncStatus } from "../useSyncStatus";
+import { ipc } from "../ipc";
+import { useSyncStatus } from "../hooks/useSyncStatus";
 import type { SyncStatus } from "../bindings/SyncStatus";
-import type { ReviewItem } from "../bindings/ReviewItem";
+import { ReviewQueue } from "../components/ReviewQueue";
+import { latestError } from "../hooks/latestError";
 
 function when(iso: string | null) {
   return iso ? new Date(iso).toLocaleString() : "—";
@@ -14,18 +14,16 @@ export function SyncLog() {
   const status = useSyncStatus();
   const runs = useQuery({ queryKey: keys.syncRuns, queryFn: () => ipc.syncRuns(50) });
   const queryClient = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  const syncNow = useMutation({ mutationFn: ipc.syncNow, onError: (e: IpcError) => setError(e.message), onMutate: () => setError(null) });
+  const syncNow = useMutation({ mutationFn: ipc.syncNow });
   const pause = useMutation({
     mutationFn: (paused: boolean) => ipc.syncSetPaused(paused),
     onSuccess: (s) => queryClient.setQueryData(keys.syncStatus, s),
-    onError: (e: IpcError) => setError(e.message),
   });
   const cancel = useMutation({
     mutationFn: ipc.syncCancel,
     onSuccess: (st) => queryClient.setQueryData(keys.syncStatus, st),
-    onError: (e: IpcError) => setError(e.message),
   });
+  const error = latestError(syncNow, pause, cancel)?.message ?? null;
   const s = status.data;
 
   return (
@@ -105,55 +103,6 @@ function SyncBanner({ status: s }: { status: SyncStatus }) {
       {s.last_success_at ? `Last successful sync ${when(s.last_success_at)}. ` : ""}
       {s.next_run_at ? `Next sync ${when(s.next_run_at)}.` : ""}
     </p>
-  );
-}
-
-export function ReviewQueue() {
-  const queryClient = useQueryClient();
-  const queue = useQuery({ queryKey: keys.reviewQueue, queryFn: ipc.reviewQueue });
-  const products = useQuery({ queryKey: keys.products, queryFn: ipc.productsList });
-  const [error, setError] = useState<string | null>(null);
-  const done = () => {
-    setError(null);
-    for (const key of CHANGED_BY_PRODUCTS) void queryClient.invalidateQueries({ queryKey: key });
-  };
-  const create = useMutation({ mutationFn: ipc.reviewCreateProduct, onSuccess: done, onError: (e: IpcError) => setError(e.message) });
-  const map = useMutation({
-    mutationFn: ({ item, product }: { item: number; product: number }) => ipc.reviewMap(item, product),
-    onSuccess: done,
-    onError: (e: IpcError) => setError(e.message),
-  });
-  return (
-    <aside className="review">
-      <h2 className="section-title">Review queue</h2>
-      <p className="help">Sales no product matched while Auto-Create Products was off. Create the product from the Envato item, or map the item to one of yours: its waiting sales become licenses.</p>
-      {error && <div className="banner error" role="alert">{error}</div>}
-      {queue.data?.length === 0 && <p className="muted" data-testid="review-empty">Nothing waiting.</p>}
-      {queue.data?.map((q) => (
-        <ReviewRow key={q.item_id} item={q} products={products.data ?? []}
-          onCreate={() => create.mutate(q.item_id)} onMap={(product) => map.mutate({ item: q.item_id, product })} />
-      ))}
-    </aside>
-  );
-}
-
-function ReviewRow({ item, products, onCreate, onMap }: {
-  item: ReviewItem; products: { id: number; name: string }[]; onCreate: () => void; onMap: (product: number) => void;
-}) {
-  const [target, setTarget] = useState("");
-  return (
-    <div className="card review-item" data-testid="review-item">
-      <div><strong>{item.item_name}</strong> <span className="muted">#{item.item_id} · {item.marketplace ?? "Envato"}</span></div>
-      <div className="muted">{item.waiting_sales} sale{item.waiting_sales === 1 ? "" : "s"} waiting, newest {when(item.newest_sold_at)}</div>
-      <div className="form-actions">
-        <button type="button" className="secondary" data-testid="review-create" onClick={onCreate}>Create product</button>
-        <select aria-label="Map to product" value={target} onChange={(e) => setTarget(e.target.value)}>
-          <option value="">Map to…</option>
-          {products.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
-        </select>
-        <button type="button" className="secondary" disabled={!target} onClick={() => onMap(Number(target))}>Map</button>
-      </div>
-    </div>
   );
 }
 

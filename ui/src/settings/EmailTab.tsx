@@ -1,3 +1,4 @@
+import { SMTP_SECURITY_CHOICES } from "../options";
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, type IpcError } from "../ipc";
@@ -11,7 +12,7 @@ const FIELDS: FieldDef[] = [
   { key: "smtp_port", label: "Port", kind: "number", min: 1, max: 65535,
     help: "465 for TLS, 587 for STARTTLS." },
   { key: "smtp_security", label: "Security", kind: "select",
-    options: [{ value: "tls", label: "TLS (port 465)" }, { value: "starttls", label: "STARTTLS (port 587)" }, { value: "none", label: "None (a server on this computer only)" }],
+    options: SMTP_SECURITY_CHOICES,
     help: "How the connection is encrypted. “None” is refused for any server but this computer." },
   { key: "smtp_username", label: "User name", kind: "text", placeholder: "store@example.com",
     help: "Leave empty if the server needs no login. The password is kept in the system keychain, below." },

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ipc, type IpcError } from "../ipc";
 import { keys } from "../queryKeys";
 import { SettingsForm, type FieldDef } from "./SettingsForm";
-import { CopyButton } from "../pages/CopyButton";
+import { CopyButton } from "../components/CopyButton";
 
 const FIELDS: FieldDef[] = [
   { key: "server_bind", label: "Listen on", kind: "text", placeholder: "127.0.0.1:8787",

@@ -6,6 +6,7 @@ import { WebhooksTab } from "./WebhooksTab";
 import { EmailTab } from "./EmailTab";
 import { Backups } from "./Backups";
 import { AutostartSwitch } from "./Autostart";
+import { LICENSE_TYPE_CHOICES } from "../options";
 
 const TABS = [
   { id: "general", label: "General" },
@@ -30,7 +31,7 @@ const LICENSE: FieldDef[] = [
   { key: "default_activation_limit", label: "Default activation limit", kind: "number", min: 1, max: 1000,
     help: "Activations allowed per license for products that do not set their own: 1 to 1000 (typically 1 or 3)." },
   { key: "default_license_type", label: "Default license type", kind: "select",
-    options: [{ value: "regular", label: "Regular" }, { value: "extended", label: "Extended" }],
+    options: LICENSE_TYPE_CHOICES,
     help: "The license type given to new products unless you choose another." },
 ];
 

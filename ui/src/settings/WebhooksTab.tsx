@@ -5,20 +5,10 @@ import { keys } from "../queryKeys";
 import type { EventType } from "../bindings/EventType";
 import type { NewEndpoint } from "../bindings/NewEndpoint";
 import type { WebhookEndpoint } from "../bindings/WebhookEndpoint";
-import { CopyButton } from "../pages/CopyButton";
+import { CopyButton } from "../components/CopyButton";
+import { WEBHOOK_EVENT_CHOICES } from "../options";
+import { latestError } from "../hooks/latestError";
 import { DeliveryLog, deliveryState } from "./DeliveryLog";
-
-export const EVENT_TYPES: { type: EventType; label: string }[] = [
-  { type: "sale.synced", label: "A sale is recorded" },
-  { type: "license.created", label: "A license is issued" },
-  { type: "license.suspended", label: "A license is suspended" },
-  { type: "license.revoked", label: "A license is revoked" },
-  { type: "license.reactivated", label: "A license is reactivated" },
-  { type: "activation.created", label: "An activation is added" },
-  { type: "activation.deleted", label: "An activation is freed" },
-  { type: "activation.limit_reached", label: "An activation is refused at the limit" },
-  { type: "sync.failed", label: "A sync fails" },
-];
 
 /** Settings > Webhooks: endpoints, their events, the secret shown once, Test, and the delivery log. */
 export function WebhooksTab() {
@@ -28,16 +18,15 @@ export function WebhooksTab() {
   const [all, setAll] = useState(true);
   const [chosen, setChosen] = useState<EventType[]>(["license.created"]);
   const [secret, setSecret] = useState<NewEndpoint | null>(null);
-  const [error, setError] = useState<IpcError | null>(null);
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: keys.webhooks });
     void queryClient.invalidateQueries({ queryKey: keys.deliveries });
   };
   const add = useMutation({
     mutationFn: () => ipc.webhookAdd(url, all ? "" : chosen.join(",")),
-    onSuccess: (n) => { setSecret(n); setUrl(""); setError(null); refresh(); },
-    onError: (e: IpcError) => setError(e),
+    onSuccess: (n) => { setSecret(n); setUrl(""); refresh(); },
   });
+  const error = latestError(add);
   return (
     <div className="webhooks-tab">
       <p className="muted">
@@ -57,17 +46,17 @@ export function WebhooksTab() {
           <label htmlFor="webhook-url" className="field-label">Endpoint URL</label>
           <input id="webhook-url" data-testid="webhook-url" type="url" value={url} spellCheck={false}
             placeholder="https://example.com/hooks/keymanager" aria-invalid={error?.field === "url"}
-            onChange={(e) => { setUrl(e.target.value); setError(null); }} />
+            onChange={(e) => { setUrl(e.target.value); add.reset(); }} />
           {error?.field === "url" && <p className="field-error" role="alert" data-testid="webhook-url-error">{error.message}</p>}
         </div>
         <fieldset className="field">
           <legend className="field-label">Events</legend>
           <label className="check"><input type="checkbox" data-testid="webhook-all-events" checked={all} onChange={(e) => setAll(e.target.checked)} /> All events</label>
-          {!all && EVENT_TYPES.map((t) => (
-            <label key={t.type} className="check">
-              <input type="checkbox" data-testid={`webhook-event-${t.type}`} checked={chosen.includes(t.type)}
-                onChange={(e) => setChosen((c) => e.target.checked ? [...c, t.type] : c.filter((x) => x !== t.type))} />
-              {" "}{t.label} <span className="mono muted">{t.type}</span>
+          {!all && WEBHOOK_EVENT_CHOICES.map((t) => (
+            <label key={t.value} className="check">
+              <input type="checkbox" data-testid={`webhook-event-${t.value}`} checked={chosen.includes(t.value)}
+                onChange={(e) => setChosen((c) => e.target.checked ? [...c, t.value] : c.filter((x) => x !== t.value))} />
+              {" "}{t.label} <span className="mono muted">{t.value}</span>
             </label>
           ))}
         </fieldset>

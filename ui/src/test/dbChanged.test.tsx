@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-quer
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { keys, keysToRefetch } from "../queryKeys";
-import { useDbChanged } from "../useDbChanged";
+import { useDbChanged } from "../hooks/useDbChanged";
 
 describe("db-changed", () => {
   it("maps tables to the queries that read them", () => {

@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { Lookup } from "../pages/Lookup";
-import { Licenses } from "../pages/Licenses";
+import { Licenses } from "../pages/licenses/Licenses";
 import { Products } from "../pages/Products";
 import type { License } from "../bindings/License";
 import type { LookupResult } from "../bindings/LookupResult";

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { render, screen, waitFor } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { useSyncStatus, useSyncStatusEvents } from "../useSyncStatus";
+import { useSyncStatus, useSyncStatusEvents } from "../hooks/useSyncStatus";
 import { ipc } from "../ipc";
 
 function Reader({ id }: { id: string }) {

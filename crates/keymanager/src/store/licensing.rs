@@ -16,22 +16,26 @@ use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum LicenseSort {
-    #[default]
-    Newest,
-    Oldest,
-    SoldDesc,
-    SoldAsc,
+crate::text_enum! {
+    /// The licenses page's sort orders.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+    pub enum LicenseSort {
+        #[default]
+        Newest = "newest",
+        Oldest = "oldest",
+        SoldDesc = "sold_desc",
+        SoldAsc = "sold_asc",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum SupportFilter {
-    Active,
-    Expired,
-    None,
+crate::text_enum! {
+    /// The licenses page's support filter.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+    pub enum SupportFilter {
+        Active = "active",
+        Expired = "expired",
+        None = "none",
+    }
 }
 
 /// A filtered, sorted page of licenses. `cursor` is the previous page's `next_cursor`.

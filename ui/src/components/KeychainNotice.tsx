@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ipc } from "./ipc";
-import { keys } from "./queryKeys";
-import type { KeychainProblem } from "./bindings/KeychainProblem";
+import { ipc } from "../ipc";
+import { keys } from "../queryKeys";
+import type { KeychainProblem } from "../bindings/KeychainProblem";
 
 /** "Unlock…": the desktop's own unlock prompt; the status that comes back replaces the cached one. */
 function useUnlock() {

@@ -1,8 +1,8 @@
 import { useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { ipc } from "./ipc";
-import { CHANGED_BY_SYNC, keys } from "./queryKeys";
-import { useTauriEvent } from "./hooks/useTauriEvent";
+import { ipc } from "../ipc";
+import { CHANGED_BY_SYNC, keys } from "../queryKeys";
+import { useTauriEvent } from "./useTauriEvent";
 
 /** The background sync's status, as the query cache holds it. Any number of components may
  *  read it; the one event subscription is `useSyncStatusEvents`, mounted once by the App. */

@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { ipc } from "./ipc";
-import { keysToRefetch } from "./queryKeys";
-import { useTauriEvent } from "./hooks/useTauriEvent";
+import { ipc } from "../ipc";
+import { keysToRefetch } from "../queryKeys";
+import { useTauriEvent } from "./useTauriEvent";
 
 /** Refetches what reads the tables Rust's commits changed (`db-changed`), wherever the change
  *  came from: a command, the sync, the outbox, the licensing server's activations. One listener
