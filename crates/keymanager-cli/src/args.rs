@@ -19,6 +19,10 @@ pub struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Work on the KeyManager server paired as NAME (`remote add`) instead of this computer's
+    /// data. Available for `lookup`, `licenses list|show|suspend|revoke|reactivate` so far.
+    #[arg(long, global = true, env = "KEYMANAGER_REMOTE", value_name = "NAME")]
+    pub remote: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -79,6 +83,12 @@ pub enum Command {
     /// The licensing server's signing key.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// On the server: pair devices with its admin API, list and revoke them.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+    /// On the desktop: KeyManager servers this computer administers (`--remote NAME`).
+    #[command(subcommand)]
+    Remote(RemoteCmd),
     /// Releases of your products: the packages licensed sites update to.
     #[command(subcommand)]
     Releases(ReleasesCmd),
@@ -471,6 +481,52 @@ pub struct StatusChange {
 
 fn parse_license_type(s: &str) -> Result<LicenseType, String> {
     LicenseType::parse(s).ok_or_else(|| "use regular or extended".to_string())
+}
+
+#[derive(Subcommand)]
+pub enum AdminCmd {
+    /// Print a one-time pairing code (valid 10 minutes) and the server key's fingerprint.
+    Pair {
+        /// What the device is called in `admin devices` and the audit trail.
+        #[arg(long, default_value = "Desktop")]
+        name: String,
+        /// What it may do: owner, support, publish (comma-separated).
+        #[arg(long, default_value = "owner", value_delimiter = ',', value_parser = parse_scope)]
+        scope: Vec<keymanager::admin::Scope>,
+    },
+    /// List paired devices, or revoke one.
+    Devices {
+        #[arg(long, value_name = "DEVICE_ID")]
+        revoke: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RemoteCmd {
+    /// Pair with a server: NAME is yours to choose, URL its https address.
+    Add {
+        name: String,
+        url: String,
+        /// The code `keymanager admin pair` printed (asked for when not given).
+        #[arg(long)]
+        code: Option<String>,
+        /// The fingerprint `admin pair` printed: the pairing fails if the server's key differs.
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// This device's name on the server.
+        #[arg(long, default_value = "Desktop")]
+        device_name: String,
+    },
+    /// The paired servers, and the one in use.
+    List,
+    /// Make a paired server the workspace in use (none: this computer).
+    Use { name: Option<String> },
+    /// Forget a server here (its token leaves the keychain).
+    Remove { name: String },
+}
+
+fn parse_scope(s: &str) -> Result<keymanager::admin::Scope, String> {
+    keymanager::admin::Scope::parse(s).ok_or_else(|| "use owner, support or publish".to_string())
 }
 
 fn parse_action(s: &str) -> Result<keymanager::licensing::LicenseAction, String> {

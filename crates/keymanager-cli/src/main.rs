@@ -41,6 +41,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &mut Out) -> CmdResult {
     let ctx = Ctx::new(cli);
+    if let Some(name) = &cli.remote {
+        return cmd::remote::on_remote(&ctx, name, &cli.command, out);
+    }
     match &cli.command {
         Command::Info => cmd::info::run(&ctx, out),
         Command::Settings(c) => cmd::settings::run(&ctx, c, out),
@@ -57,6 +60,8 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
         Command::Token(c) => cmd::token::run(&ctx, c, out),
         Command::Serve { bind, trusted_proxies } => cmd::serve::run(&ctx, bind, trusted_proxies, out),
         Command::Keys(c) => cmd::keys::run(&ctx, c, out),
+        Command::Admin(c) => cmd::admin::run(&ctx, c, out),
+        Command::Remote(c) => cmd::remote::run(&ctx, c, out),
         Command::Sites(c) => cmd::sites::run(&ctx, c, out),
         Command::Releases(c) => cmd::releases::run(&ctx, c, out),
         Command::Updates(c) => cmd::updates::run(&ctx, c, out),

@@ -4,14 +4,14 @@
 //! what to do. The UI branches on `code`, never on `message`; the CLI prints
 //! `error[CODE]: message`. Codes are part of the public contract: add new ones, never rename.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use ts_rs::TS;
 
 crate::text_enum! {
     /// Stable error codes. The serialised form (`"settings.invalid_value"`) is what the UI and
     /// scripts see; a test pins every one of them.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
     pub enum ErrorCode {
         SettingsUnknownKey = "settings.unknown_key",
         SettingsInvalidValue = "settings.invalid_value",
@@ -77,6 +77,26 @@ crate::text_enum! {
         ProductSlugTaken = "product.slug_taken",
         /// A download link needs the server's public address (`public_url`).
         PublicUrlMissing = "updates.public_url_missing",
+        /// The admin API: no device token, or one that was never issued.
+        AdminUnauthorized = "admin.unauthorized",
+        /// A device token past its expiry.
+        AdminTokenExpired = "admin.token_expired",
+        /// A device token the seller revoked.
+        AdminTokenRevoked = "admin.token_revoked",
+        /// The device's scopes do not cover this operation.
+        AdminForbidden = "admin.forbidden",
+        /// Too many failed attempts from this address: wait, then try again.
+        AdminLockedOut = "admin.locked_out",
+        /// The admin API answers plain HTTP only on this machine: use https.
+        AdminHttpsRequired = "admin.https_required",
+        /// A pairing code that is wrong, used already, or older than 10 minutes.
+        AdminPairingCodeInvalid = "admin.pairing_code_invalid",
+        /// The server's signing key is not the one pinned when the device paired.
+        RemoteKeyMismatch = "remote.key_mismatch",
+        /// No remote workspace has this name.
+        RemoteNotFound = "remote.not_found",
+        /// The server could not be reached or did not answer as a KeyManager server.
+        RemoteUnreachable = "remote.unreachable",
         Internal = "internal",
     }
 }
@@ -90,7 +110,7 @@ impl ErrorCode {
 
 /// `{code, message}` plus, for validation errors, the `field` (a settings key or form field)
 /// the message belongs to, so the UI can show it inline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,

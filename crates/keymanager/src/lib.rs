@@ -3,6 +3,7 @@
 //! and keychain access. The app in src-tauri/ and the `keymanager` CLI are thin shells over it.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod backup;
 pub mod bindings;
@@ -27,6 +28,7 @@ pub mod private_files;
 pub mod process;
 pub mod refund_watch;
 pub mod release;
+pub mod remote;
 pub mod runtime;
 pub mod secrets;
 pub mod server;

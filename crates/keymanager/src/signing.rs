@@ -276,6 +276,29 @@ impl SignerCell {
     }
 }
 
+/// The file in the data folder where a running server leaves its public key (not a secret), so
+/// that `admin pair`, run as the server's user without access to the private key, can print the
+/// fingerprint a device pins.
+pub const PUBLIC_KEY_FILE: &str = "server-public-key";
+
+/// Leaves `public_key` in the data folder (see `PUBLIC_KEY_FILE`).
+pub fn publish_public_key(data_dir: &Path, public_key: &str) -> Result<()> {
+    std::fs::write(data_dir.join(PUBLIC_KEY_FILE), format!("{public_key}\n"))
+        .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot write {PUBLIC_KEY_FILE}: {e}.")))
+}
+
+/// This profile's public key: from the key itself when this user can read it, else from the
+/// file a running server left.
+pub fn public_key_of(data_dir: &Path) -> Result<String> {
+    match load_or_create(data_dir) {
+        Ok(s) => Ok(s.public_key()),
+        Err(e) => match std::fs::read_to_string(data_dir.join(PUBLIC_KEY_FILE)) {
+            Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_string()),
+            _ => Err(e),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

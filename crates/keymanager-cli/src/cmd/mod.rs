@@ -1,6 +1,7 @@
 //! One file per command group; each turns its arguments into one core call and prints the answer.
 
 pub mod activations;
+pub mod admin;
 pub mod backup;
 pub mod email;
 pub mod info;
@@ -10,6 +11,7 @@ pub mod lookup;
 pub mod outbox;
 pub mod products;
 pub mod releases;
+pub mod remote;
 pub mod review;
 pub mod serve;
 pub mod settings;

@@ -24,6 +24,7 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         }
     }
     let signer = Arc::new(signing::SignerCell::load(&dir)?);
+    signing::publish_public_key(&dir, &signer.current().public_key())?;
     let store = ctx.store()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

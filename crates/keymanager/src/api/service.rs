@@ -416,6 +416,11 @@ impl LicensingService {
         self.store.run(move |s| s.note_seen(&batch, threshold)).await
     }
 
+    /// How this process asks Envato about purchase codes (None: it does not).
+    pub(crate) fn verifier(&self) -> Option<&Verifier> {
+        self.verifier.as_ref()
+    }
+
     /// The key that signs answers now.
     pub fn signer(&self) -> Arc<Signer> {
         self.signer.current()

@@ -5,6 +5,7 @@
 //! which asks the typed services. SQLite work happens on the blocking pool or the readers, never
 //! on the async workers.
 
+mod admin;
 pub mod buyer;
 
 use crate::api::{Answer, LicensingService};
@@ -152,11 +153,21 @@ struct Served {
     trusted: Arc<Vec<IpAddr>>,
     monitor: Arc<Monitor>,
     body_timeout: Duration,
+    /// Addresses that keep failing the admin API's checks.
+    admin_lockout: Arc<Mutex<crate::admin::Lockout>>,
 }
 
 /// The client a request is from (after `X-Forwarded-For` from a trusted proxy), set by `admit`.
 #[derive(Debug, Clone, Copy)]
 struct Client(IpAddr);
+
+/// The connection's own end, and whether a trusted proxy named another client (the admin API's
+/// https rule), set by `admit`.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    ip: IpAddr,
+    via_proxy: bool,
+}
 
 /// The licensing API's routes over `service`; `store` supplies the settings that shape answers
 /// (certificate life, deactivations per day). Every request passes the per-address rate limit
@@ -195,6 +206,7 @@ pub fn router(
         trusted: Arc::new(options.trusted_proxies.clone()),
         monitor,
         body_timeout: options.body_timeout,
+        admin_lockout: Default::default(),
     };
     // Every /v1 path answers a wrong method with a signed 405 naming the right one.
     let v1 = |route: MethodRouter<Served>, allow: &'static str| {
@@ -222,6 +234,15 @@ pub fn router(
         .route("/email/confirm", get(buyer_confirm_page).post(buyer_confirm))
         .route("/buyer.css", get(|| async { asset(buyer::CSS, "text/css; charset=utf-8") }))
         .route("/buyer.js", get(|| async { asset(buyer::JS, "text/javascript; charset=utf-8") }))
+        .route("/admin/v1/pair", post(admin::pair))
+        .route("/admin/v1/whoami", get(admin::whoami))
+        .route("/admin/v1/dashboard", get(admin::dashboard))
+        .route("/admin/v1/licenses/page", post(admin::licenses_page))
+        .route("/admin/v1/licenses/{id}", get(admin::license))
+        .route("/admin/v1/licenses/{id}/status", post(admin::license_status))
+        .route("/admin/v1/lookup", post(admin::lookup))
+        .route("/admin/v1/devices", get(admin::devices))
+        .route("/admin/v1/devices/{id}", axum::routing::delete(admin::revoke))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .with_state(state)
@@ -245,6 +266,7 @@ async fn admit(
     let forwarded: Vec<&str> = forwarded.collect();
     let client = crate::net::client_address(peer.ip(), forwarded.into_iter(), &s.trusted);
     req.extensions_mut().insert(Client(client));
+    req.extensions_mut().insert(Peer { ip: peer.ip(), via_proxy: client != peer.ip() });
     if let Err(not_until) = s.limiter.check_key(&crate::net::bucket(client)) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         let r = respond(&s.service, crate::api::wire::rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));

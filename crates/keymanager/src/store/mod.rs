@@ -7,6 +7,7 @@
 
 mod abuse;
 mod account;
+mod admin;
 mod audit;
 mod backup;
 mod changes;
@@ -24,6 +25,7 @@ mod sync;
 
 pub use abuse::{BuyerMail, BuyerMailCap, BuyerMailKind, PendingConfirmation};
 pub use account::EnvatoAccountRecord;
+pub use admin::{AdminDevice, PairingGrant};
 pub use audit::{AuditEntry, AuditLevel};
 pub use backup::BackupCheck;
 pub use checkpoint::LOG_LIMIT;
@@ -61,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_server_safety.sql"),
     include_str!("migrations/0010_sites.sql"),
     include_str!("migrations/0011_releases.sql"),
+    include_str!("migrations/0012_admin.sql"),
 ];
 
 /// The schema version this build writes.
@@ -350,6 +353,8 @@ mod tests {
             tables,
             [
                 "activations",
+                "admin_devices",
+                "admin_pairing_codes",
                 "audit_log",
                 "buyer_email_confirmations",
                 "buyer_mails",

@@ -1,0 +1,313 @@
+//! The admin API under `/admin/v1/` (docs/admin-api.md): what the desktop and the CLI need to
+//! administer this server. Off until a device is paired (a pairing code waits or a device
+//! exists); then every request names a device by its token, over https (plain HTTP only on this
+//! machine), from an address that has not failed too often. Answers are the operation's JSON,
+//! or `{code, message}` with the codes the window and the CLI use, signed like `/v1`. Every
+//! change is audited with the device's name.
+
+use super::{Client, Peer, Served};
+use crate::admin::{self, Scope};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::AdminDevice;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+/// The HTTP status for an error's code.
+fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        AdminUnauthorized | AdminTokenExpired | AdminTokenRevoked | AdminPairingCodeInvalid => StatusCode::UNAUTHORIZED,
+        AdminForbidden | AdminHttpsRequired => StatusCode::FORBIDDEN,
+        AdminLockedOut => StatusCode::TOO_MANY_REQUESTS,
+        LicenseNotFound | ProductNotFound | ReleaseNotFound => StatusCode::NOT_FOUND,
+        Internal | StoreIo | StoreBusy | StoreCorrupt => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// A signed JSON answer.
+fn signed(s: &Served, status: StatusCode, body: Vec<u8>) -> Response {
+    let signature = format!("ed25519={}", s.service.signer().sign(&body));
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&signature) {
+        h.insert(super::SIGNATURE_HEADER, v);
+    }
+    r
+}
+
+fn answer<T: Serialize>(s: &Served, result: Result<T>) -> Response {
+    match result {
+        Ok(v) => signed(s, StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default()),
+        Err(e) => {
+            if e.code == ErrorCode::Internal {
+                tracing::error!(code = %e.code, "admin API: {}", e.message);
+            }
+            let status = status_of(e.code);
+            signed(s, status, serde_json::to_vec(&e).unwrap_or_default())
+        }
+    }
+}
+
+/// What the checks need of a request, taken before anything is awaited (a body is not `Sync`).
+struct Asked {
+    client: std::net::IpAddr,
+    peer: Peer,
+    proto: Option<String>,
+    token: Option<String>,
+}
+
+impl Asked {
+    fn of(req: &Request<Body>) -> Asked {
+        let unknown = std::net::IpAddr::from([0, 0, 0, 0]);
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        Asked {
+            client: req.extensions().get::<Client>().map_or(unknown, |c| c.0),
+            peer: req.extensions().get::<Peer>().copied().unwrap_or(Peer { ip: unknown, via_proxy: false }),
+            proto: req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(str::to_string),
+            token,
+        }
+    }
+}
+
+/// The checks every admin request passes before its operation: on at all, the transport, the
+/// lock-out, the token, the scope. A wrong token counts toward the address's lock-out.
+async fn checked(s: &Served, asked: Asked, needed: Option<Scope>) -> std::result::Result<AdminDevice, Response> {
+    let now = (s.clock)();
+    let client = asked.client;
+    gate(s, &asked, now).await?;
+    s.admin_lockout
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .check(client, now)
+        .map_err(|e| answer::<()>(s, Err(e)))?;
+    let token = asked.token;
+    let found = s.store.read(move |st| admin::authenticate(st, token.as_deref(), now)).await;
+    let device = match found {
+        Ok(d) => d,
+        Err(e) => {
+            if matches!(e.code, ErrorCode::AdminUnauthorized) {
+                s.admin_lockout.lock().unwrap_or_else(|p| p.into_inner()).fail(client, now);
+            }
+            return Err(answer::<()>(s, Err(e)));
+        }
+    };
+    s.admin_lockout.lock().unwrap_or_else(|p| p.into_inner()).succeed(client);
+    if let Some(scope) = needed {
+        admin::require(&device, scope).map_err(|e| answer::<()>(s, Err(e)))?;
+    }
+    // Last use and address are noted at most once a minute per device and address (a window
+    // refetching pages is not a write per request).
+    let (id, address) = (device.id, client.to_string());
+    let recent = crate::time::to_db(now - chrono::Duration::seconds(60));
+    let stale = device.last_used_at.as_deref().is_none_or(|at| at < recent.as_str());
+    if stale || device.last_address.as_deref() != Some(address.as_str()) {
+        if let Err(e) = s.store.run(move |st| st.admin_note_use(id, &address, now)).await {
+            tracing::warn!(code = %e.code, "cannot note a device's use: {}", e.message);
+        }
+    }
+    Ok(device)
+}
+
+/// Off until a device is paired (a 404 like any unknown path), and https unless local.
+async fn gate(s: &Served, asked: &Asked, now: crate::time::Timestamp) -> std::result::Result<(), Response> {
+    let on = s.store.read(move |st| st.admin_enabled(now)).await.unwrap_or(false);
+    if !on {
+        return Err(super::respond(&s.service, crate::api::wire::no_such_path(now)));
+    }
+    admin::transport_allowed(asked.peer.ip, asked.peer.via_proxy, asked.proto.as_deref())
+        .map_err(|e| answer::<()>(s, Err(e)))
+}
+
+async fn json<T: for<'de> Deserialize<'de>>(s: &Served, req: Request<Body>) -> std::result::Result<T, Response> {
+    let bytes = super::body(s, req).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        answer::<()>(s, Err(Error::invalid_input(format!("The body is not what this operation takes: {e}."))))
+    })
+}
+
+/// Audits a change made through the admin API with the device's name.
+async fn audit(s: &Served, device: &AdminDevice, what: String) {
+    let now = (s.clock)();
+    let entry = crate::store::AuditEntry::new(
+        now,
+        crate::store::AuditLevel::Info,
+        "admin.change",
+        format!("{what} (device “{}”, admin API).", device.name),
+    );
+    if let Err(e) = s.store.run(move |st| st.record_audit(&entry)).await {
+        tracing::warn!(code = %e.code, "cannot audit an admin change: {}", e.message);
+    }
+}
+
+#[derive(Deserialize)]
+struct PairRequest {
+    code: String,
+    name: Option<String>,
+}
+
+/// What a device receives once: its token, and the key that signs every answer (to pin).
+#[derive(Serialize)]
+struct PairAnswer {
+    device: AdminDevice,
+    token: String,
+    public_key: String,
+}
+
+/// `POST /admin/v1/pair`: a pairing code for a device token. Wrong codes count toward the
+/// address's lock-out.
+pub(super) async fn pair(State(s): State<Served>, req: Request<Body>) -> Response {
+    let now = (s.clock)();
+    let asked = Asked::of(&req);
+    let client = asked.client;
+    if let Err(r) = gate(&s, &asked, now).await {
+        return r;
+    }
+    if let Err(e) = s.admin_lockout.lock().unwrap_or_else(|p| p.into_inner()).check(client, now) {
+        return answer::<()>(&s, Err(e));
+    }
+    let asked: PairRequest = match json(&s, req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let address = client.to_string();
+    let paired = s.store.run(move |st| admin::pair(st, &asked.code, asked.name.as_deref(), None, &address, now)).await;
+    let mut lockout = s.admin_lockout.lock().unwrap_or_else(|p| p.into_inner());
+    match paired {
+        Ok(p) => {
+            lockout.succeed(client);
+            drop(lockout);
+            let public_key = s.service.signer().public_key();
+            answer(&s, Ok(PairAnswer { device: p.device, token: p.token, public_key }))
+        }
+        Err(e) => {
+            if e.code == ErrorCode::AdminPairingCodeInvalid {
+                lockout.fail(client, now);
+            }
+            drop(lockout);
+            answer::<()>(&s, Err(e))
+        }
+    }
+}
+
+/// `GET /admin/v1/whoami`: the device, as the server knows it.
+pub(super) async fn whoami(State(s): State<Served>, req: Request<Body>) -> Response {
+    match checked(&s, Asked::of(&req), None).await {
+        Ok(d) => answer(&s, Ok(d)),
+        Err(r) => r,
+    }
+}
+
+/// `GET /admin/v1/dashboard`.
+pub(super) async fn dashboard(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Support)).await {
+        return r;
+    }
+    let now = (s.clock)();
+    answer(&s, s.store.read(move |st| crate::dashboard::dashboard(st, now)).await)
+}
+
+/// `POST /admin/v1/licenses/page`: a `LicenseFilter` answered with a `LicensePage`.
+pub(super) async fn licenses_page(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Support)).await {
+        return r;
+    }
+    let now = (s.clock)();
+    let filter: crate::store::LicenseFilter = match json(&s, req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    answer(&s, s.store.read(move |st| st.license_page(&filter, now)).await)
+}
+
+/// `GET /admin/v1/licenses/{id}`: the `LicenseDetail`.
+pub(super) async fn license(State(s): State<Served>, Path(id): Path<i64>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Support)).await {
+        return r;
+    }
+    let now = (s.clock)();
+    answer(&s, s.store.read(move |st| crate::licensing::detail(st, id, now)).await)
+}
+
+#[derive(Deserialize)]
+struct StatusChange {
+    action: crate::licensing::LicenseAction,
+    reason: String,
+}
+
+/// `POST /admin/v1/licenses/{id}/status`: suspend, revoke or reactivate with a reason (revoking
+/// needs the owner scope).
+pub(super) async fn license_status(State(s): State<Served>, Path(id): Path<i64>, req: Request<Body>) -> Response {
+    let d = match checked(&s, Asked::of(&req), Some(Scope::Support)).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let change: StatusChange = match json(&s, req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if change.action == crate::licensing::LicenseAction::Revoke {
+        if let Err(e) = admin::require(&d, Scope::Owner) {
+            return answer::<()>(&s, Err(e));
+        }
+    }
+    let now = (s.clock)();
+    let action = change.action;
+    let done = s.store.run(move |st| crate::licensing::change_status(st, id, change.action, &change.reason, now)).await;
+    if done.is_ok() {
+        audit(&s, &d, format!("License {id}: {}", action.as_str())).await;
+    }
+    answer(&s, done)
+}
+
+#[derive(Deserialize)]
+struct LookupRequest {
+    code: String,
+}
+
+/// `POST /admin/v1/lookup`: a purchase code looked up as the window does (Envato is asked for a
+/// code the data does not hold, with the server's token).
+pub(super) async fn lookup(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Support)).await {
+        return r;
+    }
+    let asked: LookupRequest = match json(&s, req).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let now = (s.clock)();
+    answer(&s, crate::lookup::lookup(&s.store, s.service.verifier(), &asked.code, now).await)
+}
+
+/// `GET /admin/v1/devices`: every paired device (owner).
+pub(super) async fn devices(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
+        return r;
+    }
+    answer(&s, s.store.read(|st| st.admin_devices()).await)
+}
+
+/// `DELETE /admin/v1/devices/{id}`: revokes a device (owner).
+pub(super) async fn revoke(State(s): State<Served>, Path(id): Path<i64>, req: Request<Body>) -> Response {
+    let d = match checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let now = (s.clock)();
+    let done = s.store.run(move |st| st.admin_revoke(id, now)).await;
+    if let Ok(gone) = &done {
+        audit(&s, &d, format!("Device “{}” revoked", gone.name)).await;
+    }
+    answer(&s, done)
+}
