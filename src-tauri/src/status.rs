@@ -128,29 +128,15 @@ pub const DB_CHANGED_EVENT: &str = "db-changed";
 /// Tells the window which tables commits changed (`db-changed`), gathered over 150 ms so a
 /// sync's thousand commits are a few events; the window refetches what reads those tables.
 pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::store::Changed>) {
-    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     tauri::async_runtime::spawn(async move {
-        loop {
-            let mut tables = std::collections::BTreeSet::new();
-            let mut all = false;
-            match rx.recv().await {
-                Ok(t) => tables.extend(t.iter().cloned()),
-                Err(RecvError::Lagged(_)) => all = true,
-                Err(RecvError::Closed) => break,
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-            loop {
-                match rx.try_recv() {
-                    Ok(t) => tables.extend(t.iter().cloned()),
-                    Err(TryRecvError::Lagged(_)) => all = true,
-                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-                }
-            }
-            let changed = keymanager::store::DbChanged { tables: tables.into_iter().collect(), all };
+        while let Some(changed) = keymanager::store::next_change(&mut rx, GATHER).await {
             let _ = app.emit(DB_CHANGED_EVENT, &changed);
         }
     });
 }
+
+/// How long changes are gathered into one `db-changed` (the window's refetches).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// Shows a native notification; a click on it opens the window (on Linux, through the
 /// notification's default action). No notification daemon (a bare X server) is not an error

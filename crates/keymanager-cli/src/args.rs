@@ -523,6 +523,13 @@ pub enum RemoteCmd {
     Use { name: Option<String> },
     /// Forget a server here (its token leaves the keychain).
     Remove { name: String },
+    /// Print the server's changes as they happen (the tables each commit wrote), signature
+    /// checked, until Ctrl+C or `--count` changes.
+    Watch {
+        name: String,
+        #[arg(long)]
+        count: Option<u64>,
+    },
 }
 
 fn parse_scope(s: &str) -> Result<keymanager::admin::Scope, String> {

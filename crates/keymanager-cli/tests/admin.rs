@@ -129,7 +129,33 @@ async fn the_admin_api_pairs_devices_checks_every_request_and_serves_the_cli() {
     let (c, out, err) = desk.out(&["--remote", "vps", "licenses", "list"]);
     assert_eq!(c, 0, "{err}");
     assert!(out.contains("suspended") && out.contains("Remote plugin"), "{out}");
+    // The change feed: a watcher sees the server's commits as they happen.
+    let mut watch = desk
+        .cmd(&["remote", "watch", "vps", "--count", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once it says it is watching, the server is listening: every commit from then on is told.
+    let mut said = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(watch.stderr.take().unwrap()), &mut said).unwrap();
+    assert!(said.starts_with("Watching"), "{said}");
     let (c, out, _) = desk.out(&["--remote", "vps", "licenses", "reactivate", &id.to_string(), "--reason", "Resolved"]);
+    let watched = {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = watch.try_wait().unwrap() {
+                assert!(status.success(), "the watcher ended with {status}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no change arrived through the feed");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut watch.stdout.take().unwrap(), &mut text).unwrap();
+        text
+    };
+    assert!(watched.contains("licenses") && watched.contains("audit_log"), "{watched}");
     assert_eq!((c, out.contains("is active")), (0, true), "{out}");
     let (c, _, err) = desk.out(&["--remote", "vps", "lookup", "not-a-code"]);
     assert_eq!(c, 3, "a malformed code is a no, answered by the server: {err}");

@@ -190,6 +190,61 @@ impl RemoteClient {
     }
 }
 
+impl RemoteClient {
+    /// Follows the server's change feed (`/admin/v1/changes`): `on_open` once the server
+    /// listens (every commit from then on is told), then `on_change` gets each batch of changed
+    /// tables, signature checked against the pinned key, until the stream ends (the server
+    /// stopped) or `on_change` returns false.
+    pub async fn follow_changes(
+        &self,
+        on_open: impl FnOnce(),
+        mut on_change: impl FnMut(crate::store::DbChanged) -> bool,
+    ) -> Result<()> {
+        let url = self.base.join("admin/v1/changes").map_err(|e| Error::internal(format!("Bad path: {e}.")))?;
+        let mut req = self.http.get(url).timeout(Duration::from_secs(24 * 3600));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.as_str());
+        }
+        let unreachable = |e: reqwest::Error| {
+            Error::new(ErrorCode::RemoteUnreachable, format!("The server at {} cannot be reached: {e}.", self.base))
+        };
+        let mut resp = req.send().await.map_err(unreachable)?;
+        if !resp.status().is_success() {
+            let bytes = resp.bytes().await.map_err(unreachable)?;
+            return Err(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                Error::new(ErrorCode::RemoteUnreachable, "The server did not open its change feed.")
+            }));
+        }
+        on_open();
+        let key = self.public_key.clone().unwrap_or_default();
+        let mut pending = String::new();
+        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+            pending.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = pending.find("\n\n") {
+                let event: String = pending.drain(..end + 2).collect();
+                let data: Vec<&str> = event.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+                let [json, signature] = data[..] else { continue };
+                let genuine = signature
+                    .strip_prefix("ed25519=")
+                    .is_some_and(|s| crate::signing::verify(&key, json.as_bytes(), s));
+                if !genuine {
+                    return Err(Error::new(
+                        ErrorCode::RemoteKeyMismatch,
+                        "A change event is not signed by the pinned server key.",
+                    ));
+                }
+                let changed: crate::store::DbChanged = serde_json::from_str(json).map_err(|e| {
+                    Error::new(ErrorCode::RemoteUnreachable, format!("A change event cannot be read: {e}."))
+                })?;
+                if !on_change(changed) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What pairing returns (the token goes straight to the keychain).
 #[derive(Deserialize)]
 struct PairAnswer {

@@ -57,6 +57,27 @@ pub fn run(ctx: &Ctx, c: &RemoteCmd, out: &mut Out) -> CmdResult {
                 None => writeln!(w, "The workspace in use is this computer."),
             })
         }
+        RemoteCmd::Watch { name, count } => {
+            let remotes = Remotes::load(&dir)?;
+            let client = RemoteClient::for_remote(&dir, remotes.get(name)?)?;
+            let mut seen = 0u64;
+            let json = out.json;
+            let opened = || eprintln!("Watching “{name}” (Ctrl+C stops)…");
+            runtime()?.block_on(client.follow_changes(opened, |changed| {
+                seen += 1;
+                let line = if json {
+                    serde_json::to_string(&changed).unwrap_or_default()
+                } else if changed.all {
+                    "everything (the feed fell behind)".to_string()
+                } else {
+                    changed.tables.join(" ")
+                };
+                // Each change as it comes, not buffered until the end.
+                println!("{line}");
+                count.is_none_or(|c| seen < c)
+            }))?;
+            Ok(())
+        }
         RemoteCmd::Remove { name } => {
             remote::remove(&dir, name)?;
             out.emit(&json!({ "removed": name }), |w| {

@@ -311,3 +311,41 @@ pub(super) async fn revoke(State(s): State<Served>, Path(id): Path<i64>, req: Re
     }
     answer(&s, done)
 }
+
+/// How long the change stream gathers commits into one event (as the window's own feed does).
+const CHANGES_GATHER: std::time::Duration = std::time::Duration::from_millis(150);
+/// A comment line this often keeps proxies from closing a quiet stream.
+const CHANGES_KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `GET /admin/v1/changes`: the server's change feed as server-sent events, the same
+/// `db-changed` the local window follows. Each event's data is two lines: the change as JSON,
+/// then `ed25519=<signature>` over exactly that line, by the server's key.
+pub(super) async fn changes(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), None).await {
+        return r;
+    }
+    let rx = s.store.changes();
+    let signer = s.service.signer_cell().clone();
+    let stream = futures_util::stream::unfold((rx, signer, true), |(mut rx, signer, first)| async move {
+        // A first comment tells the client the stream is open (it can refetch from there).
+        if first {
+            return Some((Ok::<_, std::convert::Infallible>(": open\n\n".to_string()), (rx, signer, false)));
+        }
+        let text =
+            match tokio::time::timeout(CHANGES_KEEPALIVE, crate::store::next_change(&mut rx, CHANGES_GATHER)).await {
+                Err(_) => ": keep-alive\n\n".to_string(),
+                Ok(None) => return None,
+                Ok(Some(changed)) => {
+                    let json = serde_json::to_string(&changed).unwrap_or_default();
+                    let signature = signer.current().sign(json.as_bytes());
+                    format!("event: db-changed\ndata: {json}\ndata: ed25519={signature}\n\n")
+                }
+            };
+        Some((Ok(text), (rx, signer, false)))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

@@ -242,6 +242,7 @@ pub fn router(
         .route("/admin/v1/licenses/{id}/status", post(admin::license_status))
         .route("/admin/v1/lookup", post(admin::lookup))
         .route("/admin/v1/devices", get(admin::devices))
+        .route("/admin/v1/changes", get(admin::changes))
         .route("/admin/v1/devices/{id}", axum::routing::delete(admin::revoke))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))

@@ -41,7 +41,7 @@ pub use outbox::{
 pub use pending::{PendingSale, ReviewItem};
 pub use releases::{NewRelease, ReleaseEdit, ReleasePackage};
 pub use sales::PageCounts;
-pub use shared::{readers, Changed, DbChanged, SharedStore, Writer};
+pub use shared::{next_change, readers, Changed, DbChanged, SharedStore, Writer};
 pub use sync::{SyncRun, SyncRunStatus, SyncState, SyncTrigger};
 
 use crate::error::{Error, ErrorCode, Result};

@@ -33,10 +33,36 @@ pub type Changed = Arc<[String]>;
 
 /// What the window is told after commits (`db-changed`): the tables that changed, or `all`
 /// when the listener fell behind and everything should be read again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 pub struct DbChanged {
     pub tables: Vec<String>,
     pub all: bool,
+}
+
+/// The next batch of changes a listener is told: waits for a commit, then gathers what else
+/// commits within `gather` (a sync writes many pages a second; one refetch covers them). A
+/// listener that fell behind is told `all`. None once the store is gone.
+pub async fn next_change(
+    rx: &mut tokio::sync::broadcast::Receiver<Changed>,
+    gather: std::time::Duration,
+) -> Option<DbChanged> {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let mut tables = std::collections::BTreeSet::new();
+    let mut all = false;
+    match rx.recv().await {
+        Ok(t) => tables.extend(t.iter().cloned()),
+        Err(RecvError::Lagged(_)) => all = true,
+        Err(RecvError::Closed) => return None,
+    }
+    tokio::time::sleep(gather).await;
+    loop {
+        match rx.try_recv() {
+            Ok(t) => tables.extend(t.iter().cloned()),
+            Err(TryRecvError::Lagged(_)) => all = true,
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        }
+    }
+    Some(DbChanged { tables: tables.into_iter().collect(), all })
 }
 
 /// The writer, locked; when it is released, the tables its commits changed are told to
