@@ -13,7 +13,9 @@ build_pkgs=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev libr
 test_pkgs=(xvfb xauth webkit2gtk-driver gnome-keyring libsecret-tools keyutils dbus fonts-dejavu-core imagemagick psmisc php-cli python3-aiosmtpd python3-xlib python3-dbus python3-gi
   # Update delivery against a real WordPress (its MariaDB started by the test) and nginx beside
   # the server in `make bench`.
-  wordpress mariadb-server php-mysql php-zip php-curl nginx-light)
+  wordpress mariadb-server php-mysql php-zip php-curl nginx-light
+  # The server package's test installs it with dpkg (its postinst adds a system user).
+  adduser)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want_test" = 1 ] && pkgs+=("${test_pkgs[@]}")
