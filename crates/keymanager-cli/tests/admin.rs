@@ -71,6 +71,23 @@ async fn the_admin_api_pairs_devices_checks_every_request_and_serves_the_cli() {
     let (s, v) = admin(&server, Method::POST, "/admin/v1/pair", None, Some(json!({"code": code}))).await;
     assert_eq!((s, v["code"].as_str()), (401, Some("admin.pairing_code_invalid")), "single use");
 
+    // Behind a trusted proxy (the Caddy set-up), the proxy must say the client used https.
+    let proxied = Server::start_with(&server_env, &["--trusted-proxy", "127.0.0.1"]);
+    let ask = |proto: Option<&'static str>| {
+        let mut r = proxied.http.get(format!("{}/admin/v1/whoami", proxied.base)).bearer_auth(&token);
+        r = r.header("x-forwarded-for", "203.0.113.5");
+        if let Some(p) = proto {
+            r = r.header("x-forwarded-proto", p);
+        }
+        r.send()
+    };
+    let plain = ask(None).await.unwrap();
+    assert_eq!(plain.status(), 403);
+    assert!(plain.text().await.unwrap().contains("admin.https_required"));
+    assert_eq!(ask(Some("http")).await.unwrap().status(), 403);
+    assert_eq!(ask(Some("https")).await.unwrap().status(), 200);
+    drop(proxied);
+
     // The auth table.
     let (s, v) = admin(&server, Method::GET, "/admin/v1/whoami", None, None).await;
     assert_eq!((s, v["code"].as_str()), (401, Some("admin.unauthorized")));

@@ -267,7 +267,8 @@ async fn admit(
     let forwarded: Vec<&str> = forwarded.collect();
     let client = crate::net::client_address(peer.ip(), forwarded.into_iter(), &s.trusted);
     req.extensions_mut().insert(Client(client));
-    req.extensions_mut().insert(Peer { ip: peer.ip(), via_proxy: client != peer.ip() });
+    // A request from a trusted proxy is the proxy's to describe (even without X-Forwarded-For).
+    req.extensions_mut().insert(Peer { ip: peer.ip(), via_proxy: s.trusted.contains(&peer.ip()) });
     if let Err(not_until) = s.limiter.check_key(&crate::net::bucket(client)) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         let r = respond(&s.service, crate::api::wire::rate_limited(wait.as_secs_f64().ceil() as u64, (s.clock)()));
