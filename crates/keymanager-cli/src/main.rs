@@ -41,7 +41,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli, out: &mut Out) -> CmdResult {
     let ctx = Ctx::new(cli);
-    if let Some(name) = &cli.remote {
+    // `remote` and `admin` are about this computer and this server themselves, whatever
+    // KEYMANAGER_REMOTE says.
+    if let (Some(name), false) = (&cli.remote, matches!(cli.command, Command::Remote(_) | Command::Admin(_))) {
         return cmd::remote::on_remote(&ctx, name, &cli.command, out);
     }
     match &cli.command {

@@ -179,6 +179,7 @@ async fn the_admin_api_pairs_devices_checks_every_request_and_serves_the_cli() {
     let (c, _, err) = desk.out(&["--remote", "nowhere", "licenses", "list"]);
     assert!(c == 1 && err.contains("remote.not_found"), "{err}");
     let listed = desk.ok(&["remote", "list"]);
+    assert_eq!(desk.out(&["--remote", "vps", "remote", "list"]).1, listed, "remote commands stay local");
     assert!(listed.contains("vps") && listed.contains("Desk"), "{listed}");
 
     // A wrong fingerprint refuses to pair (another server, or someone in between).
