@@ -59,7 +59,7 @@ fn random(bytes: usize) -> Result<Vec<u8>> {
 
 /// SHA-256, hex: what the database keeps of codes and tokens.
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&Sha256::digest(secret.trim().as_bytes()))
 }
 
 /// A code a person reads off one screen and types into another: 12 characters of an alphabet

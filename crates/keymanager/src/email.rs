@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{EventType, EMAIL_CONFIRM_ADDRESS, EMAIL_LICENSE_KEY, EMAIL_SELLER_NOTICE, EMAIL_TEST};
-pub use crate::mailbox::{parse_address, parse_mailbox};
+use crate::mailbox::{parse_address, parse_mailbox};
 use crate::settings::{Settings, SmtpSecurity};
 use crate::text::escape_html as escape;
 use lettre::message::{Mailbox, MultiPart};

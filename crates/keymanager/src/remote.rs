@@ -133,6 +133,20 @@ impl RemoteClient {
         RemoteClient::build(check_url(&remote.url)?, Some(remote.public_key.clone()), Some(token))
     }
 
+    /// A request to `path` under the server's address, with the device token.
+    fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder> {
+        let url = self.base.join(path).map_err(|e| Error::internal(format!("Bad path {path}: {e}.")))?;
+        let req = self.http.request(method, url);
+        Ok(match &self.token {
+            Some(t) => req.bearer_auth(t.as_str()),
+            None => req,
+        })
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> Error {
+        Error::new(ErrorCode::RemoteUnreachable, format!("The server at {} cannot be reached: {e}.", self.base))
+    }
+
     /// Sends `body` (JSON) to `path` and reads the signed answer.
     pub async fn call<T: DeserializeOwned>(
         &self,
@@ -140,17 +154,11 @@ impl RemoteClient {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<T> {
-        let url = self.base.join(path).map_err(|e| Error::internal(format!("Bad path {path}: {e}.")))?;
-        let mut req = self.http.request(method, url);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t.as_str());
-        }
+        let mut req = self.request(method, path)?;
         if let Some(b) = body {
             req = req.json(b);
         }
-        let unreachable = |e: reqwest::Error| {
-            Error::new(ErrorCode::RemoteUnreachable, format!("The server at {} cannot be reached: {e}.", self.base))
-        };
+        let unreachable = |e| self.unreachable(e);
         let resp = req.send().await.map_err(unreachable)?;
         let status = resp.status();
         let signature = resp
@@ -200,14 +208,8 @@ impl RemoteClient {
         on_open: impl FnOnce(),
         mut on_change: impl FnMut(crate::store::DbChanged) -> bool,
     ) -> Result<()> {
-        let url = self.base.join("admin/v1/changes").map_err(|e| Error::internal(format!("Bad path: {e}.")))?;
-        let mut req = self.http.get(url).timeout(Duration::from_secs(24 * 3600));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t.as_str());
-        }
-        let unreachable = |e: reqwest::Error| {
-            Error::new(ErrorCode::RemoteUnreachable, format!("The server at {} cannot be reached: {e}.", self.base))
-        };
+        let req = self.request(Method::GET, "admin/v1/changes")?.timeout(Duration::from_secs(24 * 3600));
+        let unreachable = |e| self.unreachable(e);
         let mut resp = req.send().await.map_err(unreachable)?;
         if !resp.status().is_success() {
             let bytes = resp.bytes().await.map_err(unreachable)?;

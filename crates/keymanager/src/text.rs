@@ -10,6 +10,11 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     out
 }
 
+/// Bytes as lowercase hex (digests, nonces in file names).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Text safe inside HTML elements and attribute values.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -28,29 +28,15 @@ fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-/// A signed JSON answer.
-fn signed(s: &Served, status: StatusCode, body: Vec<u8>) -> Response {
-    let signature = format!("ed25519={}", s.service.signer().sign(&body));
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&signature) {
-        h.insert(super::SIGNATURE_HEADER, v);
-    }
-    r
-}
-
 fn answer<T: Serialize>(s: &Served, result: Result<T>) -> Response {
     match result {
-        Ok(v) => signed(s, StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default()),
+        Ok(v) => super::signed_json(&s.service, StatusCode::OK, serde_json::to_vec(&v).unwrap_or_default()),
         Err(e) => {
             if e.code == ErrorCode::Internal {
                 tracing::error!(code = %e.code, "admin API: {}", e.message);
             }
             let status = status_of(e.code);
-            signed(s, status, serde_json::to_vec(&e).unwrap_or_default())
+            super::signed_json(&s.service, status, serde_json::to_vec(&e).unwrap_or_default())
         }
     }
 }

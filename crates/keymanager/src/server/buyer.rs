@@ -235,10 +235,13 @@ fn client_text(asker: Asker) -> String {
     }
 }
 
+/// Envato (or the database) could not be asked: the buyer tries again.
+const NOT_CHECKED_NOW: &str = "The purchase could not be checked just now. Please try again in a few minutes.";
+
 /// The SHA-256 of a confirmation token, hex: what the database keeps.
 fn token_hash(token: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&sha2::Sha256::digest(token.as_bytes()))
 }
 
 impl LicensingService {
@@ -278,10 +281,7 @@ impl LicensingService {
                 text: "Too many purchase codes were checked from your address. Please try again in an hour.".into(),
                 good: false,
             }),
-            Err(_) => Err(Shown::Message {
-                text: "The purchase could not be checked just now. Please try again in a few minutes.".into(),
-                good: false,
-            }),
+            Err(_) => Err(Shown::Message { text: NOT_CHECKED_NOW.into(), good: false }),
         }
     }
 
@@ -451,9 +451,7 @@ impl LicensingService {
                 tracing::error!(code = %e.code, "buyer page: {}", e.message);
                 ("KeyManager could not answer; try again later.".to_string(), false)
             }
-            Err(_) => {
-                ("The purchase could not be checked just now. Please try again in a few minutes.".to_string(), false)
-            }
+            Err(_) => (NOT_CHECKED_NOW.to_string(), false),
         };
         let entry = AuditEntry::new(
             now,

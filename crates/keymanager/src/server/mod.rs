@@ -471,19 +471,26 @@ pub async fn serve(
     Ok(())
 }
 
-/// The response for an answer: JSON, signed over the exact bytes sent.
-fn respond(service: &LicensingService, a: Answer) -> Response {
-    let signature = format!("ed25519={}", service.signer().sign(&a.body));
-    let mut r = Response::new(Body::from(a.body));
-    *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+/// JSON `body` with `status`, signed over the exact bytes sent (`/v1` and `/admin/v1` alike).
+fn signed_json(service: &LicensingService, status: StatusCode, body: Vec<u8>) -> Response {
+    let signature = format!("ed25519={}", service.signer().sign(&body));
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&signature) {
         h.insert(SIGNATURE_HEADER, v);
     }
+    r
+}
+
+/// The response for an answer: its status and `Retry-After`, signed.
+fn respond(service: &LicensingService, a: Answer) -> Response {
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = signed_json(service, status, a.body);
     if let Some(secs) = a.retry_after {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     r.extensions_mut().insert(a.code);
     r

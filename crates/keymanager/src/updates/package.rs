@@ -9,6 +9,7 @@ use super::readme::{header, Readme};
 use super::{PackageMeta, UpdateKind};
 use crate::error::{Error, ErrorCode, Result};
 pub use crate::release::Digests;
+use crate::text::hex;
 use sha2::Digest;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -37,10 +38,6 @@ fn io(what: &str, e: impl std::fmt::Display) -> Error {
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::ReleasePackageInvalid, message)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Copies `from` into the data folder's packages as a temporary file, hashing it, refusing it

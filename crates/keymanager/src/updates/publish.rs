@@ -204,8 +204,7 @@ pub fn rerelease(
             crate::private_files::private_dir(&package::dir(data_dir))?;
             let mut nonce = [0u8; 8];
             getrandom::fill(&mut nonce).map_err(|e| Error::internal(format!("No randomness: {e}.")))?;
-            let name: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-            let temp_path = package::dir(data_dir).join(format!(".rerelease-{name}"));
+            let temp_path = package::dir(data_dir).join(format!(".rerelease-{}", crate::text::hex(&nonce)));
             let io = |e: std::io::Error| Error::new(ErrorCode::StoreIo, format!("Cannot write the package: {e}."));
             let mut temp =
                 std::fs::File::options().read(true).write(true).create_new(true).open(&temp_path).map_err(io)?;
