@@ -1,18 +1,17 @@
-//! IPC commands: each parses its arguments, calls one core function, and returns the core's
-//! `Error` (serialised as `{code, message, field?}`) on failure. No SQL or rules here.
+//! IPC commands: each parses its arguments and runs one operation of the core on the
+//! workspace in use (`AppState::call`: this computer's runtime, or the server's through its
+//! admin API), returning the core's `Error` (serialised as `{code, message, field?}`) on failure.
+//! No SQL or rules here, and no command knows which workspace it talks to.
 
 use crate::state::AppState;
-use keymanager::account::{self, EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
+use keymanager::account::{EnvatoSaveResult, TokenStatus, ValidationReport, ValidationStep};
 use keymanager::backup::{BackupFile, BackupList, RestoreReport};
 use keymanager::dashboard::Dashboard;
-use keymanager::email;
 use keymanager::envato::scopes;
-use keymanager::events::EventFilter;
-use keymanager::licensing::{self, LicenseAction, LicenseDetail};
+use keymanager::licensing::{BulkResult, LicenseAction, LicenseDetail};
 use keymanager::lookup::LookupResult;
 use keymanager::model::{AppInfo, License, NewProduct, Product};
 use keymanager::refund_watch::RecheckProgress;
-use keymanager::secrets::SMTP_PASSWORD;
 use keymanager::server::ServerStatus;
 use keymanager::settings::Settings;
 use keymanager::store::ReleaseEdit;
@@ -22,50 +21,42 @@ use keymanager::store::{
 };
 use keymanager::sync::worker::SyncStatus;
 use keymanager::token::SecretText;
-use keymanager::updates::publish::{self, AddRelease, Added};
+use keymanager::updates::publish::{AddRelease, Added};
 use keymanager::updates::snippet::Snippet;
 use keymanager::updates::{ProductUpdates, Release, UpdateKind};
-use keymanager::webhooks::{self, NewEndpoint};
+use keymanager::webhooks::NewEndpoint;
+use keymanager::workspace::ops::*;
+use keymanager::workspace::WorkspaceInfo;
 use keymanager::{time, Error, ErrorCode};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
-use std::path::Path;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 type Reply<T> = Result<T, Error>;
 
 #[tauri::command]
 pub async fn app_info(state: State<'_, AppState>) -> Reply<AppInfo> {
-    let data_dir = state.data_dir.as_ref().map(|d| d.display().to_string());
-    let schema_version = state.with_reader(|s| s.schema_version()).await?;
-    let api = state.api()?;
-    Ok(AppInfo {
-        version: keymanager::VERSION.to_string(),
-        data_dir,
-        schema_version,
-        envato_api_base: api.as_str().to_string(),
-        envato_api_developer_override: api.is_override(),
-    })
+    state.call(AppInfoGet {}).await
 }
 
 #[tauri::command]
 pub async fn settings_get(state: State<'_, AppState>) -> Reply<Settings> {
-    state.with_reader(|s| s.settings()).await
+    state.call(SettingsGet {}).await
 }
 
 #[tauri::command]
 pub async fn settings_update(state: State<'_, AppState>, changes: BTreeMap<String, String>) -> Reply<Settings> {
-    state.with_store(move |s| s.update_settings(&changes.into_iter().collect::<Vec<_>>(), time::now())).await
+    state.call(SettingsUpdate { changes }).await
 }
 
 #[tauri::command]
 pub async fn products_list(state: State<'_, AppState>) -> Reply<Vec<Product>> {
-    state.with_reader(|s| s.products()).await
+    state.call(ProductsList {}).await
 }
 
 #[tauri::command]
 pub async fn product_create(state: State<'_, AppState>, product: NewProduct) -> Reply<Product> {
-    state.with_store(move |s| s.create_product(&product, time::now())).await
+    state.call(ProductCreate { product }).await
 }
 
 /// Each validation step is sent to the window as it starts and completes.
@@ -77,15 +68,20 @@ fn emit_step(app: &AppHandle) -> impl FnMut(&ValidationStep) + Send + '_ {
 
 pub const VALIDATION_STEP_EVENT: &str = "token-validation-step";
 
+/// The typed token, if any (the IPC copy is a SecretString: wiped when dropped).
+fn typed(token: Option<SecretText>) -> Option<String> {
+    token.map(|t| t.expose_secret().to_string()).filter(|t| !t.trim().is_empty())
+}
+
 #[tauri::command]
 pub async fn token_status(state: State<'_, AppState>) -> Reply<TokenStatus> {
-    state.with_reader_and_keychain(|s, k| account::status(s, k, time::now())).await
+    state.call(TokenStatusGet {}).await
 }
 
 /// Asks a locked keyring to unlock (the desktop shows its own prompt), then the token status.
 #[tauri::command]
 pub async fn keychain_unlock(state: State<'_, AppState>) -> Reply<TokenStatus> {
-    state.with_reader_and_keychain(|s, k| account::unlock_then_status(s, k, time::now())).await
+    state.call(KeychainUnlock {}).await
 }
 
 /// Validates the typed token (nothing is saved), or, with none, re-checks the stored one.
@@ -95,18 +91,11 @@ pub async fn token_validate(
     state: State<'_, AppState>,
     token: Option<SecretText>,
 ) -> Reply<ValidationReport> {
-    let cfg = state.client_config().await?;
-    // The IPC copy of the token is a SecretString: wiped when dropped.
-    match token.filter(|t| !t.expose_secret().trim().is_empty()) {
-        Some(input) => Ok(account::validate(cfg, input.expose_secret(), &mut emit_step(&app)).await.0),
-        None => {
-            account::recheck(&state.shared_store()?, state.keychain()?, cfg, &mut emit_step(&app), time::now()).await
-        }
-    }
+    state.ws()?.token_validate(typed(token), &mut emit_step(&app)).await
 }
 
 /// Save Settings on the Envato Integration tab: the new token (only if it validates) and the
-/// Auto-Create Products toggle, together.
+/// Auto-Create Products toggle, together. On a server, the token travels there once.
 #[tauri::command]
 pub async fn envato_settings_save(
     app: AppHandle,
@@ -114,34 +103,12 @@ pub async fn envato_settings_save(
     token: Option<SecretText>,
     auto_create_products: bool,
 ) -> Reply<EnvatoSaveResult> {
-    let validated = match token.filter(|t| !t.expose_secret().trim().is_empty()) {
-        None => None,
-        Some(input) => {
-            match account::validate(state.client_config().await?, input.expose_secret(), &mut emit_step(&app)).await {
-                (report, Some(token)) => Some((report, token)),
-                (report, None) => return Ok(EnvatoSaveResult::rejected(report)),
-            }
-        }
-    };
-    let result = state
-        .with_store_and_keychain(move |s, k| {
-            account::save_envato_settings(s, k, validated, auto_create_products, time::now())
-        })
-        .await?;
-    // A new token may lift a 401 stop or end "needs a token".
-    if let Ok(w) = state.worker() {
-        w.poke();
-    }
-    Ok(result)
+    state.ws()?.envato_save(typed(token), auto_create_products, &mut emit_step(&app)).await
 }
 
 #[tauri::command]
 pub async fn token_remove(state: State<'_, AppState>) -> Reply<TokenStatus> {
-    let status = state.with_store_and_keychain(|s, k| account::remove(s, k, time::now())).await?;
-    if let Ok(w) = state.worker() {
-        w.poke();
-    }
-    Ok(status)
+    state.call(TokenRemove {}).await
 }
 
 /// Opens Envato's create-token page, with KeyManager's permissions ticked, in the browser.
@@ -153,27 +120,25 @@ pub async fn open_create_token_page() -> Reply<()> {
 
 #[tauri::command]
 pub async fn sync_now(state: State<'_, AppState>) -> Reply<()> {
-    state.worker()?.sync_now();
-    Ok(())
+    state.call(SyncNow {}).await
 }
 
 /// Starts the refund watch (one product's codes, or all) in the background; progress through
 /// `recheck_status` and the `recheck-progress` event. One at a time.
 #[tauri::command]
 pub async fn recheck_start(state: State<'_, AppState>, product_id: Option<i64>) -> Reply<RecheckProgress> {
-    state.runtime()?.start_refund_watch(product_id).await
+    state.call(RecheckStart { product_id }).await
 }
 
 #[tauri::command]
 pub async fn recheck_status(state: State<'_, AppState>) -> Reply<RecheckProgress> {
-    Ok(state.runtime()?.refund_watch().progress())
+    state.call(RecheckStatus {}).await
 }
 
 /// Stops the refund watch after the code being checked.
 #[tauri::command]
 pub async fn recheck_cancel(state: State<'_, AppState>) -> Reply<()> {
-    state.runtime()?.refund_watch().cancel();
-    Ok(())
+    state.call(RecheckCancel {}).await
 }
 
 /// Whether KeyManager starts at login (the OS's login items are the truth, not a setting).
@@ -190,50 +155,45 @@ pub async fn autostart_set(app: AppHandle, state: State<'_, AppState>, enabled: 
     let launcher = app.autolaunch();
     let done = if enabled { launcher.enable() } else { launcher.disable() };
     done.map_err(|e| Error::internal(format!("Cannot change the login items: {e}.")))?;
-    state.with_store(|s| s.update_settings(&[("autostart_offered".into(), "true".into())], time::now())).await?;
+    let offered = BTreeMap::from([("autostart_offered".to_string(), "true".to_string())]);
+    state.call(SettingsUpdate { changes: offered }).await?;
     launcher.is_enabled().map_err(|e| Error::internal(format!("Cannot read the login items: {e}.")))
 }
 
 /// Cancels the running sync (it stops after the current page; the next run completes it).
 #[tauri::command]
 pub async fn sync_cancel(state: State<'_, AppState>) -> Reply<SyncStatus> {
-    let worker = state.worker()?;
-    worker.cancel();
-    Ok(worker.status())
+    state.call(SyncCancel {}).await
 }
 
 #[tauri::command]
 pub async fn sync_status(state: State<'_, AppState>) -> Reply<SyncStatus> {
-    Ok(state.worker()?.status())
+    state.call(SyncStatusGet {}).await
 }
 
 #[tauri::command]
 pub async fn sync_set_paused(state: State<'_, AppState>, paused: bool) -> Reply<SyncStatus> {
-    state.with_store(move |s| s.set_sync_paused(paused, time::now())).await?;
-    let worker = state.worker()?;
-    worker.poke();
-    // The worker re-reads the state asynchronously; answer with the change already applied.
-    Ok(SyncStatus { paused, ..worker.status() })
+    state.call(SyncSetPaused { paused }).await
 }
 
 #[tauri::command]
 pub async fn sync_runs(state: State<'_, AppState>, limit: Option<u32>) -> Reply<Vec<SyncRun>> {
-    state.with_reader(move |s| s.sync_runs(limit.unwrap_or(50).min(500))).await
+    state.call(SyncRuns { limit }).await
 }
 
 #[tauri::command]
 pub async fn review_queue(state: State<'_, AppState>) -> Reply<Vec<ReviewItem>> {
-    state.with_reader(|s| s.review_queue()).await
+    state.call(ReviewQueue {}).await
 }
 
 #[tauri::command]
 pub async fn review_create_product(state: State<'_, AppState>, item_id: i64) -> Reply<Product> {
-    state.with_store(move |s| s.review_create_product(item_id, time::now()).map(|(p, _)| p)).await
+    state.call(ReviewCreateProduct { item_id }).await
 }
 
 #[tauri::command]
 pub async fn review_map(state: State<'_, AppState>, item_id: i64, product_id: i64) -> Reply<Product> {
-    state.with_store(move |s| s.review_map(item_id, product_id, time::now()).map(|(p, _)| p)).await
+    state.call(ReviewMap { item_id, product_id }).await
 }
 
 pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
@@ -242,22 +202,22 @@ pub const LOOKUP_REFRESHED_EVENT: &str = "lookup-refreshed";
 /// the background; the fresh answer arrives as a `lookup-refreshed` event.
 #[tauri::command]
 pub async fn lookup(app: AppHandle, state: State<'_, AppState>, code: String) -> Reply<LookupResult> {
-    state.runtime()?.lookup(&code, move |fresh| drop(app.emit(LOOKUP_REFRESHED_EVENT, fresh))).await
+    state.ws()?.lookup(code, move |fresh| drop(app.emit(LOOKUP_REFRESHED_EVENT, fresh))).await
 }
 
 #[tauri::command]
 pub async fn lookup_history(state: State<'_, AppState>) -> Reply<Vec<LookupHistoryEntry>> {
-    state.with_reader(|s| s.lookup_history(50)).await
+    state.call(LookupHistory {}).await
 }
 
 #[tauri::command]
 pub async fn licenses_page(state: State<'_, AppState>, filter: LicenseFilter) -> Reply<LicensePage> {
-    state.with_reader(move |s| s.license_page(&filter, time::now())).await
+    state.call(LicensesPage { filter }).await
 }
 
 #[tauri::command]
 pub async fn license_detail(state: State<'_, AppState>, id: i64) -> Reply<LicenseDetail> {
-    state.with_reader(move |s| licensing::detail(s, id, time::now())).await
+    state.call(LicenseDetailGet { id }).await
 }
 
 #[tauri::command]
@@ -267,7 +227,7 @@ pub async fn license_change_status(
     action: LicenseAction,
     reason: String,
 ) -> Reply<License> {
-    state.with_store(move |s| licensing::change_status(s, id, action, &reason, time::now())).await
+    state.call(LicenseChangeStatus { id, action, reason }).await
 }
 
 /// Bulk suspend/revoke/reactivate of a selection, with one reason.
@@ -277,13 +237,13 @@ pub async fn licenses_change_status(
     ids: Vec<i64>,
     action: LicenseAction,
     reason: String,
-) -> Reply<licensing::BulkResult> {
-    state.with_store(move |s| licensing::change_status_many(s, &ids, action, &reason, time::now())).await
+) -> Reply<BulkResult> {
+    state.call(LicensesChangeStatus { ids, action, reason }).await
 }
 
 #[tauri::command]
 pub async fn license_regenerate_key(state: State<'_, AppState>, id: i64, reason: String) -> Reply<License> {
-    state.with_store(move |s| licensing::regenerate_key(s, id, &reason, time::now())).await
+    state.call(LicenseRegenerateKey { id, reason }).await
 }
 
 #[tauri::command]
@@ -292,46 +252,46 @@ pub async fn license_free_slot(
     license_id: i64,
     activation_id: i64,
 ) -> Reply<LicenseDetail> {
-    state.with_store(move |s| licensing::free_slot(s, license_id, activation_id, time::now())).await
+    state.call(LicenseFreeSlot { license_id, activation_id }).await
 }
 
 #[tauri::command]
 pub async fn marketplaces(state: State<'_, AppState>) -> Reply<Vec<String>> {
-    state.with_reader(|s| s.marketplaces()).await
+    state.call(Marketplaces {}).await
 }
 
-/// Writes the current filter's licenses as CSV into the Downloads folder; returns the path.
+/// Writes the current filter's licenses (of the workspace in use) as CSV into this computer's
+/// Downloads folder; returns the path.
 #[tauri::command]
 pub async fn licenses_export(state: State<'_, AppState>, filter: LicenseFilter) -> Reply<String> {
     let dir = directories::UserDirs::new()
         .and_then(|u| u.download_dir().map(|d| d.to_path_buf()))
         .or_else(|| state.data_dir.clone())
-        .ok_or_else(|| {
-            Error::new(keymanager::ErrorCode::StoreIo, "There is no Downloads folder to save the export in.")
-        })?;
-    state.with_reader(move |s| keymanager::export::write_csv_file(s, &filter, time::now(), &dir)).await
+        .ok_or_else(|| Error::new(ErrorCode::StoreIo, "There is no Downloads folder to save the export in."))?;
+    let csv = state.call(LicensesCsv { filter }).await?;
+    keymanager::export::save_csv_text(&dir, &csv, time::now())
 }
 
 #[tauri::command]
 pub async fn product_update(state: State<'_, AppState>, id: i64, product: NewProduct) -> Reply<Product> {
-    state.with_store(move |s| s.update_product(id, &product, time::now())).await
+    state.call(ProductUpdate { id, product }).await
 }
 
 /// Merges product `from` into `into` (its Envato items and licenses move; `from` is removed).
 #[tauri::command]
 pub async fn product_merge(state: State<'_, AppState>, from: i64, into: i64) -> Reply<Product> {
-    state.with_store(move |s| s.merge_products(from, into, time::now()).map(|(p, _)| p)).await
+    state.call(ProductMerge { from, into }).await
 }
 
 /// "Mark reviewed" on an auto-created product.
 #[tauri::command]
 pub async fn product_mark_reviewed(state: State<'_, AppState>, id: i64) -> Reply<Product> {
-    state.with_store(move |s| s.mark_product_reviewed(id, time::now())).await
+    state.call(ProductMarkReviewed { id }).await
 }
 
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> Reply<Dashboard> {
-    state.with_reader(|s| keymanager::dashboard::dashboard(s, time::now())).await
+    state.call(DashboardGet {}).await
 }
 
 /// The window has painted its first frame: logs the start-up time once (`make bench` reads it).
@@ -368,7 +328,7 @@ pub async fn ui_set_unsaved(memory: State<'_, crate::window::WindowMemory>, unsa
 /// Settings > Licensing server's tester box: how the saved host patterns classify a site.
 #[tauri::command]
 pub async fn sites_classify(state: State<'_, AppState>, url: String) -> Reply<keymanager::site::Classification> {
-    state.with_reader(move |s| s.settings()?.classify_site(&url)).await
+    state.call(SitesClassify { url }).await
 }
 
 /// Settings > Licensing server: what runs, where, what it served, its last failures.
@@ -380,8 +340,9 @@ pub async fn server_status(state: State<'_, AppState>) -> Reply<ServerStatus> {
 /// Switches the app's licensing server on or off (saved), or restarts it with new settings.
 #[tauri::command]
 pub async fn server_set_enabled(state: State<'_, AppState>, enabled: bool) -> Reply<ServerStatus> {
-    let value = enabled.to_string();
-    state.with_store(move |s| s.update_settings(&[("server_enabled".into(), value)], time::now())).await?;
+    state.runtime()?;
+    let changes = BTreeMap::from([("server_enabled".to_string(), enabled.to_string())]);
+    state.call(SettingsUpdate { changes }).await?;
     state.apply_server_setting().await
 }
 
@@ -389,13 +350,13 @@ pub async fn server_set_enabled(state: State<'_, AppState>, enabled: bool) -> Re
 
 #[tauri::command]
 pub async fn webhooks_list(state: State<'_, AppState>) -> Reply<Vec<WebhookEndpoint>> {
-    state.with_reader(|s| s.webhook_endpoints()).await
+    state.call(WebhooksList {}).await
 }
 
 /// Adds an endpoint; the answer carries its secret, the only time it is shown in full.
 #[tauri::command]
 pub async fn webhook_add(state: State<'_, AppState>, url: String, events: String) -> Reply<NewEndpoint> {
-    state.with_store_and_secrets(move |s, k| webhooks::add(s, k, &url, &events, time::now())).await
+    state.call(WebhookAdd { url, events }).await
 }
 
 #[tauri::command]
@@ -405,25 +366,23 @@ pub async fn webhook_update(
     events: Option<String>,
     enabled: Option<bool>,
 ) -> Reply<WebhookEndpoint> {
-    let filter = events.as_deref().map(EventFilter::parse).transpose()?;
-    state.with_store(move |s| s.update_webhook_endpoint(id, filter.as_ref(), enabled, time::now())).await
+    state.call(WebhookUpdate { id, events, enabled }).await
 }
 
 #[tauri::command]
 pub async fn webhook_remove(state: State<'_, AppState>, id: i64) -> Reply<()> {
-    state.with_store_and_secrets(move |s, k| webhooks::remove(s, k, id, time::now())).await
+    state.call(WebhookRemove { id }).await
 }
 
 #[tauri::command]
 pub async fn webhook_rotate_secret(state: State<'_, AppState>, id: i64) -> Reply<NewEndpoint> {
-    state.with_store_and_secrets(move |s, k| webhooks::rotate(s, k, id, time::now())).await
+    state.call(WebhookRotateSecret { id }).await
 }
 
 /// Queues a `webhook.test` and delivers it now; the answer is its row in the log.
 #[tauri::command]
 pub async fn webhook_test(state: State<'_, AppState>, id: i64) -> Reply<Delivery> {
-    let message = state.with_store(move |s| s.queue_webhook_test(id, time::now())).await?;
-    state.deliverer()?.deliver_now(&message).await
+    state.call(WebhookTest { id }).await
 }
 
 #[tauri::command]
@@ -433,52 +392,36 @@ pub async fn deliveries(
     channel: Option<Channel>,
     limit: Option<u32>,
 ) -> Reply<Vec<Delivery>> {
-    state.with_reader(move |s| s.deliveries(endpoint_id, channel, limit.unwrap_or(100))).await
+    state.call(Deliveries { endpoint_id, channel, limit }).await
 }
 
 #[tauri::command]
 pub async fn delivery_replay(state: State<'_, AppState>, message_id: String) -> Reply<Delivery> {
-    let d = state.with_store(move |s| s.replay_message(&message_id, time::now())).await?;
-    state.deliverer()?.deliver_now(&d.message_id).await
+    state.call(DeliveryReplay { message_id }).await
 }
 
-/// Stores the SMTP password in the keychain (never sent back).
+/// Stores the SMTP password in the keychain (or the server's secrets folder); never sent back.
 #[tauri::command]
 pub async fn email_set_password(state: State<'_, AppState>, password: SecretText) -> Reply<bool> {
-    let secrets = state.secrets()?;
-    let password = password.expose_secret().to_string();
-    let password = zeroize::Zeroizing::new(password);
-    blocking(move || {
-        if password.is_empty() {
-            secrets.delete(SMTP_PASSWORD)?;
-            return Ok(false);
-        }
-        secrets.save(SMTP_PASSWORD, &password).map(|()| true)
-    })
-    .await
+    state.call(EmailSetPassword { password: password.expose_secret().to_string() }).await
 }
 
 /// Whether an SMTP password is stored (it is never shown).
 #[tauri::command]
 pub async fn email_password_set(state: State<'_, AppState>) -> Reply<bool> {
-    let secrets = state.secrets()?;
-    blocking(move || Ok(secrets.load(SMTP_PASSWORD)?.is_some())).await
+    state.call(EmailPasswordSet {}).await
 }
 
 /// "Send test e-mail": sent now with the saved settings; answers with the address it went to.
 #[tauri::command]
 pub async fn email_send_test(state: State<'_, AppState>, to: Option<String>) -> Reply<String> {
-    let settings = state.with_reader(|s| s.settings()).await?;
-    let secrets = state.secrets()?;
-    let password = blocking(move || secrets.load(SMTP_PASSWORD)).await?;
-    email::send_test(&settings, password.as_deref().map(|p| p.as_str()), to.as_deref()).await
+    state.call(EmailSendTest { to }).await
 }
 
 /// "E-mail key to buyer": queued in the outbox, delivered now; the answer is its row.
 #[tauri::command]
 pub async fn license_send_key(state: State<'_, AppState>, id: i64, to: Option<String>) -> Reply<Delivery> {
-    let message = state.with_store(move |s| email::queue_key(s, id, to.as_deref(), time::now())).await?;
-    state.deliverer()?.deliver_now(&message).await
+    state.call(LicenseSendKey { id, to }).await
 }
 
 #[tauri::command]
@@ -488,7 +431,7 @@ pub async fn license_update_details(
     buyer_email: String,
     note: String,
 ) -> Reply<License> {
-    state.with_store(move |s| licensing::set_details(s, id, &buyer_email, &note, time::now())).await
+    state.call(LicenseUpdateDetails { id, buyer_email, note }).await
 }
 
 /// A license made by hand (a sale outside Envato).
@@ -500,49 +443,38 @@ pub async fn license_issue(
     buyer_email: Option<String>,
     note: Option<String>,
 ) -> Reply<License> {
-    let l = state
-        .with_store(move |s| {
-            licensing::issue(s, product_id, buyer.as_deref(), buyer_email.as_deref(), note.as_deref(), time::now())
-        })
-        .await?;
-    Ok(l)
+    state.call(LicenseIssue { product_id, buyer, buyer_email, note }).await
 }
 
 /// Messages waiting and failed, and the destinations now failing (Sync log, dashboard).
 #[tauri::command]
 pub async fn outbox_counts(state: State<'_, AppState>) -> Reply<OutboxCounts> {
-    state.with_reader(|s| s.outbox_counts()).await
+    state.call(OutboxCountsGet {}).await
 }
 
 /// The backup folder and its automatic backups, newest first.
 #[tauri::command]
 pub async fn backups_list(state: State<'_, AppState>) -> Reply<BackupList> {
-    state.runtime()?.backups().await
+    state.call(BackupsList {}).await
 }
 
 /// "Back up now": a consistent copy into the backup folder (a sync may run meanwhile).
 #[tauri::command]
 pub async fn backup_now(state: State<'_, AppState>) -> Reply<BackupFile> {
-    state.runtime()?.backup_now().await
+    state.call(BackupNow {}).await
 }
 
 /// "Restore": the file checked, the current data kept aside, then replaced in one step.
 #[tauri::command]
 pub async fn backup_restore(state: State<'_, AppState>, path: String) -> Reply<RestoreReport> {
-    state.runtime()?.restore(path.into()).await
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::internal(format!("A background task failed: {e}.")))?
+    state.call(BackupRestore { path }).await
 }
 
 // ---- Update delivery (shared/docs/updates-api.md) --------------------------------------------
 
 #[tauri::command]
 pub async fn product_updates_get(state: State<'_, AppState>, product_id: i64) -> Reply<Option<ProductUpdates>> {
-    state.with_reader(move |s| s.product_updates(product_id)).await
+    state.call(ProductUpdatesGet { product_id }).await
 }
 
 /// Sets a product's update slug ("" clears it), kind and activation rule (null: unchanged).
@@ -554,58 +486,180 @@ pub async fn product_updates_set(
     kind: Option<UpdateKind>,
     require_activation: Option<bool>,
 ) -> Reply<ProductUpdates> {
-    state
-        .with_store(move |s| s.set_product_updates(product_id, slug.as_deref(), kind, require_activation, time::now()))
-        .await
+    state.call(ProductUpdatesSet { product_id, slug, kind, require_activation }).await
 }
 
 #[tauri::command]
 pub async fn releases_list(state: State<'_, AppState>, product_id: i64) -> Reply<Vec<Release>> {
-    state.with_reader(move |s| s.releases(Some(product_id))).await
+    state.call(ReleasesList { product_id }).await
 }
 
-/// Adds a release from the zip at `path` (dropped on the window or chosen).
+/// Adds a release from the zip at `path` (dropped on the window or chosen); a server receives
+/// the file.
 #[tauri::command]
 pub async fn release_add(state: State<'_, AppState>, path: String, request: AddRelease) -> Reply<Added> {
-    state
-        .with_store_in_folder(move |s, dir| publish::add_release_file(s, dir, Path::new(&path), &request, time::now()))
-        .await
+    state.ws()?.release_add(path.into(), request).await
 }
 
 #[tauri::command]
 pub async fn release_publish(state: State<'_, AppState>, id: i64, rollout: Option<u32>) -> Reply<Release> {
-    state.with_store(move |s| s.publish_release(id, rollout, time::now())).await
+    state.call(ReleasePublish { id, rollout }).await
 }
 
 #[tauri::command]
 pub async fn release_rollout(state: State<'_, AppState>, id: i64, percent: u32) -> Reply<Release> {
-    state.with_store(move |s| s.set_rollout(id, percent, time::now())).await
+    state.call(ReleaseRollout { id, percent }).await
 }
 
 #[tauri::command]
 pub async fn release_yank(state: State<'_, AppState>, id: i64, reason: String) -> Reply<Release> {
-    state.with_store(move |s| s.yank_release(id, &reason, time::now())).await
+    state.call(ReleaseYank { id, reason }).await
 }
 
 #[tauri::command]
 pub async fn release_remove(state: State<'_, AppState>, id: i64) -> Reply<Release> {
-    state.with_store_in_folder(move |s, dir| publish::remove_release(s, dir, id, time::now())).await
+    state.call(ReleaseRemove { id }).await
 }
 
 /// "Re-release as x.y.z": the release's package under a newer version (the rollback that reaches
 /// sites already updated).
 #[tauri::command]
 pub async fn release_rerelease(state: State<'_, AppState>, id: i64, version: String, publish: bool) -> Reply<Added> {
-    state.with_store_in_folder(move |s, dir| publish::rerelease(s, dir, id, &version, publish, time::now())).await
+    state.call(ReleaseRerelease { id, version, publish }).await
 }
 
 #[tauri::command]
 pub async fn release_edit(state: State<'_, AppState>, id: i64, edit: ReleaseEdit) -> Reply<Release> {
-    state.with_store(move |s| s.edit_release(id, &edit, time::now())).await
+    state.call(ReleaseEditOp { id, edit }).await
 }
 
-/// The code to paste into the product (PUC and EDD), with this server's address and key.
+/// The code to paste into the product (PUC and EDD), with the server's address and key.
 #[tauri::command]
 pub async fn update_snippet(state: State<'_, AppState>, product_id: i64) -> Reply<Snippet> {
-    state.update_snippet(product_id).await
+    state.call(UpdateSnippet { product_id }).await
+}
+
+// ---- Workspaces (issue 23) -------------------------------------------------------------------
+
+pub const WORKSPACE_EVENT: &str = "workspace-changed";
+
+/// Tells the window the workspace, its link and its kept changes (the banner follows it).
+pub fn emit_workspace(app: &AppHandle) {
+    if let Ok(info) = app.state::<AppState>().info() {
+        let _ = app.emit(WORKSPACE_EVENT, info);
+    }
+}
+
+/// The workspaces, the one in use, whether its server answers, and the changes kept meanwhile.
+#[tauri::command]
+pub async fn workspace_info(state: State<'_, AppState>) -> Reply<WorkspaceInfo> {
+    state.info()
+}
+
+/// Switches the window to a workspace (None: this computer) and follows its events.
+#[tauri::command]
+pub async fn workspace_use(app: AppHandle, state: State<'_, AppState>, name: Option<String>) -> Reply<WorkspaceInfo> {
+    state.switch(name).await?;
+    crate::follow::attach(&app);
+    state.info()
+}
+
+/// "Connect to a server": pairs with the code from `keymanager admin pair` (the device token goes
+/// to the keychain, the server key is pinned), then works on that server.
+#[tauri::command]
+pub async fn workspace_connect(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    url: String,
+    code: String,
+    fingerprint: Option<String>,
+) -> Reply<WorkspaceInfo> {
+    let dir = state.data_folder()?;
+    let device = hostname_or_default();
+    let fingerprint = fingerprint.filter(|f| !f.trim().is_empty());
+    let remote =
+        keymanager::remote::add(&dir, &name, &url, code.trim(), &device, fingerprint.as_deref(), time::now()).await?;
+    state.switch(Some(remote.name)).await?;
+    crate::follow::attach(&app);
+    state.info()
+}
+
+/// Forgets a server here (its entry and device token); the window goes back to this computer
+/// if it was in use.
+#[tauri::command]
+pub async fn workspace_forget(app: AppHandle, state: State<'_, AppState>, name: String) -> Reply<WorkspaceInfo> {
+    let dir = state.data_folder()?;
+    let current = keymanager::remote::Remotes::load(&dir)?.current;
+    if current.as_deref() == Some(name.as_str()) {
+        state.switch(None).await?;
+        crate::follow::attach(&app);
+    }
+    keymanager::remote::remove(&dir, &name)?;
+    state.info()
+}
+
+/// Sends a change kept while the server could not be reached; answers the workspace's state.
+#[tauri::command]
+pub async fn unsent_retry(app: AppHandle, state: State<'_, AppState>, id: String) -> Reply<WorkspaceInfo> {
+    let ws = state.ws()?;
+    let remote = ws.remote().ok_or_else(|| Error::invalid_input("This computer keeps no unsent changes."))?;
+    let sent = remote.retry(&id).await;
+    emit_workspace(&app);
+    sent?;
+    state.info()
+}
+
+/// Drops a kept change (the seller chose to).
+#[tauri::command]
+pub async fn unsent_discard(app: AppHandle, state: State<'_, AppState>, id: String) -> Reply<WorkspaceInfo> {
+    let ws = state.ws()?;
+    let remote = ws.remote().ok_or_else(|| Error::invalid_input("This computer keeps no unsent changes."))?;
+    remote.unsent.discard(&id)?;
+    emit_workspace(&app);
+    state.info()
+}
+
+/// "Move this computer's data to a server": sends a consistent backup of the local database to
+/// the paired server `name` (refused when it holds licenses, unless `replace`), pauses this
+/// computer's syncing, keeps the local data as an archive, and works on the server from now on.
+#[tauri::command]
+pub async fn workspace_move(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    replace: bool,
+) -> Reply<keymanager::workspace::pull::MoveReport> {
+    let dir = state.data_folder()?;
+    let rt = state.runtime()?;
+    let remote = keymanager::remote::Remotes::load(&dir)?.get(&name)?.clone();
+    let client = keymanager::remote::RemoteClient::for_remote(&dir, &remote)?;
+    let report = keymanager::workspace::pull::move_to_server(&client, rt.store(), replace).await?;
+    keymanager::workspace::pull::archive_local(rt.store(), &name, time::now()).await?;
+    drop(rt);
+    state.switch(Some(name)).await?;
+    crate::follow::attach(&app);
+    Ok(report)
+}
+
+/// Pulls a consistent backup of the server's database into this computer's
+/// `server-backups/NAME` folder (done daily by itself too).
+#[tauri::command]
+pub async fn workspace_pull_backup(state: State<'_, AppState>) -> Reply<BackupFile> {
+    let ws = state.ws()?;
+    let remote = ws
+        .remote()
+        .ok_or_else(|| Error::invalid_input("The window works on this computer: there is no server to pull from."))?;
+    keymanager::workspace::pull::pull_daily(&remote.client, &state.data_folder()?, &remote.remote.name, time::now())
+        .await
+}
+
+/// This computer's name, for the server's device list.
+fn hostname_or_default() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("KeyManager on {h}"))
+        .unwrap_or_else(|| "KeyManager desktop".to_string())
 }

@@ -3,6 +3,7 @@
 //! are one-line adapters onto it.
 
 mod commands;
+mod follow;
 mod state;
 mod status;
 mod tray;
@@ -59,13 +60,7 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             app.manage(window::WindowMemory::default());
-            let state = AppState::open();
-            let runtime = state.runtime().ok();
-            let status = runtime.map(|r| r.sync().subscribe());
-            let outbox = runtime.map(|r| r.outbox().subscribe());
-            let changes = runtime.map(|r| r.store().changes());
-            let recheck = runtime.map(|r| r.refund_watch().subscribe());
-            app.manage(state);
+            app.manage(AppState::open());
             // The licensing server runs while the app is open, when the seller switched it on.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -75,25 +70,17 @@ pub fn run() {
                 }
             });
             let handles = match tray::build(app.handle()) {
-                Ok(h) => Some(h),
+                Ok(h) => Some(std::sync::Arc::new(h)),
                 Err(err) => {
                     // No tray host (a bare X server, some desktops): the window still works.
                     tracing::warn!(%err, "no tray icon");
                     None
                 }
             };
-            if let Some(rx) = status {
-                status::spawn(app.handle().clone(), rx, handles);
-            }
-            if let Some(rx) = outbox {
-                status::spawn_outbox(app.handle().clone(), rx);
-            }
-            if let Some(rx) = changes {
-                status::spawn_db_changed(app.handle().clone(), rx);
-            }
-            if let Some(rx) = recheck {
-                status::spawn_recheck_progress(app.handle().clone(), rx);
-            }
+            app.manage(follow::Tray(handles));
+            // The window follows the workspace in use: its sync, outbox and commits, or the
+            // server's change feed.
+            follow::attach(app.handle());
             // Started at login: stay in the tray until the seller opens the window.
             if !std::env::args().any(|a| a == MINIMIZED_ARG) {
                 window::show_asked_at(app.handle(), started);
@@ -185,6 +172,14 @@ pub fn run() {
             commands::recheck_cancel,
             commands::window_close,
             commands::ui_set_unsaved,
+            commands::workspace_info,
+            commands::workspace_use,
+            commands::workspace_connect,
+            commands::workspace_forget,
+            commands::unsent_retry,
+            commands::unsent_discard,
+            commands::workspace_move,
+            commands::workspace_pull_backup,
         ])
         .build(tauri::generate_context!());
 

@@ -1,21 +1,18 @@
-//! The values Tauri manages for the commands: the core's `Runtime` (store, keychain, secrets,
-//! sync and outbox workers, daily backups, refund watch), opened once at setup, and the licensing
-//! server the seller switches on. A runtime that fails to open (say, a database from a newer
-//! KeyManager) does not crash the app: every command answers with the open error, and the UI
-//! shows it.
+//! The values Tauri manages for the commands: the workspace the window works on (this
+//! computer's `Runtime`, or a KeyManager server through its admin API), the link to that server,
+//! and the licensing server the seller may switch on here. A local runtime that fails to open
+//! (say, a database from a newer KeyManager) does not crash the app: every command answers with
+//! the open error, and the UI shows it.
 
-use keymanager::envato::{ApiBase, ClientConfig};
-use keymanager::keychain::Keychain;
-use keymanager::outbox::Deliverer;
+use keymanager::envato::ApiBase;
+use keymanager::remote::Remotes;
 use keymanager::runtime::{Runtime, RuntimeOptions};
-use keymanager::secrets::Secrets;
 use keymanager::server::ServerStatus;
 use keymanager::server::{RunningServer, ServeOptions};
-use keymanager::store::SharedStore;
-use keymanager::sync::worker::SyncWorker;
-use keymanager::{paths, time, Error, Store};
+use keymanager::workspace::{Link, Operation, RemoteWorkspace, Workspace, WorkspaceInfo};
+use keymanager::{paths, time, Error, ErrorCode};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The licensing server the app runs while it is open (Settings > Licensing server).
 #[derive(Default)]
@@ -26,125 +23,142 @@ pub struct ServerSlot {
 }
 
 pub struct AppState {
-    /// Everything the app runs in the background, from the core's one composition root (or
-    /// the error that kept it from opening: every command answers with it, and the UI shows it).
-    runtime: Result<Runtime, Error>,
+    /// What the window works on (or the error that kept it from opening).
+    workspace: RwLock<Result<Arc<Workspace>, Error>>,
+    /// Whether the remote workspace's server answers (always up for this computer).
+    pub link: Mutex<Link>,
     /// The data folder, known even when the runtime did not open.
     pub data_dir: Option<PathBuf>,
     pub server: tokio::sync::Mutex<ServerSlot>,
+    /// The tasks that forward the workspace's events to the window; ended on a switch.
+    pub followers: Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+/// Opens this computer's runtime (store, keychain, sync and outbox workers, daily backups) on
+/// Tauri's tokio runtime.
+fn open_local(dir: &std::path::Path) -> Result<Workspace, Error> {
+    // Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
+    let options = RuntimeOptions::new(ApiBase::from_env()?);
+    let _guard = tauri::async_runtime::handle().inner().enter();
+    Ok(Workspace::Local(Arc::new(Runtime::open(dir, options, Arc::new(time::now))?)))
+}
+
+/// The workspace `name` (None: this computer) of the data folder `dir`.
+fn open_workspace(dir: &std::path::Path, name: Option<&str>) -> Result<Workspace, Error> {
+    match name {
+        None => open_local(dir),
+        Some(n) => Ok(Workspace::Remote(Box::new(RemoteWorkspace::open(dir, n)?))),
+    }
 }
 
 impl AppState {
-    /// Opens the runtime (store, keychain, sync and outbox workers, daily backups) on Tauri's
-    /// tokio runtime.
+    /// Opens the workspace in use when the app last ran.
     pub fn open() -> AppState {
         let dir = paths::data_dir(std::env::var_os(paths::DATA_DIR_ENV).map(PathBuf::from));
-        let runtime = dir.clone().and_then(|d| {
-            // Envato, or the developer override from `KEYMANAGER_ENVATO_API_BASE` (this machine only).
-            let options = RuntimeOptions::new(ApiBase::from_env()?);
-            let _guard = tauri::async_runtime::handle().inner().enter();
-            Runtime::open(&d, options, Arc::new(time::now))
+        let workspace = dir.clone().and_then(|d| {
+            let current = Remotes::load(&d)?.current;
+            open_workspace(&d, current.as_deref()).map(Arc::new)
         });
-        if let Err(err) = &runtime {
+        if let Err(err) = &workspace {
             tracing::error!(code = %err.code, message = %err.message, "cannot open KeyManager's data");
         }
-        AppState { runtime, data_dir: dir.ok(), server: Default::default() }
+        AppState {
+            workspace: RwLock::new(workspace),
+            link: Mutex::new(Link::up(time::now())),
+            data_dir: dir.ok(),
+            server: Default::default(),
+            followers: Default::default(),
+        }
     }
 
-    pub fn runtime(&self) -> Result<&Runtime, Error> {
-        self.runtime.as_ref().map_err(Clone::clone)
+    /// The workspace in use.
+    pub fn ws(&self) -> Result<Arc<Workspace>, Error> {
+        self.workspace.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn secrets(&self) -> Result<Secrets, Error> {
-        Ok(self.runtime()?.secrets().clone())
+    /// Runs `op` on the workspace in use: here, or on the server.
+    pub async fn call<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        self.ws()?.call(op).await
     }
 
-    pub fn deliverer(&self) -> Result<Arc<Deliverer>, Error> {
-        Ok(self.runtime()?.deliverer().clone())
+    /// This computer's runtime; in a remote workspace, the error that says the app's own
+    /// background work is off (the server does it).
+    pub fn runtime(&self) -> Result<Arc<Runtime>, Error> {
+        self.ws()?.runtime().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InputInvalid,
+                "The window works on a server: this is done there (switch to “This computer” in Settings > Workspace).",
+            )
+        })
     }
 
-    /// Envato, or the developer override.
-    pub fn api(&self) -> Result<ApiBase, Error> {
-        Ok(self.runtime()?.api().clone())
+    pub fn data_folder(&self) -> Result<PathBuf, Error> {
+        self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))
     }
 
-    /// Runs `f` with the store and the secrets on a blocking thread (the keychain blocks on D-Bus).
-    pub async fn with_store_and_secrets<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store, &Secrets) -> Result<T, Error> + Send + 'static,
-    {
-        let secrets = self.secrets()?;
-        self.with_store(move |s| f(s, &secrets)).await
+    /// The workspaces of this data folder, the one in use, its link and its kept changes.
+    pub fn info(&self) -> Result<WorkspaceInfo, Error> {
+        let dir = self.data_folder()?;
+        let remotes = Remotes::load(&dir)?;
+        let ws = self.ws();
+        let unsent = match ws.as_ref().ok().and_then(|w| w.remote()) {
+            Some(r) => r.unsent.list()?,
+            None => Vec::new(),
+        };
+        let link = self.link.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(WorkspaceInfo { current: remotes.current, remotes: remotes.remotes, link, unsent })
     }
 
-    pub fn keychain(&self) -> Result<Arc<Keychain>, Error> {
-        self.runtime()?.keychain().map(Arc::new)
-    }
-
-    pub fn worker(&self) -> Result<&SyncWorker, Error> {
-        Ok(self.runtime()?.sync())
-    }
-
-    /// Runs `f` with the store on a blocking thread: rusqlite never runs on the async runtime.
-    pub async fn with_store<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, Error> + Send + 'static,
-    {
-        self.runtime()?.store().run(f).await
-    }
-
-    /// Runs `f` with a read-only connection on a blocking thread: reads never wait for a write.
-    pub async fn with_reader<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T, Error> + Send + 'static,
-    {
-        self.runtime()?.store().read(f).await
-    }
-
-    /// Like `with_reader`, with the keychain too (its calls block on D-Bus).
-    pub async fn with_reader_and_keychain<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store, &Keychain) -> Result<T, Error> + Send + 'static,
-    {
-        let keychain = self.keychain()?;
-        self.with_reader(move |s| f(s, &keychain)).await
-    }
-
-    /// Like `with_store`, with the keychain too (its calls block on D-Bus).
-    pub async fn with_store_and_keychain<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store, &Keychain) -> Result<T, Error> + Send + 'static,
-    {
-        let keychain = self.keychain()?;
-        self.with_store(move |s| f(s, &keychain)).await
-    }
-
-    pub fn shared_store(&self) -> Result<SharedStore, Error> {
-        Ok(self.runtime()?.store().clone())
-    }
-
-    pub async fn client_config(&self) -> Result<ClientConfig, Error> {
-        Ok(ClientConfig::new(self.api()?.as_str()))
+    /// Switches to the workspace `name` (None: this computer): the old one's background work
+    /// ends (and the app's licensing server with a local one), the new one opens and is
+    /// remembered for the next start.
+    pub async fn switch(&self, name: Option<String>) -> Result<(), Error> {
+        let dir = self.data_folder()?;
+        // A remote that does not open (no token in the keychain) leaves the current one in use.
+        let opened = if name.is_some() { Some(open_workspace(&dir, name.as_deref())?) } else { None };
+        keymanager::remote::use_remote(&dir, name.as_deref())?;
+        for task in self.followers.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            task.abort();
+        }
+        {
+            let mut slot = self.server.lock().await;
+            if let Some(running) = slot.running.take() {
+                running.stop().await;
+            }
+        }
+        let old = std::mem::replace(
+            &mut *self.workspace.write().unwrap_or_else(|p| p.into_inner()),
+            Err(Error::internal("The workspace is being switched.")),
+        );
+        if let Ok(old) = old {
+            old.shutdown();
+        }
+        let new = match opened {
+            Some(w) => Ok(w),
+            None => open_local(&dir),
+        };
+        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = Link::up(time::now());
+        *self.workspace.write().unwrap_or_else(|p| p.into_inner()) = new.map(Arc::new);
+        Ok(())
     }
 }
 
 impl AppState {
     /// Starts (or restarts, with the current settings) or stops the licensing server, as the
-    /// `server_enabled` setting says; a failure to start is kept as the status's problem.
+    /// `server_enabled` setting says; a failure to start is kept as the status's problem. In a
+    /// remote workspace the server is `keymanager serve` there, and none runs here.
     pub async fn apply_server_setting(&self) -> Result<ServerStatus, Error> {
-        let settings = self.with_reader(|s| s.settings()).await?;
+        let Ok(runtime) = self.runtime() else {
+            return self.server_status().await;
+        };
+        let settings = runtime.store().read(|s| s.settings()).await?;
         let mut slot = self.server.lock().await;
         if let Some(running) = slot.running.take() {
             running.stop().await;
         }
         slot.problem = None;
         if settings.server_enabled {
-            match self.start_server(&settings).await {
+            match Self::start_server(&runtime, &settings).await {
                 Ok((running, public_key)) => {
                     slot.running = Some(running);
                     slot.public_key = Some(public_key);
@@ -159,8 +173,10 @@ impl AppState {
         self.server_status().await
     }
 
-    async fn start_server(&self, settings: &keymanager::settings::Settings) -> Result<(RunningServer, String), Error> {
-        let runtime = self.runtime()?;
+    async fn start_server(
+        runtime: &Runtime,
+        settings: &keymanager::settings::Settings,
+    ) -> Result<(RunningServer, String), Error> {
         let signer = runtime.signer().await?;
         let public_key = signer.current().public_key();
         let store = runtime.store().clone();
@@ -172,29 +188,24 @@ impl AppState {
         Ok((running, public_key))
     }
 
-    /// The data folder (release packages live in it).
-    pub fn data_folder(&self) -> Result<PathBuf, Error> {
-        self.data_dir.clone().ok_or_else(|| Error::internal("No data folder."))
-    }
-
-    /// Runs `f` with the writer and the data folder (releases: rows and package files together).
-    pub async fn with_store_in_folder<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store, &std::path::Path) -> Result<T, Error> + Send + 'static,
-    {
-        let dir = self.data_folder()?;
-        self.with_store(move |s| f(s, &dir)).await
-    }
-
-    /// The update snippet of a product: this server's public address and signing key.
-    pub async fn update_snippet(&self, product_id: i64) -> Result<keymanager::updates::snippet::Snippet, Error> {
-        let key = self.runtime()?.signer().await?.current().public_key();
-        self.with_reader(move |s| keymanager::updates::snippet::for_product(s, product_id, &key)).await
-    }
-
     pub async fn server_status(&self) -> Result<ServerStatus, Error> {
-        let settings = self.with_reader(|s| s.settings()).await?;
+        let ws = self.ws()?;
+        let settings = ws.call(keymanager::workspace::ops::SettingsGet {}).await?;
+        if let Some(remote) = ws.remote() {
+            // The workspace's server: what this device knows of it.
+            let online = self.link.lock().unwrap_or_else(|p| p.into_inner()).online;
+            return Ok(ServerStatus {
+                enabled: true,
+                running: online,
+                address: Some(remote.remote.url.clone()),
+                bind: settings.server_bind,
+                public_url: settings.public_url,
+                public_key: Some(remote.remote.public_key.clone()),
+                requests_served: 0,
+                last_errors: Vec::new(),
+                problem: None,
+            });
+        }
         let slot = self.server.lock().await;
         Ok(ServerStatus {
             enabled: settings.server_enabled,

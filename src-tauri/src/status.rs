@@ -5,6 +5,7 @@
 use crate::tray::{self, TrayHandles};
 use keymanager::sync::worker::SyncStatus;
 use keymanager::time;
+use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
 
@@ -55,14 +56,21 @@ pub fn status_line(s: &SyncStatus, now: keymanager::time::Timestamp) -> String {
     }
 }
 
-pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, tray: Option<TrayHandles>) {
+/// Tells the window and the tray a sync status (this computer's, or the server's).
+pub fn show_sync_status(app: &AppHandle, tray: Option<&TrayHandles>, status: &SyncStatus) {
+    tray::show(app, tray, status, &status_line(status, time::now()));
+    let _ = app.emit(SYNC_STATUS_EVENT, status);
+}
+
+type Task = tauri::async_runtime::JoinHandle<()>;
+
+pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, tray: Option<Arc<TrayHandles>>) -> Task {
     tauri::async_runtime::spawn(async move {
         let mut notified_run = None;
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             let status = rx.borrow_and_update().clone();
-            tray::show(&app, tray.as_ref(), &status, &status_line(&status, time::now()));
-            let _ = app.emit(SYNC_STATUS_EVENT, &status);
+            show_sync_status(&app, tray.as_deref(), &status);
             if let Some(last) = status.last.as_ref().filter(|l| Some(l.run_id) != notified_run && !status.running) {
                 notified_run = Some(last.run_id);
                 let body = match &last.error {
@@ -90,13 +98,13 @@ pub fn spawn(app: AppHandle, mut rx: tokio::sync::watch::Receiver<SyncStatus>, t
                 _ = tick.tick() => {}
             }
         }
-    });
+    })
 }
 
 /// A destination that starts failing (or an endpoint disabled by 410) gets one native
 /// notification; the store tells each once, not per message. (The window follows the outbox
 /// through `db-changed`.)
-pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymanager::outbox::OutboxStatus>) {
+pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymanager::outbox::OutboxStatus>) -> Task {
     tauri::async_runtime::spawn(async move {
         while rx.changed().await.is_ok() {
             let status = rx.borrow_and_update().clone();
@@ -105,7 +113,7 @@ pub fn spawn_outbox(app: AppHandle, mut rx: tokio::sync::watch::Receiver<keymana
                 notify(&app, title, &format!("{}: {}", f.label, f.error));
             }
         }
-    });
+    })
 }
 
 pub const RECHECK_PROGRESS_EVENT: &str = "recheck-progress";
@@ -114,25 +122,25 @@ pub const RECHECK_PROGRESS_EVENT: &str = "recheck-progress";
 pub fn spawn_recheck_progress(
     app: AppHandle,
     mut rx: tokio::sync::watch::Receiver<keymanager::refund_watch::RecheckProgress>,
-) {
+) -> Task {
     tauri::async_runtime::spawn(async move {
         while rx.changed().await.is_ok() {
             let progress = rx.borrow_and_update().clone();
             let _ = app.emit(RECHECK_PROGRESS_EVENT, progress);
         }
-    });
+    })
 }
 
 pub const DB_CHANGED_EVENT: &str = "db-changed";
 
 /// Tells the window which tables commits changed (`db-changed`), gathered over 150 ms so a
 /// sync's thousand commits are a few events; the window refetches what reads those tables.
-pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::store::Changed>) {
+pub fn spawn_db_changed(app: AppHandle, mut rx: tokio::sync::broadcast::Receiver<keymanager::store::Changed>) -> Task {
     tauri::async_runtime::spawn(async move {
         while let Some(changed) = keymanager::store::next_change(&mut rx, GATHER).await {
             let _ = app.emit(DB_CHANGED_EVENT, &changed);
         }
-    });
+    })
 }
 
 /// How long changes are gathered into one `db-changed` (the window's refetches).

@@ -3,6 +3,7 @@
 
 use crate::state::AppState;
 use keymanager::sync::worker::SyncStatus;
+use keymanager::workspace::ops;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
@@ -76,13 +77,19 @@ fn toggle_pause(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
-        let paused = state.worker().map(|w| w.status().paused).unwrap_or(false);
-        let now = keymanager::time::now();
-        if let Err(e) = state.with_store(move |s| s.set_sync_paused(!paused, now)).await {
+        let paused = state.call(ops::SyncStatusGet {}).await.map(|s| s.paused).unwrap_or(false);
+        if let Err(e) = state.call(ops::SyncSetPaused { paused: !paused }).await {
             tracing::warn!(code = %e.code, "cannot change pause");
         }
-        if let Ok(w) = state.worker() {
-            w.poke();
+    });
+}
+
+/// A tray item's operation, on the workspace in use (here, or the server).
+fn run_in_background<O: keymanager::workspace::Operation>(app: &AppHandle, op: O) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = app.state::<AppState>().call(op).await {
+            tracing::warn!(code = %e.code, "tray: {}", e.message);
         }
     });
 }
@@ -103,16 +110,8 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayHandles> {
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match TrayItem::from_id(event.id().as_ref()) {
             Some(TrayItem::Open) => crate::window::show(app),
-            Some(TrayItem::SyncNow) => {
-                if let Ok(w) = app.state::<AppState>().worker() {
-                    w.sync_now();
-                }
-            }
-            Some(TrayItem::Cancel) => {
-                if let Ok(w) = app.state::<AppState>().worker() {
-                    w.cancel();
-                }
-            }
+            Some(TrayItem::SyncNow) => run_in_background(app, ops::SyncNow {}),
+            Some(TrayItem::Cancel) => run_in_background(app, ops::SyncCancel {}),
             Some(TrayItem::Pause) => toggle_pause(app),
             Some(TrayItem::Quit) => app.exit(0),
             Some(TrayItem::Status) | None => {}

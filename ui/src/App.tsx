@@ -10,6 +10,7 @@ import { SyncLog } from "./pages/SyncLog";
 import { SettingsPage } from "./settings/SettingsPage";
 import { FirstRun } from "./pages/FirstRun";
 import { KeychainNotice } from "./components/KeychainNotice";
+import { WorkspaceBanner, useWorkspace } from "./components/WorkspaceBanner";
 import { useSyncStatus, useSyncStatusEvents } from "./hooks/useSyncStatus";
 import { useDbChanged } from "./hooks/useDbChanged";
 import { useTauriEvent } from "./hooks/useTauriEvent";
@@ -91,11 +92,14 @@ export function App() {
     refetchInterval: (q) => (q.state.data?.keychain_problem ? 3000 : false),
   });
   const [skipped, setSkipped] = useState(false);
+  // On a server, its token is set in Settings > Envato Integration (no guided setup there).
+  const workspace = useWorkspace();
+  const remote = !!workspace.data?.current;
   const keychainProblem = token.data?.keychain_problem ?? null;
   // No token yet (or none readable and none ever saved): the guided setup, whose first check is
   // the keychain itself.
   const firstRun = !!token.data && !token.data.configured && !token.data.in_keychain
-    && !(keychainProblem && token.data.token_hint) && !skipped;
+    && !(keychainProblem && token.data.token_hint) && !skipped && !remote;
   // The one listener to the background sync, for every page: lists refresh when a run ends.
   useSyncStatusEvents();
   useDbChanged();
@@ -130,6 +134,7 @@ export function App() {
         </div>
       </nav>
       <main className="content" data-testid={`page-${page}`}>
+        <WorkspaceBanner info={workspace.data} />
         {info.data?.envato_api_developer_override && (
           <div className="banner warn" role="status" data-testid="api-override-banner">
             Developer mode: Envato requests go to {info.data.envato_api_base}, not to Envato (set by

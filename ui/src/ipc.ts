@@ -43,6 +43,8 @@ import type { ReleaseEdit } from "./bindings/ReleaseEdit";
 import type { AddRelease } from "./bindings/AddRelease";
 import type { Added } from "./bindings/Added";
 import type { Snippet } from "./bindings/Snippet";
+import type { WorkspaceInfo } from "./bindings/WorkspaceInfo";
+import type { MoveReport } from "./bindings/MoveReport";
 
 export class IpcError extends Error {
   readonly code: ErrorCode;
@@ -202,6 +204,22 @@ export const ipc = {
   onRecheckProgress: (cb: (p: RecheckProgress) => void) =>
     listen<RecheckProgress>("recheck-progress", (e) => cb(e.payload)),
   onDbChanged: (cb: (changed: DbChanged) => void) => listen<DbChanged>("db-changed", (e) => cb(e.payload)),
+  /** The workspace in use, whether its server answers, and the changes kept meanwhile. */
+  workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
+  /** Works on the server `name` from now on (null: this computer). */
+  workspaceUse: (name: string | null) => call<WorkspaceInfo>("workspace_use", { name }),
+  /** Pairs with a server (the code from `keymanager admin pair`) and works on it. */
+  workspaceConnect: (name: string, url: string, code: string, fingerprint: string | null) =>
+    call<WorkspaceInfo>("workspace_connect", { name, url, code, fingerprint }),
+  workspaceForget: (name: string) => call<WorkspaceInfo>("workspace_forget", { name }),
+  /** Sends a change kept while the server could not be reached. */
+  unsentRetry: (id: string) => call<WorkspaceInfo>("unsent_retry", { id }),
+  unsentDiscard: (id: string) => call<WorkspaceInfo>("unsent_discard", { id }),
+  /** Sends this computer's data to the server `name` and works there (replace: the server's licenses go aside). */
+  workspaceMove: (name: string, replace: boolean) => call<MoveReport>("workspace_move", { name, replace }),
+  /** Pulls a consistent backup of the server's database to this computer. */
+  workspacePullBackup: () => call<BackupFile>("workspace_pull_backup"),
+  onWorkspaceChanged: (cb: (info: WorkspaceInfo) => void) => listen<WorkspaceInfo>("workspace-changed", (e) => cb(e.payload)),
   /** Each validation step as it starts and completes. Resolves to an unsubscribe function. */
   onValidationStep: (cb: (step: ValidationStep) => void) => listen<ValidationStep>("token-validation-step", (e) => cb(e.payload)),
 };

@@ -5,6 +5,7 @@ import type { DbChanged } from "./bindings/DbChanged";
 
 export const keys = {
   appInfo: ["app_info"],
+  workspace: ["workspace"],
   settings: ["settings"],
   tokenStatus: ["token_status"],
   syncStatus: ["sync_status"],

@@ -530,6 +530,15 @@ pub enum RemoteCmd {
         #[arg(long)]
         count: Option<u64>,
     },
+    /// Move this computer's data to the server: a consistent backup of the local database is
+    /// sent, checked there, and put in place; this computer's syncing is paused (the server
+    /// syncs from now on) and the local file stays as an archive. The server must hold no
+    /// licenses, unless --replace (its data is kept aside in its backup folder).
+    Move {
+        name: String,
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 fn parse_scope(s: &str) -> Result<keymanager::admin::Scope, String> {

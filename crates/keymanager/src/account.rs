@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     Format,
@@ -23,7 +23,7 @@ pub enum StepKind {
     Items,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     Running,
@@ -33,7 +33,7 @@ pub enum StepState {
 }
 
 /// One step's result, with the seed's troubleshooting cause and solution when it failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct ValidationStep {
     pub kind: StepKind,
     pub state: StepState,
@@ -44,14 +44,14 @@ pub struct ValidationStep {
     pub code: Option<crate::error::ErrorCode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct MissingScope {
     pub scope: String,
     /// As Envato's token page words it.
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct ValidationReport {
     pub ok: bool,
     pub steps: Vec<ValidationStep>,
@@ -67,7 +67,7 @@ pub struct ValidationReport {
 
 /// What the Envato Integration tab and `token status` show. Never the token: only its last
 /// four characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct TokenStatus {
     pub configured: bool,
     /// False when the database remembers a token the keychain no longer has.
@@ -89,7 +89,7 @@ pub struct TokenStatus {
 }
 
 /// The keychain did not answer: what is wrong, in plain words, and how to fix it here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct KeychainProblem {
     pub error: Error,
     /// Steps for this kind of machine, most likely first.
@@ -327,7 +327,7 @@ pub fn save(
 }
 
 /// What Save Settings on the Envato Integration tab did.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, serde::Deserialize)]
 pub struct EnvatoSaveResult {
     /// False when a new token failed validation: then nothing was saved, the toggle neither.
     pub saved: bool,

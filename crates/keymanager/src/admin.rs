@@ -163,6 +163,19 @@ pub fn require(device: &AdminDevice, needed: Scope) -> Result<()> {
     }
 }
 
+/// 403 `admin.forbidden` unless the device holds one of `any` (or is an owner).
+pub fn require_any(device: &AdminDevice, any: &[Scope]) -> Result<()> {
+    let held = parse_scopes(&device.scopes);
+    if held.contains(&Scope::Owner) || any.iter().any(|s| held.contains(s)) {
+        return Ok(());
+    }
+    let needed: Vec<&str> = any.iter().map(|s| s.as_str()).collect();
+    Err(Error::new(
+        ErrorCode::AdminForbidden,
+        format!("The device “{}” has the {} scope(s); this needs {}.", device.name, device.scopes, needed.join(" or ")),
+    ))
+}
+
 /// Whether a request may be answered over plain HTTP: only from this machine, or through a
 /// trusted proxy that says the client used https.
 pub fn transport_allowed(peer: IpAddr, via_trusted_proxy: bool, forwarded_proto: Option<&str>) -> Result<()> {

@@ -19,7 +19,7 @@ pub const EVERY_HOURS: i64 = 24;
 const PREFIX: &str = "keymanager-";
 const SUFFIX: &str = ".sqlite3";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct BackupFile {
     pub path: String,
     /// When it was taken (from its name), RFC 3339.
@@ -29,13 +29,13 @@ pub struct BackupFile {
 }
 
 /// The backup folder and its automatic backups, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct BackupList {
     pub folder: String,
     pub files: Vec<BackupFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct RestoreReport {
     pub restored_from: String,
     /// The data as it was before the restore, kept as a backup of its own.
@@ -61,7 +61,7 @@ pub fn folder(backup_folder_setting: &str, data_dir: &Path) -> PathBuf {
     }
 }
 
-fn name_for(now: Timestamp) -> String {
+pub fn name_for(now: Timestamp) -> String {
     format!("{PREFIX}{}{SUFFIX}", now.format("%Y%m%d-%H%M%S"))
 }
 

@@ -34,6 +34,11 @@ pub fn all() -> Vec<(PathBuf, String)> {
     use crate::webhooks::NewEndpoint;
     vec![
         one::<AppInfo>(),
+        one::<crate::remote::Remote>(),
+        one::<crate::workspace::Link>(),
+        one::<crate::workspace::WorkspaceInfo>(),
+        one::<crate::workspace::unsent::UnsentChange>(),
+        one::<crate::workspace::pull::MoveReport>(),
         one::<crate::updates::UpdateKind>(),
         one::<crate::updates::ReleaseChannel>(),
         one::<crate::updates::ReleaseStatus>(),

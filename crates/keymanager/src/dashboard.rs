@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct ProductSeries {
     #[ts(type = "number")]
     pub product_id: i64,
@@ -18,7 +18,7 @@ pub struct ProductSeries {
     pub counts: Vec<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Dashboard {
     pub licenses: LicenseCounts,
     pub products: u32,

@@ -97,6 +97,8 @@ crate::text_enum! {
         RemoteNotFound = "remote.not_found",
         /// The server could not be reached or did not answer as a KeyManager server.
         RemoteUnreachable = "remote.unreachable",
+        /// The server already holds licenses: moving a database in replaces them only when asked.
+        RemoteNotEmpty = "remote.not_empty",
         Internal = "internal",
     }
 }

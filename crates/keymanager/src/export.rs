@@ -90,15 +90,31 @@ pub fn write_csv(store: &Store, filter: &LicenseFilter, now: Timestamp, out: &mu
 
 /// Writes the export as `keymanager-licenses-YYYY-MM-DD-HHMMSS.csv` in `dir`; returns its path.
 pub fn write_csv_file(store: &Store, filter: &LicenseFilter, now: Timestamp, dir: &std::path::Path) -> Result<String> {
+    export_file(dir, now, |w| write_csv(store, filter, now, w).map(drop))
+}
+
+/// Saves CSV text made elsewhere (a server's licenses) the way `write_csv_file` saves its own.
+pub fn save_csv_text(dir: &std::path::Path, csv: &str, now: Timestamp) -> Result<String> {
+    export_file(dir, now, |w| {
+        w.write_all(csv.as_bytes())
+            .map_err(|e| Error::new(crate::error::ErrorCode::StoreIo, format!("Cannot write the export: {e}.")))
+    })
+}
+
+/// A new export file in `dir`, private to the seller (it names buyers), filled by `fill`.
+fn export_file(
+    dir: &std::path::Path,
+    now: Timestamp,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
+) -> Result<String> {
     let path = dir.join(format!("keymanager-licenses-{}.csv", now.format("%Y-%m-%d-%H%M%S")));
     let io = |e: std::io::Error| {
         Error::new(crate::error::ErrorCode::StoreIo, format!("Cannot write {}: {e}.", path.display()))
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    // The export names buyers: readable by the seller alone.
     let file = crate::private_files::create_private_file(&path)?;
     let mut w = std::io::BufWriter::new(file);
-    write_csv(store, filter, now, &mut w)?;
+    fill(&mut w)?;
     w.flush().map_err(io)?;
     Ok(path.display().to_string())
 }

@@ -5,7 +5,11 @@
 //! origin the token was validated against: a token saved while a developer pointed KeyManager at
 //! the sandbox is a different entry from the seller's real one, and a token loaded here is bound
 //! to its origin (the client refuses to send it elsewhere). Where no keychain is available the
-//! error says so; there is deliberately no fallback to a file.
+//! error says so; there is deliberately no silent fallback to a file. A server without a
+//! keychain says so explicitly by naming a private secrets folder (`KEYMANAGER_SECRETS_DIR`, set
+//! by the server package's unit): there the token is the file `envato-token` in it (0600, a file
+//! others can read is refused), written when the seller sets the token from the desktop, and the
+//! read-only systemd credential of the same name is the fallback.
 
 use crate::envato::api_base::{ApiBase, OFFICIAL};
 use crate::error::{Error, ErrorCode, Result};
@@ -22,10 +26,20 @@ compile_error!(
 
 const SERVICE: &str = "KeyManager";
 
+/// The folder of a server's secrets (no keychain there): the token, webhook secrets, SMTP password.
+pub const SECRETS_DIR_ENV: &str = "KEYMANAGER_SECRETS_DIR";
+/// The token's file name in that folder, and its systemd credential's name.
+pub const TOKEN_FILE: &str = "envato-token";
+
 enum Backend {
     Os(keyring::Entry),
     /// A process-local store for tests of the logic around the keychain.
     Memory(Arc<Mutex<Option<String>>>),
+    /// A private file in a server's secrets folder, with a read-only credential file behind it.
+    File {
+        path: std::path::PathBuf,
+        fallback: Option<std::path::PathBuf>,
+    },
 }
 
 pub struct Keychain {
@@ -71,6 +85,11 @@ impl Keychain {
     /// The entry of the profile whose data lives in `data_dir`, for tokens of the Envato origin
     /// of `api`. Envato's own origin keeps the entry name earlier versions used.
     pub fn for_data_dir(data_dir: &Path, api: &ApiBase) -> Result<Keychain> {
+        if let Some(dir) = std::env::var_os(SECRETS_DIR_ENV).filter(|v| !v.is_empty()) {
+            let fallback = crate::private_files::credential_file(crate::private_files::TOKEN_FILE_ENV, TOKEN_FILE);
+            let path = Path::new(&dir).join(TOKEN_FILE);
+            return Ok(Keychain { backend: Backend::File { path, fallback }, origin: Some(api.origin().to_string()) });
+        }
         let mut user = format!("envato-personal-token-{:016x}", profile_id(data_dir));
         if api.origin() != OFFICIAL {
             user.push_str(&format!("-{:016x}", fnv1a(api.origin().as_bytes())));
@@ -104,6 +123,13 @@ impl Keychain {
                 Err(e) => return Err(unavailable(e)),
             },
             Backend::Memory(m) => m.lock().unwrap_or_else(|p| p.into_inner()).clone().map(Zeroizing::new),
+            Backend::File { path, fallback } => match crate::private_files::read_secret_file(path)? {
+                Some(t) => Some(t),
+                None => match fallback {
+                    Some(f) => crate::private_files::read_secret_file(f)?,
+                    None => None,
+                },
+            },
         })
     }
 
@@ -115,6 +141,7 @@ impl Keychain {
                 *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.to_string());
                 Ok(())
             }
+            Backend::File { path, .. } => crate::private_files::write_secret_file(path, text),
         }
     }
 
@@ -135,7 +162,7 @@ impl Keychain {
     /// keyring is asked to unlock, which shows the desktop's own prompt (answered within a
     /// minute). Other platforms ask the user by themselves when a secret is read.
     pub fn check_available(&self, ask_to_unlock: bool) -> Result<()> {
-        if matches!(self.backend, Backend::Memory(_)) {
+        if matches!(self.backend, Backend::Memory(_) | Backend::File { .. }) {
             return Ok(());
         }
         #[cfg(target_os = "linux")]
@@ -197,6 +224,8 @@ impl Keychain {
                 *m.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 Ok(())
             }
+            // The read-only credential behind it stays (it is the server administrator's file).
+            Backend::File { path, .. } => crate::private_files::delete_secret_file(path),
         }
     }
 }

@@ -44,6 +44,7 @@ pub mod token;
 pub mod updates;
 pub mod verify;
 pub mod webhooks;
+pub mod workspace;
 
 pub use error::{Error, ErrorCode, Result};
 pub use store::Store;

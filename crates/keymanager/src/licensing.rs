@@ -131,14 +131,14 @@ pub fn issue(
 
 /// What a bulk status change did: the licenses changed, and those left as they were (a
 /// transition that does not apply, say reactivating an active license) with the reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct BulkResult {
     #[ts(type = "Array<number>")]
     pub changed: Vec<i64>,
     pub skipped: Vec<BulkSkip>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct BulkSkip {
     #[ts(type = "number")]
     pub id: i64,
@@ -183,7 +183,7 @@ pub fn regenerate_key(store: &mut Store, id: i64, reason: &str, now: Timestamp) 
 }
 
 /// Everything the Licenses page's detail panel shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct LicenseDetail {
     pub license: License,
     /// The support window as of the request.

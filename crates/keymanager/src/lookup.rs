@@ -18,7 +18,7 @@ use ts_rs::TS;
 pub const FRESH_FOR: chrono::Duration = chrono::Duration::hours(6);
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
     pub enum LookupVerdict {
         /// A sale of one of the seller's items.
         Valid = "valid",
@@ -32,7 +32,7 @@ crate::text_enum! {
 }
 
 /// The sale as Envato reported it: shown whether or not a license exists for it yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct LookupSale {
     #[ts(type = "number | null")]
     pub item_id: Option<i64>,
@@ -86,7 +86,7 @@ impl LookupSale {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct LookupResult {
     pub code: String,
     pub verdict: LookupVerdict,

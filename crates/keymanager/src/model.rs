@@ -28,7 +28,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Product {
     #[ts(type = "number")]
     pub id: i64,
@@ -51,7 +51,7 @@ pub struct Product {
 }
 
 /// What a seller fills in to create a product. Absent limit and type take the settings' defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS, serde::Serialize)]
 pub struct NewProduct {
     pub name: String,
     #[serde(default)]
@@ -140,7 +140,7 @@ impl NewProduct {
 }
 
 /// What the app's footer and About show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct AppInfo {
     pub version: String,
     pub data_dir: Option<String>,
@@ -168,7 +168,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct License {
     #[ts(type = "number")]
     pub id: i64,
@@ -213,7 +213,7 @@ pub struct License {
     pub updates_until: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Activation {
     #[ts(type = "number")]
     pub id: i64,
@@ -226,7 +226,7 @@ pub struct Activation {
     pub environment: crate::site::Environment,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct KeyHistoryEntry {
     pub license_key: String,
     pub replaced_at: String,
@@ -235,7 +235,7 @@ pub struct KeyHistoryEntry {
 
 /// A sale's support window as every surface shows it: until when, whole days left (negative
 /// once expired), expired or not. Computed here, from `now`, so the UI does no date arithmetic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct SupportWindow {
     pub until: Option<String>,
     /// Whole days left (negative once expired); None without support.

@@ -223,3 +223,39 @@ pub fn read_credential(path: &Path) -> Result<Zeroizing<String>> {
         .map_err(|e| unsafe_file(format!("Cannot read the credential file {}: {e}.", path.display())))?;
     Ok(text)
 }
+
+/// A secret kept as a private file (a server's secrets folder): its trimmed text, `None` when
+/// the file is missing or empty; a file others can read is refused.
+pub fn read_secret_file(path: &Path) -> Result<Option<Zeroizing<String>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = read_credential(path)?;
+    let trimmed = text.trim();
+    Ok((!trimmed.is_empty()).then(|| Zeroizing::new(trimmed.to_string())))
+}
+
+/// Writes a secret file (0600, in a private folder), replacing the old one in one step.
+pub fn write_secret_file(path: &Path, value: &str) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    private_dir(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.new"));
+    let _ = std::fs::remove_file(&tmp);
+    let io = |e: std::io::Error| {
+        Error::new(ErrorCode::StoreIo, format!("Cannot write the secret file {}: {e}.", path.display()))
+    };
+    let mut f = create_private_file(&tmp)?;
+    f.write_all(value.as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Removes a secret file; one that is not there is not an error.
+pub fn delete_secret_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::new(ErrorCode::StoreIo, format!("Cannot remove a secret file: {e}."))),
+    }
+}

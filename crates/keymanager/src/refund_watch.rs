@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct RecheckProgress {
     #[ts(type = "number")]
     pub total: u64,

@@ -163,7 +163,7 @@ impl RemoteClient {
         let status = resp.status();
         let signature = resp
             .headers()
-            .get(crate::server::SIGNATURE_HEADER)
+            .get(crate::signing::SIGNATURE_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("ed25519="))
             .map(str::to_string);
@@ -199,6 +199,69 @@ impl RemoteClient {
 }
 
 impl RemoteClient {
+    /// Runs the operation `name` on the server (`POST /admin/v1/op/{name}`).
+    pub async fn op<T: DeserializeOwned>(&self, name: &str, body: &serde_json::Value) -> Result<T> {
+        self.call(Method::POST, &format!("admin/v1/op/{name}"), Some(body)).await
+    }
+
+    /// Downloads `path` (a file the server signs whole, like a backup) into memory.
+    pub async fn download(&self, path: &str) -> Result<Vec<u8>> {
+        let resp = self.request(Method::GET, path)?.timeout(Duration::from_secs(600)).send().await;
+        self.signed_bytes(resp.map_err(|e| self.unreachable(e))?).await
+    }
+
+    /// Sends a file (`body`) to `path` and reads the signed JSON answer.
+    pub async fn upload<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T> {
+        let resp = self
+            .request(Method::PUT, path)?
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .timeout(Duration::from_secs(600))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let bytes = self.signed_bytes(resp).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(ErrorCode::RemoteUnreachable, format!("The server's answer is not what was asked: {e}."))
+        })
+    }
+
+    /// A response's body, once its signature by the pinned key is checked; a KeyManager error
+    /// for an unsuccessful status.
+    async fn signed_bytes(&self, resp: reqwest::Response) -> Result<Vec<u8>> {
+        let status = resp.status();
+        let signature = resp
+            .headers()
+            .get(crate::signing::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("ed25519="))
+            .map(str::to_string);
+        let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
+        let key = self.public_key.clone().unwrap_or_default();
+        if !signature.is_some_and(|s| crate::signing::verify(&key, &bytes, &s)) {
+            return Err(Error::new(
+                ErrorCode::RemoteKeyMismatch,
+                format!(
+                    "The answer from {} is not signed by the server key pinned when this device paired.",
+                    self.base
+                ),
+            ));
+        }
+        if !status.is_success() {
+            return Err(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                Error::new(ErrorCode::RemoteUnreachable, format!("The server answered HTTP {status}."))
+            }));
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// The server this client talks to.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.base
+    }
+}
+
+impl RemoteClient {
     /// Follows the server's change feed (`/admin/v1/changes`): `on_open` once the server
     /// listens (every commit from then on is told), then `on_change` gets each batch of changed
     /// tables, signature checked against the pinned key, until the stream ends (the server
@@ -220,7 +283,15 @@ impl RemoteClient {
         on_open();
         let key = self.public_key.clone().unwrap_or_default();
         let mut pending = String::new();
-        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+        // The server says something at least every 15 s (a keep-alive comment): silence for
+        // three of those is a connection that died without closing.
+        let silent =
+            || Error::new(ErrorCode::RemoteUnreachable, format!("The server at {} stopped answering.", self.base));
+        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(45), resp.chunk())
+            .await
+            .map_err(|_| silent())?
+            .map_err(unreachable)?
+        {
             pending.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = pending.find("\n\n") {
                 let event: String = pending.drain(..end + 2).collect();

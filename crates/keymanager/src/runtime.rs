@@ -156,6 +156,11 @@ impl Runtime {
         self.clock.clone()
     }
 
+    /// The time by this runtime's clock.
+    pub fn now(&self) -> crate::time::Timestamp {
+        (self.clock)()
+    }
+
     /// Starts the refund watch (one product's codes, or all) with the stored token's client
     /// (interactive limits); `account.not_configured` without a token.
     pub async fn start_refund_watch(&self, product_id: Option<i64>) -> Result<RecheckProgress> {
@@ -235,7 +240,7 @@ impl Runtime {
 
     /// Ends every background task: a running sync and refund watch are cancelled (they lose
     /// nothing), the workers' loops end, the daily backup stops waiting.
-    pub fn shutdown(self) {
+    pub fn shutdown(&self) {
         self.sync.cancel();
         self.refund_watch.cancel();
         if let Some(b) = &self.backups {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
-pub const SECRETS_DIR_ENV: &str = "KEYMANAGER_SECRETS_DIR";
+pub use crate::keychain::SECRETS_DIR_ENV;
 
 /// The SMTP password's name.
 pub const SMTP_PASSWORD: &str = "smtp-password";
@@ -51,13 +51,7 @@ impl Secrets {
     pub fn load(&self, name: &str) -> Result<Option<Zeroizing<String>>> {
         match &self.home {
             Home::Keychain(dir) => Keychain::named_for_data_dir(dir, name)?.load_text(),
-            Home::Dir(dir) => {
-                let path = dir.join(name);
-                if !path.exists() {
-                    return Ok(None);
-                }
-                crate::private_files::read_credential(&path).map(|t| Some(Zeroizing::new(t.trim().to_string())))
-            }
+            Home::Dir(dir) => crate::private_files::read_secret_file(&dir.join(name)),
             Home::Memory(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).get(name).cloned().map(Zeroizing::new)),
         }
     }
@@ -65,22 +59,7 @@ impl Secrets {
     pub fn save(&self, name: &str, value: &str) -> Result<()> {
         match &self.home {
             Home::Keychain(dir) => Keychain::named_for_data_dir(dir, name)?.save_text(value),
-            Home::Dir(dir) => {
-                use std::io::Write;
-                crate::private_files::private_dir(dir)?;
-                let path = dir.join(name);
-                let tmp = dir.join(format!(".{name}.new"));
-                let _ = std::fs::remove_file(&tmp);
-                let io = |e: std::io::Error| {
-                    crate::Error::new(
-                        crate::ErrorCode::StoreIo,
-                        format!("Cannot write the secret file {}: {e}.", path.display()),
-                    )
-                };
-                let mut f = crate::private_files::create_private_file(&tmp)?;
-                f.write_all(value.as_bytes()).and_then(|()| f.sync_all()).map_err(io)?;
-                std::fs::rename(&tmp, &path).map_err(io)
-            }
+            Home::Dir(dir) => crate::private_files::write_secret_file(&dir.join(name), value),
             Home::Memory(m) => {
                 m.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), value.to_string());
                 Ok(())
@@ -92,13 +71,7 @@ impl Secrets {
     pub fn delete(&self, name: &str) -> Result<()> {
         match &self.home {
             Home::Keychain(dir) => Keychain::named_for_data_dir(dir, name)?.delete(),
-            Home::Dir(dir) => match std::fs::remove_file(dir.join(name)) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => {
-                    Err(crate::Error::new(crate::ErrorCode::StoreIo, format!("Cannot remove a secret file: {e}.")))
-                }
-            },
+            Home::Dir(dir) => crate::private_files::delete_secret_file(&dir.join(name)),
             Home::Memory(m) => {
                 m.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
                 Ok(())

@@ -44,6 +44,9 @@ pub struct Settings {
     pub backup_folder: String,
     /// The app offered "start at login" (once, after the token was saved).
     pub autostart_offered: bool,
+    /// Set when this computer's data was moved to a server: what the window says of it (an
+    /// archive; the server syncs now). Empty: not moved.
+    pub archived_to: String,
     /// Licensing API: connections open at once (over it, new ones are closed at once).
     pub serve_max_connections: u32,
     /// The app's licensing server: reverse proxies or tunnels on this machine whose
@@ -122,6 +125,7 @@ impl Default for Settings {
             notify_buyers: false,
             backup_folder: String::new(),
             autostart_offered: false,
+            archived_to: String::new(),
             serve_max_connections: 1024,
             trusted_proxies: String::new(),
             buyer_email_form: false,
@@ -162,6 +166,7 @@ pub const KEYS: &[&str] = &[
     "notify_buyers",
     "backup_folder",
     "autostart_offered",
+    "archived_to",
     "serve_max_connections",
     "trusted_proxies",
     "buyer_email_form",
@@ -389,6 +394,7 @@ pub fn validate(key: &str, value: &str) -> Result<SettingChange> {
                 .to_string(),
         ),
         "autostart_offered" => ("autostart_offered", parse_bool(key, value)?.to_string()),
+        "archived_to" => ("archived_to", crate::text::truncate_chars(value.trim(), 300).to_string()),
         "backup_folder" => {
             let v = value.trim();
             if !v.is_empty()
@@ -458,6 +464,7 @@ impl Settings {
             "notify_buyers" => self.notify_buyers = v == "true",
             "backup_folder" => self.backup_folder = v.to_string(),
             "autostart_offered" => self.autostart_offered = v == "true",
+            "archived_to" => self.archived_to = v.to_string(),
             "serve_max_connections" => self.serve_max_connections = v.parse().unwrap_or(self.serve_max_connections),
             "trusted_proxies" => self.trusted_proxies = v.to_string(),
             "buyer_email_form" => self.buyer_email_form = v == "true",
@@ -499,6 +506,7 @@ impl Settings {
             "notify_buyers" => self.notify_buyers.to_string(),
             "backup_folder" => self.backup_folder.clone(),
             "autostart_offered" => self.autostart_offered.to_string(),
+            "archived_to" => self.archived_to.clone(),
             "serve_max_connections" => self.serve_max_connections.to_string(),
             "trusted_proxies" => self.trusted_proxies.clone(),
             "buyer_email_form" => self.buyer_email_form.to_string(),

@@ -5,6 +5,9 @@
 //! (`KEYMANAGER_SIGNING_KEY_FILE`, or systemd's `$CREDENTIALS_DIRECTORY/signing-key`). A credential
 //! file readable by group or others is refused.
 
+/// The header that carries an answer's signature (`ed25519=<base64>`).
+pub const SIGNATURE_HEADER: &str = "KeyManager-Signature";
+
 use crate::error::{Error, ErrorCode, Result};
 use crate::keychain::Keychain;
 use crate::private_files::{credential_file, read_credential};

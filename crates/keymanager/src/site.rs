@@ -184,7 +184,7 @@ pub const DEFAULT_DEVELOPMENT: &str =
     "dev.*, develop.*, development.*, dev-*.pantheonsite.io, *.lndo.site, *.ddev.site, *.ngrok.io, *.ngrok-free.app";
 
 /// How a site was classified, and why (the settings tester box says which pattern matched).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Classification {
     pub site: String,
     pub environment: Environment,

@@ -162,7 +162,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// A new endpoint and its secret, the only time the secret is shown in full.
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, serde::Deserialize)]
 pub struct NewEndpoint {
     pub endpoint: WebhookEndpoint,
     pub secret: String,

@@ -60,6 +60,11 @@ backup_folder: string,
  */
 autostart_offered: boolean, 
 /**
+ * Set when this computer's data was moved to a server: what the window says of it (an
+ * archive; the server syncs now). Empty: not moved.
+ */
+archived_to: string, 
+/**
  * Licensing API: connections open at once (over it, new ones are closed at once).
  */
 serve_max_connections: number, 

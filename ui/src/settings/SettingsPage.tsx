@@ -6,6 +6,7 @@ import { WebhooksTab } from "./WebhooksTab";
 import { EmailTab } from "./EmailTab";
 import { Backups } from "./Backups";
 import { AutostartSwitch } from "./Autostart";
+import { WorkspaceTab } from "./WorkspaceTab";
 import { LICENSE_TYPE_CHOICES } from "../options";
 
 const TABS = [
@@ -15,6 +16,7 @@ const TABS = [
   { id: "server", label: "Licensing server" },
   { id: "webhooks", label: "Webhooks" },
   { id: "email", label: "Email" },
+  { id: "workspace", label: "Workspace" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -75,6 +77,7 @@ export function SettingsPage({ onDirtyChange }: { onDirtyChange?: (dirty: boolea
         {tab === "server" && <ServerTab />}
         {tab === "webhooks" && <WebhooksTab />}
         {tab === "email" && <EmailTab />}
+        {tab === "workspace" && <WorkspaceTab />}
       </div>
       </DirtyContext.Provider>
     </section>

@@ -95,7 +95,7 @@ const SETTINGS: Settings = {
   auto_create_products: false, default_activation_limit: 1, default_license_type: "regular", sync_interval_minutes: 30,
   history_days: 90, serve_requests_per_minute: 120, deactivations_per_day: 3, certificate_days: 30, store_name: "",
   server_enabled: false, server_bind: "127.0.0.1:8787", public_url: "", smtp_host: "smtp.example.com", smtp_port: 587,
-  smtp_security: "starttls", smtp_username: "store", smtp_from: "Store <store@example.com>", notify_buyers: false, backup_folder: "", autostart_offered: false, serve_max_connections: 1024, trusted_proxies: "", buyer_email_form: false, outbox_keep_days: 30, audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0, release_max_mb: 200, download_link_days: 7, downloads_per_day: 30,
+  smtp_security: "starttls", smtp_username: "store", smtp_from: "Store <store@example.com>", notify_buyers: false, backup_folder: "", autostart_offered: false, archived_to: "", serve_max_connections: 1024, trusted_proxies: "", buyer_email_form: false, outbox_keep_days: 30, audit_keep_days: 365, staging_hosts: "staging.*", development_hosts: "dev.*", trust_reported_environment: false, dev_sites_per_license: 5, stale_activation_days: 45, shared_sites_threshold: 0, release_max_mb: 200, download_link_days: 7, downloads_per_day: 30,
 };
 
 describe("Settings > Email", () => {

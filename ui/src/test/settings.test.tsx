@@ -26,7 +26,7 @@ const DEFAULTS: Settings = {
   smtp_from: "",
   notify_buyers: false,
   backup_folder: "",
-  autostart_offered: false,
+  autostart_offered: false, archived_to: "",
   serve_max_connections: 1024,
   trusted_proxies: "",
   buyer_email_form: false,

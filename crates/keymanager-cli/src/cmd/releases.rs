@@ -33,18 +33,30 @@ fn not_found(id: i64) -> Error {
     Error::new(ErrorCode::ReleaseNotFound, format!("There is no release with ID {id}."))
 }
 
+/// The request of `releases add` from its arguments (here and with --remote).
+pub fn request(
+    product: i64,
+    ch: Option<&str>,
+    notes: Option<&Path>,
+    version: &Option<String>,
+    publish: bool,
+    rollout: Option<u32>,
+) -> Result<AddRelease, Error> {
+    Ok(AddRelease {
+        product_id: product,
+        channel: channel(ch)?,
+        notes: notes.map(read_notes).transpose()?,
+        version: version.clone(),
+        publish,
+        rollout,
+    })
+}
+
 pub fn run(ctx: &Ctx, cmd: &ReleasesCmd, out: &mut Out) -> CmdResult {
     let now = time::now();
     match cmd {
         ReleasesCmd::Add { product, file, channel: ch, notes, version, publish, rollout } => {
-            let req = AddRelease {
-                product_id: *product,
-                channel: channel(ch.as_deref())?,
-                notes: notes.as_deref().map(read_notes).transpose()?,
-                version: version.clone(),
-                publish: *publish,
-                rollout: *rollout,
-            };
+            let req = request(*product, ch.as_deref(), notes.as_deref(), version, *publish, *rollout)?;
             let added = publish::add_release_file(&mut ctx.store()?, &ctx.data_dir()?, file, &req, now)?;
             ctx.deliver_after_change();
             out.emit(&added, |w| print_added(w, &added))

@@ -1,11 +1,16 @@
 //! `remote`: the KeyManager servers this computer administers, and `--remote NAME`: commands
 //! answered by that server's admin API instead of this computer's database.
 
-use crate::args::{Command, LicensesCmd, RemoteCmd, StatusChange};
+use crate::args::{
+    Command, EmailCmd, LicensesCmd, ProductsCmd, ReleasesCmd, RemoteCmd, ReviewCmd, SettingsCmd, SitesCmd,
+    StatusChange, TokenCmd, WebhooksCmd,
+};
 use crate::context::{read_secret, runtime, Ctx};
 use crate::output::{CmdResult, Failure, Out};
 use keymanager::licensing::LicenseAction;
-use keymanager::remote::{self, Method, RemoteClient, Remotes};
+use keymanager::remote::{self, RemoteClient, Remotes};
+use keymanager::store::LicenseFilter;
+use keymanager::workspace::{ops, RemoteWorkspace};
 use keymanager::{time, Error};
 
 use serde_json::{json, Value};
@@ -78,6 +83,23 @@ pub fn run(ctx: &Ctx, c: &RemoteCmd, out: &mut Out) -> CmdResult {
             }))?;
             Ok(())
         }
+        RemoteCmd::Move { name, replace } => {
+            let remotes = Remotes::load(&dir)?;
+            let client = RemoteClient::for_remote(&dir, remotes.get(name)?)?;
+            let store = keymanager::store::SharedStore::new(ctx.store()?);
+            let rt = runtime()?;
+            let report = rt.block_on(keymanager::workspace::pull::move_to_server(&client, &store, *replace))?;
+            rt.block_on(keymanager::workspace::pull::archive_local(&store, name, time::now()))?;
+            remote::use_remote(&dir, Some(name))?;
+            out.emit(&report, |w| {
+                writeln!(
+                    w,
+                    "Moved {} licenses and {} products to “{name}”; it is the workspace in use now.",
+                    report.licenses, report.products
+                )?;
+                writeln!(w, "This computer's syncing is paused; its database stays as an archive.")
+            })
+        }
         RemoteCmd::Remove { name } => {
             remote::remove(&dir, name)?;
             out.emit(&json!({ "removed": name }), |w| {
@@ -90,87 +112,310 @@ pub fn run(ctx: &Ctx, c: &RemoteCmd, out: &mut Out) -> CmdResult {
     }
 }
 
-/// A command answered by the server `name` (the subset its admin API covers so far).
+/// A command run on the server `name`: the same operation the local command performs
+/// (crate keymanager's workspace ops), sent through the admin API. Commands that only make sense
+/// where the data is (serve, keys, outbox run, restore) or that speak the buyers' licensing API
+/// (activate, deactivate, validate) say so instead.
 pub fn on_remote(ctx: &Ctx, name: &str, command: &Command, out: &mut Out) -> CmdResult {
     let dir = ctx.data_dir()?;
-    let remotes = Remotes::load(&dir)?;
-    let client = RemoteClient::for_remote(&dir, remotes.get(name)?)?;
+    let ws = RemoteWorkspace::open(&dir, name)?;
     let rt = runtime()?;
-    let call = |method: Method, path: String, body: Option<Value>| -> Result<Value, Error> {
-        rt.block_on(client.call::<Value>(method, &path, body.as_ref()))
-    };
+    let now = time::now();
+    macro_rules! call {
+        ($op:expr) => {
+            rt.block_on(ws.call($op))?
+        };
+    }
     match command {
         Command::Lookup { code } => {
-            let v = call(Method::POST, "admin/v1/lookup".into(), Some(json!({ "code": code })))?;
-            out.emit(&v, |w| {
-                writeln!(w, "{}: {}", v["verdict"].as_str().unwrap_or("?").to_uppercase(), v["message"].as_str().unwrap_or(""))
-            })?;
+            let v = call!(ops::Lookup { code: code.clone() });
+            out.emit(&v, |w| writeln!(w, "{}: {}", v.verdict.as_str().to_uppercase(), v.message))?;
             out.flush()?;
-            if v["verdict"] == "valid" {
+            if v.verdict == keymanager::lookup::LookupVerdict::Valid {
                 Ok(())
             } else {
                 Err(Failure::No)
             }
         }
+        Command::Info => {
+            let v = call!(ops::AppInfoGet {});
+            out.emit(&v, |w| {
+                writeln!(w, "Server:  {} (KeyManager {}, schema {})", ws.remote.url, v.version, v.schema_version)?;
+                writeln!(w, "Data:    {}", v.data_dir.as_deref().unwrap_or("?"))?;
+                writeln!(w, "Envato:  {}", v.envato_api_base)
+            })
+        }
+        Command::Sync => {
+            call!(ops::SyncNow {});
+            let v = call!(ops::SyncStatusGet {});
+            out.emit(&v, |w| writeln!(w, "A sync was asked of “{name}”; it runs there (keymanager --remote {name} sync log… or the window shows it)."))
+        }
+        Command::Settings(SettingsCmd::Get { key }) => {
+            let v = serde_json::to_value(call!(ops::SettingsGet {})).unwrap_or_default();
+            match key {
+                Some(k) => {
+                    let one = v.get(k).cloned().ok_or_else(|| Error::invalid_input(format!("There is no setting “{k}”.")).with_field("key"))?;
+                    out.emit(&one, |w| writeln!(w, "{}", scalar(&one)))
+                }
+                None => out.emit(&v, |w| print_value(w, &v)),
+            }
+        }
+        Command::Settings(SettingsCmd::Set { key, value }) => {
+            let v = call!(ops::SettingsUpdate { changes: [(key.clone(), value.clone())].into() });
+            out.emit(&v, |w| writeln!(w, "{key} is set on “{name}”."))
+        }
+        Command::Products(ProductsCmd::List { needs_review }) => {
+            let mut v = call!(ops::ProductsList {});
+            if *needs_review {
+                v.retain(|p| p.needs_review);
+            }
+            out.emit(&v, |w| {
+                for p in &v {
+                    writeln!(w, "{:>6}  {:<40} {}", p.id, p.name, p.status.as_str())?;
+                }
+                Ok(())
+            })
+        }
+        Command::Products(ProductsCmd::MarkReviewed { id }) => emit(out, call!(ops::ProductMarkReviewed { id: *id })),
+        Command::Products(ProductsCmd::Merge { from, into }) => {
+            emit(out, call!(ops::ProductMerge { from: *from, into: *into }))
+        }
         Command::Licenses(LicensesCmd::List { status, product, limit }) => {
-            let mut filter = json!({ "limit": limit.unwrap_or(200).clamp(1, 1000) });
-            if let Some(s) = status {
-                filter["status"] = json!(s.as_str());
-            }
-            if let Some(p) = product {
-                filter["product_id"] = json!(p);
-            }
-            let v = call(Method::POST, "admin/v1/licenses/page".into(), Some(filter))?;
-            out.emit(&v["licenses"], |w| {
-                for l in v["licenses"].as_array().into_iter().flatten() {
+            let filter = LicenseFilter {
+                status: *status,
+                product_id: *product,
+                limit: Some(limit.unwrap_or(200).clamp(1, 1000) as u32),
+                ..Default::default()
+            };
+            let v = call!(ops::LicensesPage { filter });
+            out.emit(&v.licenses, |w| {
+                for l in &v.licenses {
                     writeln!(
                         w,
                         "{:>8}  {}  {:<10} {}  {}",
-                        l["id"],
-                        l["license_key"].as_str().unwrap_or(""),
-                        l["status"].as_str().unwrap_or(""),
-                        l["product_name"].as_str().unwrap_or(""),
-                        l["buyer"].as_str().unwrap_or("-")
+                        l.id,
+                        l.license_key,
+                        l.status.as_str(),
+                        l.product_name,
+                        l.buyer.as_deref().unwrap_or("-")
                     )?;
                 }
                 Ok(())
             })
         }
         Command::Licenses(LicensesCmd::Show { id }) => {
-            let v = call(Method::GET, format!("admin/v1/licenses/{id}"), None)?;
-            let l = &v["license"];
+            let v = call!(ops::LicenseDetailGet { id: *id });
+            let l = &v.license;
             out.emit(&v, |w| {
-                writeln!(w, "License {}  {}  ({})", l["id"], l["license_key"].as_str().unwrap_or(""), l["status"].as_str().unwrap_or(""))?;
-                writeln!(w, "Product:     {}", l["product_name"].as_str().unwrap_or(""))?;
-                writeln!(w, "Buyer:       {}", l["buyer"].as_str().unwrap_or("-"))?;
-                writeln!(w, "Activations: {} of {}", l["activations_used"], l["activation_limit"])
+                writeln!(w, "License {}  {}  ({})", l.id, l.license_key, l.status.as_str())?;
+                writeln!(w, "Product:     {}", l.product_name)?;
+                writeln!(w, "Buyer:       {}", l.buyer.as_deref().unwrap_or("-"))?;
+                writeln!(w, "Activations: {} of {}", l.activations_used, l.activation_limit)
             })
         }
-        Command::Licenses(LicensesCmd::Suspend(c)) => status(&call, c, LicenseAction::Suspend, out),
-        Command::Licenses(LicensesCmd::Revoke(c)) => status(&call, c, LicenseAction::Revoke, out),
-        Command::Licenses(LicensesCmd::Reactivate(c)) => status(&call, c, LicenseAction::Reactivate, out),
+        Command::Licenses(LicensesCmd::Suspend(c)) => status(&rt, &ws, c, LicenseAction::Suspend, out),
+        Command::Licenses(LicensesCmd::Revoke(c)) => status(&rt, &ws, c, LicenseAction::Revoke, out),
+        Command::Licenses(LicensesCmd::Reactivate(c)) => status(&rt, &ws, c, LicenseAction::Reactivate, out),
+        Command::Licenses(LicensesCmd::Bulk { action, ids, reason }) => {
+            emit(out, call!(ops::LicensesChangeStatus { ids: ids.clone(), action: *action, reason: reason.clone() }))
+        }
+        Command::Licenses(LicensesCmd::RegenerateKey(c)) => {
+            emit(out, call!(ops::LicenseRegenerateKey { id: c.id, reason: c.reason.clone() }))
+        }
+        Command::Licenses(LicensesCmd::Issue { product, buyer, buyer_email, note }) => emit(
+            out,
+            call!(ops::LicenseIssue {
+                product_id: *product,
+                buyer: buyer.clone(),
+                buyer_email: buyer_email.clone(),
+                note: note.clone()
+            }),
+        ),
+        Command::Licenses(LicensesCmd::Export { status, product, marketplace, search, output }) => {
+            let filter = LicenseFilter {
+                status: *status,
+                product_id: *product,
+                marketplace: marketplace.clone(),
+                search: search.clone(),
+                ..Default::default()
+            };
+            let csv = call!(ops::LicensesCsv { filter });
+            match output {
+                Some(path) => {
+                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                    let saved = keymanager::export::save_csv_text(dir, &csv, now)?;
+                    std::fs::rename(&saved, path).map_err(|e| Error::new(keymanager::ErrorCode::StoreIo, format!("Cannot write {}: {e}.", path.display())))?;
+                    eprintln!("Wrote {}.", path.display());
+                    Ok(())
+                }
+                None => {
+                    std::io::Write::write_all(&mut out.w, csv.as_bytes())?;
+                    Ok(())
+                }
+            }
+        }
+        Command::Licenses(LicensesCmd::Recheck { product }) => {
+            let v = call!(ops::RecheckStart { product_id: *product });
+            out.emit(&v, |w| writeln!(w, "The refund watch runs on “{name}”; the window shows its progress."))
+        }
+        Command::Review(ReviewCmd::List) => {
+            let v = call!(ops::ReviewQueue {});
+            out.emit(&v, |w| print_value(w, &serde_json::to_value(&v).unwrap_or_default()))
+        }
+        Command::Review(ReviewCmd::CreateProduct { item_id }) => {
+            emit(out, call!(ops::ReviewCreateProduct { item_id: *item_id }))
+        }
+        Command::Review(ReviewCmd::Map { item_id, product_id }) => {
+            emit(out, call!(ops::ReviewMap { item_id: *item_id, product_id: *product_id }))
+        }
+        Command::Token(TokenCmd::Status) => emit(out, call!(ops::TokenStatusGet {})),
+        Command::Token(TokenCmd::Validate) => emit(out, call!(ops::TokenValidate { token: None })),
+        Command::Token(TokenCmd::Remove) => emit(out, call!(ops::TokenRemove {})),
+        Command::Token(TokenCmd::Set) => {
+            // Read here, sent once to the server's keychain or secrets folder, never sent back.
+            let token = read_secret("Envato personal token (sent to the server, stored there only): ", "token")?;
+            let auto = call!(ops::SettingsGet {}).auto_create_products;
+            let v = call!(ops::EnvatoSave { token: Some(token.to_string()), auto_create_products: auto });
+            let saved = v.saved;
+            out.emit(&v, |w| {
+                if saved {
+                    writeln!(w, "The token validated and is stored on “{name}”.")
+                } else {
+                    writeln!(w, "Envato did not accept the token; nothing was changed on “{name}”.")
+                }
+            })?;
+            if saved {
+                Ok(())
+            } else {
+                Err(Failure::No)
+            }
+        }
+        Command::Releases(c) => releases(&rt, &ws, c, out),
+        Command::Sites(SitesCmd::Classify { url, .. }) => emit(out, call!(ops::SitesClassify { url: url.clone() })),
+        Command::Webhooks(WebhooksCmd::List) => emit(out, call!(ops::WebhooksList {})),
+        Command::Webhooks(WebhooksCmd::Remove { id }) => emit(out, call!(ops::WebhookRemove { id: *id })),
+        Command::Webhooks(WebhooksCmd::Test { id }) => emit(out, call!(ops::WebhookTest { id: *id })),
+        Command::Webhooks(WebhooksCmd::RotateSecret { id }) => emit(out, call!(ops::WebhookRotateSecret { id: *id })),
+        Command::Webhooks(WebhooksCmd::Replay { message_id }) => {
+            emit(out, call!(ops::DeliveryReplay { message_id: message_id.clone() }))
+        }
+        Command::Email(EmailCmd::Password) => {
+            let password = read_secret("SMTP password (sent to the server, stored there only): ", "password")?;
+            emit(out, call!(ops::EmailSetPassword { password: password.to_string() }))
+        }
+        Command::Backup { to: None } => emit(out, call!(ops::BackupNow {})),
+        Command::Backup { to: Some(path) } => {
+            let file = rt.block_on(keymanager::workspace::pull::pull_backup(&ws.client, path))?;
+            out.emit(&file, |w| writeln!(w, "Pulled a backup of “{name}” to {} ({} bytes, integrity checked).", file.path, file.size_bytes))
+        }
+        Command::Activate { .. } | Command::Deactivate { .. } | Command::Validate { .. } | Command::Updates(_) => {
+            Err(Error::invalid_input(
+                "This command speaks the buyers' licensing API: point it at the server's public address instead of --remote.",
+            )
+            .into())
+        }
         _ => Err(Error::invalid_input(
-            "This command does not work with --remote yet: run it on the server, or use lookup and licenses list|show|suspend|revoke|reactivate.",
+            "This command runs where the data is (serve, keys, outbox run, restore): run it on the server itself.",
         )
         .into()),
     }
 }
 
+/// Prints an answer: its JSON with --json, else its fields.
+fn emit<T: serde::Serialize>(out: &mut Out, v: T) -> CmdResult {
+    let value = serde_json::to_value(&v).unwrap_or_default();
+    out.emit(&value, |w| print_value(w, &value))
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A generic readable form: `key: value` for an object's fields, one line per item of a list.
+fn print_value(w: &mut dyn std::io::Write, v: &Value) -> std::io::Result<()> {
+    match v {
+        Value::Array(items) => {
+            if items.is_empty() {
+                writeln!(w, "(none)")?;
+            }
+            for item in items {
+                match item.as_object() {
+                    Some(o) => {
+                        let fields: Vec<String> = o
+                            .iter()
+                            .filter(|(_, v)| !v.is_object() && !v.is_array() && !v.is_null())
+                            .take(6)
+                            .map(|(k, v)| format!("{k}={}", scalar(v)))
+                            .collect();
+                        writeln!(w, "{}", fields.join("  "))?;
+                    }
+                    None => writeln!(w, "{}", scalar(item))?,
+                }
+            }
+            Ok(())
+        }
+        Value::Object(o) => {
+            for (k, v) in o {
+                if v.is_object() || v.is_array() {
+                    writeln!(w, "{k}: {}", serde_json::to_string(v).unwrap_or_default())?;
+                } else {
+                    writeln!(w, "{k}: {}", scalar(v))?;
+                }
+            }
+            Ok(())
+        }
+        other => writeln!(w, "{}", scalar(other)),
+    }
+}
+
+fn releases(rt: &tokio::runtime::Runtime, ws: &RemoteWorkspace, c: &ReleasesCmd, out: &mut Out) -> CmdResult {
+    macro_rules! call {
+        ($op:expr) => {
+            rt.block_on(ws.call($op))?
+        };
+    }
+    match c {
+        ReleasesCmd::Add { product, file, channel, notes, version, publish, rollout } => {
+            let request = crate::cmd::releases::request(
+                *product,
+                channel.as_deref(),
+                notes.as_deref(),
+                version,
+                *publish,
+                *rollout,
+            )?;
+            let added = rt.block_on(ws.upload_release(file, request))?;
+            emit(out, added)
+        }
+        ReleasesCmd::List { product } => match product {
+            Some(p) => emit(out, call!(ops::ReleasesList { product_id: *p })),
+            None => Err(Error::invalid_input("Name the product: --product ID.").with_field("product").into()),
+        },
+        ReleasesCmd::Publish { id, rollout } => emit(out, call!(ops::ReleasePublish { id: *id, rollout: *rollout })),
+        ReleasesCmd::Rollout { id, percent } => emit(out, call!(ops::ReleaseRollout { id: *id, percent: *percent })),
+        ReleasesCmd::Yank { id, reason } => emit(out, call!(ops::ReleaseYank { id: *id, reason: reason.clone() })),
+        ReleasesCmd::Remove { id } => emit(out, call!(ops::ReleaseRemove { id: *id })),
+        ReleasesCmd::Rerelease { id, version, publish } => {
+            emit(out, call!(ops::ReleaseRerelease { id: *id, version: version.clone(), publish: *publish }))
+        }
+        ReleasesCmd::Show { .. } | ReleasesCmd::Edit { .. } => {
+            Err(Error::invalid_input("Use `releases list --product ID` with --remote, or run this on the server.")
+                .into())
+        }
+    }
+}
+
 fn status(
-    call: &dyn Fn(Method, String, Option<Value>) -> Result<Value, Error>,
+    rt: &tokio::runtime::Runtime,
+    ws: &RemoteWorkspace,
     c: &StatusChange,
     action: LicenseAction,
     out: &mut Out,
 ) -> CmdResult {
-    let body = json!({ "action": action.as_str(), "reason": c.reason });
-    let l = call(Method::POST, format!("admin/v1/licenses/{}/status", c.id), Some(body))?;
-    out.emit(&l, |w| {
-        writeln!(
-            w,
-            "License {} is {}; key {}.",
-            l["id"],
-            l["status"].as_str().unwrap_or(""),
-            l["license_key"].as_str().unwrap_or("")
-        )
-    })
+    let l = rt.block_on(ws.call(ops::LicenseChangeStatus { id: c.id, action, reason: c.reason.clone() }))?;
+    out.emit(&l, |w| writeln!(w, "License {} is {}; key {}.", l.id, l.status.as_str(), l.license_key))
 }

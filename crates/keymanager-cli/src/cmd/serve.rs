@@ -35,8 +35,12 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
             Error::new(ErrorCode::InputInvalid, format!("Cannot listen on {bind}: {e}.")).with_field("bind")
         })?;
         let addr = listener.local_addr().map_err(|e| Error::internal(format!("No local address: {e}.")))?;
-        let runtime =
-            Runtime::with_store(SharedStore::new(store), &dir, RuntimeOptions::new(ctx.api()?), Arc::new(time::now))?;
+        let runtime = Arc::new(Runtime::with_store(
+            SharedStore::new(store),
+            &dir,
+            RuntimeOptions::new(ctx.api()?),
+            Arc::new(time::now),
+        )?);
         let shared = runtime.store().clone();
         let options =
             server::ServeOptions::from_settings(&shared.read(|s| s.settings()).await?, trusted_proxies.to_vec());
@@ -46,7 +50,14 @@ pub fn run(ctx: &Ctx, bind: &str, trusted_proxies: &[std::net::IpAddr], out: &mu
         let service = runtime.licensing(signer.clone());
         // `keys rotate` takes effect here within seconds.
         let rotation = signing::SignerCell::watch(&signer);
-        let router = server::router(service.clone(), shared, runtime.clock(), &options, Default::default());
+        let router = server::router(
+            service.clone(),
+            shared,
+            runtime.clock(),
+            &options,
+            Default::default(),
+            Some(runtime.clone()),
+        );
         server::serve(listener, router, &options, shutdown())
             .await
             .map_err(|e| Error::internal(format!("The server stopped: {e}.")))?;

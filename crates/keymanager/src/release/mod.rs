@@ -79,7 +79,7 @@ impl UpdateCode {
 }
 
 /// One release of a product (a row of `releases`), as the window and `--json` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Release {
     #[ts(type = "number")]
     pub id: i64,
@@ -123,7 +123,7 @@ pub struct PackageMeta {
 }
 
 /// A product's update settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct ProductUpdates {
     #[ts(type = "number")]
     pub product_id: i64,

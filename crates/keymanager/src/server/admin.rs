@@ -9,6 +9,7 @@ use super::{Client, Peer, Served};
 use crate::admin::{self, Scope};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::AdminDevice;
+use crate::workspace::ops;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Request, StatusCode};
@@ -334,4 +335,137 @@ pub(super) async fn changes(State(s): State<Served>, req: Request<Body>) -> Resp
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// What an operation's request may weigh: a release package travels inside `release_upload`
+/// (base64), everything else is a small JSON object.
+fn op_body_limit(name: &str) -> usize {
+    if name == "release_upload" {
+        512 * 1024 * 1024
+    } else {
+        1024 * 1024
+    }
+}
+
+/// `POST /admin/v1/op/{name}`: any operation of the window and the CLI (crate::workspace::ops),
+/// run on the server's runtime. The device is checked before the body is read; the operation's
+/// own scope after (revoking needs the owner, releases the publish scope); a change is audited
+/// with the device's name (never with a secret the request carries).
+pub(super) async fn op(State(s): State<Served>, Path(name): Path<String>, req: Request<Body>) -> Response {
+    let now = (s.clock)();
+    let Some(rt) = s.runtime.clone() else {
+        return super::respond(&s.service, crate::api::wire::no_such_path(now));
+    };
+    let device = match checked(&s, Asked::of(&req), None).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let upload = name == "release_upload";
+    let timeout = if upload { std::time::Duration::from_secs(600) } else { s.body_timeout };
+    let bytes = match super::body_up_to(&s, req, op_body_limit(&name), timeout).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let (scope, changes, secret) = match ops::describe(&name, &bytes) {
+        None => return super::respond(&s.service, crate::api::wire::no_such_path(now)),
+        Some(Err(e)) => return answer::<()>(&s, Err(e)),
+        Some(Ok(d)) => d,
+    };
+    if let Err(e) = admin::require_any(&device, scope) {
+        return answer::<()>(&s, Err(e));
+    }
+    let done = match ops::dispatch(&name, &bytes, &rt).await {
+        Some(d) => d,
+        None => return super::respond(&s.service, crate::api::wire::no_such_path(now)),
+    };
+    if changes && done.is_ok() {
+        let what = if secret || upload {
+            name.replace('_', " ")
+        } else {
+            let body = serde_json::from_slice(&bytes).unwrap_or_default();
+            crate::workspace::unsent::label(&name, &body)
+        };
+        audit(&s, &device, crate::text::truncate_chars(&what, 300).to_string()).await;
+    }
+    match done {
+        Ok(json) => super::signed_json(&s.service, StatusCode::OK, json),
+        Err(e) => answer::<()>(&s, Err(e)),
+    }
+}
+
+/// A database the owner moves in may weigh this much.
+const DATABASE_LIMIT: usize = 1024 * 1024 * 1024;
+
+/// `GET /admin/v1/backup`: a consistent backup of the server's database, taken now (owner). The
+/// file is the body, signed whole like every answer.
+pub(super) async fn backup(State(s): State<Served>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
+        return r;
+    }
+    let made = async {
+        let dir = tempfile::tempdir()
+            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot make a temporary folder: {e}.")))?;
+        let file = dir.path().join("backup.db");
+        let f = file.clone();
+        s.store.read(move |st| st.backup_to(&f)).await?;
+        tokio::fs::read(&file)
+            .await
+            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot read the backup: {e}.")))
+    };
+    match made.await {
+        Ok(bytes) => {
+            let mut r = super::signed_json(&s.service, StatusCode::OK, bytes);
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.sqlite3"));
+            r
+        }
+        Err(e) => answer::<()>(&s, Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MoveQuery {
+    #[serde(default)]
+    replace: bool,
+}
+
+/// `PUT /admin/v1/database?replace=BOOL`: a database moved in from the desktop (owner). Checked
+/// on arrival (integrity, schema), refused when the server holds licenses unless `replace`;
+/// the data it replaces is kept aside in the backup folder.
+pub(super) async fn database(
+    State(s): State<Served>,
+    axum::extract::Query(q): axum::extract::Query<MoveQuery>,
+    req: Request<Body>,
+) -> Response {
+    let device = match checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let now = (s.clock)();
+    let bytes = match super::read_limited(req.into_body(), DATABASE_LIMIT, std::time::Duration::from_secs(600)).await {
+        Ok(b) => b,
+        Err(_) => {
+            return super::respond(&s.service, crate::api::wire::too_large(DATABASE_LIMIT, now));
+        }
+    };
+    let received = async {
+        let dir = tempfile::tempdir()
+            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot make a temporary folder: {e}.")))?;
+        let file = dir.path().join("moved-in.db");
+        tokio::fs::write(&file, &bytes)
+            .await
+            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot keep the upload: {e}.")))?;
+        let data_dir = s.store.data_dir().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let replace = q.replace;
+        s.store
+            .run(move |st| {
+                let backups = crate::backup::folder(&st.settings()?.backup_folder, &data_dir);
+                crate::workspace::pull::receive(st, &backups, &file, replace, now)
+            })
+            .await
+    };
+    let done = received.await;
+    if let Ok(r) = &done {
+        audit(&s, &device, format!("Database moved in ({} licenses, {} products)", r.licenses, r.products)).await;
+    }
+    answer(&s, done)
 }

@@ -54,7 +54,7 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 const DOWNLOAD_CHUNK: usize = 128 * 1024;
 
 /// The header that carries the signature of every `/v1` answer.
-pub const SIGNATURE_HEADER: &str = "KeyManager-Signature";
+pub use crate::signing::SIGNATURE_HEADER;
 
 /// How the server meets the network.
 #[derive(Debug, Clone)]
@@ -155,6 +155,9 @@ struct Served {
     body_timeout: Duration,
     /// Addresses that keep failing the admin API's checks.
     admin_lockout: Arc<Mutex<crate::admin::Lockout>>,
+    /// The runtime the admin API's operations run on (`keymanager serve`); None: only the
+    /// admin routes that need the store alone.
+    runtime: Option<Arc<crate::runtime::Runtime>>,
 }
 
 /// The client a request is from (after `X-Forwarded-For` from a trusted proxy), set by `admit`.
@@ -179,6 +182,7 @@ pub fn router(
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     options: &ServeOptions,
     monitor: Arc<Monitor>,
+    runtime: Option<Arc<crate::runtime::Runtime>>,
 ) -> Router {
     let per_minute = NonZeroU32::new(options.requests_per_minute).unwrap_or(NonZeroU32::MIN);
     let limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
@@ -207,6 +211,7 @@ pub fn router(
         monitor,
         body_timeout: options.body_timeout,
         admin_lockout: Default::default(),
+        runtime,
     };
     // Every /v1 path answers a wrong method with a signed 405 naming the right one.
     let v1 = |route: MethodRouter<Served>, allow: &'static str| {
@@ -244,6 +249,9 @@ pub fn router(
         .route("/admin/v1/devices", get(admin::devices))
         .route("/admin/v1/changes", get(admin::changes))
         .route("/admin/v1/devices/{id}", axum::routing::delete(admin::revoke))
+        .route("/admin/v1/op/{name}", post(admin::op))
+        .route("/admin/v1/backup", get(admin::backup))
+        .route("/admin/v1/database", axum::routing::put(admin::database))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .with_state(state)
@@ -312,7 +320,7 @@ impl RunningServer {
         let address = listener.local_addr().map_err(|e| crate::Error::internal(format!("No local address: {e}.")))?;
         let monitor = Arc::new(Monitor::default());
         let watch = crate::signing::SignerCell::watch(service.signer_cell());
-        let app = router(service, store, clock, options, monitor.clone());
+        let app = router(service, store, clock, options, monitor.clone(), None);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = options.clone();
         let task = tokio::spawn(async move {
@@ -506,8 +514,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads a body of at most `BODY_LIMIT` within `timeout`.
-async fn read_limited(body: Body, timeout: Duration) -> Result<axum::body::Bytes, BodyProblem> {
-    match tokio::time::timeout(timeout, to_bytes(body, BODY_LIMIT)).await {
+async fn read_limited(body: Body, limit: usize, timeout: Duration) -> Result<axum::body::Bytes, BodyProblem> {
+    match tokio::time::timeout(timeout, to_bytes(body, limit)).await {
         Ok(Ok(b)) => Ok(b),
         Ok(Err(_)) => Err(BodyProblem::TooLarge),
         Err(_) => Err(BodyProblem::TooSlow),
@@ -529,18 +537,23 @@ fn too_slow(mut r: Response) -> Response {
 /// The JSON body, or the answer that refuses it: 415 when it is not JSON (before reading it),
 /// 413 when it is over the limit, a closed connection when it is too slow.
 async fn body(s: &Served, req: Request<Body>) -> Result<Vec<u8>, Response> {
+    body_up_to(s, req, BODY_LIMIT, s.body_timeout).await
+}
+
+/// `body` with another size limit and time (the admin API's authenticated uploads).
+async fn body_up_to(s: &Served, req: Request<Body>, limit: usize, timeout: Duration) -> Result<Vec<u8>, Response> {
     let now = (s.clock)();
     if !is_json(req.headers()) {
         return Err(respond(&s.service, s.service.unsupported_media_type(now)));
     }
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(respond(&s.service, crate::api::wire::too_large(BODY_LIMIT, now)));
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(respond(&s.service, crate::api::wire::too_large(limit, now)));
     }
-    match read_limited(req.into_body(), s.body_timeout).await {
+    match read_limited(req.into_body(), limit, timeout).await {
         Ok(b) => Ok(b.to_vec()),
-        Err(BodyProblem::TooLarge) => Err(respond(&s.service, crate::api::wire::too_large(BODY_LIMIT, now))),
+        Err(BodyProblem::TooLarge) => Err(respond(&s.service, crate::api::wire::too_large(limit, now))),
         Err(BodyProblem::TooSlow) => Err(too_slow(respond(&s.service, s.service.too_slow(now)))),
     }
 }
@@ -696,7 +709,7 @@ async fn edd(State(s): State<Served>, req: Request<Body>) -> Response {
     let who = asker(&req);
     let query: HashMap<String, String> = form(req.uri().query().unwrap_or("").as_bytes());
     let fields = if req.method() == axum::http::Method::POST {
-        match read_limited(req.into_body(), s.body_timeout).await {
+        match read_limited(req.into_body(), BODY_LIMIT, s.body_timeout).await {
             Ok(bytes) => {
                 let mut f = form(&bytes);
                 for (k, v) in query {
@@ -911,7 +924,7 @@ async fn read_form(s: &Served, req: Request<Body>) -> Result<(HashMap<String, St
         *r.status_mut() = StatusCode::FORBIDDEN;
         return Err(r);
     }
-    match read_limited(req.into_body(), s.body_timeout).await {
+    match read_limited(req.into_body(), BODY_LIMIT, s.body_timeout).await {
         Ok(bytes) => Ok((form(&bytes), who, name)),
         Err(problem) => {
             let shown = buyer::Shown::Message { text: "That form was far too large.".into(), good: false };

@@ -165,3 +165,46 @@ impl Store {
         })
     }
 }
+
+/// This server's devices and pairing codes as stored (hashes only), kept across a database
+/// moved in from the desktop: the devices that administer a server belong to the server, not
+/// to the data.
+pub struct AdminRows {
+    devices: Vec<Vec<rusqlite::types::Value>>,
+    codes: Vec<Vec<rusqlite::types::Value>>,
+}
+
+const ADMIN_TABLES: [(&str, &str); 2] = [
+    ("admin_devices", "id, name, token_hash, scopes, created_at, expires_at, last_used_at, last_address, revoked_at"),
+    ("admin_pairing_codes", "code_hash, name, scopes, created_at, expires_at, used_at"),
+];
+
+impl Store {
+    pub fn admin_rows(&self) -> Result<AdminRows> {
+        let read = |table: &str, cols: &str| -> Result<Vec<Vec<rusqlite::types::Value>>> {
+            let n = cols.split(',').count();
+            let mut stmt = self.conn.prepare(&format!("SELECT {cols} FROM {table}"))?;
+            let rows = stmt
+                .query_map([], |r| (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        };
+        let [(dt, dc), (ct, cc)] = ADMIN_TABLES;
+        Ok(AdminRows { devices: read(dt, dc)?, codes: read(ct, cc)? })
+    }
+
+    /// Puts `rows` in place of the devices and codes the data holds, in one transaction.
+    pub fn admin_put_rows(&mut self, rows: &AdminRows) -> Result<()> {
+        self.write(|tx| {
+            for ((table, cols), data) in ADMIN_TABLES.iter().zip([&rows.devices, &rows.codes]) {
+                tx.execute(&format!("DELETE FROM {table}"), [])?;
+                let marks = vec!["?"; cols.split(',').count()].join(", ");
+                let mut stmt = tx.prepare(&format!("INSERT INTO {table} ({cols}) VALUES ({marks})"))?;
+                for row in data {
+                    stmt.execute(rusqlite::params_from_iter(row.iter()))?;
+                }
+            }
+            Ok(())
+        })
+    }
+}

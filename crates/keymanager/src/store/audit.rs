@@ -8,7 +8,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
     pub enum AuditLevel {
         Info = "info",
         Warning = "warning",
@@ -16,7 +16,7 @@ crate::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct AuditEntry {
     #[ts(type = "number")]
     pub id: i64,

@@ -85,7 +85,7 @@ pub struct LicenseQuery {
 }
 
 /// Licenses by status, for the dashboard and quick checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, ts_rs::TS, serde::Deserialize)]
 pub struct LicenseCounts {
     pub total: u32,
     pub active: u32,

@@ -76,14 +76,14 @@ pub struct LicenseFilter {
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct LicensePage {
     pub licenses: Vec<License>,
     pub next_cursor: Option<String>,
 }
 
 /// One purchase-code lookup in the history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct LookupHistoryEntry {
     #[ts(type = "number")]
     pub id: i64,

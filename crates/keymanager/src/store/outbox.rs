@@ -23,7 +23,7 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
     pub enum DeliveryStatus {
         Pending = "pending",
         Delivered = "delivered",
@@ -42,7 +42,7 @@ pub fn next_attempt(attempts: u32, now: Timestamp) -> Option<Timestamp> {
 }
 
 /// A webhook endpoint as the seller sees it (its secret is never part of it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct WebhookEndpoint {
     #[ts(type = "number")]
     pub id: i64,
@@ -65,7 +65,7 @@ pub struct WebhookEndpoint {
 }
 
 /// One message in the outbox, as the delivery log shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Delivery {
     pub message_id: String,
     pub channel: Channel,
@@ -84,14 +84,14 @@ pub struct Delivery {
 }
 
 /// Messages waiting and failed, and the destinations now failing: the dashboard's line.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS, serde::Deserialize)]
 pub struct OutboxCounts {
     pub pending: u32,
     pub failed: u32,
     pub failing: Vec<FailingDestination>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct FailingDestination {
     /// `webhook:<id>` or `email`.
     pub destination: String,

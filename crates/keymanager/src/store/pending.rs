@@ -13,7 +13,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 /// An Envato item with sales waiting for a product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct ReviewItem {
     #[ts(type = "number")]
     pub item_id: i64,

@@ -62,7 +62,7 @@ pub struct NewRelease {
 }
 
 /// The edits a seller makes to a release's text and requirements (None: unchanged).
-#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS, serde::Serialize)]
 pub struct ReleaseEdit {
     #[ts(optional)]
     pub changelog: Option<String>,

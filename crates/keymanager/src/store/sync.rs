@@ -14,7 +14,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
     pub enum SyncTrigger {
         Scheduled = "scheduled",
         Manual = "manual",
@@ -23,7 +23,7 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
     pub enum SyncRunStatus {
         Running = "running",
         Succeeded = "succeeded",
@@ -33,7 +33,7 @@ crate::text_enum! {
 }
 
 /// One row of the Sync log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct SyncRun {
     #[ts(type = "number")]
     pub id: i64,

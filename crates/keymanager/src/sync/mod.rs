@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
     Fetching,
@@ -26,7 +26,7 @@ pub enum SyncPhase {
 }
 
 /// Sent after every page: drives the progress bar and the tray tooltip.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct SyncProgress {
     #[ts(type = "number")]
     pub run_id: i64,
@@ -38,7 +38,7 @@ pub struct SyncProgress {
     pub sales_queued: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct SyncSummary {
     #[ts(type = "number")]
     pub run_id: i64,

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS, serde::Deserialize)]
 pub struct SyncStatus {
     pub running: bool,
     pub progress: Option<SyncProgress>,
@@ -86,14 +86,12 @@ impl ClientSource {
     pub fn token_file(path: std::path::PathBuf, cfg: ClientConfig) -> ClientSource {
         let p = path.clone();
         ClientSource {
-            has_token: Arc::new(move || Ok(p.exists())),
+            // An empty file (the server package's placeholder) is no token.
+            has_token: Arc::new(move || Ok(std::fs::metadata(&p).is_ok_and(|m| m.len() > 0))),
             client: Arc::new(cached_client(
-                move || {
-                    if !path.exists() {
-                        return Ok(None);
-                    }
-                    let text = crate::private_files::read_credential(&path)?;
-                    crate::token::Token::parse(&text).map(Some)
+                move || match crate::private_files::read_secret_file(&path)? {
+                    None => Ok(None),
+                    Some(text) => crate::token::Token::parse(&text).map(Some),
                 },
                 cfg,
             )),
@@ -104,6 +102,10 @@ impl ClientSource {
     /// entry of `data_dir` for the Envato address in force.
     pub fn for_profile(data_dir: &std::path::Path, api: &crate::envato::ApiBase) -> Result<ClientSource> {
         let cfg = ClientConfig::new(api.as_str());
+        // A server's secrets folder: the token set from the desktop there, else the credential.
+        if std::env::var_os(crate::keychain::SECRETS_DIR_ENV).is_some_and(|v| !v.is_empty()) {
+            return Ok(ClientSource::keychain(Arc::new(Keychain::for_data_dir(data_dir, api)?), cfg));
+        }
         match crate::private_files::credential_file(crate::private_files::TOKEN_FILE_ENV, "envato-token") {
             Some(path) => Ok(ClientSource::token_file(path, cfg)),
             None => Ok(ClientSource::keychain(Arc::new(Keychain::for_data_dir(data_dir, api)?), cfg)),

@@ -15,7 +15,7 @@ use std::path::Path;
 use ts_rs::TS;
 
 /// What the seller asks for with a zip.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[derive(Debug, Clone, Default, Deserialize, TS, serde::Serialize)]
 pub struct AddRelease {
     #[ts(type = "number")]
     pub product_id: i64,
@@ -39,7 +39,7 @@ pub struct AddRelease {
 }
 
 /// A release added, with what was read from its package.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, TS, serde::Deserialize)]
 pub struct Added {
     pub release: Release,
     /// The package's top-level folder (the product's update slug).

@@ -8,7 +8,7 @@ use super::{ProductUpdates, UpdateKind};
 use serde::Serialize;
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, serde::Deserialize)]
 pub struct Snippet {
     /// plugin-update-checker (v5).
     pub puc: String,
