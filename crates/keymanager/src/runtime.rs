@@ -239,7 +239,7 @@ impl Runtime {
     }
 
     /// Ends every background task: a running sync and refund watch are cancelled (they lose
-    /// nothing), the workers' loops end, the daily backup stops waiting.
+    /// nothing) and the daily backup stops waiting; the workers' loops end once the runtime is dropped.
     pub fn shutdown(&self) {
         self.sync.cancel();
         self.refund_watch.cancel();

@@ -75,9 +75,11 @@ async fn the_runtime_syncs_runs_the_refund_watch_as_a_job_and_shuts_everything_d
     let end = wait(&mut progress, |p| !p.running).await;
     assert!(end.cancelled && end.checked < 30, "{end:?}");
 
-    // One shutdown ends the sync worker's and the outbox worker's loops.
+    // Shutting down and letting go of the runtime (the app's workspace switch) ends the sync
+    // worker's and the outbox worker's loops.
     let outbox = rt.outbox().subscribe();
     rt.shutdown();
+    drop(rt);
     assert!(closes(status).await, "the sync worker is gone");
     assert!(closes(outbox).await, "the outbox worker is gone");
 }
