@@ -539,6 +539,15 @@ pub enum RemoteCmd {
         #[arg(long)]
         replace: bool,
     },
+    /// The changes kept while the server could not be reached; --retry ID sends one again,
+    /// --discard ID drops it.
+    Unsent {
+        name: String,
+        #[arg(long, value_name = "ID", conflicts_with = "discard")]
+        retry: Option<String>,
+        #[arg(long, value_name = "ID")]
+        discard: Option<String>,
+    },
 }
 
 fn parse_scope(s: &str) -> Result<keymanager::admin::Scope, String> {

@@ -106,6 +106,11 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     assert_eq!(info["data_dir"].as_str(), Some(server_env.dir.path().to_str().unwrap()));
     let csv = desk.ok(&["--remote", "vps", "licenses", "export"]);
     assert!(csv.lines().count() == 2 && csv.contains("ann"), "{csv}");
+    let made = desk.json(&["--remote", "vps", "products", "add", "--name", "Made remotely", "--json"]);
+    assert_eq!(made["name"], "Made remotely");
+    desk.ok(&["--remote", "vps", "licenses", "edit", &id.to_string(), "--note", "VIP buyer"]);
+    let shown = server_env.json(&["licenses", "show", &id.to_string(), "--json"]);
+    assert_eq!(shown["license"]["note"], "VIP buyer", "{shown}");
     let (c, _, err) = desk.out(&["--remote", "vps", "serve"]);
     assert!(c != 0 && err.contains("run it on the server"), "{err}");
 
@@ -114,7 +119,7 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     let (c, out, err) = desk.out(&["--remote", "vps", "backup", "--to", pulled.to_str().unwrap()]);
     assert_eq!(c, 0, "{out}{err}");
     let check = keymanager::Store::check_backup(&pulled).unwrap();
-    assert_eq!((check.licenses, check.products), (1, 1));
+    assert_eq!((check.licenses, check.products), (1, 2), "the license and both products");
 
     // A local database of 100,000 licenses moves in: refused while the server holds licenses,
     // then replaced when confirmed; the server keeps its old data aside.
@@ -142,6 +147,7 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     assert_eq!(keymanager::Store::check_backup(&back).unwrap().licenses, 100_000, "integrity_check passed");
 
     // The server goes away: a change is kept, not dropped, and nothing secret is kept.
+    let addr = server.addr().to_string();
     server.terminate();
     let (c, _, err) = desk.out(&["--remote", "vps", "licenses", "suspend", "7", "--reason", "chargeback"]);
     assert!(c != 0 && err.contains("remote.unreachable") && err.contains("kept"), "{err}");
@@ -156,4 +162,13 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
         "a secret is never kept"
     );
     assert!(!std::fs::read_to_string(desk.dir.path().join("unsent-vps.json")).unwrap().contains("hunter2"));
+
+    // Back on the same address: the kept change is listed and sent when asked.
+    let _server = Server::spawn_at(&server_env, &addr, &[], |_| {});
+    let listed = desk.ok(&["remote", "unsent", "vps"]);
+    assert!(listed.contains(&kept[0].id) && listed.contains("chargeback"), "{listed}");
+    desk.ok(&["remote", "unsent", "vps", "--retry", &kept[0].id]);
+    assert!(desk.ok(&["remote", "unsent", "vps"]).contains("No change is waiting"));
+    let seven = desk.json(&["--remote", "vps", "licenses", "show", "7", "--json"]);
+    assert_eq!(seven["license"]["status"], "suspended");
 }

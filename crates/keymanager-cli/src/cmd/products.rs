@@ -7,26 +7,8 @@ use std::io::{self, Write};
 
 pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
     match cmd {
-        ProductsCmd::Add { name, description, sku, item_ids, activation_limit, license_type, inactive } => {
-            let activation_limit = activation_limit
-                .map(|n| {
-                    u32::try_from(n).map_err(|_| {
-                        Error::invalid_input(format!(
-                            "The activation limit must be a whole number from 1 to 1000; {n} is not."
-                        ))
-                        .with_field("activation_limit")
-                    })
-                })
-                .transpose()?;
-            let new = NewProduct {
-                name: name.clone(),
-                description: description.clone(),
-                sku: sku.clone(),
-                envato_item_ids: Some(item_ids.clone()),
-                activation_limit,
-                license_type: *license_type,
-                status: Some(if *inactive { ProductStatus::Inactive } else { ProductStatus::Active }),
-            };
+        ProductsCmd::Add { .. } => {
+            let new = new_product(cmd)?;
             let p = ctx.store()?.create_product(&new, time::now())?;
             out.emit(&p, |w| writeln!(w, "Created product {} “{}”.", p.id, p.name))
         }
@@ -41,16 +23,8 @@ pub fn run(ctx: &Ctx, cmd: &ProductsCmd, out: &mut Out) -> CmdResult {
             let (p, moved) = ctx.store()?.merge_products(*from, *into, time::now())?;
             out.emit(&p, |w| writeln!(w, "Merged product {from} into {} “{}”: {moved} licenses moved.", p.id, p.name))
         }
-        ProductsCmd::Edit { id, update_slug, update_kind, updates_require_activation } => {
-            let kind = update_kind
-                .as_deref()
-                .map(|k| {
-                    keymanager::updates::UpdateKind::parse(k).ok_or_else(|| {
-                        keymanager::Error::invalid_input("--update-kind is wp-plugin, wp-theme or generic.")
-                            .with_field("update_kind")
-                    })
-                })
-                .transpose()?;
+        ProductsCmd::Edit { id, update_slug, updates_require_activation, .. } => {
+            let kind = update_kind(cmd)?;
             let u = ctx.store()?.set_product_updates(
                 *id,
                 update_slug.as_deref(),
@@ -101,4 +75,41 @@ fn print_products(out: &mut dyn Write, products: &[Product]) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The product `products add` describes (here and with --remote).
+pub fn new_product(cmd: &ProductsCmd) -> Result<NewProduct, Error> {
+    let ProductsCmd::Add { name, description, sku, item_ids, activation_limit, license_type, inactive } = cmd else {
+        return Err(Error::internal("not products add"));
+    };
+    let activation_limit = activation_limit
+        .map(|n| {
+            u32::try_from(n).map_err(|_| {
+                Error::invalid_input(format!("The activation limit must be a whole number from 1 to 1000; {n} is not."))
+                    .with_field("activation_limit")
+            })
+        })
+        .transpose()?;
+    Ok(NewProduct {
+        name: name.clone(),
+        description: description.clone(),
+        sku: sku.clone(),
+        envato_item_ids: Some(item_ids.clone()),
+        activation_limit,
+        license_type: *license_type,
+        status: Some(if *inactive { ProductStatus::Inactive } else { ProductStatus::Active }),
+    })
+}
+
+/// `products edit --update-kind`, checked (here and with --remote).
+pub fn update_kind(cmd: &ProductsCmd) -> Result<Option<keymanager::updates::UpdateKind>, Error> {
+    let ProductsCmd::Edit { update_kind, .. } = cmd else { return Ok(None) };
+    update_kind
+        .as_deref()
+        .map(|k| {
+            keymanager::updates::UpdateKind::parse(k).ok_or_else(|| {
+                Error::invalid_input("--update-kind is wp-plugin, wp-theme or generic.").with_field("update_kind")
+            })
+        })
+        .transpose()
 }

@@ -52,6 +52,20 @@ pub fn request(
     })
 }
 
+/// The edit `releases edit` describes (here and with --remote).
+pub fn edit_of(cmd: &ReleasesCmd) -> Result<ReleaseEdit, Error> {
+    let ReleasesCmd::Edit { notes, requires, tested, requires_php, .. } = cmd else {
+        return Err(Error::internal("not releases edit"));
+    };
+    Ok(ReleaseEdit {
+        changelog: notes.as_deref().map(read_notes).transpose()?,
+        upgrade_notice: None,
+        requires: requires.clone(),
+        tested: tested.clone(),
+        requires_php: requires_php.clone(),
+    })
+}
+
 pub fn run(ctx: &Ctx, cmd: &ReleasesCmd, out: &mut Out) -> CmdResult {
     let now = time::now();
     match cmd {
@@ -97,21 +111,15 @@ pub fn run(ctx: &Ctx, cmd: &ReleasesCmd, out: &mut Out) -> CmdResult {
             ctx.deliver_after_change();
             out.emit(&added, |w| print_added(w, &added))
         }
-        ReleasesCmd::Edit { id, notes, requires, tested, requires_php } => {
-            let edit = ReleaseEdit {
-                changelog: notes.as_deref().map(read_notes).transpose()?,
-                upgrade_notice: None,
-                requires: requires.clone(),
-                tested: tested.clone(),
-                requires_php: requires_php.clone(),
-            };
+        ReleasesCmd::Edit { id, .. } => {
+            let edit = edit_of(cmd)?;
             let r = ctx.store()?.edit_release(*id, &edit, now)?;
             out.emit(&r, |w| print_one(w, &r))
         }
     }
 }
 
-fn print_added(w: &mut dyn Write, a: &Added) -> io::Result<()> {
+pub fn print_added(w: &mut dyn Write, a: &Added) -> io::Result<()> {
     let r = &a.release;
     writeln!(
         w,
@@ -137,7 +145,7 @@ fn print_added(w: &mut dyn Write, a: &Added) -> io::Result<()> {
     Ok(())
 }
 
-fn print_list(w: &mut dyn Write, releases: &[Release]) -> io::Result<()> {
+pub fn print_list(w: &mut dyn Write, releases: &[Release]) -> io::Result<()> {
     if releases.is_empty() {
         return writeln!(w, "No releases yet. Add one with `keymanager releases add --product ID FILE.zip`.");
     }
@@ -162,7 +170,7 @@ fn print_list(w: &mut dyn Write, releases: &[Release]) -> io::Result<()> {
     Ok(())
 }
 
-fn print_one(w: &mut dyn Write, r: &Release) -> io::Result<()> {
+pub fn print_one(w: &mut dyn Write, r: &Release) -> io::Result<()> {
     writeln!(
         w,
         "Release {}: {} {} ({}, {}, {}% rollout)",

@@ -100,6 +100,28 @@ pub fn run(ctx: &Ctx, c: &RemoteCmd, out: &mut Out) -> CmdResult {
                 writeln!(w, "This computer's syncing is paused; its database stays as an archive.")
             })
         }
+        RemoteCmd::Unsent { name, retry, discard } => {
+            let ws = RemoteWorkspace::open(&dir, name)?;
+            if let Some(id) = retry {
+                let answer = runtime()?.block_on(ws.retry(id))?;
+                return out.emit(&answer, |w| writeln!(w, "Sent the kept change {id} to “{name}”."));
+            }
+            if let Some(id) = discard {
+                ws.unsent.get(id)?;
+                ws.unsent.discard(id)?;
+                return out.emit(&json!({ "discarded": id }), |w| writeln!(w, "Dropped the kept change {id}."));
+            }
+            let kept = ws.unsent.list()?;
+            out.emit(&kept, |w| {
+                if kept.is_empty() {
+                    writeln!(w, "No change is waiting for “{name}”.")?;
+                }
+                for c in &kept {
+                    writeln!(w, "{}  {}  {}", c.id, c.at, c.label)?;
+                }
+                Ok(())
+            })
+        }
         RemoteCmd::Remove { name } => {
             remote::remove(&dir, name)?;
             out.emit(&json!({ "removed": name }), |w| {
@@ -175,6 +197,59 @@ pub fn on_remote(ctx: &Ctx, name: &str, command: &Command, out: &mut Out) -> Cmd
                 }
                 Ok(())
             })
+        }
+        Command::Products(c @ ProductsCmd::Add { .. }) => {
+            let p = call!(ops::ProductCreate { product: crate::cmd::products::new_product(c)? });
+            out.emit(&p, |w| writeln!(w, "Created product {} “{}” on “{name}”.", p.id, p.name))
+        }
+        Command::Products(c @ ProductsCmd::Edit { id, update_slug, updates_require_activation, .. }) => emit(
+            out,
+            call!(ops::ProductUpdatesSet {
+                product_id: *id,
+                slug: update_slug.clone(),
+                kind: crate::cmd::products::update_kind(c)?,
+                require_activation: *updates_require_activation
+            }),
+        ),
+        Command::Licenses(LicensesCmd::Edit { id, buyer_email, note, updates_until }) => {
+            let mut last = None;
+            if updates_until.is_some() {
+                last = Some(call!(ops::LicenseSetUpdatesUntil { id: *id, until: updates_until.clone() }));
+            }
+            if buyer_email.is_some() || note.is_some() {
+                let current = call!(ops::LicenseDetailGet { id: *id }).license;
+                last = Some(call!(ops::LicenseUpdateDetails {
+                    id: *id,
+                    buyer_email: buyer_email.clone().unwrap_or_else(|| current.buyer_email.clone().unwrap_or_default()),
+                    note: note.clone().unwrap_or_else(|| current.note.clone().unwrap_or_default()),
+                }));
+            }
+            match last {
+                Some(l) => out.emit(&l, |w| writeln!(w, "License {} updated on “{name}”.", l.id)),
+                None => Err(Error::invalid_input("Give --buyer-email, --note or --updates-until.").into()),
+            }
+        }
+        Command::Webhooks(WebhooksCmd::Add { url, events }) => {
+            let new = call!(ops::WebhookAdd { url: url.clone(), events: events.clone().unwrap_or_default() });
+            out.emit(&new, |w| {
+                writeln!(w, "Added webhook endpoint {} on “{name}”.", new.endpoint.id)?;
+                writeln!(w, "Secret (shown only now; keep it in your receiver): {}", new.secret)
+            })
+        }
+        Command::Webhooks(WebhooksCmd::Deliveries { endpoint, limit }) => emit(
+            out,
+            call!(ops::Deliveries {
+                endpoint_id: *endpoint,
+                channel: Some(keymanager::store::Channel::Webhook),
+                limit: Some(*limit)
+            }),
+        ),
+        Command::Email(EmailCmd::SendKey { license_id, to }) => {
+            emit(out, call!(ops::LicenseSendKey { id: *license_id, to: to.clone() }))
+        }
+        Command::Email(EmailCmd::Test { to }) => {
+            let sent_to = call!(ops::EmailSendTest { to: to.clone() });
+            out.emit(&json!({ "sent_to": sent_to }), |w| writeln!(w, "“{name}” sent a test e-mail to {sent_to}."))
         }
         Command::Products(ProductsCmd::MarkReviewed { id }) => emit(out, call!(ops::ProductMarkReviewed { id: *id })),
         Command::Products(ProductsCmd::Merge { from, into }) => {
@@ -389,10 +464,13 @@ fn releases(rt: &tokio::runtime::Runtime, ws: &RemoteWorkspace, c: &ReleasesCmd,
                 *rollout,
             )?;
             let added = rt.block_on(ws.upload_release(file, request))?;
-            emit(out, added)
+            out.emit(&added, |w| crate::cmd::releases::print_added(w, &added))
         }
         ReleasesCmd::List { product } => match product {
-            Some(p) => emit(out, call!(ops::ReleasesList { product_id: *p })),
+            Some(p) => {
+                let list = call!(ops::ReleasesList { product_id: *p });
+                out.emit(&list, |w| crate::cmd::releases::print_list(w, &list))
+            }
             None => Err(Error::invalid_input("Name the product: --product ID.").with_field("product").into()),
         },
         ReleasesCmd::Publish { id, rollout } => emit(out, call!(ops::ReleasePublish { id: *id, rollout: *rollout })),

@@ -279,6 +279,17 @@ ops! {
     LicenseUpdateDetails = "license_update_details", scope: &[Support], changes: true,
         { id: i64, buyer_email: String, note: String } -> License,
         |rt| write!(rt, |s, now| licensing::set_details(s, id, &buyer_email, &note, now));
+    /// Until when a license gets updates (an RFC 3339 time or a day; None: no end date).
+    LicenseSetUpdatesUntil = "license_set_updates_until", scope: &[Owner], changes: true,
+        { id: i64, until: Option<String> } -> License, |rt| {
+        let at = match until.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(crate::time::parse_day_or_time(t).ok_or_else(|| {
+                Error::invalid_input(format!("“{t}” is not a date (YYYY-MM-DD or RFC 3339).")).with_field("updates_until")
+            })?),
+        };
+        write!(rt, |s, now| s.set_updates_until(id, at, now))
+    };
     /// A license made by hand (a sale outside Envato).
     LicenseIssue = "license_issue", scope: &[Owner], changes: true,
         { product_id: i64, buyer: Option<String>, buyer_email: Option<String>, note: Option<String> } -> License,
@@ -393,6 +404,12 @@ ops! {
         { id: i64, version: String, publish: bool } -> Added, |rt| {
         let dir = data_folder(rt);
         write!(rt, |s, now| publish::rerelease(s, &dir, id, &version, publish, now))
+    };
+    ReleaseGet = "release_get", scope: &[Support, Publish], changes: false, { id: i64 } -> Release, |rt| {
+        read!(rt, |s, now| s.release(id)?.ok_or_else(|| Error::new(
+            crate::ErrorCode::ReleaseNotFound,
+            format!("There is no release with ID {id}.")
+        )))
     };
     ReleaseEditOp = "release_edit", scope: &[Publish], changes: true, { id: i64, edit: ReleaseEdit } -> Release,
         |rt| write!(rt, |s, now| s.edit_release(id, &edit, now));
