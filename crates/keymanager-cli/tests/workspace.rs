@@ -114,10 +114,32 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     let (c, _, err) = desk.out(&["--remote", "vps", "serve"]);
     assert!(c != 0 && err.contains("run it on the server"), "{err}");
 
-    // A backup of the server, pulled here, checked.
+    // A release uploaded from here (the zip travels in the request, as from a CI job).
+    let zip = desk.dir.path().join("km-updates-demo-1.0.0.zip");
+    std::fs::write(&zip, common::shop::package("km-updates-demo", "1.0.0")).unwrap();
+    let pid_text = pid.to_string();
+    desk.ok(&[
+        "--remote",
+        "vps",
+        "products",
+        "edit",
+        &pid_text,
+        "--update-slug",
+        "km-updates-demo",
+        "--update-kind",
+        "wp-plugin",
+    ]);
+    let added =
+        desk.json(&["--remote", "vps", "releases", "add", "--product", &pid_text, zip.to_str().unwrap(), "--json"]);
+    let sha = added["release"]["sha256"].as_str().unwrap_or_else(|| panic!("{added}")).to_string();
+    assert!(desk.ok(&["--remote", "vps", "releases", "list", "--product", &pid_text]).contains("1.0.0"));
+
+    // A backup of the server, pulled here, checked, with its release packages beside it.
     let pulled = desk.dir.path().join("pulled/server.db");
     let (c, out, err) = desk.out(&["--remote", "vps", "backup", "--to", pulled.to_str().unwrap()]);
     assert_eq!(c, 0, "{out}{err}");
+    let package = std::fs::read(desk.dir.path().join(format!("pulled/packages/{sha}.zip"))).unwrap();
+    assert_eq!(package, std::fs::read(&zip).unwrap(), "the package came back byte for byte");
     let check = keymanager::Store::check_backup(&pulled).unwrap();
     assert_eq!((check.licenses, check.products), (1, 2), "the license and both products");
 

@@ -210,6 +210,45 @@ impl RemoteClient {
         self.signed_bytes(resp.map_err(|e| self.unreachable(e))?).await
     }
 
+    /// Streams `path` into the file `to`, kept only when its SHA-256 is `sha256` (a release
+    /// package, named by the hash a signed backup holds: the hash is its proof).
+    pub async fn download_checked(&self, path: &str, to: &Path, sha256: &str) -> Result<u64> {
+        use std::io::Write;
+        let mut resp = self
+            .request(Method::GET, path)?
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
+            return Err(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                Error::new(ErrorCode::RemoteUnreachable, format!("The server did not send {path}."))
+            }));
+        }
+        let partial = to.with_extension("partial");
+        let io =
+            |e: std::io::Error| Error::new(ErrorCode::StoreIo, format!("Cannot write {}: {e}.", partial.display()));
+        let mut file = crate::private_files::create_private_file(&partial)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.unreachable(e))? {
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            file.write_all(&chunk).map_err(io)?;
+        }
+        file.sync_all().map_err(io)?;
+        if crate::text::hex(&hasher.finalize()) != sha256 {
+            let _ = std::fs::remove_file(&partial);
+            return Err(Error::new(
+                ErrorCode::RemoteKeyMismatch,
+                format!("{path} is not the package the server's signed backup names (its SHA-256 differs)."),
+            ));
+        }
+        std::fs::rename(&partial, to).map_err(io)?;
+        Ok(size)
+    }
+
     /// Sends a file (`body`) to `path` and reads the signed JSON answer.
     pub async fn upload<T: DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T> {
         let resp = self

@@ -381,7 +381,13 @@ pub fn on_remote(ctx: &Ctx, name: &str, command: &Command, out: &mut Out) -> Cmd
         Command::Backup { to: None } => emit(out, call!(ops::BackupNow {})),
         Command::Backup { to: Some(path) } => {
             let file = rt.block_on(keymanager::workspace::pull::pull_backup(&ws.client, path))?;
-            out.emit(&file, |w| writeln!(w, "Pulled a backup of “{name}” to {} ({} bytes, integrity checked).", file.path, file.size_bytes))
+            // Its release packages beside it, as local backups keep them.
+            let beside = path.parent().unwrap_or(std::path::Path::new(".")).join("packages");
+            let packages = rt.block_on(keymanager::workspace::pull::pull_packages(&ws.client, path, &beside))?;
+            out.emit(&file, |w| {
+                writeln!(w, "Pulled a backup of “{name}” to {} ({} bytes, integrity checked).", file.path, file.size_bytes)?;
+                writeln!(w, "{packages} release package(s) fetched into {} (each checked against its SHA-256).", beside.display())
+            })
         }
         Command::Activate { .. } | Command::Deactivate { .. } | Command::Validate { .. } | Command::Updates(_) => {
             Err(Error::invalid_input(

@@ -469,3 +469,26 @@ pub(super) async fn database(
     }
     answer(&s, done)
 }
+
+/// `GET /admin/v1/packages/{sha256}`: a release package, streamed (owner). Not signed: the
+/// device checks it against the SHA-256 the signed backup names.
+pub(super) async fn package(State(s): State<Served>, Path(sha): Path<String>, req: Request<Body>) -> Response {
+    if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
+        return r;
+    }
+    let missing = || Error::new(ErrorCode::ReleaseNotFound, "There is no release package with that SHA-256.");
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return answer::<()>(&s, Err(missing()));
+    }
+    let Some(data_dir) = s.store.data_dir().map(std::path::Path::to_path_buf) else {
+        return answer::<()>(&s, Err(missing()));
+    };
+    match std::fs::File::open(crate::updates::package::path(&data_dir, &sha)) {
+        Ok(f) => {
+            let mut r = Response::new(Body::from_stream(super::package_stream(f)));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+            r
+        }
+        Err(_) => answer::<()>(&s, Err(missing())),
+    }
+}

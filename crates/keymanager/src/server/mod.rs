@@ -251,6 +251,7 @@ pub fn router(
         .route("/admin/v1/devices/{id}", axum::routing::delete(admin::revoke))
         .route("/admin/v1/op/{name}", post(admin::op))
         .route("/admin/v1/backup", get(admin::backup))
+        .route("/admin/v1/packages/{sha}", get(admin::package))
         .route("/admin/v1/database", axum::routing::put(admin::database))
         .fallback(no_such_path)
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))

@@ -92,6 +92,16 @@ impl Store {
         Ok(BackupCheck { schema_version: version, licenses: count("licenses")?, products: count("products")? })
     }
 
+    /// The release packages (SHA-256) a backup file names, read without changing it.
+    pub fn package_hashes_in(path: &Path) -> Result<Vec<String>> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| io(path, "read", e))?;
+        let mut stmt = conn.prepare("SELECT DISTINCT sha256 FROM releases").map_err(|e| io(path, "read", e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| io(path, "read", e))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(|e| io(path, "read", e))
+    }
+
     /// Replaces the live data with the backup at `from` (checked first), in one step: other
     /// connections see the old data or the new, never a mix. The caller keeps the current data
     /// aside first (`backup_to`). An older backup is brought up to this version's schema.

@@ -74,11 +74,33 @@ pub async fn pull_daily(
     crate::private_files::private_dir(&dir)?;
     let file = dir.join(crate::backup::name_for(now));
     let got = pull_backup(client, &file).await?;
+    pull_packages(client, &file, &dir.join("packages")).await?;
     // Newest first.
     for old in crate::backup::list(&dir)?.into_iter().skip(14) {
         let _ = std::fs::remove_file(&old.path);
     }
     Ok(got)
+}
+
+/// Fetches the release packages a pulled backup names into `to` (`{sha256}.zip`, as local
+/// backups keep them), each checked against the hash the signed backup holds; one already there
+/// is not fetched again. Returns how many were fetched.
+pub async fn pull_packages(client: &RemoteClient, backup: &Path, to: &Path) -> Result<usize> {
+    let hashes = Store::package_hashes_in(backup)?;
+    if hashes.is_empty() {
+        return Ok(0);
+    }
+    crate::private_files::private_dir(to)?;
+    let mut fetched = 0;
+    for sha in hashes {
+        let file = to.join(format!("{sha}.zip"));
+        if file.exists() {
+            continue;
+        }
+        client.download_checked(&format!("admin/v1/packages/{sha}"), &file, &sha).await?;
+        fetched += 1;
+    }
+    Ok(fetched)
 }
 
 /// Sends this computer's database to the server (a consistent backup taken now, while the
