@@ -95,6 +95,9 @@ export function App() {
   // On a server, its token is set in Settings > Envato Integration (no guided setup there).
   const workspace = useWorkspace();
   const remote = !!workspace.data?.current;
+  // This computer's data after a move to a server: an archive (its syncing is paused).
+  const settings = useQuery({ queryKey: keys.settings, queryFn: ipc.settingsGet, enabled: workspace.isSuccess && !remote });
+  const archivedTo = !remote ? settings.data?.archived_to : "";
   const keychainProblem = token.data?.keychain_problem ?? null;
   // No token yet (or none readable and none ever saved): the guided setup, whose first check is
   // the keychain itself.
@@ -135,6 +138,12 @@ export function App() {
       </nav>
       <main className="content" data-testid={`page-${page}`}>
         <WorkspaceBanner info={workspace.data} />
+        {archivedTo && (
+          <div className="banner warn" role="status" data-testid="archive-banner">
+            {archivedTo} Its syncing is paused, so it issues no license keys of its own; work on the server from
+            Settings &gt; Workspace.
+          </div>
+        )}
         {info.data?.envato_api_developer_override && (
           <div className="banner warn" role="status" data-testid="api-override-banner">
             Developer mode: Envato requests go to {info.data.envato_api_base}, not to Envato (set by
