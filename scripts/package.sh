@@ -13,3 +13,4 @@ export TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=ui
 ui/node_modules/.bin/tauri build --bundles deb --config '{"build":{"beforeBuildCommand":""}}'
 ls -l target/release/bundle/deb/*.deb
 bash scripts/package-server.sh target/release/keymanager target/release
+bash scripts/package-server-musl.sh

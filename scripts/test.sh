@@ -11,6 +11,8 @@ FEATURES=(--workspace --features keymanager-app/custom-protocol)
 # The app embeds ui/dist at compile time, and the UI build needs the committed bindings.
 (cd ui && npm run --silent build)
 cargo build "${FEATURES[@]}"
+# The static server build (scripts/package-server-musl.sh) has no OS keychain: it must compile.
+cargo check -q -p keymanager-cli --no-default-features
 
 # Formatting and lints first: a warning fails the run (make check runs the same).
 cargo fmt --all --check

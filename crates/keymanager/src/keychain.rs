@@ -12,18 +12,21 @@
 //! read-only systemd credential of the same name is the fallback.
 
 use crate::envato::api_base::{ApiBase, OFFICIAL};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
+#[cfg(feature = "os-keychain")]
+use crate::error::{Error, ErrorCode};
 use crate::token::Token;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
-#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+#[cfg(all(feature = "os-keychain", not(any(target_os = "linux", target_os = "macos", target_os = "windows"))))]
 compile_error!(
     "KeyManager keeps the Envato token only in the OS keychain, and this platform has no keyring backend \
      enabled in crates/keymanager/Cargo.toml (keyring would fall back to an in-memory mock)."
 );
 
+#[cfg(feature = "os-keychain")]
 const SERVICE: &str = "KeyManager";
 
 /// The folder of a server's secrets (no keychain there): the token, webhook secrets, SMTP password.
@@ -32,14 +35,12 @@ pub const SECRETS_DIR_ENV: &str = "KEYMANAGER_SECRETS_DIR";
 pub const TOKEN_FILE: &str = "envato-token";
 
 enum Backend {
+    #[cfg(feature = "os-keychain")]
     Os(keyring::Entry),
     /// A process-local store for tests of the logic around the keychain.
     Memory(Arc<Mutex<Option<String>>>),
     /// A private file in a server's secrets folder, with a read-only credential file behind it.
-    File {
-        path: std::path::PathBuf,
-        fallback: Option<std::path::PathBuf>,
-    },
+    File { path: std::path::PathBuf, fallback: Option<std::path::PathBuf> },
 }
 
 pub struct Keychain {
@@ -59,6 +60,7 @@ fn profile_id(data_dir: &Path) -> u64 {
     fnv1a(canonical.to_string_lossy().as_bytes())
 }
 
+#[cfg(feature = "os-keychain")]
 fn unavailable(err: keyring::Error) -> Error {
     let detail = match &err {
         keyring::Error::NoStorageAccess(_) => "it is locked or not running".to_string(),
@@ -81,6 +83,23 @@ fn unavailable(err: keyring::Error) -> Error {
     )
 }
 
+/// The OS keychain's entry `user`, or, in a build without one (the static server build), the
+/// private file `file` in the secrets folder (`KEYMANAGER_SECRETS_DIR`, else `secrets/` in the
+/// data folder).
+#[cfg(feature = "os-keychain")]
+fn os_entry(_data_dir: &Path, user: &str, _file: &str) -> Result<Backend> {
+    keyring::Entry::new(SERVICE, user).map(Backend::Os).map_err(unavailable)
+}
+
+#[cfg(not(feature = "os-keychain"))]
+fn os_entry(data_dir: &Path, _user: &str, file: &str) -> Result<Backend> {
+    let dir = std::env::var_os(SECRETS_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("secrets"));
+    Ok(Backend::File { path: dir.join(file), fallback: None })
+}
+
 impl Keychain {
     /// The entry of the profile whose data lives in `data_dir`, for tokens of the Envato origin
     /// of `api`. Envato's own origin keeps the entry name earlier versions used.
@@ -94,29 +113,27 @@ impl Keychain {
         if api.origin() != OFFICIAL {
             user.push_str(&format!("-{:016x}", fnv1a(api.origin().as_bytes())));
         }
-        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
-        Ok(Keychain { backend: Backend::Os(entry), origin: Some(api.origin().to_string()) })
+        Ok(Keychain { backend: os_entry(data_dir, &user, TOKEN_FILE)?, origin: Some(api.origin().to_string()) })
     }
 
     /// The entry of the licensing server's signing key for the profile in `data_dir` (the
     /// seed of its Ed25519 key pair, base64). Read and written through `load_text`/`save_text`.
     pub fn signing_key_for_data_dir(data_dir: &Path) -> Result<Keychain> {
         let user = format!("licensing-signing-key-{:016x}", profile_id(data_dir));
-        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
-        Ok(Keychain { backend: Backend::Os(entry), origin: None })
+        Ok(Keychain { backend: os_entry(data_dir, &user, "signing-key")?, origin: None })
     }
 
     /// The entry `name` of the profile in `data_dir`: the seller's other secrets (webhook
     /// secrets, the SMTP password), through `load_text`/`save_text`/`delete`.
     pub fn named_for_data_dir(data_dir: &Path, name: &str) -> Result<Keychain> {
         let user = format!("{name}-{:016x}", profile_id(data_dir));
-        let entry = keyring::Entry::new(SERVICE, &user).map_err(unavailable)?;
-        Ok(Keychain { backend: Backend::Os(entry), origin: None })
+        Ok(Keychain { backend: os_entry(data_dir, &user, name)?, origin: None })
     }
 
     /// The entry's text as stored (wiped when dropped); `Ok(None)` when there is none.
     pub fn load_text(&self) -> Result<Option<Zeroizing<String>>> {
         Ok(match &self.backend {
+            #[cfg(feature = "os-keychain")]
             Backend::Os(entry) => match entry.get_password() {
                 Ok(t) => Some(Zeroizing::new(t)),
                 Err(keyring::Error::NoEntry) => None,
@@ -136,6 +153,7 @@ impl Keychain {
     /// Stores `text` in the entry, replacing what was there.
     pub fn save_text(&self, text: &str) -> Result<()> {
         match &self.backend {
+            #[cfg(feature = "os-keychain")]
             Backend::Os(entry) => entry.set_password(text).map_err(unavailable),
             Backend::Memory(m) => {
                 *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(text.to_string());
@@ -165,7 +183,7 @@ impl Keychain {
         if matches!(self.backend, Backend::Memory(_) | Backend::File { .. }) {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
+        #[cfg(all(target_os = "linux", feature = "os-keychain"))]
         {
             use dbus_secret_service::{EncryptionType, SecretService};
             let locked = |detail: String| {
@@ -193,7 +211,7 @@ impl Keychain {
                 return Err(locked("the login keyring is locked".into()));
             }
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(all(target_os = "linux", feature = "os-keychain")))]
         let _ = ask_to_unlock;
         Ok(())
     }
@@ -216,6 +234,7 @@ impl Keychain {
     /// Removes the token; removing a token that is not there is not an error.
     pub fn delete(&self) -> Result<()> {
         match &self.backend {
+            #[cfg(feature = "os-keychain")]
             Backend::Os(entry) => match entry.delete_credential() {
                 Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
                 Err(e) => Err(unavailable(e)),
@@ -227,5 +246,44 @@ impl Keychain {
             // The read-only credential behind it stays (it is the server administrator's file).
             Backend::File { path, .. } => crate::private_files::delete_secret_file(path),
         }
+    }
+}
+
+#[cfg(test)]
+mod file_backend_tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secrets_file_holds_the_token_and_falls_back_to_the_credential() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let credential = dir.path().join("credential");
+        let api = ApiBase::official();
+        let k = Keychain {
+            backend: Backend::File {
+                path: dir.path().join("secrets/envato-token"),
+                fallback: Some(credential.clone()),
+            },
+            origin: Some(api.origin().to_string()),
+        };
+        k.check_available(false).unwrap();
+        assert!(k.load().unwrap().is_none(), "nothing yet");
+        // An empty credential (the server package's placeholder) is no token.
+        std::fs::write(&credential, "").unwrap();
+        std::fs::set_permissions(&credential, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(k.load().unwrap().is_none());
+        std::fs::write(&credential, "b".repeat(32)).unwrap();
+        assert_eq!(k.load().unwrap().unwrap().expose(), "b".repeat(32), "the credential behind it");
+        // Set from the desktop: it wins, private, and removing it leaves the credential.
+        k.save(&Token::parse(&"a".repeat(32)).unwrap()).unwrap();
+        assert_eq!(k.load().unwrap().unwrap().expose(), "a".repeat(32));
+        let mode = std::fs::metadata(dir.path().join("secrets/envato-token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        k.delete().unwrap();
+        assert_eq!(k.load().unwrap().unwrap().expose(), "b".repeat(32));
+        // A file others can read is refused, not used.
+        std::fs::set_permissions(&credential, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(k.load().err().map(|e| e.code), Some(crate::ErrorCode::CredentialFileUnsafe));
     }
 }

@@ -286,6 +286,8 @@ pub const PUBLIC_KEY_FILE: &str = "server-public-key";
 
 /// Leaves `public_key` in the data folder (see `PUBLIC_KEY_FILE`).
 pub fn publish_public_key(data_dir: &Path, public_key: &str) -> Result<()> {
+    // A server's first start: the data folder may not exist yet (the store makes it next).
+    crate::private_files::private_dir(data_dir)?;
     std::fs::write(data_dir.join(PUBLIC_KEY_FILE), format!("{public_key}\n"))
         .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot write {PUBLIC_KEY_FILE}: {e}.")))
 }
