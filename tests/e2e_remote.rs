@@ -18,8 +18,20 @@ async fn the_window_administers_a_server_and_survives_it_going_away() {
     keymanager_e2e::within(240, steps()).await;
 }
 
+/// A `keymanager serve` that is stopped when dropped (also when the test fails midway).
+struct Serve(Option<Child>);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `keymanager serve` on `port` for `dir`, once it listens.
-fn serve(dir: &std::path::Path, port: u16) -> Child {
+fn serve(dir: &std::path::Path, port: u16) -> Serve {
     let mut child = Command::new(cli_binary())
         .args(["--data-dir", dir.to_str().unwrap(), "serve", "--bind", &format!("127.0.0.1:{port}")])
         .env_remove("KEYMANAGER_ENVATO_API_BASE")
@@ -30,12 +42,11 @@ fn serve(dir: &std::path::Path, port: u16) -> Child {
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert!(line.starts_with("listening on"), "{line}");
-    child
+    Serve(Some(child))
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
+fn stop(server: Serve) {
+    drop(server);
 }
 
 fn status_on_server(dir: &std::path::Path, code: &str) -> String {

@@ -314,6 +314,18 @@ impl RunningServer {
         clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
         options: &ServeOptions,
     ) -> crate::Result<RunningServer> {
+        RunningServer::start_with_runtime(bind, service, store, clock, options, None).await
+    }
+
+    /// `start`, with the runtime the admin API's operations run on (as `keymanager serve` has).
+    pub async fn start_with_runtime(
+        bind: &str,
+        service: LicensingService,
+        store: SharedStore,
+        clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+        options: &ServeOptions,
+        runtime: Option<Arc<crate::runtime::Runtime>>,
+    ) -> crate::Result<RunningServer> {
         let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
             crate::Error::new(crate::ErrorCode::InputInvalid, format!("Cannot listen on {bind}: {e}."))
                 .with_field("server_bind")
@@ -321,7 +333,7 @@ impl RunningServer {
         let address = listener.local_addr().map_err(|e| crate::Error::internal(format!("No local address: {e}.")))?;
         let monitor = Arc::new(Monitor::default());
         let watch = crate::signing::SignerCell::watch(service.signer_cell());
-        let app = router(service, store, clock, options, monitor.clone(), None);
+        let app = router(service, store, clock, options, monitor.clone(), runtime);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let options = options.clone();
         let task = tokio::spawn(async move {
