@@ -11,6 +11,7 @@ import { SettingsPage } from "./settings/SettingsPage";
 import { FirstRun } from "./pages/FirstRun";
 import { KeychainNotice } from "./components/KeychainNotice";
 import { WorkspaceBanner, useWorkspace } from "./components/WorkspaceBanner";
+import { ArchiveBanner } from "./components/ArchiveBanner";
 import { useSyncStatus, useSyncStatusEvents } from "./hooks/useSyncStatus";
 import { useDbChanged } from "./hooks/useDbChanged";
 import { useTauriEvent } from "./hooks/useTauriEvent";
@@ -138,12 +139,7 @@ export function App() {
       </nav>
       <main className="content" data-testid={`page-${page}`}>
         <WorkspaceBanner info={workspace.data} />
-        {archivedTo && (
-          <div className="banner warn" role="status" data-testid="archive-banner">
-            {archivedTo} Its syncing is paused, so it issues no license keys of its own; work on the server from
-            Settings &gt; Workspace.
-          </div>
-        )}
+        {archivedTo && <ArchiveBanner text={archivedTo} onChanged={() => void settings.refetch()} />}
         {info.data?.envato_api_developer_override && (
           <div className="banner warn" role="status" data-testid="api-override-banner">
             Developer mode: Envato requests go to {info.data.envato_api_base}, not to Envato (set by

@@ -94,3 +94,26 @@ async fn without_a_token_the_refund_watch_says_so_and_starts_nothing() {
     assert!(!rt.refund_watch().progress().running);
     rt.shutdown();
 }
+
+/// After a move to a server, this computer's data is an archive: the workspace reads it but
+/// refuses changes (except the settings that make it live again).
+#[tokio::test]
+async fn an_archived_local_workspace_reads_but_refuses_changes() {
+    use keymanager::workspace::{ops, Workspace};
+    let dir = tempfile::tempdir().unwrap();
+    let rt =
+        Runtime::open(dir.path(), options(ClientSource::from_fns(|| Ok(false), || Ok(None))), Arc::new(now)).unwrap();
+    let store = rt.store().clone();
+    keymanager::workspace::pull::archive_local(&store, "vps", now()).await.unwrap();
+    let ws = Workspace::Local(Arc::new(rt));
+    assert!(ws.call(ops::ProductsList {}).await.unwrap().is_empty(), "reads work");
+    let product = keymanager::model::NewProduct { name: "New".into(), ..Default::default() };
+    let refused = ws.call(ops::ProductCreate { product: product.clone() }).await.unwrap_err();
+    assert_eq!(refused.code, keymanager::ErrorCode::InputInvalid);
+    assert!(refused.message.contains("vps"), "{}", refused.message);
+    assert!(store.read(|s| s.sync_state()).await.unwrap().paused, "its syncing is paused");
+    let live = [("archived_to".to_string(), String::new())].into();
+    ws.call(ops::SettingsUpdate { changes: live }).await.unwrap();
+    assert_eq!(ws.call(ops::ProductCreate { product }).await.unwrap().name, "New");
+    ws.shutdown();
+}

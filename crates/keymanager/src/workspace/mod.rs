@@ -119,7 +119,20 @@ impl Workspace {
     /// Runs `op` here or on the server.
     pub async fn call<O: Operation>(&self, op: O) -> Result<O::Output> {
         match self {
-            Workspace::Local(rt) => op.run(rt).await,
+            Workspace::Local(rt) => {
+                // After a move to a server this computer's data is an archive: read, not changed
+                // (its settings stay open, so the seller can make it live again).
+                if O::CHANGES && O::NAME != ops::SettingsUpdate::NAME {
+                    let archived = rt.store().read(|s| Ok(s.settings()?.archived_to)).await?;
+                    if !archived.is_empty() {
+                        return Err(Error::new(
+                            ErrorCode::InputInvalid,
+                            format!("{archived} Make the change on the server, or make this computer's data live again first."),
+                        ));
+                    }
+                }
+                op.run(rt).await
+            }
             Workspace::Remote(r) => r.call(op).await,
         }
     }
