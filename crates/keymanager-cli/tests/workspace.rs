@@ -82,6 +82,12 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     assert_eq!((s, v["code"].as_str()), (422, Some("input.invalid")), "a bad body is a clear error: {v}");
     let (s, v) = op(&server, "no_such_operation", &owner, json!({})).await;
     assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND_PATH")));
+    // A device never names a file of the server's disk.
+    let (s, v) =
+        op(&server, "release_add_file", &owner, json!({"path": "/etc/passwd", "request": {"productId": pid}})).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("NOT_FOUND_PATH")));
+    let (s, v) = op(&server, "backup_restore", &owner, json!({"path": "/etc/passwd"})).await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("path")), "only a listed backup: {v}");
     let (s, _) = op(&server, "dashboard", "kmdev_wrong", json!({})).await;
     assert_eq!(s, 401);
     // Changes are audited with the device's name.

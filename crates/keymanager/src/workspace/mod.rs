@@ -31,6 +31,9 @@ pub trait Operation: Serialize + DeserializeOwned + Send + Sync + 'static {
     const CHANGES: bool;
     /// Whether its request carries a secret (a token, a password): never kept on disk.
     const SECRET: bool = false;
+    /// Whether it names a file of the machine it runs on, so only this computer may ask it (a
+    /// device must not make a server read a path of its choosing).
+    const LOCAL_ONLY: bool = false;
     type Output: Serialize + DeserializeOwned + Send + 'static;
     /// The scopes that may make this request (any one of them; the owner may do everything).
     fn scope(&self) -> &'static [Scope];

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 macro_rules! ops {
     ($(
         $(#[$meta:meta])*
-        $name:ident = $wire:literal, scope: $scope:expr, changes: $changes:literal $(, secret: $secret:literal)?,
+        $name:ident = $wire:literal, scope: $scope:expr, changes: $changes:literal $(, secret: $secret:literal)? $(, local_only: $local:literal)?,
         { $($field:ident : $ty:ty),* $(,)? } -> $out:ty,
         |$rt:ident| $body:expr;
     )*) => {
@@ -44,6 +44,7 @@ macro_rules! ops {
                 const NAME: &'static str = $wire;
                 const CHANGES: bool = $changes;
                 $(const SECRET: bool = $secret;)?
+                $(const LOCAL_ONLY: bool = $local;)?
                 type Output = $out;
 
                 #[allow(unused_variables)]
@@ -64,10 +65,11 @@ macro_rules! ops {
         pub const NAMES: &[&str] = &[$($wire),*];
 
         /// The request named `name`, decoded from `body`: its scope, whether it changes data,
-        /// and whether it carries a secret; None for an unknown name.
+        /// and whether it carries a secret; None for an unknown name or one only this computer
+        /// may ask (`LOCAL_ONLY`).
         pub fn describe(name: &str, body: &[u8]) -> Option<Result<(&'static [Scope], bool, bool)>> {
             $(
-                if name == $wire {
+                if name == $wire && !<$name as Operation>::LOCAL_ONLY {
                     return Some(decode::<$name>(body).map(|op| {
                         (op.scope(), <$name as Operation>::CHANGES, <$name as Operation>::SECRET)
                     }));
@@ -80,7 +82,7 @@ macro_rules! ops {
         /// answer as JSON. None for an unknown name.
         pub async fn dispatch(name: &str, body: &[u8], rt: &Runtime) -> Option<Result<Vec<u8>>> {
             $(
-                if name == $wire {
+                if name == $wire && !<$name as Operation>::LOCAL_ONLY {
                     return Some(run_encoded::<$name>(body, rt).await);
                 }
             )*
@@ -365,9 +367,14 @@ ops! {
         |rt| read!(rt, |s, now| s.outbox_counts());
     BackupsList = "backups_list", scope: &[Owner], changes: false, {} -> BackupList, |rt| rt.backups().await;
     BackupNow = "backup_now", scope: &[Owner], changes: true, {} -> BackupFile, |rt| rt.backup_now().await;
-    /// Restores a backup file of the workspace's own backup folder.
-    BackupRestore = "backup_restore", scope: &[Owner], changes: true, { path: String } -> RestoreReport,
-        |rt| rt.restore(path.into()).await;
+    /// Restores a backup file of the workspace's own backup folder (`backups_list` names them).
+    BackupRestore = "backup_restore", scope: &[Owner], changes: true, { path: String } -> RestoreReport, |rt| {
+        let listed = rt.backups().await?;
+        if !listed.files.iter().any(|f| f.path == path) {
+            return Err(Error::invalid_input(format!("{path} is not one of the backups in {}.", listed.folder)).with_field("path"));
+        }
+        rt.restore(path.into()).await
+    };
     ProductUpdatesGet = "product_updates_get", scope: &[Support, Publish], changes: false, { product_id: i64 } -> Option<ProductUpdates>,
         |rt| read!(rt, |s, now| s.product_updates(product_id));
     ProductUpdatesSet = "product_updates_set", scope: &[Owner], changes: true,
@@ -376,7 +383,8 @@ ops! {
     ReleasesList = "releases_list", scope: &[Support, Publish], changes: false, { product_id: i64 } -> Vec<Release>,
         |rt| read!(rt, |s, now| s.releases(Some(product_id)));
     /// Adds a release from a zip already on the workspace's machine.
-    ReleaseAddFile = "release_add_file", scope: &[Publish], changes: true, { path: String, request: AddRelease } -> Added, |rt| {
+    ReleaseAddFile = "release_add_file", scope: &[Publish], changes: true, local_only: true,
+        { path: String, request: AddRelease } -> Added, |rt| {
         let dir = data_folder(rt);
         write!(rt, |s, now| publish::add_release_file(s, &dir, std::path::Path::new(&path), &request, now))
     };
@@ -447,6 +455,10 @@ mod tests {
             (&[Owner][..], true, true)
         );
         assert!(describe("nope", b"{}").is_none());
+        // A path of the server's disk is never a device's to name.
+        assert!(describe("release_add_file", br#"{"path":"/etc/keymanager/signing-key","request":{"productId":1}}"#)
+            .is_none());
+
         assert_eq!(
             describe("license_detail", b"{\"id\":\"x\"}").unwrap().unwrap_err().code,
             crate::ErrorCode::InputInvalid
