@@ -157,7 +157,10 @@ impl AppState {
             running.stop().await;
         }
         slot.problem = None;
-        if settings.server_enabled {
+        if settings.server_enabled && !settings.archived_to.is_empty() {
+            // An archive of a move to a server: the server answers the buyers now.
+            slot.problem = Some(Error::new(ErrorCode::InputInvalid, settings.archived_to.clone()));
+        } else if settings.server_enabled {
             match Self::start_server(&runtime, &settings).await {
                 Ok((running, public_key)) => {
                     slot.running = Some(running);

@@ -550,6 +550,26 @@ pub enum RemoteCmd {
     },
 }
 
+impl Command {
+    /// Whether the command changes this computer's licensing data (refused while the data is an
+    /// archive of a move to a server). Settings, secrets, keys, pairing, reads and backups stay open.
+    pub fn changes_data(&self) -> bool {
+        match self {
+            Command::Products(c) => !matches!(c, ProductsCmd::List { .. }),
+            Command::Licenses(c) => {
+                !matches!(c, LicensesCmd::List { .. } | LicensesCmd::Show { .. } | LicensesCmd::Export { .. })
+            }
+            Command::Review(c) => !matches!(c, ReviewCmd::List),
+            Command::Releases(c) => !matches!(c, ReleasesCmd::List { .. } | ReleasesCmd::Show { .. }),
+            Command::Webhooks(c) => !matches!(c, WebhooksCmd::List | WebhooksCmd::Deliveries { .. }),
+            Command::Email(c) => matches!(c, EmailCmd::SendKey { .. }),
+            Command::Activate { .. } | Command::Deactivate { .. } | Command::Sync | Command::Serve { .. } => true,
+            Command::Outbox(_) | Command::Restore { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 fn parse_scope(s: &str) -> Result<keymanager::admin::Scope, String> {
     keymanager::admin::Scope::parse(s).ok_or_else(|| "use owner, support or publish".to_string())
 }

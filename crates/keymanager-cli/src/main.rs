@@ -46,6 +46,17 @@ fn run(cli: &Cli, out: &mut Out) -> CmdResult {
     if let (Some(name), false) = (&cli.remote, matches!(cli.command, Command::Remote(_) | Command::Admin(_))) {
         return cmd::remote::on_remote(&ctx, name, &cli.command, out);
     }
+    // After a move to a server, this computer's data is an archive: read, not changed.
+    if cli.command.changes_data() {
+        let archived = ctx.store()?.settings()?.archived_to;
+        if !archived.is_empty() {
+            return Err(keymanager::Error::invalid_input(format!(
+                "{archived} Run this with --remote NAME, or make this computer's data live again first \
+                 (keymanager settings set archived_to \"\")."
+            ))
+            .into());
+        }
+    }
     match &cli.command {
         Command::Info => cmd::info::run(&ctx, out),
         Command::Settings(c) => cmd::settings::run(&ctx, c, out),

@@ -170,6 +170,12 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     assert!(local.settings().unwrap().archived_to.contains("vps"));
     assert!(local.sync_state().unwrap().paused);
     drop(local);
+    // Its local data is read-only for the CLI too (reads work; changes say where to go).
+    let (c, _, err) = desk.out(&["products", "add", "--name", "Too late"]);
+    assert!(c != 0 && err.contains("input.invalid") && err.contains("vps"), "{err}");
+    let (c, _, err) = desk.out(&["sync"]);
+    assert!(c != 0 && err.contains("archive"), "{err}");
+    assert!(!desk.ok(&["licenses", "list", "--limit", "1"]).is_empty());
     let back = desk.dir.path().join("pulled/after-move.db");
     desk.ok(&["--remote", "vps", "backup", "--to", back.to_str().unwrap()]);
     assert_eq!(keymanager::Store::check_backup(&back).unwrap().licenses, 100_000, "integrity_check passed");
