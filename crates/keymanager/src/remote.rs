@@ -158,43 +158,9 @@ impl RemoteClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let unreachable = |e| self.unreachable(e);
-        let resp = req.send().await.map_err(unreachable)?;
-        let status = resp.status();
-        let signature = resp
-            .headers()
-            .get(crate::signing::SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("ed25519="))
-            .map(str::to_string);
-        let bytes = resp.bytes().await.map_err(unreachable)?;
-        let key = match &self.public_key {
-            Some(k) => k.clone(),
-            // Pairing: the answer names the key it is signed by; the caller pins it.
-            None => serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v["public_key"].as_str().map(str::to_string))
-                .unwrap_or_default(),
-        };
-        let genuine = signature.is_some_and(|s| crate::signing::verify(&key, &bytes, &s));
-        if !genuine {
-            return Err(Error::new(
-                ErrorCode::RemoteKeyMismatch,
-                format!("The answer from {} is not signed by the server key pinned when this device paired. If the seller rotated the key, pair again; otherwise something is in between.", self.base),
-            ));
-        }
-        if !status.is_success() {
-            let e: Error = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Error::new(
-                    ErrorCode::RemoteUnreachable,
-                    format!("The server answered HTTP {status} without a KeyManager error."),
-                )
-            });
-            return Err(e);
-        }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorCode::RemoteUnreachable, format!("The server's answer is not what was asked: {e}."))
-        })
+        let resp = req.send().await.map_err(|e| self.unreachable(e))?;
+        let bytes = self.signed_bytes(resp).await?;
+        parse_answer(&bytes)
     }
 }
 
@@ -260,13 +226,12 @@ impl RemoteClient {
             .await
             .map_err(|e| self.unreachable(e))?;
         let bytes = self.signed_bytes(resp).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorCode::RemoteUnreachable, format!("The server's answer is not what was asked: {e}."))
-        })
+        parse_answer(&bytes)
     }
 
-    /// A response's body, once its signature by the pinned key is checked; a KeyManager error
-    /// for an unsuccessful status.
+    /// A response's body, once its signature by the pinned key is checked (while pairing, by the
+    /// key the answer names, which the caller then pins); a KeyManager error for an unsuccessful
+    /// status.
     async fn signed_bytes(&self, resp: reqwest::Response) -> Result<Vec<u8>> {
         let status = resp.status();
         let signature = resp
@@ -276,19 +241,25 @@ impl RemoteClient {
             .and_then(|v| v.strip_prefix("ed25519="))
             .map(str::to_string);
         let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
-        let key = self.public_key.clone().unwrap_or_default();
+        let key = match &self.public_key {
+            Some(k) => k.clone(),
+            None => serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["public_key"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+        };
         if !signature.is_some_and(|s| crate::signing::verify(&key, &bytes, &s)) {
             return Err(Error::new(
                 ErrorCode::RemoteKeyMismatch,
-                format!(
-                    "The answer from {} is not signed by the server key pinned when this device paired.",
-                    self.base
-                ),
+                format!("The answer from {} is not signed by the server key pinned when this device paired. If the seller rotated the key, pair again; otherwise something is in between.", self.base),
             ));
         }
         if !status.is_success() {
             return Err(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Error::new(ErrorCode::RemoteUnreachable, format!("The server answered HTTP {status}."))
+                Error::new(
+                    ErrorCode::RemoteUnreachable,
+                    format!("The server answered HTTP {status} without a KeyManager error."),
+                )
             }));
         }
         Ok(bytes.to_vec())
@@ -355,6 +326,13 @@ impl RemoteClient {
         }
         Ok(())
     }
+}
+
+/// A signed answer read as the operation's type.
+fn parse_answer<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::new(ErrorCode::RemoteUnreachable, format!("The server's answer is not what was asked: {e}."))
+    })
 }
 
 /// What pairing returns (the token goes straight to the keychain).

@@ -415,16 +415,7 @@ pub(super) async fn backup(State(s): State<Served>, req: Request<Body>) -> Respo
     if let Err(r) = checked(&s, Asked::of(&req), Some(Scope::Owner)).await {
         return r;
     }
-    let made = async {
-        let dir = tempfile::tempdir()
-            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot make a temporary folder: {e}.")))?;
-        let file = dir.path().join("backup.db");
-        let f = file.clone();
-        s.store.read(move |st| st.backup_to(&f)).await?;
-        tokio::fs::read(&file)
-            .await
-            .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot read the backup: {e}.")))
-    };
+    let made = crate::workspace::pull::backup_bytes(&s.store);
     match made.await {
         Ok(bytes) => {
             let mut r = super::signed_json(&s.service, StatusCode::OK, bytes);

@@ -110,14 +110,19 @@ pub async fn move_to_server(
     store: &crate::store::SharedStore,
     replace: bool,
 ) -> Result<MoveReport> {
+    let bytes = backup_bytes(store).await?;
+    client.upload(&format!("admin/v1/database?replace={replace}"), bytes).await
+}
+
+/// A consistent backup of `store`, taken now on a read-only connection (writes go on), as bytes:
+/// what a move sends and what the server's backup route answers.
+pub async fn backup_bytes(store: &crate::store::SharedStore) -> Result<Vec<u8>> {
     let dir = tempfile::tempdir()
         .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot make a temporary folder: {e}.")))?;
-    let file = dir.path().join("move.db");
+    let file = dir.path().join("backup.db");
     let f = file.clone();
     store.read(move |s| s.backup_to(&f)).await?;
-    let bytes = std::fs::read(&file)
-        .map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot read the backup to send: {e}.")))?;
-    client.upload(&format!("admin/v1/database?replace={replace}"), bytes).await
+    tokio::fs::read(&file).await.map_err(|e| Error::new(ErrorCode::StoreIo, format!("Cannot read the backup: {e}.")))
 }
 
 /// The server's side of a move: `file` (the upload) checked, then put in place of the data
