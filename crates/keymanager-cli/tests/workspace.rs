@@ -112,6 +112,14 @@ async fn every_operation_runs_on_the_server_with_its_scope_and_the_cli_follows()
     assert_eq!(info["data_dir"].as_str(), Some(server_env.dir.path().to_str().unwrap()));
     let csv = desk.ok(&["--remote", "vps", "licenses", "export"]);
     assert!(csv.lines().count() == 2 && csv.contains("ann"), "{csv}");
+    let saved = desk.dir.path().join("server-licenses.csv");
+    let said = desk.ok(&["--remote", "vps", "licenses", "export", "--output", saved.to_str().unwrap()]);
+    assert!(said.contains("Wrote 1 licenses"), "{said}");
+    assert_eq!(std::fs::read_to_string(&saved).unwrap(), csv, "the same CSV, in the file");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600, "it names buyers");
+    }
     let made = desk.json(&["--remote", "vps", "products", "add", "--name", "Made remotely", "--json"]);
     assert_eq!(made["name"], "Made remotely");
     desk.ok(&["--remote", "vps", "licenses", "edit", &id.to_string(), "--note", "VIP buyer"]);

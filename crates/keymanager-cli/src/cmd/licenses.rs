@@ -70,15 +70,9 @@ pub fn run(ctx: &Ctx, cmd: &LicensesCmd, out: &mut Out) -> CmdResult {
                 Ok(())
             })
         }
-        LicensesCmd::Export { status, product, marketplace, search, output } => {
+        LicensesCmd::Export { output, .. } => {
             let store = ctx.store()?;
-            let filter = LicenseFilter {
-                status: *status,
-                product_id: *product,
-                marketplace: marketplace.clone(),
-                search: search.clone(),
-                ..Default::default()
-            };
+            let filter = export_filter(cmd);
             match output {
                 Some(path) => {
                     // The file names buyers: created readable by the seller alone.
@@ -294,4 +288,18 @@ fn print_activation(out: &mut dyn Write, a: &keymanager::model::Activation, why:
         a.last_seen_at,
         why.map(|w| format!(": {w}, not counted")).unwrap_or_default()
     )
+}
+
+/// The filter `licenses export` describes (here and with --remote).
+pub fn export_filter(cmd: &LicensesCmd) -> LicenseFilter {
+    let LicensesCmd::Export { status, product, marketplace, search, .. } = cmd else {
+        return LicenseFilter::default();
+    };
+    LicenseFilter {
+        status: *status,
+        product_id: *product,
+        marketplace: marketplace.clone(),
+        search: search.clone(),
+        ..Default::default()
+    }
 }

@@ -142,7 +142,6 @@ pub fn on_remote(ctx: &Ctx, name: &str, command: &Command, out: &mut Out) -> Cmd
     let dir = ctx.data_dir()?;
     let ws = RemoteWorkspace::open(&dir, name)?;
     let rt = runtime()?;
-    let now = time::now();
     macro_rules! call {
         ($op:expr) => {
             rt.block_on(ws.call($op))?
@@ -306,21 +305,16 @@ pub fn on_remote(ctx: &Ctx, name: &str, command: &Command, out: &mut Out) -> Cmd
                 note: note.clone()
             }),
         ),
-        Command::Licenses(LicensesCmd::Export { status, product, marketplace, search, output }) => {
-            let filter = LicenseFilter {
-                status: *status,
-                product_id: *product,
-                marketplace: marketplace.clone(),
-                search: search.clone(),
-                ..Default::default()
-            };
-            let csv = call!(ops::LicensesCsv { filter });
+        Command::Licenses(c @ LicensesCmd::Export { output, .. }) => {
+            let csv = call!(ops::LicensesCsv { filter: crate::cmd::licenses::export_filter(c) });
             match output {
                 Some(path) => {
-                    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-                    let saved = keymanager::export::save_csv_text(dir, &csv, now)?;
-                    std::fs::rename(&saved, path).map_err(|e| Error::new(keymanager::ErrorCode::StoreIo, format!("Cannot write {}: {e}.", path.display())))?;
-                    eprintln!("Wrote {}.", path.display());
+                    // As the local export: the file names buyers, created readable by the seller alone.
+                    use std::io::Write as _;
+                    let mut file = keymanager::private_files::create_private_file(path)?;
+                    file.write_all(csv.as_bytes())?;
+                    let n = csv.lines().count().saturating_sub(1);
+                    writeln!(out.w, "Wrote {n} licenses to {}.", path.display())?;
                     Ok(())
                 }
                 None => {
